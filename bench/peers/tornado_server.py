@@ -3,7 +3,7 @@
 The tutorial (/work/shared/reference/000_ba40648123b6c39e.txt) keeps clients in a class-level dict, calls
 .remove() on it, declares check_origin(self) without the origin argument, and lets one closed socket abort the
 broadcast loop. Here: a module-level set with add/discard, check_origin(self, origin), and a broadcast that
-skips sockets that closed meanwhile. Routes are those of every server in the comparison:
+skips sockets that closed meanwhile. Also TCP_NODELAY, like the other servers (see open()). Routes are those of every server in the comparison:
   GET /index -> "Hello world";  WS /ws -> "Welcome", then "new message :<m>" for each message <m>;
   GET /receive?msg=X or POST /receive (text body) -> X to every /ws client, answer {"delivered": N}.
 
@@ -49,6 +49,9 @@ class ConnectHandler(tornado.websocket.WebSocketHandler):
         return True  # like the tutorial: accept any origin (it is a benchmark peer, not a deployment)
 
     def open(self):
+        # Node's ws and Jetty disable Nagle on their sockets; Tornado leaves it on, which would make this
+        # comparison measure TCP delayed-ACK stalls (40 ms) instead of the server.
+        self.set_nodelay(True)
         clients.add(self)
         self.write_message("Welcome")
 
