@@ -1,0 +1,156 @@
+#!/usr/bin/env bash
+# Side-by-side benchmark of Squall, Node's ws and the tutorial's Tornado server (issue 3).
+#
+#   bench/compare.sh [--rounds N] [--servers "squall node-ws tornado"] [--no-build] [WORKLOAD...]
+#
+# Workloads (default: all): fanout fanout-rate echo wrk conns burst15k. Every round runs every workload against
+# every server, each time on a freshly started server, rotating the server order per round so that none
+# always runs first; the table reports medians over rounds. Raw RESULT lines go to bench/results/<timestamp>.txt,
+# server logs to bench/results/<timestamp>-logs/.
+set -euo pipefail
+
+BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
+ROOT=$(dirname "$BENCH_DIR")
+ROUNDS=3
+SERVERS="squall node-ws tornado"
+BUILD=1
+WORKLOADS=()
+while [[ $# -gt 0 ]]; do
+  case "$1" in
+    --rounds) ROUNDS=$2; shift 2 ;;
+    --servers) SERVERS=$2; shift 2 ;;
+    --no-build) BUILD=0; shift ;;
+    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
+    fanout|fanout-rate|echo|wrk|conns|burst15k) WORKLOADS+=("$1"); shift ;;
+    *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
+  esac
+done
+[[ ${#WORKLOADS[@]} -gt 0 ]] || WORKLOADS=(fanout fanout-rate echo wrk conns burst15k)
+read -r -a SERVER_LIST <<< "$SERVERS"
+
+# Fixed heap for every JVM in the run, so that memory per connection compares like with like.
+SQUALL_JAVA_OPTS="-Xmx512m"
+GENERATOR="java -Xms256m -Xmx1g -jar $BENCH_DIR/target/squall-bench.jar"
+PYTHON=/usr/bin/python3   # Debian's python3-tornado lives here, not in a pyenv python
+STAMP=$(date -u +%Y%m%dT%H%M%SZ)
+RESULTS_DIR="$BENCH_DIR/results"
+RAW="$RESULTS_DIR/$STAMP.txt"
+LOGS="$RESULTS_DIR/$STAMP-logs"
+
+build() {
+  if ! $PYTHON -c 'import tornado' 2>/dev/null || ! command -v wrk >/dev/null; then
+    echo "== installing python3-tornado and wrk (apt)"
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-tornado wrk >/dev/null
+  fi
+  if [[ " ${SERVER_LIST[*]} " == *" squall "* ]]; then
+    echo "== building Squall"
+    (cd "$ROOT" && mvn -q -B clean package -DskipTests)
+  fi
+  echo "== building the load generator"
+  (cd "$BENCH_DIR" && mvn -q -B clean package)
+  if [[ " ${SERVER_LIST[*]} " == *" node-ws "* ]]; then
+    echo "== npm install (node-ws peer)"
+    (cd "$BENCH_DIR/peers/node-ws" && npm install --no-audit --no-fund --silent)
+  fi
+}
+
+SERVER_PID=""
+stop_server() {
+  [[ -n "$SERVER_PID" ]] || return 0
+  kill "$SERVER_PID" 2>/dev/null || true
+  for _ in $(seq 50); do kill -0 "$SERVER_PID" 2>/dev/null || break; sleep 0.1; done
+  kill -9 "$SERVER_PID" 2>/dev/null || true
+  wait "$SERVER_PID" 2>/dev/null || true
+  SERVER_PID=""
+}
+trap stop_server EXIT
+trap 'stop_server; exit 130' INT TERM
+
+free_port() {
+  $PYTHON -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
+}
+
+# start_server NAME PORT LOG: starts it in the background, sets SERVER_PID, waits until /index answers.
+start_server() {
+  local name=$1 port=$2 log=$3
+  case "$name" in
+    squall)  (cd "$ROOT" && exec java $SQUALL_JAVA_OPTS -jar target/squall.jar --host 127.0.0.1 --port "$port" \
+                 --ping-interval 0) >"$log" 2>&1 & ;;
+    node-ws) node "$BENCH_DIR/peers/node-ws/server.js" --port "$port" >"$log" 2>&1 & ;;
+    tornado) $PYTHON "$BENCH_DIR/peers/tornado_server.py" --port "$port" >"$log" 2>&1 & ;;
+    *) echo "unknown server $name" >&2; return 1 ;;
+  esac
+  SERVER_PID=$!
+  for _ in $(seq 300); do
+    if curl -sf "http://127.0.0.1:$port/index" >/dev/null 2>&1; then return 0; fi
+    kill -0 "$SERVER_PID" 2>/dev/null || { echo "$name died at start, see $log" >&2; SERVER_PID=""; return 1; }
+    sleep 0.1
+  done
+  echo "$name did not answer /index within 30 s" >&2
+  return 1
+}
+
+# run_workload WORKLOAD SERVER PORT: prints the generator's output, RESULT line included.
+run_workload() {
+  local workload=$1 name=$2 port=$3
+  local common=(--port "$port" --server "$name" --server-pid "$SERVER_PID")
+  case "$workload" in
+    fanout)      timeout 300 $GENERATOR fanout "${common[@]}" --subscribers 1000 --messages 500 --publishers 4 ;;
+    fanout-rate) timeout 300 $GENERATOR fanout "${common[@]}" --subscribers 1000 --messages 400 --publishers 4 \
+                     --rate 40 ;;
+    echo)        timeout 120 $GENERATOR echo "${common[@]}" --clients 50 --duration-s 10 ;;
+    conns)       timeout 300 $GENERATOR conns "${common[@]}" --connections 5000 ;;
+    burst15k)    timeout 400 $GENERATOR fanout "${common[@]}" --subscribers 15000 --messages 5 --publishers 5 \
+                     --warmup 2 ;;
+    wrk)
+      local out
+      out=$(timeout 60 wrk -t2 -c50 -d10s --latency "http://127.0.0.1:$port/index")
+      echo "$out"
+      echo "$out" | awk -v server="$name" '
+        /Requests\/sec:/ { rps = $2 }
+        /^ +50%/ { p50 = $2 } /^ +99%/ { p99 = $2 }
+        /Non-2xx/ { errors = $NF }
+        function ms(v) { if (v ~ /us$/) return v / 1000; if (v ~ /ms$/) return v + 0; if (v ~ /s$/) return v * 1000; return v }
+        END { printf "RESULT mode=wrk server=%s req_per_s=%s p50_ms=%.3f p99_ms=%.3f non2xx=%d\n",
+                     server, rps, ms(p50), ms(p99), errors + 0 }' ;;
+  esac
+}
+
+[[ $BUILD -eq 1 ]] && build
+# 15,000 subscribers need 15,000 descriptors in the generator and in the server (children inherit this).
+ulimit -n "$(ulimit -Hn)"
+mkdir -p "$RESULTS_DIR" "$LOGS"
+{
+  echo "# squall compare.sh run $STAMP: rounds=$ROUNDS servers=${SERVER_LIST[*]} workloads=${WORKLOADS[*]}"
+  echo "# squall JVM: $SQUALL_JAVA_OPTS; generator: $GENERATOR; ulimit -n $(ulimit -n)"
+  echo "# host: $(uname -srm); $(nproc) cores; squall commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
+} > "$RAW"
+
+for round in $(seq "$ROUNDS"); do
+  for workload in "${WORKLOADS[@]}"; do
+    # rotate the server order each round: whoever runs first meets a colder page cache and CPU
+    n=${#SERVER_LIST[@]}
+    for i in $(seq 0 $((n - 1))); do
+      name=${SERVER_LIST[$(((i + round - 1) % n))]}
+      port=$(free_port)
+      log="$LOGS/$name-$workload-$round.log"
+      echo "== round $round/$ROUNDS  $workload  $name (port $port)"
+      if ! start_server "$name" "$port" "$log"; then
+        echo "RESULT workload=$workload round=$round mode=failed server=$name" >> "$RAW"
+        stop_server
+        continue
+      fi
+      out=$(run_workload "$workload" "$name" "$port" 2>&1) || true
+      stop_server
+      echo "$out" | grep -v '^RESULT' | sed 's/^/   /'
+      line=$(echo "$out" | grep '^RESULT' | tail -1 || true)
+      if [[ -z "$line" ]]; then line="RESULT mode=failed server=$name"; fi
+      echo "${line/RESULT /RESULT workload=$workload round=$round }" | tee -a "$RAW"
+      sleep 1 # let TIME_WAIT sockets and the CPU settle
+    done
+  done
+done
+
+echo
+$PYTHON "$BENCH_DIR/summarize.py" "$RAW" | tee -a "$RAW.summary"
+echo "raw results: $RAW"

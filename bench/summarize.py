@@ -1,0 +1,95 @@
+#!/usr/bin/env python3
+"""Table of medians per server and Squall/peer ratios from compare.sh's RESULT lines.
+
+Usage: summarize.py bench/results/<timestamp>.txt
+"""
+import statistics
+import sys
+from collections import defaultdict
+
+# (workload, metric, better): the figure each target of issue 3 is about.
+METRICS = [
+    ("fanout", "delivered_per_s", "higher"),
+    ("fanout", "p99_ms", "lower"),
+    ("fanout-rate", "p99_ms", "lower"),
+    ("echo", "round_trips_per_s", "higher"),
+    ("echo", "p99_ms", "lower"),
+    ("wrk", "req_per_s", "higher"),
+    ("conns", "bytes_per_conn", "lower"),
+    ("burst15k", "p99_ms", "lower"),
+    ("burst15k", "lost", "lower"),
+]
+# Generator and server CPU, to show which side was saturated.
+CPU = ["gen_loop_max_pct", "gen_cpu_pct", "server_cpu_pct"]
+PEERS = ["node-ws", "tornado"]
+
+
+def parse(path):
+    rows = []
+    with open(path) as f:
+        for line in f:
+            if line.startswith("RESULT "):
+                rows.append(dict(kv.split("=", 1) for kv in line.split()[1:] if "=" in kv))
+    return rows
+
+
+def median(values):
+    return statistics.median(values) if values else None
+
+
+def fmt(v):
+    if v is None:
+        return "-"
+    return f"{v:,.0f}" if abs(v) >= 100 else f"{v:.3g}"
+
+
+def main():
+    rows = parse(sys.argv[1])
+    values = defaultdict(list)
+    servers = []
+    for r in rows:
+        if r.get("mode") == "failed":
+            continue
+        server = r["server"]
+        if server not in servers:
+            servers.append(server)
+        for key, v in r.items():
+            try:
+                values[(r["workload"], key, server)].append(float(v))
+            except ValueError:
+                pass
+    failed = [f'{r.get("workload")}/{r["server"]}#{r.get("round")}' for r in rows if r.get("mode") == "failed"]
+    servers.sort(key=lambda s: (s != "squall", s))
+    peers = [p for p in PEERS if p in servers]
+    header = ["workload", "metric"] + servers + ["n"] + ([f"squall/{p}" for p in peers] if "squall" in servers else [])
+    table = [header]
+    for workload, metric, better in METRICS:
+        medians = {s: median(values.get((workload, metric, s), [])) for s in servers}
+        if all(v is None for v in medians.values()):
+            continue
+        n = max(len(values.get((workload, metric, s), [])) for s in servers)
+        row = [workload, f"{metric} ({better})"] + [fmt(medians[s]) for s in servers] + [str(n)]
+        if "squall" in servers:
+            for p in peers:
+                a, b = medians.get("squall"), medians.get(p)
+                row.append(f"{a / b:.2f}" if a is not None and b else "-")
+        table.append(row)
+    widths = [max(len(r[i]) for r in table) for i in range(len(header))]
+    for r in table:
+        print("  ".join(c.ljust(w) for c, w in zip(r, widths)))
+    print()
+    print("CPU during the measured window, % of one core (median): generator busiest loop / generator / server")
+    for workload in sorted({w for (w, _, _) in values}):
+        cells = []
+        for s in servers:
+            cpu = [median(values.get((workload, c, s), [])) for c in CPU]
+            if any(v is not None for v in cpu):
+                cells.append(f"{s} " + "/".join(fmt(v) for v in cpu))
+        if cells:
+            print(f"  {workload}: " + ";  ".join(cells))
+    if failed:
+        print("\nfailed runs: " + ", ".join(failed))
+
+
+if __name__ == "__main__":
+    main()
