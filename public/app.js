@@ -11,6 +11,7 @@
   const config = Object.freeze({
     heartbeatMs: positiveInt('heartbeat', 20000), // silence before we probe
     deadlineMs: positiveInt('deadline', 10000), // time for any frame to answer a probe
+    connectTimeoutMs: positiveInt('connectTimeout', 10000), // a hung handshake counts as a failure
     backoffBaseMs: positiveInt('backoffBase', 500),
     backoffMaxMs: positiveInt('backoffMax', 10000),
     stableMs: positiveInt('stable', 5000), // open this long -> backoff starts over
@@ -54,6 +55,7 @@
     lastReceivedAt: 0,
     probeSentAt: 0,
     reconnectTimer: 0,
+    connectTimer: 0,
     stableTimer: 0,
     idleTimer: 0,
     deadlineTimer: 0,
@@ -68,6 +70,10 @@
     if (Number.isInteger(value) && value > 0) return value;
     console.warn(`squall: ignoring ?${name}=${raw}, expected a positive integer`);
     return fallback;
+  }
+
+  function seconds(ms) {
+    return Math.round(ms / 100) / 10;
   }
 
   // Same host and path prefix as the page, so it also works behind a proxy that mounts Squall elsewhere.
@@ -150,11 +156,22 @@
     ws.onopen = () => ws === conn.socket && onOpen();
     ws.onmessage = (event) => ws === conn.socket && onMessage(event);
     ws.onclose = (event) => ws === conn.socket && onClose(event);
-    // An error is always followed by a close event, which is where we react.
-    ws.onerror = null;
+    // No onerror: an error is always followed by a close event, which is where we react.
+    // A stopped or overloaded server can accept the TCP connection and never answer the upgrade;
+    // the browser would then wait for minutes before giving up.
+    conn.connectTimer = setTimeout(onConnectTimeout, config.connectTimeoutMs);
+  }
+
+  function onConnectTimeout() {
+    conn.connectTimer = 0;
+    addEntry('system', `No answer from the server within ${seconds(config.connectTimeoutMs)} s.`);
+    closeSocket(4000, 'connect timeout');
+    scheduleReconnect();
   }
 
   function onOpen() {
+    clearTimeout(conn.connectTimer);
+    conn.connectTimer = 0;
     conn.opens += 1;
     conn.lastReceivedAt = Date.now();
     setState('open');
@@ -195,7 +212,7 @@
     const ws = conn.socket;
     conn.socket = null;
     conn.probesInFlight = 0;
-    for (const timer of ['stableTimer', 'idleTimer', 'deadlineTimer']) {
+    for (const timer of ['connectTimer', 'stableTimer', 'idleTimer', 'deadlineTimer']) {
       clearTimeout(conn[timer]);
       conn[timer] = 0;
     }
@@ -272,8 +289,7 @@
       return;
     }
     conn.heartbeatFailures += 1;
-    const seconds = Math.round(config.deadlineMs / 100) / 10;
-    addEntry('system', `No answer to the heartbeat within ${seconds} s; the connection is dead.`);
+    addEntry('system', `No answer to the heartbeat within ${seconds(config.deadlineMs)} s; the connection is dead.`);
     closeSocket(4000, 'heartbeat timeout');
     scheduleReconnect();
   }
