@@ -12,6 +12,8 @@ import io.javalin.http.HttpResponseException;
 import io.javalin.http.HttpStatus;
 import io.javalin.http.staticfiles.Location;
 import io.javalin.websocket.WsContext;
+import org.eclipse.jetty.session.NullSessionCache;
+import org.eclipse.jetty.session.NullSessionDataStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -76,10 +78,20 @@ public final class App {
             javalinConfig.registerPlugin(originPolicy);
             addStaticFiles(javalinConfig.staticFiles);
             javalinConfig.jetty.modifyServer(server -> server.setStopTimeout(config.stopTimeout().toMillis()));
+            // Javalin reads the HTTP session on every WebSocket upgrade, which creates one; Jetty's default cache
+            // keeps sessions forever, so each connection would leave one behind. Nothing in Squall uses sessions.
+            javalinConfig.jetty.modifyServletContextHandler(context -> {
+                NullSessionCache noCache = new NullSessionCache(context.getSessionHandler());
+                noCache.setSessionDataStore(new NullSessionDataStore());
+                context.getSessionHandler().setSessionCache(noCache);
+            });
             javalinConfig.jetty.modifyWebSocketServletFactory(factory -> {
                 factory.setMaxTextMessageSize(config.maxMessageBytes());
                 factory.setMaxBinaryMessageSize(config.maxMessageBytes());
                 factory.setMaxFrameSize(config.maxMessageBytes());
+                // permessage-deflate would compress every broadcast once per connection, undoing encode-once,
+                // and holds a deflater per connection; push payloads are small. Node's ws is off by default too.
+                factory.getAvailableExtensionNames().remove("permessage-deflate");
                 // With a heartbeat the heartbeat decides who is dead; pings are writes, and writes reset this.
                 factory.setIdleTimeout(config.heartbeatEnabled()
                         ? config.pingInterval().plus(config.pingTimeout()).plusSeconds(30)

@@ -95,17 +95,17 @@ public final class Main implements Callable<Integer> {
             return CommandLine.ExitCode.USAGE;
         }
         App app = new App(config);
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            app.stop();
-            stopped.countDown();
-        }, "squall-shutdown"));
         try {
             app.start();
         } catch (RuntimeException e) {
             System.err.println("squall: cannot start on " + config.host() + ":" + config.port() + ": " + rootMessage(e));
             return 1;
         }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            app.stop();
+            stopped.countDown();
+        }, "squall-shutdown"));
         stopped.await();
         return 0;
     }
