@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# The one test command (README, and .ci/run calls it): installs what the tests need on a fresh
+# Debian machine, then runs the whole suite, browser tests included.
+#   chromium, chromium-driver  the browser tests drive Debian's headless Chromium (nothing is downloaded)
+#   iproute2, curl             the publish-policy test calls from a network namespace of its own
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+missing=()
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
+command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+command -v curl >/dev/null 2>&1 || missing+=(curl)
+if ((${#missing[@]})); then
+  echo "Installing test dependencies: ${missing[*]}"
+  sudo=""
+  [ "$(id -u)" -eq 0 ] || sudo="sudo"
+  $sudo apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+exec mvn -B -ntp clean verify "$@"

@@ -1,0 +1,223 @@
+package dev.squall;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.squall.broker.Broker;
+import dev.squall.broker.InMemoryBroker;
+import dev.squall.hub.Connection;
+import dev.squall.hub.Heartbeat;
+import dev.squall.hub.Hub;
+import dev.squall.hub.OutboundLimits;
+import io.javalin.Javalin;
+import io.javalin.http.HttpResponseException;
+import io.javalin.http.HttpStatus;
+import io.javalin.http.staticfiles.Location;
+import io.javalin.websocket.WsContext;
+import org.eclipse.jetty.session.NullSessionCache;
+import org.eclipse.jetty.session.NullSessionDataStore;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.nio.ByteBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * The composition root: builds one Squall node from its configuration and declares every route.
+ * {@link Main} and the tests both go through here, so tests run the real server.
+ *
+ * <p>The path of a message: {@code /receive} -> {@link Broker} -> {@link Hub} -> each {@link Connection}'s
+ * bounded queue -> its socket.
+ */
+public final class App {
+
+    private static final Logger log = LoggerFactory.getLogger(App.class);
+
+    private final SquallConfig config;
+    private final Metrics metrics = new Metrics();
+    private final ScheduledExecutorService scheduler;
+    private final Hub hub;
+    private final Broker broker;
+    private final Heartbeat heartbeat;
+    private final OriginPolicyPlugin originPolicy;
+    private final PublishPolicy publishPolicy;
+    private final PublishDecoder decoder = new PublishDecoder(new ObjectMapper());
+    private final Javalin javalin;
+    private volatile boolean ready;
+
+    /** A node with the embedded in-memory broker. */
+    public App(SquallConfig config) {
+        this(config, new InMemoryBroker());
+    }
+
+    /** A node that publishes through {@code broker}; the node closes it when it stops. */
+    public App(SquallConfig config, Broker broker) {
+        this.config = config;
+        this.broker = broker;
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "squall-heartbeat");
+            thread.setDaemon(true);
+            return thread;
+        });
+        this.hub = new Hub(new OutboundLimits(config.maxQueueBytes(), config.maxQueueMessages(), Duration.ofSeconds(1)),
+                metrics, scheduler);
+        this.heartbeat = new Heartbeat(hub, scheduler, config.pingInterval(), config.pingTimeout());
+        this.originPolicy = new OriginPolicyPlugin(plugin -> plugin.allowedOrigins = config.allowedOrigins());
+        this.publishPolicy = new PublishPolicy(config.publishToken());
+        broker.subscribe(hub::broadcast);
+        this.javalin = createJavalin();
+    }
+
+    private Javalin createJavalin() {
+        return Javalin.create(javalinConfig -> {
+            javalinConfig.startup.showJavalinBanner = false;
+            javalinConfig.http.maxRequestSize = config.maxQueueBytes();
+            javalinConfig.registerPlugin(originPolicy);
+            addStaticFiles(javalinConfig.staticFiles);
+            javalinConfig.jetty.modifyServer(server -> server.setStopTimeout(config.stopTimeout().toMillis()));
+            // Javalin reads the HTTP session on every WebSocket upgrade, which creates one; Jetty's default cache
+            // keeps sessions forever, so each connection would leave one behind. Nothing in Squall uses sessions.
+            javalinConfig.jetty.modifyServletContextHandler(context -> {
+                NullSessionCache noCache = new NullSessionCache(context.getSessionHandler());
+                noCache.setSessionDataStore(new NullSessionDataStore());
+                context.getSessionHandler().setSessionCache(noCache);
+            });
+            javalinConfig.jetty.modifyWebSocketServletFactory(factory -> {
+                factory.setMaxTextMessageSize(config.maxMessageBytes());
+                factory.setMaxBinaryMessageSize(config.maxMessageBytes());
+                factory.setMaxFrameSize(config.maxMessageBytes());
+                // permessage-deflate would compress every broadcast once per connection, undoing encode-once,
+                // and holds a deflater per connection; push payloads are small. Node's ws is off by default too.
+                factory.getAvailableExtensionNames().remove("permessage-deflate");
+                // With a heartbeat the heartbeat decides who is dead; pings are writes, and writes reset this.
+                factory.setIdleTimeout(config.heartbeatEnabled()
+                        ? config.pingInterval().plus(config.pingTimeout()).plusSeconds(30)
+                        : Duration.ZERO);
+            });
+            javalinConfig.events.serverStarted(this::started);
+            javalinConfig.events.serverStopping(() -> ready = false);
+            javalinConfig.events.serverStopped(this::release);
+
+            var routes = javalinConfig.routes;
+            routes.get("/index", ctx -> ctx.result("Hello world"));
+            routes.get("/receive", ctx -> {
+                publishPolicy.check(ctx);
+                ctx.json(Map.of("delivered", publish(decoder.fromQuery(ctx))));
+            });
+            routes.post("/receive", ctx -> {
+                publishPolicy.check(ctx);
+                ctx.json(Map.of("delivered", publish(decoder.fromBody(ctx))));
+            });
+            routes.get("/ws", ctx -> {
+                ctx.header("Upgrade", "websocket");
+                throw new HttpResponseException(HttpStatus.UPGRADE_REQUIRED.getCode(), "/ws is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket)", Map.of());
+            });
+            routes.wsBeforeUpgrade("/ws", UpgradeRequest::requireValid);
+            routes.ws("/ws", ws -> {
+                ws.onConnect(ctx -> {                                  // Tornado: open()
+                    hub.join(ctx).send(Message.text("Welcome"));
+                });
+                ws.onMessage(ctx -> {                                  // Tornado: on_message(message)
+                    metrics.received();
+                    reply(ctx, Message.text("new message :" + ctx.message()));
+                });
+                ws.onBinaryMessage(ctx -> {
+                    metrics.received();
+                    reply(ctx, Message.binary(copy(ctx.data())));
+                });
+                ws.onClose(ctx -> hub.leave(ctx.sessionId(), ctx.status())); // Tornado: on_close()
+                ws.onError(ctx -> log.debug("WebSocket error on {}: {}", ctx.sessionId(), String.valueOf(ctx.error())));
+            });
+            routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
+            routes.get("/health", ctx -> ctx.json(Map.of("status", "up")));
+            routes.get("/ready", ctx -> {
+                if (!ready) throw new HttpResponseException(HttpStatus.SERVICE_UNAVAILABLE.getCode(), "not ready", Map.of());
+                ctx.json(Map.of("status", "ready"));
+            });
+
+            routes.exception(HttpResponseException.class, (e, ctx) ->
+                    ctx.status(e.getStatus()).json(Map.of("error", e.getMessage())));
+            routes.exception(Exception.class, (e, ctx) -> {
+                log.error("Unexpected error on {} {}", ctx.method(), ctx.path(), e);
+                ctx.status(HttpStatus.INTERNAL_SERVER_ERROR).json(Map.of("error", "internal server error"));
+            });
+        });
+    }
+
+    /** Serves the browser client: {@code --public DIR}, else {@code ./public}, else the copy inside the jar. */
+    private void addStaticFiles(io.javalin.config.StaticFilesConfig staticFiles) {
+        Path local = config.publicDir().orElse(Path.of("public"));
+        if (Files.isDirectory(local)) {
+            staticFiles.add(local.toAbsolutePath().toString(), Location.EXTERNAL);
+        } else {
+            staticFiles.add("/public", Location.CLASSPATH);
+        }
+    }
+
+    private int publish(Message message) {
+        metrics.published();
+        return broker.publish(message);
+    }
+
+    /** Tornado: {@code self.write_message(...)} to the client that sent the message. */
+    private void reply(WsContext ctx, Message message) {
+        Connection connection = hub.find(ctx.sessionId());
+        if (connection != null) connection.send(message);
+    }
+
+    private static byte[] copy(ByteBuffer data) {
+        byte[] bytes = new byte[data.remaining()];
+        data.duplicate().get(bytes);
+        return bytes;
+    }
+
+    private void started() {
+        heartbeat.start();
+        ready = true;
+        String shownHost = config.host().equals("0.0.0.0") ? "localhost" : config.host();
+        log.info("Squall listening on http://{}:{} (WebSocket /ws); origins: {}; publishing: {}; heartbeat: {}",
+                shownHost, javalin.port(), originPolicy.describe(), publishPolicy.describe(),
+                config.heartbeatEnabled()
+                        ? "ping every " + config.pingInterval().toSeconds() + " s, timeout " + config.pingTimeout().toSeconds() + " s"
+                        : "off");
+    }
+
+    private void release() {
+        heartbeat.close();
+        scheduler.shutdownNow();
+        broker.close();
+        metrics.close();
+    }
+
+    /** Starts serving on the configured host and port. */
+    public App start() {
+        javalin.start(config.host(), config.port());
+        return this;
+    }
+
+    /** Stops: open WebSockets are closed with 1001 (going away) within the stop timeout. */
+    public void stop() {
+        javalin.stop();
+    }
+
+    /** The port actually bound (useful with port 0). */
+    public int port() {
+        return javalin.port();
+    }
+
+    /** The underlying Javalin instance, for {@code JavalinTest}. */
+    public Javalin javalin() {
+        return javalin;
+    }
+
+    Hub hub() {
+        return hub;
+    }
+
+    Metrics metrics() {
+        return metrics;
+    }
+}

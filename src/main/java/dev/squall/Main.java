@@ -1,0 +1,152 @@
+package dev.squall;
+
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Properties;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+
+/** Command line -> {@link SquallConfig} -> {@link App} -> serve until SIGTERM/SIGINT. */
+@Command(name = "squall",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        sortOptions = false,
+        usageHelpAutoWidth = true,
+        description = {
+                "Squall: a real-time push server. Clients connect to ws://HOST:PORT/ws; anything published with",
+                "GET /receive?msg=X or POST /receive reaches every connected client.",
+                ""},
+        footer = {"", "Exit codes: 0 after a clean shutdown, 1 when the server cannot start (port in use...), 2 for bad flags."})
+public final class Main implements Callable<Integer> {
+
+    @Option(names = "--port", paramLabel = "PORT", defaultValue = "${env:PORT:-8000}",
+            description = "TCP port to listen on, 0-65535 (env PORT; default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--host", paramLabel = "ADDRESS", defaultValue = "0.0.0.0",
+            description = "Address to bind (default: ${DEFAULT-VALUE}, every interface).")
+    String host;
+
+    @Option(names = "--allowed-origins", paramLabel = "ORIGINS", split = ",", defaultValue = "",
+            description = {"Browser origins, besides the server's own, that may open /ws and call the HTTP routes:",
+                    "comma-separated scheme://host[:port] values, or '*' for any (default: same origin only)."})
+    List<String> allowedOrigins;
+
+    @Option(names = "--ping-interval", paramLabel = "SECONDS", defaultValue = "25",
+            description = "Seconds between server pings to each connection; 0 turns pings and dead-peer detection off (default: ${DEFAULT-VALUE}).")
+    long pingInterval;
+
+    @Option(names = "--ping-timeout", paramLabel = "SECONDS", defaultValue = "10",
+            description = "Seconds after a ping within which something must arrive, or the connection is dropped (default: ${DEFAULT-VALUE}).")
+    long pingTimeout;
+
+    @Option(names = "--max-message-bytes", paramLabel = "BYTES", defaultValue = "65536",
+            description = "Largest message a client may send; a larger one closes that connection with 1009 (default: ${DEFAULT-VALUE}).")
+    int maxMessageBytes;
+
+    @Option(names = "--max-queue-bytes", paramLabel = "BYTES", defaultValue = "1048576",
+            description = {"Bytes one connection may have waiting to be sent; past it the connection is closed with 1008",
+                    "'slow consumer'. Also the largest message POST /receive accepts (default: ${DEFAULT-VALUE})."})
+    long maxQueueBytes;
+
+    @Option(names = "--max-queue-messages", paramLabel = "COUNT", defaultValue = "1000",
+            description = "Messages one connection may have waiting to be sent; past it: closed with 1008 (default: ${DEFAULT-VALUE}).")
+    int maxQueueMessages;
+
+    @Option(names = "--publish-token", paramLabel = "TOKEN", defaultValue = "${env:SQUALL_PUBLISH_TOKEN}",
+            description = {"Require 'Authorization: Bearer TOKEN' on /receive from every client (env SQUALL_PUBLISH_TOKEN).",
+                    "Without it only loopback clients may publish."})
+    String publishToken;
+
+    @Option(names = "--public", paramLabel = "DIR",
+            description = "Folder with the browser client (default: ./public if present, else the copy in the jar).")
+    Path publicDir;
+
+    public static void main(String[] args) {
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Parses, validates and runs; returns the process exit code. */
+    static int run(String[] args, PrintWriter out, PrintWriter err) {
+        CommandLine commandLine = new CommandLine(new Main());
+        commandLine.setOut(out);
+        commandLine.setErr(err);
+        commandLine.setParameterExceptionHandler((exception, arguments) -> {
+            err.println("squall: " + exception.getMessage() + " (see --help)");
+            return CommandLine.ExitCode.USAGE;
+        });
+        return commandLine.execute(args);
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        SquallConfig config;
+        try {
+            config = toConfig();
+        } catch (IllegalArgumentException e) {
+            System.err.println("squall: " + e.getMessage());
+            return CommandLine.ExitCode.USAGE;
+        }
+        App app = new App(config);
+        try {
+            app.start();
+        } catch (RuntimeException e) {
+            System.err.println("squall: cannot start on " + config.host() + ":" + config.port() + ": " + rootMessage(e));
+            return 1;
+        }
+        CountDownLatch stopped = new CountDownLatch(1);
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            app.stop();
+            stopped.countDown();
+        }, "squall-shutdown"));
+        stopped.await();
+        return 0;
+    }
+
+    SquallConfig toConfig() {
+        return SquallConfig.builder()
+                .host(host)
+                .port(port)
+                .allowedOrigins(allowedOrigins)
+                .pingInterval(seconds(pingInterval, "--ping-interval"))
+                .pingTimeout(seconds(pingTimeout, "--ping-timeout"))
+                .maxMessageBytes(maxMessageBytes)
+                .maxQueueBytes(maxQueueBytes)
+                .maxQueueMessages(maxQueueMessages)
+                .publishToken(publishToken)
+                .publicDir(publicDir)
+                .build();
+    }
+
+    private static Duration seconds(long value, String flag) {
+        if (value < 0 || value > 86_400) {
+            throw new IllegalArgumentException(flag + " must be between 0 and 86400 seconds, got " + value);
+        }
+        return Duration.ofSeconds(value);
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null) root = root.getCause();
+        return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+    }
+
+    /** Reads the version Maven wrote into the jar. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() throws Exception {
+            Properties properties = new Properties();
+            try (InputStream in = Main.class.getResourceAsStream("version.properties")) {
+                if (in != null) properties.load(in);
+            }
+            return new String[]{"squall " + properties.getProperty("version", "unknown")};
+        }
+    }
+}

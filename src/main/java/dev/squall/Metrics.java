@@ -1,0 +1,87 @@
+package dev.squall;
+
+import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
+import io.micrometer.core.instrument.binder.jvm.ClassLoaderMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmGcMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmMemoryMetrics;
+import io.micrometer.core.instrument.binder.jvm.JvmThreadMetrics;
+import io.micrometer.core.instrument.binder.system.ProcessorMetrics;
+import io.micrometer.core.instrument.binder.system.UptimeMetrics;
+import io.micrometer.prometheusmetrics.PrometheusConfig;
+import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
+
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.function.Supplier;
+
+/**
+ * Squall's counters, exported in Prometheus text format on {@code GET /metrics}.
+ * Hot-path updates are striped adders (no lock, no allocation); gauges are read only when scraped.
+ */
+public final class Metrics implements AutoCloseable {
+
+    private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
+    private final ConcurrentMap<Integer, Counter> disconnectsByCode = new ConcurrentHashMap<>();
+
+    private final Counter connects = counter("squall.connects", "WebSocket connections opened");
+    private final Counter messagesReceived = counter("squall.messages.received", "messages received from clients");
+    private final Counter messagesSent = counter("squall.messages.sent", "messages queued to clients (each copy counts)");
+    private final Counter bytesSent = counter("squall.bytes.sent", "payload bytes queued to clients");
+    private final Counter publishes = counter("squall.publishes", "messages published through /receive");
+    private final Counter slowConsumers = counter("squall.slow.consumers", "connections closed for exceeding their outbound queue (1008)");
+    private final Counter deadPeers = counter("squall.dead.peers", "connections closed because nothing arrived after a ping");
+
+    public Metrics() {
+        new ClassLoaderMetrics().bindTo(registry);
+        new JvmMemoryMetrics().bindTo(registry);
+        gcMetrics.bindTo(registry);
+        new JvmThreadMetrics().bindTo(registry);
+        new ProcessorMetrics().bindTo(registry);
+        new UptimeMetrics().bindTo(registry);
+    }
+
+    /** Registers the gauges whose values live elsewhere: they are read on scrape, never on the hot path. */
+    public void watch(Supplier<Number> connections, Supplier<Number> queuedBytes) {
+        Gauge.builder("squall.connections", connections).description("open WebSocket connections").register(registry);
+        Gauge.builder("squall.queued.bytes", queuedBytes).description("bytes waiting in outbound queues").register(registry);
+    }
+
+    public void connected() { connects.increment(); }
+
+    public void disconnected(int closeCode) {
+        disconnectsByCode.computeIfAbsent(closeCode, code -> Counter.builder("squall.disconnects")
+                .description("WebSocket connections closed, by close code")
+                .tag("code", Integer.toString(code))
+                .register(registry)).increment();
+    }
+
+    public void received() { messagesReceived.increment(); }
+
+    public void sent(int copies, long bytesPerCopy) {
+        messagesSent.increment(copies);
+        bytesSent.increment((double) copies * bytesPerCopy);
+    }
+
+    public void published() { publishes.increment(); }
+
+    public void slowConsumer() { slowConsumers.increment(); }
+
+    public void deadPeer() { deadPeers.increment(); }
+
+    /** The Prometheus text exposition of every metric. */
+    public String scrape() {
+        return registry.scrape();
+    }
+
+    private Counter counter(String name, String description) {
+        return Counter.builder(name).description(description).register(registry);
+    }
+
+    @Override
+    public void close() {
+        gcMetrics.close();
+        registry.close();
+    }
+}

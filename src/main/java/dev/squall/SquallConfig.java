@@ -1,0 +1,160 @@
+package dev.squall;
+
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Optional;
+
+/**
+ * Every setting of a Squall node, validated once. Flags and environment variables are read in {@link Main}
+ * only; everything else receives this record.
+ *
+ * @param allowedOrigins empty: same-origin only (Tornado's default {@code check_origin}); {@code ["*"]}: any
+ * @param publishToken   empty: {@code /receive} only from loopback; present: bearer token required from everyone
+ * @param publicDir      empty: {@code ./public} when it exists, else the copy packaged in the jar
+ */
+public record SquallConfig(
+        String host,
+        int port,
+        List<String> allowedOrigins,
+        Duration pingInterval,
+        Duration pingTimeout,
+        int maxMessageBytes,
+        Optional<String> publishToken,
+        Optional<Path> publicDir,
+        long maxQueueBytes,
+        int maxQueueMessages,
+        Duration stopTimeout) {
+
+    /** Bytes that {@code new message :} adds to an echoed message; the echo must fit a client's queue. */
+    static final int ECHO_PREFIX_BYTES = "new message :".length();
+
+    public SquallConfig {
+        require(host != null && !host.isBlank(), "--host must not be empty");
+        require(port >= 0 && port <= 65535, "--port must be between 0 and 65535, got " + port);
+        allowedOrigins = normalizeOrigins(allowedOrigins);
+        require(!pingInterval.isNegative(), "--ping-interval must be 0 (off) or more seconds");
+        require(!pingTimeout.isNegative() && !pingTimeout.isZero(), "--ping-timeout must be at least 1 second");
+        require(maxMessageBytes >= 1, "--max-message-bytes must be at least 1, got " + maxMessageBytes);
+        require(maxQueueMessages >= 1, "--max-queue-messages must be at least 1, got " + maxQueueMessages);
+        require(maxQueueBytes >= 1024, "--max-queue-bytes must be at least 1024, got " + maxQueueBytes);
+        require(maxMessageBytes + (long) ECHO_PREFIX_BYTES <= maxQueueBytes,
+                "--max-message-bytes (" + maxMessageBytes + ") plus the echo prefix must fit in --max-queue-bytes ("
+                        + maxQueueBytes + "): raise --max-queue-bytes or lower --max-message-bytes");
+        publishToken = publishToken.filter(t -> !t.isEmpty());
+        publishToken.ifPresent(t -> require(t.length() >= 16,
+                "--publish-token must be at least 16 characters (try: openssl rand -hex 16)"));
+        publicDir.ifPresent(dir -> require(Files.isDirectory(dir),
+                "--public " + dir + " is not a directory: create it or leave the flag out to use the bundled client"));
+        require(!stopTimeout.isNegative(), "stop timeout must not be negative");
+    }
+
+    /** Settings for tests and embedding: port 0 (any free port), everything else as the command line defaults. */
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** True when {@code --allowed-origins '*'} was given. */
+    public boolean allowsAnyOrigin() {
+        return allowedOrigins.equals(List.of("*"));
+    }
+
+    /** True when server pings (and so dead-peer detection) are on. */
+    public boolean heartbeatEnabled() {
+        return !pingInterval.isZero();
+    }
+
+    /** A builder that starts from this configuration. */
+    public Builder toBuilder() {
+        return new Builder(this);
+    }
+
+    private static List<String> normalizeOrigins(List<String> origins) {
+        List<String> normalized = new ArrayList<>();
+        for (String raw : origins) {
+            String origin = raw.trim();
+            if (origin.isEmpty()) continue;
+            if (origin.equals("*")) {
+                require(origins.stream().map(String::trim).filter(o -> !o.isEmpty()).count() == 1,
+                        "--allowed-origins: '*' allows every origin and cannot be combined with others");
+                return List.of("*");
+            }
+            normalized.add(normalizeOrigin(origin));
+        }
+        return List.copyOf(normalized);
+    }
+
+    /** Lower-cases scheme and host and checks the shape {@code scheme://host[:port]}, as browsers send it. */
+    private static String normalizeOrigin(String origin) {
+        String hint = "--allowed-origins: '" + origin + "' is not an origin; use scheme://host[:port], "
+                + "for example https://example.com or http://localhost:3000, or '*' alone";
+        URI uri;
+        try {
+            uri = new URI(origin);
+        } catch (Exception e) {
+            throw new IllegalArgumentException(hint);
+        }
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        boolean hasOnlyOrigin = uri.getHost() != null && (uri.getRawPath() == null || uri.getRawPath().isEmpty())
+                && uri.getRawQuery() == null && uri.getRawFragment() == null && uri.getRawUserInfo() == null;
+        require((scheme.equals("http") || scheme.equals("https")) && hasOnlyOrigin, hint);
+        return scheme + "://" + uri.getHost().toLowerCase(Locale.ROOT) + (uri.getPort() == -1 ? "" : ":" + uri.getPort());
+    }
+
+    private static void require(boolean condition, String message) {
+        if (!condition) throw new IllegalArgumentException(message);
+    }
+
+    /** Mutable builder; {@link #build()} validates. */
+    public static final class Builder {
+        private String host = "0.0.0.0";
+        private int port = 0;
+        private List<String> allowedOrigins = List.of();
+        private Duration pingInterval = Duration.ofSeconds(25);
+        private Duration pingTimeout = Duration.ofSeconds(10);
+        private int maxMessageBytes = 65536;
+        private Optional<String> publishToken = Optional.empty();
+        private Optional<Path> publicDir = Optional.empty();
+        private long maxQueueBytes = 1024 * 1024;
+        private int maxQueueMessages = 1000;
+        private Duration stopTimeout = Duration.ofSeconds(5);
+
+        private Builder() {
+        }
+
+        private Builder(SquallConfig c) {
+            host = c.host;
+            port = c.port;
+            allowedOrigins = c.allowedOrigins;
+            pingInterval = c.pingInterval;
+            pingTimeout = c.pingTimeout;
+            maxMessageBytes = c.maxMessageBytes;
+            publishToken = c.publishToken;
+            publicDir = c.publicDir;
+            maxQueueBytes = c.maxQueueBytes;
+            maxQueueMessages = c.maxQueueMessages;
+            stopTimeout = c.stopTimeout;
+        }
+
+        public Builder host(String v) { host = v; return this; }
+        public Builder port(int v) { port = v; return this; }
+        public Builder allowedOrigins(List<String> v) { allowedOrigins = List.copyOf(v); return this; }
+        public Builder pingInterval(Duration v) { pingInterval = v; return this; }
+        public Builder pingTimeout(Duration v) { pingTimeout = v; return this; }
+        public Builder maxMessageBytes(int v) { maxMessageBytes = v; return this; }
+        public Builder publishToken(String v) { publishToken = Optional.ofNullable(v); return this; }
+        public Builder publicDir(Path v) { publicDir = Optional.ofNullable(v); return this; }
+        public Builder maxQueueBytes(long v) { maxQueueBytes = v; return this; }
+        public Builder maxQueueMessages(int v) { maxQueueMessages = v; return this; }
+        public Builder stopTimeout(Duration v) { stopTimeout = v; return this; }
+
+        public SquallConfig build() {
+            return new SquallConfig(host, port, allowedOrigins, pingInterval, pingTimeout, maxMessageBytes,
+                    publishToken, publicDir, maxQueueBytes, maxQueueMessages, stopTimeout);
+        }
+    }
+}

@@ -1,0 +1,155 @@
+package dev.squall.hub;
+
+import dev.squall.Message;
+import io.javalin.websocket.WsContext;
+import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.websocket.common.WebSocketSession;
+import org.eclipse.jetty.websocket.core.CoreSession;
+import org.eclipse.jetty.websocket.core.Frame;
+import org.eclipse.jetty.websocket.core.OpCode;
+import org.eclipse.jetty.websocket.core.WebSocketConnection;
+import org.eclipse.jetty.websocket.core.WebSocketCoreSession;
+
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One open WebSocket with a bounded outbound queue and a single writer.
+ *
+ * <p>A message is counted against the bounds from the moment it is queued until Jetty reports it written
+ * (or failed), so the bounds cover everything this server holds for the peer, including Jetty's own frame
+ * queue. Frames are handed to Jetty's non-blocking {@code sendFrame} with a real callback; the payload is a
+ * view of the broadcast's shared bytes.
+ */
+public final class Connection {
+
+    /** Close code for a peer that does not read fast enough: 1008, policy violation (RFC 6455 7.4.1). */
+    public static final int SLOW_CONSUMER = 1008;
+    static final String SLOW_CONSUMER_REASON = "slow consumer";
+
+    private final WsContext ctx;
+    private final CoreSession session;
+    private final WebSocketConnection wire;
+    private final OutboundLimits limits;
+    private final Hub hub;
+
+    private final ConcurrentLinkedQueue<Message> pending = new ConcurrentLinkedQueue<>();
+    private final AtomicBoolean writing = new AtomicBoolean();
+    private final AtomicLong queuedBytes = new AtomicLong();
+    private final AtomicInteger queuedMessages = new AtomicInteger();
+    private final AtomicBoolean closing = new AtomicBoolean();
+    private volatile boolean slow;
+
+    Connection(WsContext ctx, OutboundLimits limits, Hub hub) {
+        this.ctx = ctx;
+        // Javalin's WsContext wraps Jetty's session; the core session accepts pre-encoded frames, and its
+        // connection counts every inbound byte (pongs included), which the heartbeat relies on.
+        WebSocketCoreSession core = (WebSocketCoreSession) ((WebSocketSession) ctx.session).getCoreSession();
+        this.session = core;
+        this.wire = core.getConnection();
+        this.limits = limits;
+        this.hub = hub;
+    }
+
+    /** Javalin's session id: unique per connection. */
+    public String id() {
+        return ctx.sessionId();
+    }
+
+    /** Sends one message to this connection only (Tornado: {@code write_message}). */
+    public void send(Message message) {
+        hub.sendTo(this, message);
+    }
+
+    /**
+     * Adds a message to the queue, or marks the connection slow when the queue is full.
+     * Called under the hub's fan-out lock, so it must never block or write.
+     */
+    boolean enqueue(Message message) {
+        if (closing.get()) return false;
+        int size = message.size();
+        int messages = queuedMessages.incrementAndGet();
+        long bytes = queuedBytes.addAndGet(size);
+        if (messages > limits.maxMessages() || bytes > limits.maxBytes()) {
+            queuedMessages.decrementAndGet();
+            queuedBytes.addAndGet(-size);
+            slow = true;
+            return false;
+        }
+        pending.add(message);
+        return true;
+    }
+
+    /** Hands queued messages to Jetty in order; one thread at a time, never waiting for the socket. */
+    void flush() {
+        if (slow) {
+            closeAsSlowConsumer();
+            return;
+        }
+        while (!pending.isEmpty() && writing.compareAndSet(false, true)) {
+            try {
+                Message message;
+                while ((message = pending.poll()) != null) {
+                    write(message);
+                }
+            } finally {
+                writing.set(false);
+            }
+            // A message queued after the last poll but before writing was cleared is picked up by looping.
+        }
+    }
+
+    private void write(Message message) {
+        int size = message.size();
+        byte opcode = message.kind() == Message.Kind.TEXT ? OpCode.TEXT : OpCode.BINARY;
+        session.sendFrame(new Frame(opcode, message.payload()), Callback.from(() -> written(size), failure -> written(size)), false);
+    }
+
+    private void written(int size) {
+        queuedBytes.addAndGet(-size);
+        queuedMessages.decrementAndGet();
+    }
+
+    private void closeAsSlowConsumer() {
+        if (!closing.compareAndSet(false, true)) return;
+        pending.clear();
+        hub.slowConsumer(this);
+        session.close(SLOW_CONSUMER, SLOW_CONSUMER_REASON, Callback.NOOP);
+        // The close frame waits behind everything the peer has not read; a stalled peer never reads it.
+        hub.scheduler().schedule(session::abort, limits.closeGrace().toMillis(), TimeUnit.MILLISECONDS);
+    }
+
+    /** Sends a ping frame; control frames bypass the queue bounds (they are tiny and Jetty sends them first). */
+    void ping() {
+        session.sendFrame(new Frame(OpCode.PING), Callback.NOOP, false);
+    }
+
+    /** Everything received so far (bytes plus frames, pongs included): if it has not moved, nothing arrived. */
+    long inboundActivity() {
+        return wire.getBytesIn() + wire.getMessagesIn();
+    }
+
+    /** Drops a peer that answered nothing after a ping: a close frame would never reach it. */
+    void closeAsDead() {
+        if (!closing.compareAndSet(false, true)) return;
+        hub.deadPeer(this);
+        session.abort();
+    }
+
+    long queuedBytes() {
+        return queuedBytes.get();
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof Connection other && other.id().equals(id());
+    }
+
+    @Override
+    public int hashCode() {
+        return id().hashCode();
+    }
+}

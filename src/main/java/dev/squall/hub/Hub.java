@@ -1,0 +1,116 @@
+package dev.squall.hub;
+
+import dev.squall.Message;
+import dev.squall.Metrics;
+import io.javalin.websocket.WsContext;
+
+import java.util.Collection;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ScheduledExecutorService;
+
+/**
+ * The connections open on this node, and the fan-out to them.
+ *
+ * <p>Threading: {@link #broadcast} may be called from any number of threads. Each broadcast is queued to
+ * every connection under one short lock (so every connection sees concurrent broadcasts in the same
+ * order), then written outside it; no lock is held while a socket write is in progress, and no thread
+ * ever waits for a client's socket. A connection whose queue overflows is closed as a slow consumer.
+ */
+public final class Hub {
+
+    private final ConcurrentHashMap<String, Connection> connections = new ConcurrentHashMap<>();
+    private final Object fanOutOrder = new Object();
+    private final OutboundLimits limits;
+    private final Metrics metrics;
+    private final ScheduledExecutorService scheduler;
+
+    /** @param scheduler runs delayed work such as dropping a slow consumer that ignores its close frame */
+    public Hub(OutboundLimits limits, Metrics metrics, ScheduledExecutorService scheduler) {
+        this.limits = limits;
+        this.metrics = metrics;
+        this.scheduler = scheduler;
+        metrics.watch(connections::size, this::queuedBytes);
+    }
+
+    /** Adds a newly opened connection (Tornado: {@code open}). */
+    public Connection join(WsContext ctx) {
+        Connection connection = new Connection(ctx, limits, this);
+        connections.put(connection.id(), connection);
+        metrics.connected();
+        return connection;
+    }
+
+    /** The connection for a Javalin session id, or null once it has left. */
+    public Connection find(String sessionId) {
+        return connections.get(sessionId);
+    }
+
+    /** Removes a connection (Tornado: {@code on_close}); counted once, however many paths report the close. */
+    public void leave(String sessionId, int closeCode) {
+        if (connections.remove(sessionId) != null) {
+            metrics.disconnected(closeCode);
+        }
+    }
+
+    /**
+     * Queues {@code message} to every open connection (Tornado: {@code write_message} in a loop, without the
+     * loop's stalls) and returns how many connections accepted it.
+     */
+    public int broadcast(Message message) {
+        Collection<Connection> all = connections.values();
+        int delivered = 0;
+        synchronized (fanOutOrder) {
+            for (Connection connection : all) {
+                if (connection.enqueue(message)) delivered++;
+            }
+        }
+        for (Connection connection : all) {
+            connection.flush();
+        }
+        metrics.sent(delivered, message.size());
+        return delivered;
+    }
+
+    /** Sends to one connection through its bounded queue, in order with broadcasts. */
+    void sendTo(Connection connection, Message message) {
+        boolean queued;
+        synchronized (fanOutOrder) {
+            queued = connection.enqueue(message);
+        }
+        connection.flush();
+        if (queued) metrics.sent(1, message.size());
+    }
+
+    /** Open connections right now. */
+    public int size() {
+        return connections.size();
+    }
+
+    /** A snapshot of the open connections, for periodic work such as heartbeats. */
+    public Collection<Connection> connections() {
+        return connections.values();
+    }
+
+    /** Bytes queued but not yet written, over all connections; read when metrics are scraped. */
+    public long queuedBytes() {
+        long total = 0;
+        for (Connection connection : connections.values()) total += connection.queuedBytes();
+        return total;
+    }
+
+    void slowConsumer(Connection connection) {
+        // Leave at once so broadcasts stop counting it, even before the peer sees the close frame.
+        if (connections.remove(connection.id()) != null) {
+            metrics.slowConsumer();
+            metrics.disconnected(Connection.SLOW_CONSUMER);
+        }
+    }
+
+    void deadPeer(Connection connection) {
+        metrics.deadPeer();
+    }
+
+    ScheduledExecutorService scheduler() {
+        return scheduler;
+    }
+}
