@@ -29,7 +29,7 @@ done
 read -r -a SERVER_LIST <<< "$SERVERS"
 
 # Fixed heap for every JVM in the run, so that memory per connection compares like with like.
-SQUALL_JAVA_OPTS="-Xmx512m"
+SQUALL_JAVA_OPTS=${SQUALL_JAVA_OPTS:--Xmx512m}   # override from the environment to experiment
 GENERATOR="java -Xms256m -Xmx1g -jar $BENCH_DIR/target/squall-bench.jar"
 PYTHON=/usr/bin/python3   # Debian's python3-tornado lives here, not in a pyenv python
 STAMP=$(date -u +%Y%m%dT%H%M%SZ)
