@@ -44,10 +44,10 @@ build() {
   fi
   if [[ " ${SERVER_LIST[*]} " == *" squall "* ]]; then
     echo "== building Squall"
-    (cd "$ROOT" && mvn -q -B clean package -DskipTests)
+    (cd "$ROOT" && mvn -q -B -Dstyle.color=never clean package -DskipTests)
   fi
   echo "== building the load generator"
-  (cd "$BENCH_DIR" && mvn -q -B clean package)
+  (cd "$BENCH_DIR" && mvn -q -B -Dstyle.color=never clean package)
   if [[ " ${SERVER_LIST[*]} " == *" node-ws "* ]]; then
     echo "== npm install (node-ws peer)"
     (cd "$BENCH_DIR/peers/node-ws" && npm install --no-audit --no-fund --silent)

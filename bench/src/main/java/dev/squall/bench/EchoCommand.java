@@ -131,7 +131,7 @@ final class EchoCommand implements Callable<Integer> {
             for (WsConnection c : opened) {
                 c.onLoop(() -> send(c, (Client) c.attachment, System.nanoTime()));
             }
-            Thread.sleep(TimeUnit.NANOSECONDS.toMillis(measureStart - System.nanoTime()));
+            Thread.sleep(Math.max(0, TimeUnit.NANOSECONDS.toMillis(measureStart - System.nanoTime())));
             CpuWindow cpu = new CpuWindow(pool, target.server());
             cpu.start();
             Thread.sleep(Math.max(0, TimeUnit.NANOSECONDS.toMillis(measureEnd - System.nanoTime())));
