@@ -105,12 +105,37 @@ public final class Connection {
     private void write(Message message) {
         int size = message.size();
         byte opcode = message.kind() == Message.Kind.TEXT ? OpCode.TEXT : OpCode.BINARY;
-        session.sendFrame(new Frame(opcode, message.payload()), Callback.from(() -> written(size), failure -> written(size)), false);
+        session.sendFrame(new Frame(opcode, message.payload()), new Written(size), false);
     }
 
-    private void written(int size) {
-        queuedBytes.addAndGet(-size);
-        queuedMessages.decrementAndGet();
+    /** Releases a message's share of the bounds once Jetty has written it, or given up on it. */
+    private final class Written implements Callback {
+        private final int size;
+
+        Written(int size) {
+            this.size = size;
+        }
+
+        @Override
+        public void succeeded() {
+            release();
+        }
+
+        @Override
+        public void failed(Throwable cause) {
+            release();
+        }
+
+        private void release() {
+            queuedBytes.addAndGet(-size);
+            queuedMessages.decrementAndGet();
+        }
+
+        // Two atomic decrements: Jetty may complete this on its selector thread instead of dispatching it.
+        @Override
+        public InvocationType getInvocationType() {
+            return InvocationType.NON_BLOCKING;
+        }
     }
 
     private void closeAsSlowConsumer() {
