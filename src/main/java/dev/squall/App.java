@@ -42,7 +42,8 @@ public final class App {
     private final Heartbeat heartbeat;
     private final OriginPolicyPlugin originPolicy;
     private final PublishPolicy publishPolicy;
-    private final PublishDecoder decoder = new PublishDecoder(new ObjectMapper());
+    private final ObjectMapper json = new ObjectMapper();
+    private final PublishDecoder decoder = new PublishDecoder(json);
     private final Javalin javalin;
     private volatile boolean ready;
 
@@ -75,7 +76,10 @@ public final class App {
             javalinConfig.http.maxRequestSize = config.maxQueueBytes();
             javalinConfig.registerPlugin(originPolicy);
             addStaticFiles(javalinConfig.staticFiles);
-            javalinConfig.jetty.modifyServer(server -> server.setStopTimeout(config.stopTimeout().toMillis()));
+            javalinConfig.jetty.modifyServer(server -> {
+                server.setStopTimeout(config.stopTimeout().toMillis());
+                server.setErrorHandler(new JsonErrorHandler(json));
+            });
             javalinConfig.jetty.modifyWebSocketServletFactory(factory -> {
                 factory.setMaxTextMessageSize(config.maxMessageBytes());
                 factory.setMaxBinaryMessageSize(config.maxMessageBytes());
