@@ -8,6 +8,7 @@ import dev.squall.hub.Heartbeat;
 import dev.squall.hub.Hub;
 import dev.squall.hub.OutboundLimits;
 import io.javalin.Javalin;
+import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.javalin.http.HttpStatus;
 import io.javalin.http.staticfiles.Location;
@@ -15,6 +16,8 @@ import io.javalin.websocket.WsContext;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -130,13 +133,29 @@ public final class App {
                 ctx.json(Map.of("status", "ready"));
             });
 
-            routes.exception(HttpResponseException.class, (e, ctx) ->
-                    ctx.status(e.getStatus()).json(Map.of("error", e.getMessage())));
+            routes.exception(HttpResponseException.class, (e, ctx) -> {
+                ctx.status(e.getStatus()).json(Map.of("error", e.getMessage()));
+                if (isUpgradeRequest(ctx)) writeResultNow(ctx);
+            });
             routes.exception(Exception.class, (e, ctx) -> {
                 log.error("Unexpected error on {} {}", ctx.method(), ctx.path(), e);
                 ctx.status(HttpStatus.INTERNAL_SERVER_ERROR).json(Map.of("error", "internal server error"));
             });
         });
+    }
+
+    /** Javalin sends a request down its WebSocket path, where nothing writes a handler's result, on this header. */
+    private static boolean isUpgradeRequest(Context ctx) {
+        return ctx.header("Sec-WebSocket-Version") != null;
+    }
+
+    /** A refused upgrade would otherwise reach the client as a status with an empty body. */
+    private static void writeResultNow(Context ctx) {
+        try (InputStream result = ctx.resultInputStream()) {
+            if (result != null) result.transferTo(ctx.res().getOutputStream());
+        } catch (IOException e) {
+            log.debug("Could not write the refusal of a WebSocket upgrade: {}", e.toString());
+        }
     }
 
     /** Serves the browser client: {@code --public DIR}, else {@code ./public}, else the copy inside the jar. */
