@@ -13,6 +13,7 @@ import io.javalin.http.HttpResponseException;
 import io.javalin.http.HttpStatus;
 import io.javalin.http.staticfiles.Location;
 import io.javalin.websocket.WsContext;
+import io.javalin.websocket.WsHandlerType;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,7 +23,9 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 
@@ -47,6 +50,7 @@ public final class App {
     private final PublishPolicy publishPolicy;
     private final ObjectMapper json = new ObjectMapper();
     private final PublishDecoder decoder = new PublishDecoder(json);
+    private final List<String> endpoints = new CopyOnWriteArrayList<>();
     private final Javalin javalin;
     private volatile boolean ready;
 
@@ -95,6 +99,12 @@ public final class App {
             javalinConfig.events.serverStarted(this::started);
             javalinConfig.events.serverStopping(() -> ready = false);
             javalinConfig.events.serverStopped(this::release);
+            javalinConfig.events.handlerAdded(handler -> {
+                if (handler.getHttpMethod().isHttpMethod()) endpoints.add(handler.getHttpMethod().name() + " " + handler.getPath());
+            });
+            javalinConfig.events.wsHandlerAdded(handler -> {
+                if (handler.getHandlerType() == WsHandlerType.WEBSOCKET) endpoints.add("WS " + handler.getPath());
+            });
 
             var routes = javalinConfig.routes;
             routes.get("/index", ctx -> ctx.result("Hello world"));
@@ -222,6 +232,11 @@ public final class App {
     /** The underlying Javalin instance, for {@code JavalinTest}. */
     public Javalin javalin() {
         return javalin;
+    }
+
+    /** Every endpoint registered, as {@code "GET /index"} or {@code "WS /ws"}: what openapi.yaml must describe. */
+    List<String> endpoints() {
+        return List.copyOf(endpoints);
     }
 
     Hub hub() {
