@@ -147,8 +147,14 @@ class BrowserClientTest {
         int port = server.port();
 
         server.stop();
-        awaitState("reconnecting");
-        assertThat(text("#status")).startsWith("Reconnecting in");
+        // The page flips between reconnecting and connecting while the server is down: check state and
+        // status text in one script, after at least one failed retry.
+        await("a failed retry and a reconnect countdown", d -> browser.<Boolean>js("""
+                return document.body.dataset.state === 'reconnecting'
+                    && document.getElementById('status').textContent.trim().startsWith('Reconnecting in')
+                    && Array.from(document.querySelectorAll('#log li[data-kind=system] .entry-text'))
+                           .some(e => e.textContent.startsWith('Could not connect'));
+                """));
         browser.screenshot("reconnecting");
 
         server.restartOnSamePort();
@@ -165,6 +171,10 @@ class BrowserClientTest {
         await("the restarted server to count the page", d -> server.openConnections() == 1);
         assertThat(server.publish("after the restart")).isEqualTo(1);
         awaitReceived("after the restart");
+        assertThat(logTexts())
+                .as("the shutdown is a clean 1001; failed retries are not reported as closed connections")
+                .anyMatch(line -> line.startsWith("system: Connection closed (code 1001"))
+                .noneMatch(line -> line.startsWith("system: Connection closed (code 1006"));
         System.out.printf("page reconnected %d ms after the restart (backoffMax %d ms)%n", reconnectMs, backoffMaxMs);
     }
 
@@ -241,6 +251,7 @@ class BrowserClientTest {
                     return {id: e.id, style: s.outlineStyle, width: parseFloat(s.outlineWidth), visible: e.matches(':focus-visible')};
                     """);
             order.add((String) focus.get("id"));
+            assertThat((Boolean) focus.get("visible")).as("keyboard focus on #" + focus.get("id") + " matches :focus-visible").isTrue();
             assertThat((String) focus.get("style")).as("outline style of focused #" + focus.get("id")).isNotEqualTo("none");
             assertThat(((Number) focus.get("width")).doubleValue()).as("outline width of focused #" + focus.get("id")).isPositive();
         }
