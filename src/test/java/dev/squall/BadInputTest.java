@@ -45,6 +45,14 @@ class BadInputTest {
     }
 
     @Test
+    void a_plain_get_on_the_websocket_path_is_a_426_asking_for_an_upgrade() throws Exception {
+        var response = server.get("/ws");
+        assertThat(response.statusCode()).isEqualTo(426);
+        assertThat(response.headers().firstValue("Upgrade")).hasValue("websocket");
+        assertServerStillWorks();
+    }
+
+    @Test
     void an_upgrade_without_sec_websocket_key_is_a_400_not_a_500() throws Exception {
         assertThat(upgradeStatus("""
                 GET /ws HTTP/1.1\r
@@ -54,6 +62,7 @@ class BadInputTest {
                 Sec-WebSocket-Version: 13\r
                 \r
                 """)).isEqualTo(400);
+        assertThat(server.metric("squall_connects_total")).isZero();
         assertServerStillWorks();
     }
 
