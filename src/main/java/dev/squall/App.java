@@ -15,6 +15,7 @@ import io.javalin.http.staticfiles.Location;
 import io.javalin.websocket.WsContext;
 import io.javalin.websocket.WsHandlerType;
 import org.eclipse.jetty.session.NullSessionCache;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.session.NullSessionDataStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -83,6 +84,7 @@ public final class App {
         return Javalin.create(javalinConfig -> {
             javalinConfig.startup.showJavalinBanner = false;
             javalinConfig.http.maxRequestSize = config.maxQueueBytes();
+            javalinConfig.jetty.threadPool = httpThreads();
             javalinConfig.registerPlugin(originPolicy);
             addStaticFiles(javalinConfig.staticFiles);
             javalinConfig.jetty.modifyServer(server -> {
@@ -178,6 +180,16 @@ public final class App {
         } catch (IOException e) {
             log.debug("Could not write the refusal of a WebSocket upgrade: {}", e.toString());
         }
+    }
+
+    /**
+     * Nothing on Squall's paths blocks for long (sends never wait for a socket), so a burst of handshakes
+     * needs few threads; Javalin's default pool grows to 250, each with its own stack.
+     */
+    private static QueuedThreadPool httpThreads() {
+        QueuedThreadPool pool = new QueuedThreadPool(64, 8, 60_000);
+        pool.setName("squall-http");
+        return pool;
     }
 
     /** Serves the browser client: {@code --public DIR}, else {@code ./public}, else the copy inside the jar. */
