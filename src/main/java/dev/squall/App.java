@@ -42,6 +42,7 @@ import java.util.concurrent.ScheduledExecutorService;
 public final class App {
 
     private static final Logger log = LoggerFactory.getLogger(App.class);
+    private static final Message WELCOME = Message.text("Welcome");
 
     private final SquallConfig config;
     private final Metrics metrics = new Metrics();
@@ -136,9 +137,7 @@ public final class App {
             });
             routes.wsBeforeUpgrade("/ws", UpgradeRequest::requireValid);
             routes.ws("/ws", ws -> {
-                ws.onConnect(ctx -> {                                  // Tornado: open()
-                    hub.join(ctx).send(Message.text("Welcome"));
-                });
+                ws.onConnect(ctx -> hub.join(ctx, WELCOME));           // Tornado: open()
                 ws.onMessage(ctx -> {                                  // Tornado: on_message(message)
                     metrics.received();
                     reply(ctx, Message.text("new message :" + ctx.message()));

@@ -66,7 +66,7 @@ public final class Connection {
 
     /**
      * Adds a message to the queue, or marks the connection slow when the queue is full.
-     * Called under the hub's fan-out lock, so it must never block or write.
+     * Called by the hub, for broadcasts under its fan-out lock, so it must never block or write.
      */
     boolean enqueue(Message message) {
         if (closing.get()) return false;
