@@ -23,8 +23,8 @@ import java.util.concurrent.CountDownLatch;
         sortOptions = false,
         usageHelpAutoWidth = true,
         description = {
-                "Squall: a real-time push server. Clients connect to ws://HOST:PORT/ws; anything published with",
-                "GET /receive?msg=X or POST /receive reaches every connected client.",
+                "Squall: a real-time push server. Clients connect to ws://HOST:PORT/ws; anything published with "
+                        + "GET /receive?msg=X or POST /receive reaches every connected client.",
                 ""},
         footer = {"", "Exit codes: 0 after a clean shutdown, 1 when the server cannot start (port in use...), 2 for bad flags."})
 public final class Main implements Callable<Integer> {
@@ -46,8 +46,8 @@ public final class Main implements Callable<Integer> {
     String host;
 
     @Option(names = "--allowed-origins", paramLabel = "ORIGINS", split = ",", defaultValue = "",
-            description = {"Browser origins, besides the server's own, that may open /ws and call the HTTP routes:",
-                    "comma-separated scheme://host[:port] values, or '*' for any (default: same origin only)."})
+            description = "Browser origins, besides the server's own, that may open /ws and call the HTTP routes: "
+                    + "comma-separated scheme://host[:port] values, or '*' for any (default: same origin only).")
     List<String> allowedOrigins;
 
     @Option(names = "--ping-interval", paramLabel = "SECONDS", defaultValue = "25",
@@ -63,8 +63,8 @@ public final class Main implements Callable<Integer> {
     int maxMessageBytes;
 
     @Option(names = "--max-queue-bytes", paramLabel = "BYTES", defaultValue = "1048576",
-            description = {"Bytes one connection may have waiting to be sent; past it the connection is closed with 1008",
-                    "'slow consumer'. Also the largest message POST /receive accepts (default: ${DEFAULT-VALUE})."})
+            description = "Bytes one connection may have waiting to be sent; past it the connection is closed with 1008 "
+                    + "'slow consumer'. Also the largest message POST /receive accepts (default: ${DEFAULT-VALUE}).")
     long maxQueueBytes;
 
     @Option(names = "--max-queue-messages", paramLabel = "COUNT", defaultValue = "1000",
@@ -72,8 +72,8 @@ public final class Main implements Callable<Integer> {
     int maxQueueMessages;
 
     @Option(names = "--publish-token", paramLabel = "TOKEN",
-            description = {"Require 'Authorization: Bearer TOKEN' on /receive from every client (env SQUALL_PUBLISH_TOKEN).",
-                    "Without it only loopback clients may publish."})
+            description = "Require 'Authorization: Bearer TOKEN' on /receive from every client (env SQUALL_PUBLISH_TOKEN). "
+                    + "Without it only loopback clients may publish.")
     String publishToken;
 
     @Option(names = "--public", paramLabel = "DIR",
