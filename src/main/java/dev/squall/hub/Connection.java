@@ -93,7 +93,9 @@ public final class Connection {
             try {
                 Message message;
                 while ((message = pending.poll()) != null) {
-                    write(message);
+                    // More to come: let Jetty gather them into one write. The last one flushes, and only this
+                    // thread polls, so a batched frame is always followed by a flushing one.
+                    write(message, pending.peek() != null);
                 }
             } finally {
                 writing.set(false);
@@ -102,10 +104,10 @@ public final class Connection {
         }
     }
 
-    private void write(Message message) {
+    private void write(Message message, boolean batch) {
         int size = message.size();
         byte opcode = message.kind() == Message.Kind.TEXT ? OpCode.TEXT : OpCode.BINARY;
-        session.sendFrame(new Frame(opcode, message.payload()), new Written(size), false);
+        session.sendFrame(new Frame(opcode, message.payload()), new Written(size), batch);
     }
 
     /** Releases a message's share of the bounds once Jetty has written it, or given up on it. */
