@@ -200,9 +200,13 @@
   }
 
   function onClose(event) {
+    const wasOpen = conn.state === 'open';
     release();
     const reason = event.reason ? `, ${event.reason}` : '';
-    addEntry('system', `Connection closed (code ${event.code}${reason}).`);
+    // A failed attempt (server down, origin refused) never had a connection to close; say so.
+    addEntry('system', wasOpen
+      ? `Connection closed (code ${event.code}${reason}).`
+      : `Could not connect (code ${event.code}${reason}).`);
     scheduleReconnect();
   }
 

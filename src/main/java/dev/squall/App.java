@@ -8,20 +8,27 @@ import dev.squall.hub.Heartbeat;
 import dev.squall.hub.Hub;
 import dev.squall.hub.OutboundLimits;
 import io.javalin.Javalin;
+import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.javalin.http.HttpStatus;
 import io.javalin.http.staticfiles.Location;
 import io.javalin.websocket.WsContext;
+import io.javalin.websocket.WsHandlerType;
 import org.eclipse.jetty.session.NullSessionCache;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.session.NullSessionDataStore;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 
@@ -35,6 +42,7 @@ import java.util.concurrent.ScheduledExecutorService;
 public final class App {
 
     private static final Logger log = LoggerFactory.getLogger(App.class);
+    private static final Message WELCOME = Message.text("Welcome");
 
     private final SquallConfig config;
     private final Metrics metrics = new Metrics();
@@ -44,7 +52,9 @@ public final class App {
     private final Heartbeat heartbeat;
     private final OriginPolicyPlugin originPolicy;
     private final PublishPolicy publishPolicy;
-    private final PublishDecoder decoder = new PublishDecoder(new ObjectMapper());
+    private final ObjectMapper json = new ObjectMapper();
+    private final PublishDecoder decoder = new PublishDecoder(json);
+    private final List<String> endpoints = new CopyOnWriteArrayList<>();
     private final Javalin javalin;
     private volatile boolean ready;
 
@@ -75,9 +85,13 @@ public final class App {
         return Javalin.create(javalinConfig -> {
             javalinConfig.startup.showJavalinBanner = false;
             javalinConfig.http.maxRequestSize = config.maxQueueBytes();
+            javalinConfig.jetty.threadPool = httpThreads();
             javalinConfig.registerPlugin(originPolicy);
             addStaticFiles(javalinConfig.staticFiles);
-            javalinConfig.jetty.modifyServer(server -> server.setStopTimeout(config.stopTimeout().toMillis()));
+            javalinConfig.jetty.modifyServer(server -> {
+                server.setStopTimeout(config.stopTimeout().toMillis());
+                server.setErrorHandler(new JsonErrorHandler(json));
+            });
             // Javalin reads the HTTP session on every WebSocket upgrade, which creates one; Jetty's default cache
             // keeps sessions forever, so each connection would leave one behind. Nothing in Squall uses sessions.
             javalinConfig.jetty.modifyServletContextHandler(context -> {
@@ -100,6 +114,12 @@ public final class App {
             javalinConfig.events.serverStarted(this::started);
             javalinConfig.events.serverStopping(() -> ready = false);
             javalinConfig.events.serverStopped(this::release);
+            javalinConfig.events.handlerAdded(handler -> {
+                if (handler.getHttpMethod().isHttpMethod()) endpoints.add(handler.getHttpMethod().name() + " " + handler.getPath());
+            });
+            javalinConfig.events.wsHandlerAdded(handler -> {
+                if (handler.getHandlerType() == WsHandlerType.WEBSOCKET) endpoints.add("WS " + handler.getPath());
+            });
 
             var routes = javalinConfig.routes;
             routes.get("/index", ctx -> ctx.result("Hello world"));
@@ -117,9 +137,7 @@ public final class App {
             });
             routes.wsBeforeUpgrade("/ws", UpgradeRequest::requireValid);
             routes.ws("/ws", ws -> {
-                ws.onConnect(ctx -> {                                  // Tornado: open()
-                    hub.join(ctx).send(Message.text("Welcome"));
-                });
+                ws.onConnect(ctx -> hub.join(ctx, WELCOME));           // Tornado: open()
                 ws.onMessage(ctx -> {                                  // Tornado: on_message(message)
                     metrics.received();
                     reply(ctx, Message.text("new message :" + ctx.message()));
@@ -138,13 +156,39 @@ public final class App {
                 ctx.json(Map.of("status", "ready"));
             });
 
-            routes.exception(HttpResponseException.class, (e, ctx) ->
-                    ctx.status(e.getStatus()).json(Map.of("error", e.getMessage())));
+            routes.exception(HttpResponseException.class, (e, ctx) -> {
+                ctx.status(e.getStatus()).json(Map.of("error", e.getMessage()));
+                if (isUpgradeRequest(ctx)) writeResultNow(ctx);
+            });
             routes.exception(Exception.class, (e, ctx) -> {
                 log.error("Unexpected error on {} {}", ctx.method(), ctx.path(), e);
                 ctx.status(HttpStatus.INTERNAL_SERVER_ERROR).json(Map.of("error", "internal server error"));
             });
         });
+    }
+
+    /** Javalin sends a request down its WebSocket path, where nothing writes a handler's result, on this header. */
+    private static boolean isUpgradeRequest(Context ctx) {
+        return ctx.header("Sec-WebSocket-Version") != null;
+    }
+
+    /** A refused upgrade would otherwise reach the client as a status with an empty body. */
+    private static void writeResultNow(Context ctx) {
+        try (InputStream result = ctx.resultInputStream()) {
+            if (result != null) result.transferTo(ctx.res().getOutputStream());
+        } catch (IOException e) {
+            log.debug("Could not write the refusal of a WebSocket upgrade: {}", e.toString());
+        }
+    }
+
+    /**
+     * Nothing on Squall's paths blocks for long (sends never wait for a socket), so a burst of handshakes
+     * needs few threads; Javalin's default pool grows to 250, each with its own stack.
+     */
+    private static QueuedThreadPool httpThreads() {
+        QueuedThreadPool pool = new QueuedThreadPool(64, 8, 60_000);
+        pool.setName("squall-http");
+        return pool;
     }
 
     /** Serves the browser client: {@code --public DIR}, else {@code ./public}, else the copy inside the jar. */
@@ -211,6 +255,11 @@ public final class App {
     /** The underlying Javalin instance, for {@code JavalinTest}. */
     public Javalin javalin() {
         return javalin;
+    }
+
+    /** Every endpoint registered, as {@code "GET /index"} or {@code "WS /ws"}: what openapi.yaml must describe. */
+    List<String> endpoints() {
+        return List.copyOf(endpoints);
     }
 
     Hub hub() {

@@ -2,13 +2,16 @@ package dev.squall;
 
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
 
 import java.io.InputStream;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CountDownLatch;
@@ -20,13 +23,21 @@ import java.util.concurrent.CountDownLatch;
         sortOptions = false,
         usageHelpAutoWidth = true,
         description = {
-                "Squall: a real-time push server. Clients connect to ws://HOST:PORT/ws; anything published with",
-                "GET /receive?msg=X or POST /receive reaches every connected client.",
+                "Squall: a real-time push server. Clients connect to ws://HOST:PORT/ws; anything published with "
+                        + "GET /receive?msg=X or POST /receive reaches every connected client.",
                 ""},
         footer = {"", "Exit codes: 0 after a clean shutdown, 1 when the server cannot start (port in use...), 2 for bad flags."})
 public final class Main implements Callable<Integer> {
 
-    @Option(names = "--port", paramLabel = "PORT", defaultValue = "${env:PORT:-8000}",
+    /** Options that fall back to an environment variable when the flag is absent. */
+    private static final Map<String, String> ENVIRONMENT_DEFAULTS = Map.of(
+            "--port", "PORT",
+            "--publish-token", "SQUALL_PUBLISH_TOKEN");
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--port", paramLabel = "PORT", defaultValue = "8000",
             description = "TCP port to listen on, 0-65535 (env PORT; default: ${DEFAULT-VALUE}).")
     int port;
 
@@ -35,8 +46,8 @@ public final class Main implements Callable<Integer> {
     String host;
 
     @Option(names = "--allowed-origins", paramLabel = "ORIGINS", split = ",", defaultValue = "",
-            description = {"Browser origins, besides the server's own, that may open /ws and call the HTTP routes:",
-                    "comma-separated scheme://host[:port] values, or '*' for any (default: same origin only)."})
+            description = "Browser origins, besides the server's own, that may open /ws and call the HTTP routes: "
+                    + "comma-separated scheme://host[:port] values, or '*' for any (default: same origin only).")
     List<String> allowedOrigins;
 
     @Option(names = "--ping-interval", paramLabel = "SECONDS", defaultValue = "25",
@@ -52,17 +63,17 @@ public final class Main implements Callable<Integer> {
     int maxMessageBytes;
 
     @Option(names = "--max-queue-bytes", paramLabel = "BYTES", defaultValue = "1048576",
-            description = {"Bytes one connection may have waiting to be sent; past it the connection is closed with 1008",
-                    "'slow consumer'. Also the largest message POST /receive accepts (default: ${DEFAULT-VALUE})."})
+            description = "Bytes one connection may have waiting to be sent; past it the connection is closed with 1008 "
+                    + "'slow consumer'. Also the largest message POST /receive accepts (default: ${DEFAULT-VALUE}).")
     long maxQueueBytes;
 
     @Option(names = "--max-queue-messages", paramLabel = "COUNT", defaultValue = "1000",
             description = "Messages one connection may have waiting to be sent; past it: closed with 1008 (default: ${DEFAULT-VALUE}).")
     int maxQueueMessages;
 
-    @Option(names = "--publish-token", paramLabel = "TOKEN", defaultValue = "${env:SQUALL_PUBLISH_TOKEN}",
-            description = {"Require 'Authorization: Bearer TOKEN' on /receive from every client (env SQUALL_PUBLISH_TOKEN).",
-                    "Without it only loopback clients may publish."})
+    @Option(names = "--publish-token", paramLabel = "TOKEN",
+            description = "Require 'Authorization: Bearer TOKEN' on /receive from every client (env SQUALL_PUBLISH_TOKEN). "
+                    + "Without it only loopback clients may publish.")
     String publishToken;
 
     @Option(names = "--public", paramLabel = "DIR",
@@ -75,14 +86,26 @@ public final class Main implements Callable<Integer> {
 
     /** Parses, validates and runs; returns the process exit code. */
     static int run(String[] args, PrintWriter out, PrintWriter err) {
-        CommandLine commandLine = new CommandLine(new Main());
+        return commandLine(new Main(), System.getenv(), out, err).execute(args);
+    }
+
+    /** The parser for {@code main}, reading environment defaults from {@code env} (tests pass their own). */
+    static CommandLine commandLine(Main main, Map<String, String> env, PrintWriter out, PrintWriter err) {
+        CommandLine commandLine = new CommandLine(main);
         commandLine.setOut(out);
         commandLine.setErr(err);
+        // picocli's ${env:...} reads System.getenv directly; a provider lets the environment be passed in.
+        commandLine.setDefaultValueProvider(arg -> {
+            String variable = arg instanceof CommandLine.Model.OptionSpec option
+                    ? ENVIRONMENT_DEFAULTS.get(option.longestName())
+                    : null;
+            return variable == null ? null : env.get(variable);
+        });
         commandLine.setParameterExceptionHandler((exception, arguments) -> {
             err.println("squall: " + exception.getMessage() + " (see --help)");
             return CommandLine.ExitCode.USAGE;
         });
-        return commandLine.execute(args);
+        return commandLine;
     }
 
     @Override
@@ -91,14 +114,14 @@ public final class Main implements Callable<Integer> {
         try {
             config = toConfig();
         } catch (IllegalArgumentException e) {
-            System.err.println("squall: " + e.getMessage());
+            spec.commandLine().getErr().println("squall: " + e.getMessage());
             return CommandLine.ExitCode.USAGE;
         }
         App app = new App(config);
         try {
             app.start();
         } catch (RuntimeException e) {
-            System.err.println("squall: cannot start on " + config.host() + ":" + config.port() + ": " + rootMessage(e));
+            spec.commandLine().getErr().println("squall: cannot start on " + config.host() + ":" + config.port() + ": " + rootMessage(e));
             return 1;
         }
         CountDownLatch stopped = new CountDownLatch(1);

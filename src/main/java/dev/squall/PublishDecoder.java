@@ -5,6 +5,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.http.BadRequestResponse;
 import io.javalin.http.Context;
+import io.javalin.http.Header;
 import io.javalin.http.HttpResponseException;
 import io.javalin.http.HttpStatus;
 
@@ -35,13 +36,15 @@ final class PublishDecoder {
     }
 
     Message fromBody(Context ctx) {
-        String contentType = ctx.contentType();
+        // The raw header: the servlet's getContentType() throws (a 500) on a charset the JVM does not know.
+        String contentType = ctx.header(Header.CONTENT_TYPE);
         if (contentType == null) {
             throw unsupported("no Content-Type");
         }
         String mediaType = contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+        Charset charset = charsetOf(contentType);
         return switch (mediaType) {
-            case "text/plain" -> text(ctx.bodyAsBytes(), charsetOf(contentType));
+            case "text/plain" -> text(ctx.bodyAsBytes(), charset);
             case "application/json" -> json(ctx.bodyAsBytes());
             case "application/octet-stream" -> binary(ctx.bodyAsBytes());
             case "application/x-www-form-urlencoded" -> Message.text(requireMsg(ctx.formParam("msg"), "form field 'msg'"));

@@ -24,6 +24,8 @@ final class UpgradeRequest {
             throw new BadRequestResponse("invalid WebSocket handshake: Sec-WebSocket-Key must be 16 random bytes in base64");
         }
         if (!"13".equals(trimmed(ctx.header("Sec-WebSocket-Version")))) {
+            // RFC 6455 4.4: the refusal must name the versions the server does speak, so a client can retry.
+            ctx.header("Sec-WebSocket-Version", "13");
             throw new HttpResponseException(HttpStatus.UPGRADE_REQUIRED.getCode(),
                     "invalid WebSocket handshake: only Sec-WebSocket-Version 13 is supported",
                     Map.of());

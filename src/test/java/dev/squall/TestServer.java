@@ -62,6 +62,27 @@ final class TestServer implements AutoCloseable {
         return app.metrics();
     }
 
+    /**
+     * One sample from the Prometheus text on {@code /metrics}, by its full name with labels as exposed,
+     * e.g. {@code squall_slow_consumers_total}; 0 when the series does not exist (yet).
+     */
+    double metric(String series) {
+        return metricsMatching(series).stream().mapToDouble(Double::doubleValue).sum();
+    }
+
+    /** Every sample whose series starts with {@code prefix} (e.g. all {@code squall_disconnects_total{code=...}}). */
+    java.util.List<Double> metricsMatching(String prefix) {
+        java.util.List<Double> values = new java.util.ArrayList<>();
+        for (String line : metrics().scrape().split("\n")) {
+            if (line.startsWith("#") || !line.startsWith(prefix)) continue;
+            String series = line.substring(0, line.lastIndexOf(' '));
+            if (series.equals(prefix) || series.startsWith(prefix + "{")) {
+                values.add(Double.parseDouble(line.substring(line.lastIndexOf(' ') + 1)));
+            }
+        }
+        return values;
+    }
+
     @Override
     public void close() {
         app.stop();

@@ -66,7 +66,7 @@ public final class Connection {
 
     /**
      * Adds a message to the queue, or marks the connection slow when the queue is full.
-     * Called under the hub's fan-out lock, so it must never block or write.
+     * Called by the hub, for broadcasts under its fan-out lock, so it must never block or write.
      */
     boolean enqueue(Message message) {
         if (closing.get()) return false;
@@ -93,7 +93,9 @@ public final class Connection {
             try {
                 Message message;
                 while ((message = pending.poll()) != null) {
-                    write(message);
+                    // More to come: let Jetty gather them into one write. The last one flushes, and only this
+                    // thread polls, so a batched frame is always followed by a flushing one.
+                    write(message, pending.peek() != null);
                 }
             } finally {
                 writing.set(false);
@@ -102,15 +104,40 @@ public final class Connection {
         }
     }
 
-    private void write(Message message) {
+    private void write(Message message, boolean batch) {
         int size = message.size();
         byte opcode = message.kind() == Message.Kind.TEXT ? OpCode.TEXT : OpCode.BINARY;
-        session.sendFrame(new Frame(opcode, message.payload()), Callback.from(() -> written(size), failure -> written(size)), false);
+        session.sendFrame(new Frame(opcode, message.payload()), new Written(size), batch);
     }
 
-    private void written(int size) {
-        queuedBytes.addAndGet(-size);
-        queuedMessages.decrementAndGet();
+    /** Releases a message's share of the bounds once Jetty has written it, or given up on it. */
+    private final class Written implements Callback {
+        private final int size;
+
+        Written(int size) {
+            this.size = size;
+        }
+
+        @Override
+        public void succeeded() {
+            release();
+        }
+
+        @Override
+        public void failed(Throwable cause) {
+            release();
+        }
+
+        private void release() {
+            queuedBytes.addAndGet(-size);
+            queuedMessages.decrementAndGet();
+        }
+
+        // Two atomic decrements: Jetty may complete this on its selector thread instead of dispatching it.
+        @Override
+        public InvocationType getInvocationType() {
+            return InvocationType.NON_BLOCKING;
+        }
     }
 
     private void closeAsSlowConsumer() {

@@ -32,11 +32,17 @@ public final class Hub {
         metrics.watch(connections::size, this::queuedBytes);
     }
 
-    /** Adds a newly opened connection (Tornado: {@code open}). */
-    public Connection join(WsContext ctx) {
+    /**
+     * Adds a newly opened connection (Tornado: {@code open}) with {@code greeting} queued first, so no
+     * broadcast can overtake it.
+     */
+    public Connection join(WsContext ctx, Message greeting) {
         Connection connection = new Connection(ctx, limits, this);
+        connection.enqueue(greeting);
         connections.put(connection.id(), connection);
         metrics.connected();
+        connection.flush();
+        metrics.sent(1, greeting.size());
         return connection;
     }
 
@@ -71,12 +77,12 @@ public final class Hub {
         return delivered;
     }
 
-    /** Sends to one connection through its bounded queue, in order with broadcasts. */
+    /**
+     * Sends to one connection through its bounded queue. No fan-out lock: a reply has no order to keep with
+     * broadcasts other than the order in which it is queued.
+     */
     void sendTo(Connection connection, Message message) {
-        boolean queued;
-        synchronized (fanOutOrder) {
-            queued = connection.enqueue(message);
-        }
+        boolean queued = connection.enqueue(message);
         connection.flush();
         if (queued) metrics.sent(1, message.size());
     }

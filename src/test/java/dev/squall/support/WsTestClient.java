@@ -11,6 +11,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * A well-behaved WebSocket client (the JDK's own) with a blocking inbox, so tests read like a conversation:
@@ -27,6 +28,7 @@ public final class WsTestClient implements AutoCloseable {
 
     private final BlockingQueue<Event> inbox = new LinkedBlockingQueue<>();
     private final CompletableFuture<Integer> closed = new CompletableFuture<>();
+    private final AtomicInteger received = new AtomicInteger();
     private final WebSocket socket;
 
     private WsTestClient(HttpClient http, URI uri, Map<String, String> headers) {
@@ -111,6 +113,11 @@ public final class WsTestClient implements AutoCloseable {
         return !closed.isDone();
     }
 
+    /** Text and binary messages that have arrived so far, taken or not (for pacing and progress checks). */
+    public int received() {
+        return received.get();
+    }
+
     @Override
     public void close() {
         if (!socket.isOutputClosed()) {
@@ -133,6 +140,7 @@ public final class WsTestClient implements AutoCloseable {
             text.append(data);
             if (last) {
                 inbox.add(new Event(text.toString(), null, 0, null));
+                received.incrementAndGet();
                 text.setLength(0);
             }
             webSocket.request(1);
@@ -148,6 +156,7 @@ public final class WsTestClient implements AutoCloseable {
                 byte[] bytes = new byte[binary.remaining()];
                 binary.get(bytes);
                 inbox.add(new Event(null, bytes, 0, null));
+                received.incrementAndGet();
                 binary = ByteBuffer.allocate(0);
             }
             webSocket.request(1);

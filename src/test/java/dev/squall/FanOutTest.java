@@ -1,0 +1,243 @@
+package dev.squall;
+
+import dev.squall.support.Await;
+import dev.squall.support.RawWsClient;
+import dev.squall.support.WsTestClient;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.net.URLEncoder;
+import java.net.http.HttpClient;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/** Issue 3: fan-out that no client can stall, in order, bounded, and consistent under close storms. */
+@Timeout(60)
+class FanOutTest {
+
+    private static final int MIB = 1024 * 1024;
+
+    /** One HttpClient (one selector thread) for every WsTestClient: a thousand of them stay cheap. */
+    private final HttpClient http = HttpClient.newHttpClient();
+    private final List<WsTestClient> clients = Collections.synchronizedList(new ArrayList<>());
+    private final List<RawWsClient> rawClients = Collections.synchronizedList(new ArrayList<>());
+    private final ExecutorService pool = Executors.newFixedThreadPool(16);
+    private TestServer server;
+
+    @AfterEach
+    void stop() throws Exception {
+        pool.shutdownNow();
+        synchronized (clients) {
+            clients.forEach(WsTestClient::close);
+        }
+        synchronized (rawClients) {
+            for (RawWsClient raw : rawClients) raw.close();
+        }
+        if (server != null) server.close();
+    }
+
+    @Test
+    void a_thousand_clients_each_receive_a_hundred_http_broadcasts_in_publish_order() throws Exception {
+        server = TestServer.start(TestServer.config().build());
+        List<WsTestClient> subscribers = connect(1000);
+
+        for (int i = 0; i < 100; i++) {
+            var response = server.get("/receive?msg=" + URLEncoder.encode("seq " + i, StandardCharsets.UTF_8));
+            assertThat(response.statusCode()).isEqualTo(200);
+            assertThat(response.body()).isEqualTo("{\"delivered\":1000}");
+        }
+
+        for (WsTestClient subscriber : subscribers) {
+            for (int i = 0; i < 100; i++) {
+                assertThat(subscriber.takeText()).isEqualTo("seq " + i);
+            }
+        }
+    }
+
+    @Test
+    void four_concurrent_publishers_are_seen_in_one_global_order_that_keeps_each_publishers_order() throws Exception {
+        server = TestServer.start(TestServer.config().build());
+        // 250 subscribers keep the class well under a minute here; the ordering argument does not depend on the count.
+        int subscriberCount = 250, publishers = 4, perPublisher = 25;
+        List<WsTestClient> subscribers = connect(subscriberCount);
+
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<?>> running = new ArrayList<>();
+        for (int p = 0; p < publishers; p++) {
+            int publisher = p;
+            running.add(pool.submit((Callable<Void>) () -> {
+                go.await();
+                for (int i = 0; i < perPublisher; i++) {
+                    String text = "p" + publisher + " " + i;
+                    if (publisher % 2 == 0) {                         // half over HTTP, half straight into the hub
+                        assertThat(server.get("/receive?msg=" + URLEncoder.encode(text, StandardCharsets.UTF_8)).body())
+                                .isEqualTo("{\"delivered\":" + subscriberCount + "}");
+                    } else {
+                        assertThat(server.hub().broadcast(Message.text(text))).isEqualTo(subscriberCount);
+                    }
+                }
+                return null;
+            }));
+        }
+        go.countDown();
+        for (Future<?> publisher : running) publisher.get(30, TimeUnit.SECONDS);
+
+        List<String> globalOrder = null;
+        for (WsTestClient subscriber : subscribers) {
+            List<String> seen = new ArrayList<>();
+            for (int i = 0; i < publishers * perPublisher; i++) seen.add(subscriber.takeText());
+            assertEachPublishersOrder(seen, publishers, perPublisher);
+            if (globalOrder == null) globalOrder = seen;
+            assertThat(seen).as("every client sees the same interleaving").isEqualTo(globalOrder);
+        }
+    }
+
+    @Test
+    void a_client_that_never_reads_is_dropped_mid_publish_while_everyone_else_gets_everything() throws Exception {
+        server = TestServer.start(TestServer.config().build());           // 1 MiB / 1000 messages per connection
+        int broadcasts = 2000, messageBytes = 6 * 1024;
+        List<WsTestClient> readers = connect(20);
+        RawWsClient stalled = RawWsClient.connect(server.port(), Map.of(), 4096);   // tiny window, never reads
+        rawClients.add(stalled);
+        Await.until("hub size", Duration.ofSeconds(10), () -> server.hub().size(), 21);
+
+        int droppedAt = -1;
+        long mostQueued = 0;
+        for (int i = 0; i < broadcasts; i++) {
+            String prefix = "m" + i + " ";
+            server.hub().broadcast(Message.text(prefix + "x".repeat(messageBytes - prefix.length())));
+            mostQueued = Math.max(mostQueued, server.hub().queuedBytes());
+            if (droppedAt < 0 && server.hub().size() == 20) droppedAt = i;
+            if (i % 25 == 24) {
+                // Readers keep up: within 50 messages of the publisher, 2 s at most (+1: the Welcome).
+                int published = i + 1;
+                Await.until("every reader within 50 messages of #" + i, Duration.ofSeconds(2),
+                        () -> readers.stream().allMatch(reader -> reader.received() >= published + 1 - 50));
+            }
+        }
+
+        assertThat(droppedAt).as("publish index at which the stalled client left the hub")
+                .isBetween(0, broadcasts / 2);
+        assertThat(server.metric("squall_slow_consumers_total")).isEqualTo(1.0);
+        assertThat(server.metric("squall_disconnects_total{code=\"1008\"}")).isEqualTo(1.0);
+        // The only connection that fell behind held at most its own bound; the readers held next to nothing.
+        assertThat(mostQueued).isLessThanOrEqualTo(21L * MIB);
+        assertThat(mostQueued).isLessThanOrEqualTo(MIB + 20L * 50 * messageBytes);
+        assertThat(stalled.awaitServerClose(WsTestClient.DEADLINE)).isIn(1008, 1006);
+
+        for (WsTestClient reader : readers) {
+            assertThat(reader.isOpen()).isTrue();
+            for (int i = 0; i < broadcasts; i++) {
+                String text = reader.takeText();
+                assertThat(text).startsWith("m" + i + " ").hasSize(messageBytes);
+            }
+        }
+        System.out.printf("stalled client dropped at publish #%d of %d; most queued %d bytes%n", droppedAt, broadcasts, mostQueued);
+    }
+
+    @Test
+    void a_close_storm_during_a_publish_storm_leaves_the_hub_empty_and_the_metrics_consistent() throws Exception {
+        server = TestServer.start(TestServer.config().build());
+        List<WsTestClient> jdk = connect(100);
+        List<RawWsClient> raw = new ArrayList<>();
+        for (int i = 0; i < 100; i++) {
+            RawWsClient client = RawWsClient.connect(server.port());
+            rawClients.add(client);
+            raw.add(client);
+        }
+        Await.until("hub size", Duration.ofSeconds(10), () -> server.hub().size(), 200);
+
+        List<Callable<Void>> closers = new ArrayList<>();
+        for (int i = 0; i < jdk.size(); i++) {
+            WsTestClient client = jdk.get(i);
+            closers.add(() -> { client.close(); return null; });           // close frame, then gone
+        }
+        for (int i = 0; i < raw.size(); i++) {
+            RawWsClient client = raw.get(i);
+            boolean clean = i % 2 == 0;
+            closers.add(() -> {
+                if (clean) client.sendFrame(RawWsClient.CLOSE, new byte[]{0x03, (byte) 0xE8});
+                client.close();                                          // clean or not, the socket goes
+                return null;
+            });
+        }
+        Collections.shuffle(closers, new Random(42));
+
+        CountDownLatch go = new CountDownLatch(1);
+        List<Future<?>> publishing = new ArrayList<>();
+        for (int p = 0; p < 4; p++) {
+            int publisher = p;
+            publishing.add(pool.submit((Callable<Void>) () -> {
+                go.await();
+                for (int i = 0; i < 500; i++) {
+                    if (publisher == 0 && i % 5 == 0) {
+                        assertThat(server.get("/receive?msg=storm-" + i).statusCode()).isEqualTo(200);
+                    } else {
+                        server.hub().broadcast(Message.text("p" + publisher + " " + i));
+                    }
+                }
+                return null;
+            }));
+        }
+        Future<?> closing = pool.submit((Callable<Void>) () -> {
+            go.await();
+            for (Callable<Void> closer : closers) closer.call();
+            return null;
+        });
+        go.countDown();
+        closing.get(30, TimeUnit.SECONDS);
+        for (Future<?> publisher : publishing) publisher.get(30, TimeUnit.SECONDS);   // rethrows any publisher failure
+
+        Await.until("hub size", Duration.ofSeconds(15), () -> server.hub().size(), 0);
+        Await.until("disconnects (all codes) = connects", Duration.ofSeconds(10),
+                () -> server.metricsMatching("squall_disconnects_total").stream().mapToDouble(Double::doubleValue).sum()
+                        == server.metric("squall_connects_total"));
+        assertThat(server.metric("squall_connects_total")).isEqualTo(200.0);
+        assertThat(server.metric("squall_connections")).isZero();
+        assertThat(server.hub().queuedBytes()).isZero();
+        assertThat(server.get("/receive?msg=anyone").body()).isEqualTo("{\"delivered\":0}");
+    }
+
+    /** Opens {@code count} clients in parallel through the shared HttpClient, each past its Welcome. */
+    private List<WsTestClient> connect(int count) throws Exception {
+        List<Future<WsTestClient>> opening = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            opening.add(pool.submit(() -> {
+                WsTestClient client = WsTestClient.connect(http, server.ws(), Map.of());
+                clients.add(client);
+                assertThat(client.takeText()).isEqualTo("Welcome");
+                return client;
+            }));
+        }
+        List<WsTestClient> opened = new ArrayList<>();
+        for (Future<WsTestClient> future : opening) opened.add(future.get(30, TimeUnit.SECONDS));
+        Await.until("hub size", Duration.ofSeconds(10), () -> server.hub().size(), count);
+        return opened;
+    }
+
+    private static void assertEachPublishersOrder(List<String> seen, int publishers, int perPublisher) {
+        Map<String, Integer> next = new HashMap<>();
+        for (String text : seen) {
+            String[] parts = text.split(" ");
+            int expected = next.getOrDefault(parts[0], 0);
+            assertThat(Integer.parseInt(parts[1])).as("%s in %s", parts[0], seen).isEqualTo(expected);
+            next.put(parts[0], expected + 1);
+        }
+        assertThat(next).hasSize(publishers).allSatisfy((publisher, count) -> assertThat(count).isEqualTo(perPublisher));
+    }
+}

@@ -1,0 +1,132 @@
+package dev.squall;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * The command line: help, version, and bad values refused with exit code 2 and one line naming the flag.
+ * Every case here fails or finishes before a server would start, so no test binds a port.
+ */
+class MainTest {
+
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    private int run(String... args) {
+        return Main.run(args, new PrintWriter(out, true), new PrintWriter(err, true));
+    }
+
+    /** Parses like {@code main} does, with {@code env} as the environment, and returns the resulting config. */
+    private SquallConfig parse(Map<String, String> env, String... args) {
+        Main main = new Main();
+        Main.commandLine(main, env, new PrintWriter(out, true), new PrintWriter(err, true)).parseArgs(args);
+        return main.toConfig();
+    }
+
+    private List<String> errLines() {
+        return err.toString().lines().toList();
+    }
+
+    @Test
+    void help_lists_every_flag_and_exits_0() {
+        assertThat(run("--help")).isZero();
+        assertThat(out.toString()).contains("--port", "--host", "--allowed-origins", "--ping-interval",
+                "--ping-timeout", "--max-message-bytes", "--max-queue-bytes", "--max-queue-messages",
+                "--publish-token", "--public", "--help", "--version");
+        assertThat(err.toString()).isEmpty();
+    }
+
+    @Test
+    void version_prints_squall_and_the_version() {
+        assertThat(run("--version")).isZero();
+        assertThat(out.toString().strip()).isEqualTo("squall 0.1.0");
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource({
+            "--port, abc",
+            "--port, 70000",
+            "--port, -1",
+            "--ping-interval, -1",
+            "--ping-timeout, 0",
+            "--max-message-bytes, 0",
+            "--max-queue-bytes, 10",
+            "--allowed-origins, example.com",
+            "--allowed-origins, http://x/path",
+            "--publish-token, short",
+    })
+    void a_bad_value_exits_2_with_one_line_naming_the_flag(String flag, String value) {
+        assertThat(run(flag, value)).isEqualTo(2);
+        assertThat(errLines()).singleElement().asString().contains(flag);
+        assertThat(out.toString()).isEmpty();
+    }
+
+    @Test
+    void an_unknown_flag_exits_2_with_one_line_naming_it() {
+        assertThat(run("--bogus")).isEqualTo(2);
+        assertThat(errLines()).singleElement().asString().contains("--bogus");
+    }
+
+    @Test
+    void a_missing_public_folder_exits_2_with_one_line_naming_the_flag() {
+        assertThat(run("--public", "/definitely/not/here")).isEqualTo(2);
+        assertThat(errLines()).singleElement().asString().contains("--public", "/definitely/not/here");
+    }
+
+    @Test
+    void a_max_message_that_cannot_fit_the_queue_exits_2_and_says_how_to_fix_it() {
+        assertThat(run("--max-message-bytes", "2000", "--max-queue-bytes", "2000")).isEqualTo(2);
+        assertThat(errLines()).singleElement().asString()
+                .contains("--max-message-bytes", "--max-queue-bytes", "raise");
+    }
+
+    @Test
+    void defaults_match_the_documented_ones() {
+        SquallConfig config = parse(Map.of());
+        assertThat(config.port()).isEqualTo(8000);
+        assertThat(config.host()).isEqualTo("0.0.0.0");
+        assertThat(config.allowedOrigins()).isEmpty();
+        assertThat(config.pingInterval()).isEqualTo(Duration.ofSeconds(25));
+        assertThat(config.pingTimeout()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(config.maxMessageBytes()).isEqualTo(65536);
+        assertThat(config.maxQueueBytes()).isEqualTo(1_048_576);
+        assertThat(config.publishToken()).isEmpty();
+        assertThat(config.publicDir()).isEmpty();
+    }
+
+    @Test
+    void the_publish_token_is_read_from_SQUALL_PUBLISH_TOKEN() {
+        SquallConfig config = parse(Map.of("SQUALL_PUBLISH_TOKEN", "0123456789abcdef-env"));
+        assertThat(config.publishToken()).contains("0123456789abcdef-env");
+    }
+
+    @Test
+    void the_publish_token_flag_wins_over_the_environment() {
+        SquallConfig config = parse(Map.of("SQUALL_PUBLISH_TOKEN", "0123456789abcdef-env"),
+                "--publish-token", "0123456789abcdef-flag");
+        assertThat(config.publishToken()).contains("0123456789abcdef-flag");
+    }
+
+    @Test
+    void the_port_is_read_from_PORT_and_the_flag_wins() {
+        assertThat(parse(Map.of("PORT", "9123")).port()).isEqualTo(9123);
+        assertThat(parse(Map.of("PORT", "9123"), "--port", "9124").port()).isEqualTo(9124);
+    }
+
+    @Test
+    void allowed_origins_are_split_on_commas_and_normalized() {
+        SquallConfig config = parse(Map.of(), "--allowed-origins", "https://A.example,http://b.example:8080",
+                "--public", Path.of(".").toString());
+        assertThat(config.allowedOrigins()).containsExactly("https://a.example", "http://b.example:8080");
+    }
+}
