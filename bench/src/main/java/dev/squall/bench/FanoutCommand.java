@@ -15,10 +15,11 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
+import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.locks.LockSupport;
-import java.util.concurrent.Callable;
+import java.util.function.ToLongFunction;
 import org.HdrHistogram.Histogram;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -273,7 +274,7 @@ final class FanoutCommand implements Callable<Integer> {
         long get();
     }
 
-    private long sum(java.util.function.ToLongFunction<Deliveries> field) {
+    private long sum(ToLongFunction<Deliveries> field) {
         long total = 0;
         for (Deliveries d : perLoop.all()) {
             total += field.applyAsLong(d);
