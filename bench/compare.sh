@@ -141,11 +141,14 @@ for round in $(seq "$ROUNDS"); do
         continue
       fi
       out=$(run_workload "$workload" "$name" "$port" 2>&1) || true
+      # Linux PSI: % of the last 10 s in which some runnable task waited for a CPU. High values mean other
+      # load on the machine (or server and generator fighting for 2 cores): read that run's figures with care.
+      pressure=$(awk '/^some/ { sub("avg10=", "", $2); print $2 }' /proc/pressure/cpu 2>/dev/null || true)
       stop_server
       echo "$out" | grep -v '^RESULT' | sed 's/^/   /'
       line=$(echo "$out" | grep '^RESULT' | tail -1 || true)
       if [[ -z "$line" ]]; then line="RESULT mode=failed server=$name"; fi
-      echo "${line/RESULT /RESULT workload=$workload round=$round }" | tee -a "$RAW"
+      echo "${line/RESULT /RESULT workload=$workload round=$round } cpu_pressure_avg10=${pressure:--}" | tee -a "$RAW"
       sleep 1 # let TIME_WAIT sockets and the CPU settle
     done
   done

@@ -21,6 +21,8 @@ METRICS = [
 ]
 # Generator and server CPU, to show which side was saturated.
 CPU = ["gen_loop_max_pct", "gen_cpu_pct", "server_cpu_pct"]
+# Machine-wide CPU pressure (PSI some avg10) at the end of each run: other load on the shared machine.
+PRESSURE = "cpu_pressure_avg10"
 PEERS = ["node-ws", "tornado"]
 
 
@@ -78,7 +80,7 @@ def main():
     for r in table:
         print("  ".join(c.ljust(w) for c, w in zip(r, widths)))
     print()
-    print("CPU during the measured window, % of one core (median): generator busiest loop / generator / server")
+    cpu_lines = []
     for workload in sorted({w for (w, _, _) in values}):
         cells = []
         for s in servers:
@@ -86,7 +88,14 @@ def main():
             if any(v is not None for v in cpu):
                 cells.append(f"{s} " + "/".join(fmt(v) for v in cpu))
         if cells:
-            print(f"  {workload}: " + ";  ".join(cells))
+            cpu_lines.append(f"  {workload}: " + ";  ".join(cells))
+    if cpu_lines:
+        print("CPU during the measured window, % of one core (median): generator busiest loop / generator / server")
+        print("\n".join(cpu_lines))
+    pressure = [v for (w, k, s), vs in values.items() if k == PRESSURE for v in vs]
+    if pressure:
+        print(f"\nCPU pressure (PSI some avg10, %) at the end of the runs: median {median(pressure):.0f}, "
+              f"max {max(pressure):.0f}")
     if failed:
         print("\nfailed runs: " + ", ".join(failed))
 
