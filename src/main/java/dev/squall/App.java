@@ -26,9 +26,11 @@ import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 
@@ -47,6 +49,7 @@ public final class App {
     private final SquallConfig config;
     private final Metrics metrics = new Metrics();
     private final ScheduledExecutorService scheduler;
+    private final List<ExecutorService> writers;
     private final Hub hub;
     private final Broker broker;
     private final Heartbeat heartbeat;
@@ -72,8 +75,9 @@ public final class App {
             thread.setDaemon(true);
             return thread;
         });
+        this.writers = writers(Runtime.getRuntime().availableProcessors() - 1);
         this.hub = new Hub(new OutboundLimits(config.maxQueueBytes(), config.maxQueueMessages(), Duration.ofSeconds(1)),
-                metrics, scheduler);
+                metrics, scheduler, List.copyOf(writers));
         this.heartbeat = new Heartbeat(hub, scheduler, config.pingInterval(), config.pingTimeout());
         this.originPolicy = new OriginPolicyPlugin(plugin -> plugin.allowedOrigins = config.allowedOrigins());
         this.publishPolicy = new PublishPolicy(config.publishToken());
@@ -182,6 +186,23 @@ public final class App {
     }
 
     /**
+     * One fan-out writer per core besides the publishing thread's own: writing a broadcast to 1000 sockets is
+     * 1000 system calls, and on one thread a single broadcast cannot use a second core.
+     */
+    private static List<ExecutorService> writers(int count) {
+        List<ExecutorService> writers = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            String name = "squall-fanout-" + (i + 1);
+            writers.add(Executors.newSingleThreadExecutor(runnable -> {
+                Thread thread = new Thread(runnable, name);
+                thread.setDaemon(true);
+                return thread;
+            }));
+        }
+        return List.copyOf(writers);
+    }
+
+    /**
      * Nothing on Squall's paths blocks for long (sends never wait for a socket), so a burst of handshakes
      * needs few threads; Javalin's default pool grows to 250, each with its own stack.
      */
@@ -232,6 +253,7 @@ public final class App {
     private void release() {
         heartbeat.close();
         scheduler.shutdownNow();
+        writers.forEach(ExecutorService::shutdownNow);
         broker.close();
         metrics.close();
     }

@@ -35,6 +35,7 @@ public final class Connection {
     private final WebSocketConnection wire;
     private final OutboundLimits limits;
     private final Hub hub;
+    private final int shard;
 
     private final ConcurrentLinkedQueue<Message> pending = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean writing = new AtomicBoolean();
@@ -43,7 +44,7 @@ public final class Connection {
     private final AtomicBoolean closing = new AtomicBoolean();
     private volatile boolean slow;
 
-    Connection(WsContext ctx, OutboundLimits limits, Hub hub) {
+    Connection(WsContext ctx, OutboundLimits limits, Hub hub, int shard) {
         this.ctx = ctx;
         // Javalin's WsContext wraps Jetty's session; the core session accepts pre-encoded frames, and its
         // connection counts every inbound byte (pongs included), which the heartbeat relies on.
@@ -52,6 +53,7 @@ public final class Connection {
         this.wire = core.getConnection();
         this.limits = limits;
         this.hub = hub;
+        this.shard = shard;
     }
 
     /** Javalin's session id: unique per connection. */
@@ -164,6 +166,11 @@ public final class Connection {
         if (!closing.compareAndSet(false, true)) return;
         hub.deadPeer(this);
         session.abort();
+    }
+
+    /** Which of the hub's writer threads writes this connection's broadcasts. */
+    int shard() {
+        return shard;
     }
 
     long queuedBytes() {

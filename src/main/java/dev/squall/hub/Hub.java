@@ -5,7 +5,10 @@ import dev.squall.Metrics;
 import io.javalin.websocket.WsContext;
 
 import java.util.Collection;
+import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 
 /**
@@ -13,8 +16,8 @@ import java.util.concurrent.ScheduledExecutorService;
  *
  * <p>Threading: {@link #broadcast} may be called from any number of threads. Each broadcast is queued to
  * every connection under one short lock (so every connection sees concurrent broadcasts in the same
- * order), then written outside it; no lock is held while a socket write is in progress, and no thread
- * ever waits for a client's socket. A connection whose queue overflows is closed as a slow consumer.
+ * order), then written outside it, a share of the connections on each writer thread; no lock is held
+ * while a socket write is in progress, and no thread ever waits for a client's socket. A connection whose queue overflows is closed as a slow consumer.
  */
 public final class Hub {
 
@@ -23,12 +26,19 @@ public final class Hub {
     private final OutboundLimits limits;
     private final Metrics metrics;
     private final ScheduledExecutorService scheduler;
+    private final List<Executor> writers;
 
-    /** @param scheduler runs delayed work such as dropping a slow consumer that ignores its close frame */
-    public Hub(OutboundLimits limits, Metrics metrics, ScheduledExecutorService scheduler) {
+    /**
+     * @param scheduler runs delayed work such as dropping a slow consumer that ignores its close frame
+     * @param writers   single-threaded executors that each write one share of every broadcast while the
+     *                  publishing thread writes the first share, so one broadcast uses more than one core;
+     *                  empty: the publishing thread writes to every connection
+     */
+    public Hub(OutboundLimits limits, Metrics metrics, ScheduledExecutorService scheduler, List<Executor> writers) {
         this.limits = limits;
         this.metrics = metrics;
         this.scheduler = scheduler;
+        this.writers = List.copyOf(writers);
         metrics.watch(connections::size, this::queuedBytes);
     }
 
@@ -37,7 +47,7 @@ public final class Hub {
      * broadcast can overtake it.
      */
     public Connection join(WsContext ctx, Message greeting) {
-        Connection connection = new Connection(ctx, limits, this);
+        Connection connection = new Connection(ctx, limits, this, shardOf(ctx.sessionId()));
         connection.enqueue(greeting);
         connections.put(connection.id(), connection);
         metrics.connected();
@@ -70,9 +80,15 @@ public final class Hub {
                 if (connection.enqueue(message)) delivered++;
             }
         }
-        for (Connection connection : all) {
-            connection.flush();
+        for (int shard = 1; shard <= writers.size(); shard++) {
+            int share = shard;
+            try {
+                writers.get(shard - 1).execute(() -> flush(all, share));
+            } catch (RejectedExecutionException stopping) {
+                flush(all, share);
+            }
         }
+        flush(all, 0);
         metrics.sent(delivered, message.size());
         return delivered;
     }
@@ -85,6 +101,17 @@ public final class Hub {
         boolean queued = connection.enqueue(message);
         connection.flush();
         if (queued) metrics.sent(1, message.size());
+    }
+
+    /** Writes what is queued for the connections of one share; each connection belongs to one share for life. */
+    private static void flush(Collection<Connection> all, int shard) {
+        for (Connection connection : all) {
+            if (connection.shard() == shard) connection.flush();
+        }
+    }
+
+    private int shardOf(String sessionId) {
+        return Math.floorMod(sessionId.hashCode(), writers.size() + 1);
     }
 
     /** Open connections right now. */
