@@ -9,6 +9,7 @@ import java.util.List;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.ScheduledExecutorService;
 
 /**
@@ -27,6 +28,7 @@ public final class Hub {
     private final Metrics metrics;
     private final ScheduledExecutorService scheduler;
     private final List<Executor> writers;
+    private final List<AtomicBoolean> flushWaiting;
 
     /**
      * @param scheduler runs delayed work such as dropping a slow consumer that ignores its close frame
@@ -39,6 +41,7 @@ public final class Hub {
         this.metrics = metrics;
         this.scheduler = scheduler;
         this.writers = List.copyOf(writers);
+        this.flushWaiting = writers.stream().map(writer -> new AtomicBoolean()).toList();
         metrics.watch(connections::size, this::queuedBytes);
     }
 
@@ -81,14 +84,9 @@ public final class Hub {
             }
         }
         for (int shard = 1; shard <= writers.size(); shard++) {
-            int share = shard;
-            try {
-                writers.get(shard - 1).execute(() -> flush(all, share));
-            } catch (RejectedExecutionException stopping) {
-                flush(all, share);
-            }
+            scheduleFlush(shard);
         }
-        flush(all, 0);
+        flush(0);
         metrics.sent(delivered, message.size());
         return delivered;
     }
@@ -103,9 +101,27 @@ public final class Hub {
         if (queued) metrics.sent(1, message.size());
     }
 
+    /**
+     * Asks a share's writer to flush, unless a flush it has not started yet is already waiting: that one will
+     * write this broadcast too, so a burst of publishes costs the writer one pass, not one per publish.
+     */
+    private void scheduleFlush(int shard) {
+        AtomicBoolean waiting = flushWaiting.get(shard - 1);
+        if (!waiting.compareAndSet(false, true)) return;
+        try {
+            writers.get(shard - 1).execute(() -> {
+                waiting.set(false);
+                flush(shard);
+            });
+        } catch (RejectedExecutionException stopping) {
+            waiting.set(false);
+            flush(shard);
+        }
+    }
+
     /** Writes what is queued for the connections of one share; each connection belongs to one share for life. */
-    private static void flush(Collection<Connection> all, int shard) {
-        for (Connection connection : all) {
+    private void flush(int shard) {
+        for (Connection connection : connections.values()) {
             if (connection.shard() == shard) connection.flush();
         }
     }
