@@ -164,7 +164,7 @@ public final class Connection {
     /** Drops a peer that answered nothing after a ping: a close frame would never reach it. */
     void closeAsDead() {
         if (!closing.compareAndSet(false, true)) return;
-        hub.deadPeer(this);
+        hub.deadPeer();
         session.abort();
     }
 

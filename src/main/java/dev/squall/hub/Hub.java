@@ -155,7 +155,7 @@ public final class Hub {
         }
     }
 
-    void deadPeer(Connection connection) {
+    void deadPeer() {
         metrics.deadPeer();
     }
 
