@@ -124,9 +124,10 @@ class FanOutTest {
             mostQueued = Math.max(mostQueued, server.hub().queuedBytes());
             if (droppedAt < 0 && server.hub().size() == 20) droppedAt = i;
             if (i % 25 == 24) {
-                // Readers keep up: within 50 messages of the publisher, 2 s at most (+1: the Welcome).
+                // Readers keep up: within 50 messages of the publisher (+1: the Welcome), in seconds, not after
+                // the stalled client is dealt with. The deadline leaves room for a noisy CI machine.
                 int published = i + 1;
-                Await.until("every reader within 50 messages of #" + i, Duration.ofSeconds(2),
+                Await.until("every reader within 50 messages of #" + i, Duration.ofSeconds(5),
                         () -> readers.stream().allMatch(reader -> reader.received() >= published + 1 - 50));
             }
         }
@@ -135,9 +136,9 @@ class FanOutTest {
                 .isBetween(0, broadcasts / 2);
         assertThat(server.metric("squall_slow_consumers_total")).isEqualTo(1.0);
         assertThat(server.metric("squall_disconnects_total{code=\"1008\"}")).isEqualTo(1.0);
-        // The only connection that fell behind held at most its own bound; the readers held next to nothing.
-        assertThat(mostQueued).isLessThanOrEqualTo(21L * MIB);
-        assertThat(mostQueued).isLessThanOrEqualTo(MIB + 20L * 50 * messageBytes);
+        // The stalled connection held at most its own bound. A reader's queue never exceeds its lag, and the
+        // publisher runs at most 25 messages past a point where every reader was within 50: 75 messages each.
+        assertThat(mostQueued).isLessThanOrEqualTo(MIB + 20L * 75 * messageBytes);
         assertThat(stalled.awaitServerClose(WsTestClient.DEADLINE)).isIn(1008, 1006);
 
         for (WsTestClient reader : readers) {
