@@ -28,6 +28,7 @@
     closed: (why) => (why ? `Connection closed: ${why}` : 'Connection closed'),
   };
   const KIND_LABEL = { received: 'Received', sent: 'Sent', system: 'Info' };
+  const DROPPED_NOTICE = /^\{"type":"dropped","count":(\d+)\}$/;
 
   const el = {
     body: document.body,
@@ -190,7 +191,11 @@
       conn.deadlineTimer = 0;
       scheduleIdleCheck();
     }
-    if (typeof event.data === 'string') {
+    const dropped = typeof event.data === 'string' && DROPPED_NOTICE.exec(event.data);
+    if (dropped) {
+      // Sent by a server running --slow-consumer drop-oldest: this page fell behind and missed messages.
+      addEntry('system', `${dropped[1]} messages were dropped here: this page fell behind.`);
+    } else if (typeof event.data === 'string') {
       addEntry('received', event.data);
     } else if (isProbeEcho(event.data)) {
       conn.probesInFlight -= 1; // our own heartbeat coming back: not a message for the reader

@@ -76,7 +76,7 @@ public final class App {
             return thread;
         });
         this.writers = writers(Runtime.getRuntime().availableProcessors() - 1);
-        this.hub = new Hub(new OutboundLimits(config.maxQueueBytes(), config.maxQueueMessages(), Duration.ofSeconds(1)),
+        this.hub = new Hub(new OutboundLimits(config.maxQueueBytes(), config.maxQueueMessages(), config.slowConsumerPolicy(), Duration.ofSeconds(1)),
                 metrics, scheduler, List.copyOf(writers));
         this.heartbeat = new Heartbeat(hub, scheduler, config.pingInterval(), config.pingTimeout());
         this.originPolicy = new OriginPolicyPlugin(plugin -> plugin.allowedOrigins = config.allowedOrigins());

@@ -1,5 +1,6 @@
 package dev.squall;
 
+import dev.squall.hub.SlowConsumerPolicy;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -63,13 +64,19 @@ public final class Main implements Callable<Integer> {
     int maxMessageBytes;
 
     @Option(names = "--max-queue-bytes", paramLabel = "BYTES", defaultValue = "1048576",
-            description = "Bytes one connection may have waiting to be sent; past it the connection is closed with 1008 "
-                    + "'slow consumer'. Also the largest message POST /receive accepts (default: ${DEFAULT-VALUE}).")
+            description = "Bytes one connection may have waiting to be sent; past it, see --slow-consumer. "
+                    + "Also the largest message POST /receive accepts (default: ${DEFAULT-VALUE}).")
     long maxQueueBytes;
 
     @Option(names = "--max-queue-messages", paramLabel = "COUNT", defaultValue = "1000",
-            description = "Messages one connection may have waiting to be sent; past it: closed with 1008 (default: ${DEFAULT-VALUE}).")
+            description = "Messages one connection may have waiting to be sent; past it, see --slow-consumer (default: ${DEFAULT-VALUE}).")
     int maxQueueMessages;
+
+    @Option(names = "--slow-consumer", paramLabel = "POLICY", defaultValue = "close",
+            description = "What happens to a connection whose queue is full: 'close' closes it with 1008 'slow consumer'; "
+                    + "'drop-oldest' keeps it and drops its oldest queued messages, then sends {\"type\":\"dropped\",\"count\":N} "
+                    + "just before the next message it gets (default: ${DEFAULT-VALUE}).")
+    String slowConsumer;
 
     @Option(names = "--publish-token", paramLabel = "TOKEN",
             description = "Require 'Authorization: Bearer TOKEN' on /receive from every client (env SQUALL_PUBLISH_TOKEN). "
@@ -143,6 +150,7 @@ public final class Main implements Callable<Integer> {
                 .maxMessageBytes(maxMessageBytes)
                 .maxQueueBytes(maxQueueBytes)
                 .maxQueueMessages(maxQueueMessages)
+                .slowConsumerPolicy(SlowConsumerPolicy.fromFlag(slowConsumer))
                 .publishToken(publishToken)
                 .publicDir(publicDir)
                 .build();

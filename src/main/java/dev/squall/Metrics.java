@@ -31,6 +31,7 @@ public final class Metrics implements AutoCloseable {
     private final Counter bytesSent = counter("squall.bytes.sent", "payload bytes queued to clients");
     private final Counter publishes = counter("squall.publishes", "messages published through /receive");
     private final Counter slowConsumers = counter("squall.slow.consumers", "connections closed for exceeding their outbound queue (1008)");
+    private final Counter droppedMessages = counter("squall.dropped.messages", "queued messages dropped to make room (--slow-consumer drop-oldest)");
     private final Counter deadPeers = counter("squall.dead.peers", "connections closed because nothing arrived after a ping");
 
     public Metrics() {
@@ -67,6 +68,8 @@ public final class Metrics implements AutoCloseable {
     public void published() { publishes.increment(); }
 
     public void slowConsumer() { slowConsumers.increment(); }
+
+    public void dropped(int messages) { droppedMessages.increment(messages); }
 
     public void deadPeer() { deadPeers.increment(); }
 

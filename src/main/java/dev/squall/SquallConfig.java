@@ -1,5 +1,7 @@
 package dev.squall;
 
+import dev.squall.hub.SlowConsumerPolicy;
+
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -28,6 +30,7 @@ public record SquallConfig(
         Optional<Path> publicDir,
         long maxQueueBytes,
         int maxQueueMessages,
+        SlowConsumerPolicy slowConsumerPolicy,
         Duration stopTimeout) {
 
     /** Bytes that {@code new message :} adds to an echoed message; the echo must fit a client's queue. */
@@ -50,6 +53,7 @@ public record SquallConfig(
                 "--publish-token must be at least 16 characters (try: openssl rand -hex 16)"));
         publicDir.ifPresent(dir -> require(Files.isDirectory(dir),
                 "--public " + dir + " is not a directory: create it or leave the flag out to use the bundled client"));
+        require(slowConsumerPolicy != null, "--slow-consumer must be given");
         require(!stopTimeout.isNegative(), "stop timeout must not be negative");
     }
 
@@ -121,6 +125,7 @@ public record SquallConfig(
         private Optional<Path> publicDir = Optional.empty();
         private long maxQueueBytes = 1024 * 1024;
         private int maxQueueMessages = 1000;
+        private SlowConsumerPolicy slowConsumerPolicy = SlowConsumerPolicy.CLOSE;
         private Duration stopTimeout = Duration.ofSeconds(5);
 
         private Builder() {
@@ -137,6 +142,7 @@ public record SquallConfig(
             publicDir = c.publicDir;
             maxQueueBytes = c.maxQueueBytes;
             maxQueueMessages = c.maxQueueMessages;
+            slowConsumerPolicy = c.slowConsumerPolicy;
             stopTimeout = c.stopTimeout;
         }
 
@@ -150,11 +156,12 @@ public record SquallConfig(
         public Builder publicDir(Path v) { publicDir = Optional.ofNullable(v); return this; }
         public Builder maxQueueBytes(long v) { maxQueueBytes = v; return this; }
         public Builder maxQueueMessages(int v) { maxQueueMessages = v; return this; }
+        public Builder slowConsumerPolicy(SlowConsumerPolicy v) { slowConsumerPolicy = v; return this; }
         public Builder stopTimeout(Duration v) { stopTimeout = v; return this; }
 
         public SquallConfig build() {
             return new SquallConfig(host, port, allowedOrigins, pingInterval, pingTimeout, maxMessageBytes,
-                    publishToken, publicDir, maxQueueBytes, maxQueueMessages, stopTimeout);
+                    publishToken, publicDir, maxQueueBytes, maxQueueMessages, slowConsumerPolicy, stopTimeout);
         }
     }
 }

@@ -1,5 +1,6 @@
 package dev.squall;
 
+import dev.squall.hub.SlowConsumerPolicy;
 import dev.squall.support.Await;
 import dev.squall.support.RawWsClient;
 import dev.squall.support.WsTestClient;
@@ -149,6 +150,76 @@ class FanOutTest {
             }
         }
         System.out.printf("stalled client dropped at publish #%d of %d; most queued %d bytes%n", droppedAt, broadcasts, mostQueued);
+    }
+
+    @Test
+    void with_drop_oldest_a_client_that_reads_late_stays_connected_and_is_told_exactly_what_it_missed() throws Exception {
+        server = TestServer.start(TestServer.config().slowConsumerPolicy(SlowConsumerPolicy.DROP_OLDEST).build());
+        int phases = 3, perPhase = 1000, messageBytes = 6 * 1024;   // a phase: more than the socket buffers + queue hold
+        List<WsTestClient> readers = connect(20);
+        RawWsClient late = RawWsClient.connect(server.port(), Map.of(), 4096);   // tiny window; reads between phases
+        rawClients.add(late);
+        Await.until("hub size", Duration.ofSeconds(10), () -> server.hub().size(), 21);
+        assertThat(late.read(WsTestClient.DEADLINE).text()).isEqualTo("Welcome");
+
+        long mostQueued = 0;
+        GapCheck gaps = new GapCheck();
+        for (int phase = 0; phase < phases; phase++) {
+            // It reads nothing while a phase is published...
+            for (int i = phase * perPhase; i < (phase + 1) * perPhase; i++) {
+                String prefix = "m" + i + " ";
+                assertThat(server.hub().broadcast(Message.text(prefix + "x".repeat(messageBytes - prefix.length()))))
+                        .as("connections that took broadcast #%d", i).isEqualTo(21);
+                mostQueued = Math.max(mostQueued, server.hub().queuedBytes());
+                if (i % 25 == 24) {
+                    int published = i + 1;
+                    Await.until("every reader within 50 messages of #" + i, Duration.ofSeconds(5),
+                            () -> readers.stream().allMatch(reader -> reader.received() >= published + 1 - 50));
+                }
+            }
+            // ...then catches up: what it gets is in publish order, and each gap is announced with its exact size.
+            gaps.readThrough(late, (phase + 1) * perPhase - 1);
+        }
+
+        assertThat(gaps.count).as("gaps: one per phase the late client fell behind in").isEqualTo(phases);
+        assertThat(gaps.missed).as("notices add up to the dropped-messages metric")
+                .isEqualTo((int) server.metric("squall_dropped_messages_total"));
+        assertThat(server.metric("squall_slow_consumers_total")).isZero();
+        assertThat(server.hub().size()).isEqualTo(21);
+        assertThat(mostQueued).isLessThanOrEqualTo(MIB + 20L * 75 * messageBytes);
+        for (WsTestClient reader : readers) {
+            for (int i = 0; i < phases * perPhase; i++) assertThat(reader.takeText()).startsWith("m" + i + " ");
+        }
+        System.out.printf("drop-oldest: the late client missed %d of %d broadcasts in %d gaps; most queued %d bytes%n",
+                gaps.missed, phases * perPhase, gaps.count, mostQueued);
+    }
+
+    /** Reads {@code m<i> ...} messages and {@code {"type":"dropped","count":N}} notices, checking each gap's size. */
+    private static final class GapCheck {
+        int last = -1, missed, count;
+        Integer notice;
+
+        void readThrough(RawWsClient client, int target) throws Exception {
+            while (last < target) {
+                RawWsClient.Frame frame = client.read(WsTestClient.DEADLINE);
+                if (frame.opcode() == RawWsClient.PING) continue;
+                String text = frame.text();
+                if (text.startsWith("{")) {
+                    assertThat(notice).as("two notices in a row").isNull();
+                    assertThat(text).matches("\\{\"type\":\"dropped\",\"count\":[1-9][0-9]*}");
+                    notice = Integer.valueOf(text.replaceAll("\\D", ""));
+                    continue;
+                }
+                int index = Integer.parseInt(text.substring(1, text.indexOf(' ')));
+                assertThat(index - last - 1).as("messages missing before m%d", index).isEqualTo(notice == null ? 0 : notice);
+                if (notice != null) {
+                    missed += notice;
+                    count++;
+                }
+                notice = null;
+                last = index;
+            }
+        }
     }
 
     @Test

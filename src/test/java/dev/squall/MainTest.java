@@ -1,5 +1,6 @@
 package dev.squall;
 
+import dev.squall.hub.SlowConsumerPolicy;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -42,7 +43,7 @@ class MainTest {
         assertThat(run("--help")).isZero();
         assertThat(out.toString()).contains("--port", "--host", "--allowed-origins", "--ping-interval",
                 "--ping-timeout", "--max-message-bytes", "--max-queue-bytes", "--max-queue-messages",
-                "--publish-token", "--public", "--help", "--version");
+                "--slow-consumer", "--publish-token", "--public", "--help", "--version");
         assertThat(err.toString()).isEmpty();
     }
 
@@ -64,6 +65,8 @@ class MainTest {
             "--allowed-origins, example.com",
             "--allowed-origins, http://x/path",
             "--publish-token, short",
+            "--slow-consumer, bogus",
+            "--slow-consumer, DROP_OLDEST",
     })
     void a_bad_value_exits_2_with_one_line_naming_the_flag(String flag, String value) {
         assertThat(run(flag, value)).isEqualTo(2);
@@ -102,6 +105,14 @@ class MainTest {
         assertThat(config.maxQueueBytes()).isEqualTo(1_048_576);
         assertThat(config.publishToken()).isEmpty();
         assertThat(config.publicDir()).isEmpty();
+        assertThat(config.slowConsumerPolicy()).isEqualTo(SlowConsumerPolicy.CLOSE);
+    }
+
+    @Test
+    void the_slow_consumer_policy_can_drop_the_oldest_messages_instead_of_closing() {
+        assertThat(parse(Map.of(), "--slow-consumer", "drop-oldest").slowConsumerPolicy()).isEqualTo(SlowConsumerPolicy.DROP_OLDEST);
+        assertThat(run("--slow-consumer", "bogus")).isEqualTo(2);
+        assertThat(errLines()).singleElement().asString().contains("'close' or 'drop-oldest'", "'bogus'");
     }
 
     @Test

@@ -23,12 +23,21 @@ import java.util.concurrent.atomic.AtomicLong;
  * (or failed), so the bounds cover everything this server holds for the peer, including Jetty's own frame
  * queue. Frames are handed to Jetty's non-blocking {@code sendFrame} with a real callback; the payload is a
  * view of the broadcast's shared bytes.
+ *
+ * <p>Past the bounds, {@link SlowConsumerPolicy#CLOSE} closes the connection. {@link SlowConsumerPolicy#DROP_OLDEST}
+ * instead drops from the head of the queue, which only works for messages Jetty does not hold yet: in that mode
+ * at most a small window is handed to Jetty at a time, and each written frame's callback hands over the next.
  */
 public final class Connection {
 
     /** Close code for a peer that does not read fast enough: 1008, policy violation (RFC 6455 7.4.1). */
     public static final int SLOW_CONSUMER = 1008;
     static final String SLOW_CONSUMER_REASON = "slow consumer";
+
+    /** Sent just before the next message a drop-oldest connection gets, telling it how many it missed. */
+    static Message droppedNotice(int count) {
+        return Message.text("{\"type\":\"dropped\",\"count\":" + count + "}");
+    }
 
     private final WsContext ctx;
     private final CoreSession session;
@@ -41,6 +50,13 @@ public final class Connection {
     private final AtomicBoolean writing = new AtomicBoolean();
     private final AtomicLong queuedBytes = new AtomicLong();
     private final AtomicInteger queuedMessages = new AtomicInteger();
+    private final AtomicLong inFlightBytes = new AtomicLong();
+    private final AtomicInteger inFlightMessages = new AtomicInteger();
+    private final boolean dropsOldest;
+    // Drop-oldest: a drop and the notice that reports it must pair with the same gap in the stream, so taking
+    // the head (to drop it, or to write it along with the count so far) happens under this lock.
+    private final Object head = new Object();
+    private int droppedSinceNotice;
     private final AtomicBoolean closing = new AtomicBoolean();
     private volatile boolean slow;
 
@@ -52,6 +68,7 @@ public final class Connection {
         this.session = core;
         this.wire = core.getConnection();
         this.limits = limits;
+        this.dropsOldest = limits.policy() == SlowConsumerPolicy.DROP_OLDEST;
         this.hub = hub;
         this.shard = shard;
     }
@@ -67,7 +84,8 @@ public final class Connection {
     }
 
     /**
-     * Adds a message to the queue, or marks the connection slow when the queue is full.
+     * Adds a message to the queue; when the queue is full, marks the connection slow (close policy) or drops
+     * the oldest queued messages (drop-oldest). Returns false when the message was refused.
      * Called by the hub, for broadcasts under its fan-out lock, so it must never block or write.
      */
     boolean enqueue(Message message) {
@@ -75,14 +93,43 @@ public final class Connection {
         int size = message.size();
         int messages = queuedMessages.incrementAndGet();
         long bytes = queuedBytes.addAndGet(size);
-        if (messages > limits.maxMessages() || bytes > limits.maxBytes()) {
-            queuedMessages.decrementAndGet();
-            queuedBytes.addAndGet(-size);
-            slow = true;
-            return false;
+        if (messages <= limits.maxMessages() && bytes <= limits.maxBytes()) {
+            pending.add(message);
+            return true;
         }
-        pending.add(message);
-        return true;
+        if (dropsOldest) {
+            dropOldestToFit(message);
+            return true;
+        }
+        release(size);
+        slow = true;
+        return false;
+    }
+
+    /** Drops queued messages, oldest first, until {@code message} (already counted) fits; or drops it instead. */
+    private void dropOldestToFit(Message message) {
+        int dropped = 0;
+        synchronized (head) {
+            boolean fits;
+            while (!(fits = withinBounds())) {
+                Message oldest = pending.poll();
+                if (oldest == null) break;              // the rest is in Jetty's hands: it cannot be dropped
+                release(oldest.size());
+                dropped++;
+            }
+            if (fits) {
+                pending.add(message);
+            } else {
+                release(message.size());
+                dropped++;
+            }
+            droppedSinceNotice += dropped;
+        }
+        hub.dropped(dropped);
+    }
+
+    private boolean withinBounds() {
+        return queuedMessages.get() <= limits.maxMessages() && queuedBytes.get() <= limits.maxBytes();
     }
 
     /** Hands queued messages to Jetty in order; one thread at a time, never waiting for the socket. */
@@ -91,25 +138,64 @@ public final class Connection {
             closeAsSlowConsumer();
             return;
         }
-        while (!pending.isEmpty() && writing.compareAndSet(false, true)) {
+        while (mayWrite() && writing.compareAndSet(false, true)) {
             try {
-                Message message;
-                while ((message = pending.poll()) != null) {
-                    // More to come: let Jetty gather them into one write. The last one flushes, and only this
-                    // thread polls, so a batched frame is always followed by a flushing one.
-                    write(message, pending.peek() != null);
+                boolean flushed = true;
+                while (mayWrite()) {
+                    Message message = dropsOldest ? takeHeadWithNotice() : pending.poll();
+                    if (message == null) break;
+                    // More to come: let Jetty gather them into one write; the last one flushes.
+                    flushed = !mayWrite();
+                    write(message, !flushed);
                 }
+                // Drop-oldest can leave the loop after a batched frame (the window filled, or the rest was dropped).
+                if (!flushed) session.flush(Callback.NOOP);
             } finally {
                 writing.set(false);
             }
-            // A message queued after the last poll but before writing was cleared is picked up by looping.
+            // A message queued, or a window slot freed, after the last check but before writing was cleared is
+            // picked up by looping: whoever changed it either sees writing cleared or is seen here.
         }
+    }
+
+    /** Something is queued and, with drop-oldest, Jetty's window has room for it. */
+    private boolean mayWrite() {
+        if (pending.isEmpty()) return false;
+        return !dropsOldest
+                || (inFlightBytes.get() < limits.windowBytes() && inFlightMessages.get() < limits.windowMessages());
+    }
+
+    /** Takes the next message; if messages before it were dropped, writes the notice that says how many first. */
+    private Message takeHeadWithNotice() {
+        Message message;
+        int dropped;
+        synchronized (head) {
+            message = pending.poll();
+            dropped = droppedSinceNotice;
+            if (message != null) droppedSinceNotice = 0;
+        }
+        if (message != null && dropped > 0) {
+            Message notice = droppedNotice(dropped);
+            queuedMessages.incrementAndGet();
+            queuedBytes.addAndGet(notice.size());
+            write(notice, true);
+        }
+        return message;
     }
 
     private void write(Message message, boolean batch) {
         int size = message.size();
+        if (dropsOldest) {              // only this mode has a window; the default path stays two atomics lighter
+            inFlightBytes.addAndGet(size);
+            inFlightMessages.incrementAndGet();
+        }
         byte opcode = message.kind() == Message.Kind.TEXT ? OpCode.TEXT : OpCode.BINARY;
         session.sendFrame(new Frame(opcode, message.payload()), new Written(size), batch);
+    }
+
+    private void release(int size) {
+        queuedBytes.addAndGet(-size);
+        queuedMessages.decrementAndGet();
     }
 
     /** Releases a message's share of the bounds once Jetty has written it, or given up on it. */
@@ -131,11 +217,17 @@ public final class Connection {
         }
 
         private void release() {
-            queuedBytes.addAndGet(-size);
-            queuedMessages.decrementAndGet();
+            Connection.this.release(size);
+            if (dropsOldest) {
+                inFlightBytes.addAndGet(-size);
+                inFlightMessages.decrementAndGet();
+                // The window has room again: hand Jetty the next messages (never waits, never blocks).
+                if (!pending.isEmpty()) flush();
+            }
         }
 
-        // Two atomic decrements: Jetty may complete this on its selector thread instead of dispatching it.
+        // Atomic decrements, and with drop-oldest a non-blocking flush: Jetty may complete this on its selector
+        // thread instead of dispatching it.
         @Override
         public InvocationType getInvocationType() {
             return InvocationType.NON_BLOCKING;

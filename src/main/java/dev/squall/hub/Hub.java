@@ -18,7 +18,9 @@ import java.util.concurrent.ScheduledExecutorService;
  * <p>Threading: {@link #broadcast} may be called from any number of threads. Each broadcast is queued to
  * every connection under one short lock (so every connection sees concurrent broadcasts in the same
  * order), then written outside it, a share of the connections on each writer thread; no lock is held
- * while a socket write is in progress, and no thread ever waits for a client's socket. A connection whose queue overflows is closed as a slow consumer.
+ * while a socket write is in progress, and no thread ever waits for a client's socket.
+ * A connection whose queue overflows is closed as a slow consumer, or loses its oldest messages, as
+ * {@link OutboundLimits#policy()} says.
  */
 public final class Hub {
 
@@ -153,6 +155,10 @@ public final class Hub {
             metrics.slowConsumer();
             metrics.disconnected(Connection.SLOW_CONSUMER);
         }
+    }
+
+    void dropped(int messages) {
+        if (messages > 0) metrics.dropped(messages);
     }
 
     void deadPeer() {

@@ -120,6 +120,23 @@ class BrowserClientTest {
     }
 
     @Test
+    void aDroppedMessagesNoticeIsShownAsInformationNotAsAMessage() {
+        open("/");
+        awaitReceived("Welcome");
+
+        // The exact text a --slow-consumer drop-oldest server sends before the next message a late reader gets.
+        server.publish("{\"type\":\"dropped\",\"count\":42}");
+        server.publish("the next message");
+        awaitReceived("the next message");
+
+        List<String> info = browser.js("return [...document.querySelectorAll('#log li[data-kind=system] .entry-text')]"
+                + ".map(e => e.textContent)");
+        assertThat(info).contains("42 messages were dropped here: this page fell behind.");
+        assertThat((Long) browser.js("return [...document.querySelectorAll('#log li[data-kind=received] .entry-text')]"
+                + ".filter(e => e.textContent.includes('dropped')).length")).isZero();
+    }
+
+    @Test
     void markupInAMessageIsShownAsTextAndRunsNothing() {
         open("/");
         awaitReceived("Welcome");
