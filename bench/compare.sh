@@ -3,10 +3,12 @@
 #
 #   bench/compare.sh [--rounds N] [--servers "squall node-ws tornado"] [--no-build] [WORKLOAD...]
 #
-# Workloads (default: all): fanout fanout-rate echo wrk conns burst15k. Every round runs every workload against
-# every server, each time on a freshly started server, rotating the server order per round so that none
-# always runs first; the table reports medians over rounds. Raw RESULT lines go to bench/results/<timestamp>.txt,
-# server logs to bench/results/<timestamp>-logs/.
+# Workloads (default: all): fanout fanout-rate fanout-rate-warm echo echo-warm wrk wrk-warm conns burst15k. The
+# -warm variants first run the same load unmeasured (20 s; 1000 broadcasts for fanout-rate-warm), on every server
+# alike: a JVM needs its JIT warm-up, and a push server runs for days, so both figures are reported, cold and warm.
+# Every round runs every workload against every server, each time on a freshly started server, rotating the server
+# order per round so that none always runs first; the table reports medians over rounds. Raw RESULT lines go to
+# bench/results/<timestamp>.txt, server logs to bench/results/<timestamp>-logs/.
 set -euo pipefail
 
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
@@ -20,12 +22,12 @@ while [[ $# -gt 0 ]]; do
     --rounds) ROUNDS=$2; shift 2 ;;
     --servers) SERVERS=$2; shift 2 ;;
     --no-build) BUILD=0; shift ;;
-    -h|--help) sed -n '2,10p' "$0"; exit 0 ;;
-    fanout|fanout-rate|echo|wrk|conns|burst15k) WORKLOADS+=("$1"); shift ;;
+    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    fanout|fanout-rate|fanout-rate-warm|echo|echo-warm|wrk|wrk-warm|conns|burst15k) WORKLOADS+=("$1"); shift ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
-[[ ${#WORKLOADS[@]} -gt 0 ]] || WORKLOADS=(fanout fanout-rate echo wrk conns burst15k)
+[[ ${#WORKLOADS[@]} -gt 0 ]] || WORKLOADS=(fanout fanout-rate fanout-rate-warm echo echo-warm wrk wrk-warm conns burst15k)
 read -r -a SERVER_LIST <<< "$SERVERS"
 
 # Fixed heap for every JVM in the run, so that memory per connection compares like with like.
@@ -98,12 +100,18 @@ run_workload() {
     fanout)      timeout 300 $GENERATOR fanout "${common[@]}" --subscribers 1000 --messages 500 --publishers 4 ;;
     fanout-rate) timeout 300 $GENERATOR fanout "${common[@]}" --subscribers 1000 --messages 400 --publishers 4 \
                      --rate 40 ;;
+    fanout-rate-warm) timeout 300 $GENERATOR fanout "${common[@]}" --subscribers 1000 --messages 400 --publishers 4 \
+                     --rate 40 --warmup 1000 ;;
     echo)        timeout 120 $GENERATOR echo "${common[@]}" --clients 50 --duration-s 10 ;;
+    echo-warm)   timeout 120 $GENERATOR echo "${common[@]}" --clients 50 --duration-s 10 --warmup-s 20 ;;
     conns)       timeout 300 $GENERATOR conns "${common[@]}" --connections 5000 ;;
     burst15k)    timeout 400 $GENERATOR fanout "${common[@]}" --subscribers 15000 --messages 5 --publishers 5 \
                      --warmup 2 ;;
-    wrk)
+    wrk|wrk-warm)
       local out
+      if [[ $workload == wrk-warm ]]; then
+        timeout 60 wrk -t2 -c50 -d20s "http://127.0.0.1:$port/index" >/dev/null
+      fi
       out=$(timeout 60 wrk -t2 -c50 -d10s --latency "http://127.0.0.1:$port/index")
       echo "$out"
       echo "$out" | awk -v server="$name" '

@@ -25,6 +25,7 @@ import picocli.CommandLine.Option;
 @Command(name = "echo", mixinStandardHelpOptions = true, description = "Round trips/s and latency of C clients.")
 final class EchoCommand implements Callable<Integer> {
     private static final byte[] REPLY_PREFIX = "new message :".getBytes(StandardCharsets.US_ASCII);
+    private static final byte[] WELCOME = "Welcome".getBytes(StandardCharsets.US_ASCII);
 
     @Mixin
     TargetOptions target;
@@ -82,6 +83,9 @@ final class EchoCommand implements Callable<Integer> {
                 return; // the Welcome, or anything before our first send
             }
             long now = System.nanoTime();
+            if (startsWith(frame, offset, length, WELCOME) && length == WELCOME.length) {
+                return; // a Welcome that arrived after our first send: its reply is still to come
+            }
             if (!isReply(frame, offset, length)) {
                 client.stats.unexpected++;
                 return;
@@ -99,11 +103,15 @@ final class EchoCommand implements Callable<Integer> {
     };
 
     private boolean isReply(ByteBuffer frame, int offset, int length) {
-        if (length != REPLY_PREFIX.length + message.length) {
+        return length == REPLY_PREFIX.length + message.length && startsWith(frame, offset, length, REPLY_PREFIX);
+    }
+
+    private static boolean startsWith(ByteBuffer frame, int offset, int length, byte[] prefix) {
+        if (length < prefix.length) {
             return false;
         }
-        for (int i = 0; i < REPLY_PREFIX.length; i++) {
-            if (frame.get(offset + i) != REPLY_PREFIX[i]) {
+        for (int i = 0; i < prefix.length; i++) {
+            if (frame.get(offset + i) != prefix[i]) {
                 return false;
             }
         }
