@@ -23,7 +23,7 @@ public final class Metrics implements AutoCloseable {
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
-    private final ConcurrentMap<Integer, Counter> disconnectsByCode = new ConcurrentHashMap<>();
+    private final ConcurrentMap<String, Counter> disconnectsByCode = new ConcurrentHashMap<>();
 
     private final Counter connects = counter("squall.connects", "WebSocket connections opened");
     private final Counter messagesReceived = counter("squall.messages.received", "messages received from clients");
@@ -52,10 +52,21 @@ public final class Metrics implements AutoCloseable {
     public void connected() { connects.increment(); }
 
     public void disconnected(int closeCode) {
-        disconnectsByCode.computeIfAbsent(closeCode, code -> Counter.builder("squall.disconnects")
+        disconnectsByCode.computeIfAbsent(codeLabel(closeCode), code -> Counter.builder("squall.disconnects")
                 .description("WebSocket connections closed, by close code")
-                .tag("code", Integer.toString(code))
+                .tag("code", code)
                 .register(registry)).increment();
+    }
+
+    /**
+     * The code itself for the protocol's own codes; one label per range for the 2000 codes (3000-4999) that a
+     * client may pick freely, or a client could create a time series per code it closes with.
+     */
+    static String codeLabel(int closeCode) {
+        if (closeCode >= 1000 && closeCode < 3000) return Integer.toString(closeCode);
+        if (closeCode >= 3000 && closeCode < 4000) return "3000-3999";
+        if (closeCode >= 4000 && closeCode < 5000) return "4000-4999";
+        return "other";
     }
 
     public void received() { messagesReceived.increment(); }

@@ -160,6 +160,23 @@ class BadInputTest {
     }
 
     @Test
+    void close_codes_a_client_picks_freely_share_one_metric_series_per_range() throws Exception {
+        int[] codes = {3001, 3999, 4000, 4321, 4999, 1000};
+        for (int code : codes) {
+            WsTestClient client = WsTestClient.connect(server.ws());
+            assertThat(client.takeText()).isEqualTo("Welcome");
+            client.closeWith(code, "chosen by the client");
+            client.awaitClose();
+        }
+        Await.until("hub size", Duration.ofSeconds(10), () -> server.hub().size(), 0);
+        assertThat(server.metric("squall_disconnects_total{code=\"3000-3999\"}")).isEqualTo(2.0);
+        assertThat(server.metric("squall_disconnects_total{code=\"4000-4999\"}")).isEqualTo(3.0);
+        assertThat(server.metric("squall_disconnects_total{code=\"1000\"}")).isEqualTo(1.0);
+        assertThat(server.metricsMatching("squall_disconnects_total")).as("one series per range, not per code").hasSize(3);
+        assertServerStillWorks();
+    }
+
+    @Test
     void a_client_that_floods_without_reading_its_echoes_is_closed_as_a_slow_consumer() throws Exception {
         long maxQueueBytes = 64 * 1024;
         byte[] payload = "x".repeat(1000).getBytes(StandardCharsets.US_ASCII);

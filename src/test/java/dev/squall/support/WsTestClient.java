@@ -118,6 +118,11 @@ public final class WsTestClient implements AutoCloseable {
         return received.get();
     }
 
+    /** Starts a close handshake with {@code code} and {@code reason}, as an application may. */
+    public void closeWith(int code, String reason) {
+        socket.sendClose(code, reason).join();
+    }
+
     @Override
     public void close() {
         if (!socket.isOutputClosed()) {
