@@ -62,7 +62,7 @@ public final class Metrics implements AutoCloseable {
      * The code itself for the protocol's own codes; one label per range for the 2000 codes (3000-4999) that a
      * client may pick freely, or a client could create a time series per code it closes with.
      */
-    static String codeLabel(int closeCode) {
+    private static String codeLabel(int closeCode) {
         if (closeCode >= 1000 && closeCode < 3000) return Integer.toString(closeCode);
         if (closeCode >= 3000 && closeCode < 4000) return "3000-3999";
         if (closeCode >= 4000 && closeCode < 5000) return "4000-4999";

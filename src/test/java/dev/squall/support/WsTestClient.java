@@ -120,7 +120,7 @@ public final class WsTestClient implements AutoCloseable {
 
     /** Starts a close handshake with {@code code} and {@code reason}, as an application may. */
     public void closeWith(int code, String reason) {
-        socket.sendClose(code, reason).join();
+        socket.sendClose(code, reason).orTimeout(DEADLINE.toMillis(), TimeUnit.MILLISECONDS).join();
     }
 
     @Override

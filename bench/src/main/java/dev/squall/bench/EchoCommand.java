@@ -83,7 +83,7 @@ final class EchoCommand implements Callable<Integer> {
                 return; // the Welcome, or anything before our first send
             }
             long now = System.nanoTime();
-            if (startsWith(frame, offset, length, WELCOME) && length == WELCOME.length) {
+            if (length == WELCOME.length && startsWith(frame, offset, length, WELCOME)) {
                 return; // a Welcome that arrived after our first send: its reply is still to come
             }
             if (!isReply(frame, offset, length)) {
