@@ -91,19 +91,38 @@ public final class Connection {
     boolean enqueue(Message message) {
         if (closing.get()) return false;
         int size = message.size();
-        int messages = queuedMessages.incrementAndGet();
-        long bytes = queuedBytes.addAndGet(size);
-        if (messages <= limits.maxMessages() && bytes <= limits.maxBytes()) {
+        if (reserve(size)) {
             pending.add(message);
             return true;
         }
         if (dropsOldest) {
+            count(size);                // past the bounds until older messages make room
             dropOldestToFit(message);
             return true;
         }
-        release(size);
         slow = true;
         return false;
+    }
+
+    /**
+     * Counts a message against the bounds only if it fits, so the counters (and the queued-bytes gauge) never
+     * pass the bounds, not even for the moment between counting a message and refusing it.
+     */
+    private boolean reserve(int size) {
+        long bytes;
+        do {
+            bytes = queuedBytes.get();
+            if (bytes + size > limits.maxBytes()) return false;
+        } while (!queuedBytes.compareAndSet(bytes, bytes + size));
+        int messages;
+        do {
+            messages = queuedMessages.get();
+            if (messages >= limits.maxMessages()) {
+                queuedBytes.addAndGet(-size);
+                return false;
+            }
+        } while (!queuedMessages.compareAndSet(messages, messages + 1));
+        return true;
     }
 
     /** Drops queued messages, oldest first, until {@code message} (already counted) fits; or drops it instead. */
@@ -176,8 +195,7 @@ public final class Connection {
         }
         if (message != null && dropped > 0) {
             Message notice = droppedNotice(dropped);
-            queuedMessages.incrementAndGet();
-            queuedBytes.addAndGet(notice.size());
+            count(notice.size());
             write(notice, true);
         }
         return message;
@@ -191,6 +209,11 @@ public final class Connection {
         }
         byte opcode = message.kind() == Message.Kind.TEXT ? OpCode.TEXT : OpCode.BINARY;
         session.sendFrame(new Frame(opcode, message.payload()), new Written(size), batch);
+    }
+
+    private void count(int size) {
+        queuedMessages.incrementAndGet();
+        queuedBytes.addAndGet(size);
     }
 
     private void release(int size) {
