@@ -6,8 +6,10 @@ import dev.squall.broker.InMemoryBroker;
 import dev.squall.hub.Connection;
 import dev.squall.hub.Heartbeat;
 import dev.squall.hub.Hub;
+import dev.squall.hub.Notice;
 import dev.squall.hub.OutboundLimits;
 import io.javalin.Javalin;
+import io.javalin.http.BadRequestResponse;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.javalin.http.HttpStatus;
@@ -78,10 +80,10 @@ public final class App {
         this.writers = writers(Runtime.getRuntime().availableProcessors() - 1);
         this.hub = new Hub(new OutboundLimits(config.maxQueueBytes(), config.maxQueueMessages(), config.slowConsumerPolicy(), Duration.ofSeconds(1)),
                 metrics, scheduler, List.copyOf(writers));
-        this.heartbeat = new Heartbeat(hub, scheduler, config.pingInterval(), config.pingTimeout());
+        this.heartbeat = new Heartbeat(hub, scheduler, config.pingInterval(), config.pingTimeout(), config.writeTimeout());
         this.originPolicy = new OriginPolicyPlugin(plugin -> plugin.allowedOrigins = config.allowedOrigins());
         this.publishPolicy = new PublishPolicy(config.publishToken());
-        broker.subscribe(hub::broadcast);
+        broker.subscribe(hub::deliver);
         this.javalin = createJavalin();
     }
 
@@ -110,7 +112,9 @@ public final class App {
                 // permessage-deflate would compress every broadcast once per connection, undoing encode-once,
                 // and holds a deflater per connection; push payloads are small. Node's ws is off by default too.
                 factory.getAvailableExtensionNames().remove("permessage-deflate");
-                // With a heartbeat the heartbeat decides who is dead; pings are writes, and writes reset this.
+                // With a heartbeat the heartbeat decides who is dead; pings are writes, and writes reset this. Without
+                // one nothing closes a quiet connection (a listener may hear nothing for hours); a peer that stops
+                // reading is dropped by the heartbeat's write timeout instead, which runs with pings off too.
                 factory.setIdleTimeout(config.heartbeatEnabled()
                         ? config.pingInterval().plus(config.pingTimeout()).plusSeconds(30)
                         : Duration.ZERO);
@@ -141,7 +145,7 @@ public final class App {
             });
             routes.wsBeforeUpgrade("/ws", UpgradeRequest::requireValid);
             routes.ws("/ws", ws -> {
-                ws.onConnect(ctx -> hub.join(ctx, WELCOME));           // Tornado: open()
+                ws.onConnect(ctx -> hub.join(ctx, Hub.DEFAULT_CHANNEL, WELCOME)); // Tornado: open()
                 ws.onMessage(ctx -> {                                  // Tornado: on_message(message)
                     metrics.received();
                     reply(ctx, Message.text("new message :" + ctx.message()));
@@ -222,9 +226,14 @@ public final class App {
         }
     }
 
-    private int publish(Message message) {
+    /** Publishes to every plain {@code /ws} client, through the broker; returns how many it was queued to. */
+    int publish(Message message) {
+        if (Notice.isReserved(message)) {
+            throw new BadRequestResponse("msg: a JSON object with a top-level \"" + Notice.KEY + "\" member is reserved "
+                    + "for the server's own notices (such as dropped messages); rename that member");
+        }
         metrics.published();
-        return broker.publish(message);
+        return broker.publish(Hub.DEFAULT_CHANNEL, message);
     }
 
     /** Tornado: {@code self.write_message(...)} to the client that sent the message. */

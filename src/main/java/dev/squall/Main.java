@@ -78,6 +78,11 @@ public final class Main implements Callable<Integer> {
                     + "just before the next message it gets (default: ${DEFAULT-VALUE}).")
     String slowConsumer;
 
+    @Option(names = "--write-timeout", paramLabel = "SECONDS", defaultValue = "30",
+            description = "Seconds a connection may have messages waiting while its socket takes none of them; then it is "
+                    + "dropped, as a peer that stopped reading. Works with pings off too; 0 turns it off (default: ${DEFAULT-VALUE}).")
+    long writeTimeout;
+
     @Option(names = "--publish-token", paramLabel = "TOKEN",
             description = "Require 'Authorization: Bearer TOKEN' on /receive from every client (env SQUALL_PUBLISH_TOKEN). "
                     + "Without it only loopback clients may publish.")
@@ -151,6 +156,7 @@ public final class Main implements Callable<Integer> {
                 .maxQueueBytes(maxQueueBytes)
                 .maxQueueMessages(maxQueueMessages)
                 .slowConsumerPolicy(SlowConsumerPolicy.fromFlag(slowConsumer))
+                .writeTimeout(seconds(writeTimeout, "--write-timeout"))
                 .publishToken(publishToken)
                 .publicDir(publicDir)
                 .build();

@@ -33,6 +33,7 @@ public final class Metrics implements AutoCloseable {
     private final Counter slowConsumers = counter("squall.slow.consumers", "connections closed for exceeding their outbound queue (1008)");
     private final Counter droppedMessages = counter("squall.dropped.messages", "queued messages dropped to make room (--slow-consumer drop-oldest)");
     private final Counter deadPeers = counter("squall.dead.peers", "connections closed because nothing arrived after a ping");
+    private final Counter stalledPeers = counter("squall.stalled.peers", "connections dropped because their socket took nothing of their queue for --write-timeout");
 
     public Metrics() {
         new ClassLoaderMetrics().bindTo(registry);
@@ -83,6 +84,8 @@ public final class Metrics implements AutoCloseable {
     public void dropped(int messages) { droppedMessages.increment(messages); }
 
     public void deadPeer() { deadPeers.increment(); }
+
+    public void stalledPeer() { stalledPeers.increment(); }
 
     /** The Prometheus text exposition of every metric. */
     public String scrape() {

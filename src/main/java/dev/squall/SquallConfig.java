@@ -31,7 +31,8 @@ public record SquallConfig(
         long maxQueueBytes,
         int maxQueueMessages,
         SlowConsumerPolicy slowConsumerPolicy,
-        Duration stopTimeout) {
+        Duration stopTimeout,
+        Duration writeTimeout) {
 
     /** Bytes that {@code new message :} adds to an echoed message; the echo must fit a client's queue. */
     static final int ECHO_PREFIX_BYTES = "new message :".length();
@@ -55,6 +56,7 @@ public record SquallConfig(
                 "--public " + dir + " is not a directory: create it or leave the flag out to use the bundled client"));
         require(slowConsumerPolicy != null, "--slow-consumer must be given");
         require(!stopTimeout.isNegative(), "stop timeout must not be negative");
+        require(!writeTimeout.isNegative(), "--write-timeout must be 0 (off) or more seconds");
     }
 
     /** Settings for tests and embedding: port 0 (any free port), everything else as the command line defaults. */
@@ -127,6 +129,7 @@ public record SquallConfig(
         private int maxQueueMessages = 1000;
         private SlowConsumerPolicy slowConsumerPolicy = SlowConsumerPolicy.CLOSE;
         private Duration stopTimeout = Duration.ofSeconds(5);
+        private Duration writeTimeout = Duration.ofSeconds(30);
 
         private Builder() {
         }
@@ -144,6 +147,7 @@ public record SquallConfig(
             maxQueueMessages = c.maxQueueMessages;
             slowConsumerPolicy = c.slowConsumerPolicy;
             stopTimeout = c.stopTimeout;
+            writeTimeout = c.writeTimeout;
         }
 
         public Builder host(String v) { host = v; return this; }
@@ -158,10 +162,11 @@ public record SquallConfig(
         public Builder maxQueueMessages(int v) { maxQueueMessages = v; return this; }
         public Builder slowConsumerPolicy(SlowConsumerPolicy v) { slowConsumerPolicy = v; return this; }
         public Builder stopTimeout(Duration v) { stopTimeout = v; return this; }
+        public Builder writeTimeout(Duration v) { writeTimeout = v; return this; }
 
         public SquallConfig build() {
             return new SquallConfig(host, port, allowedOrigins, pingInterval, pingTimeout, maxMessageBytes,
-                    publishToken, publicDir, maxQueueBytes, maxQueueMessages, slowConsumerPolicy, stopTimeout);
+                    publishToken, publicDir, maxQueueBytes, maxQueueMessages, slowConsumerPolicy, stopTimeout, writeTimeout);
         }
     }
 }

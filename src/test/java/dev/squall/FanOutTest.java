@@ -89,7 +89,7 @@ class FanOutTest {
                         assertThat(server.get("/receive?msg=" + URLEncoder.encode(text, StandardCharsets.UTF_8)).body())
                                 .isEqualTo("{\"delivered\":" + subscriberCount + "}");
                     } else {
-                        assertThat(server.hub().broadcast(Message.text(text))).isEqualTo(subscriberCount);
+                        assertThat(server.app.publish(Message.text(text))).isEqualTo(subscriberCount);
                     }
                 }
                 return null;
@@ -121,7 +121,7 @@ class FanOutTest {
         long mostQueued = 0;
         for (int i = 0; i < broadcasts; i++) {
             String prefix = "m" + i + " ";
-            server.hub().broadcast(Message.text(prefix + "x".repeat(messageBytes - prefix.length())));
+            server.app.publish(Message.text(prefix + "x".repeat(messageBytes - prefix.length())));
             mostQueued = Math.max(mostQueued, server.hub().queuedBytes());
             if (droppedAt < 0 && server.hub().size() == 20) droppedAt = i;
             if (i % 25 == 24) {
@@ -168,7 +168,7 @@ class FanOutTest {
             // It reads nothing while a phase is published...
             for (int i = phase * perPhase; i < (phase + 1) * perPhase; i++) {
                 String prefix = "m" + i + " ";
-                assertThat(server.hub().broadcast(Message.text(prefix + "x".repeat(messageBytes - prefix.length()))))
+                assertThat(server.app.publish(Message.text(prefix + "x".repeat(messageBytes - prefix.length()))))
                         .as("connections that took broadcast #%d", i).isEqualTo(21);
                 mostQueued = Math.max(mostQueued, server.hub().queuedBytes());
                 if (i % 25 == 24) {
@@ -194,7 +194,7 @@ class FanOutTest {
                 gaps.missed, phases * perPhase, gaps.count, mostQueued);
     }
 
-    /** Reads {@code m<i> ...} messages and {@code {"type":"dropped","count":N}} notices, checking each gap's size. */
+    /** Reads {@code m<i> ...} messages and {@code {"squall":"dropped","count":N}} notices, checking each gap's size. */
     private static final class GapCheck {
         int last = -1, missed, count;
         Integer notice;
@@ -206,7 +206,7 @@ class FanOutTest {
                 String text = frame.text();
                 if (text.startsWith("{")) {
                     assertThat(notice).as("two notices in a row").isNull();
-                    assertThat(text).matches("\\{\"type\":\"dropped\",\"count\":[1-9][0-9]*}");
+                    assertThat(text).matches("\\{\"squall\":\"dropped\",\"count\":[1-9][0-9]*}");
                     notice = Integer.valueOf(text.replaceAll("\\D", ""));
                     continue;
                 }
@@ -260,7 +260,7 @@ class FanOutTest {
                     if (publisher == 0 && i % 5 == 0) {
                         assertThat(server.get("/receive?msg=storm-" + i).statusCode()).isEqualTo(200);
                     } else {
-                        server.hub().broadcast(Message.text("p" + publisher + " " + i));
+                        server.app.publish(Message.text("p" + publisher + " " + i));
                     }
                 }
                 return null;

@@ -46,9 +46,10 @@ class HeartbeatTest {
             int code = silent.awaitServerClose(INTERVAL.plus(TIMEOUT).multipliedBy(3));
             Duration lived = Duration.ofNanos(System.nanoTime() - connected);
 
-            // Dropped without a close frame: a dead peer would never read one.
+            // Dropped without a close frame: a dead peer would never read one. Not before the first ping (an
+            // interval after connecting) has had its full timeout: a heartbeat that dropped at ping time fails here.
             assertThat(code).isEqualTo(1006);
-            assertThat(lived).isGreaterThanOrEqualTo(TIMEOUT.minusMillis(50))
+            assertThat(lived).isGreaterThanOrEqualTo(INTERVAL.plus(TIMEOUT).minusMillis(50))
                     .isLessThan(INTERVAL.plus(TIMEOUT).multipliedBy(3));
         }
         Await.until("hub size", Duration.ofSeconds(5), () -> server.hub().size(), 0);
@@ -83,8 +84,47 @@ class HeartbeatTest {
     }
 
     @Test
+    void a_peer_that_vanishes_between_ping_and_check_is_not_counted_as_a_dead_peer() throws Exception {
+        startWithHeartbeat();
+        try (RawWsClient silent = RawWsClient.connect(server.port())) {
+            RawWsClient vanishing = RawWsClient.connect(server.port());
+            assertThat(vanishing.read(WsTestClient.DEADLINE).text()).isEqualTo("Welcome");
+            vanishing.readUntil(RawWsClient.PING, INTERVAL.multipliedBy(3));
+            vanishing.close();                                         // gone after its ping, before the check
+            Await.until("the silent peer's drop", Duration.ofSeconds(10), () -> server.metric("squall_dead_peers_total"), 1.0);
+            // A peer connected now is dropped a whole cycle later, after any check of the vanished one.
+            try (RawWsClient later = RawWsClient.connect(server.port())) {
+                Await.until("the later silent peer's drop", Duration.ofSeconds(10), () -> server.metric("squall_dead_peers_total"), 2.0);
+            }
+        }
+        Await.until("hub size", Duration.ofSeconds(5), () -> server.hub().size(), 0);
+        assertThat(server.metric("squall_dead_peers_total")).as("the vanished peer is not among them").isEqualTo(2.0);
+    }
+
+    @Test
+    void with_pings_off_a_peer_that_stops_reading_is_dropped_once_its_writes_stall_for_the_write_timeout() throws Exception {
+        server = TestServer.start(TestServer.config().pingInterval(Duration.ZERO).writeTimeout(Duration.ofSeconds(1))
+                .slowConsumerPolicy(dev.squall.hub.SlowConsumerPolicy.DROP_OLDEST).build());
+        try (RawWsClient stalled = RawWsClient.connect(server.port(), java.util.Map.of(), 4096)) {   // never reads
+            Await.until("hub size", Duration.ofSeconds(5), () -> server.hub().size(), 1);
+            String big = "x".repeat(32 * 1024);
+            // Enough to fill both sockets' buffers; with drop-oldest the queue stays full and nothing is refused.
+            Await.until("messages stuck in the stalled peer's queue", Duration.ofSeconds(20), () -> {
+                server.app.publish(dev.squall.Message.text(big));
+                return server.hub().queuedBytes() > 0 && server.metric("squall_dropped_messages_total") > 0;
+            });
+            Await.until("the stalled peer's drop", Duration.ofSeconds(10), () -> server.metric("squall_stalled_peers_total"), 1.0);
+            assertThat(server.metric("squall_slow_consumers_total")).as("drop-oldest never closes it as slow").isZero();
+            Await.until("hub size", Duration.ofSeconds(5), () -> server.hub().size(), 0);
+            assertThat(server.hub().queuedBytes()).isZero();
+        }
+    }
+
+    @Test
     void with_ping_interval_zero_no_pings_arrive_and_a_silent_peer_stays() throws Exception {
-        server = TestServer.start(TestServer.config().pingInterval(Duration.ZERO).pingTimeout(TIMEOUT).build());
+        // A short write timeout too: a quiet listener with nothing queued is not a stalled one.
+        server = TestServer.start(TestServer.config().pingInterval(Duration.ZERO).pingTimeout(TIMEOUT)
+                .writeTimeout(Duration.ofMillis(200)).build());
         try (RawWsClient silent = RawWsClient.connect(server.port())) {
             assertThat(silent.read(WsTestClient.DEADLINE).text()).isEqualTo("Welcome");
             // Several would-be ping intervals pass in silence: no frame of any kind arrives.

@@ -1,15 +1,9 @@
 package dev.squall.hub;
 
 import dev.squall.Message;
-import io.javalin.websocket.WsContext;
-import org.eclipse.jetty.util.Callback;
-import org.eclipse.jetty.websocket.common.WebSocketSession;
-import org.eclipse.jetty.websocket.core.CoreSession;
-import org.eclipse.jetty.websocket.core.Frame;
-import org.eclipse.jetty.websocket.core.OpCode;
-import org.eclipse.jetty.websocket.core.WebSocketConnection;
-import org.eclipse.jetty.websocket.core.WebSocketCoreSession;
 
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -17,16 +11,17 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
- * One open WebSocket with a bounded outbound queue and a single writer.
+ * One open WebSocket with a bounded outbound queue and a single writer at a time.
  *
- * <p>A message is counted against the bounds from the moment it is queued until Jetty reports it written
- * (or failed), so the bounds cover everything this server holds for the peer, including Jetty's own frame
- * queue. Frames are handed to Jetty's non-blocking {@code sendFrame} with a real callback; the payload is a
- * view of the broadcast's shared bytes.
+ * <p>A message is counted against the bounds from the moment it is queued until the {@link Wire} reports it
+ * written (or failed), so the bounds cover everything this server holds for the peer, including Jetty's own
+ * frame queue. Frames are handed to the wire with a real callback; the payload is a view of the broadcast's
+ * shared bytes.
  *
  * <p>Past the bounds, {@link SlowConsumerPolicy#CLOSE} closes the connection. {@link SlowConsumerPolicy#DROP_OLDEST}
- * instead drops from the head of the queue, which only works for messages Jetty does not hold yet: in that mode
- * at most a small window is handed to Jetty at a time, and each written frame's callback hands over the next.
+ * instead drops from the head of the queue, which only works for messages the wire does not hold yet: in that
+ * mode at most a small window is handed to the wire at a time, and each written frame's callback hands over the
+ * next.
  */
 public final class Connection {
 
@@ -34,20 +29,15 @@ public final class Connection {
     public static final int SLOW_CONSUMER = 1008;
     static final String SLOW_CONSUMER_REASON = "slow consumer";
 
-    /** Sent just before the next message a drop-oldest connection gets, telling it how many it missed. */
-    static Message droppedNotice(int count) {
-        return Message.text("{\"type\":\"dropped\",\"count\":" + count + "}");
-    }
-
-    private final WsContext ctx;
-    private final CoreSession session;
-    private final WebSocketConnection wire;
+    private final String id;
+    private final Wire wire;
     private final OutboundLimits limits;
     private final Hub hub;
-    private final int shard;
+    private final Shard shard;
 
     private final ConcurrentLinkedQueue<Message> pending = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean writing = new AtomicBoolean();
+    private final AtomicBoolean scheduled = new AtomicBoolean();
     private final AtomicLong queuedBytes = new AtomicLong();
     private final AtomicInteger queuedMessages = new AtomicInteger();
     private final AtomicLong inFlightBytes = new AtomicLong();
@@ -59,23 +49,29 @@ public final class Connection {
     private int droppedSinceNotice;
     private final AtomicBoolean closing = new AtomicBoolean();
     private volatile boolean slow;
+    private volatile boolean left;
+    // Copy-on-write: a connection listens to few channels, and leaving reads them once.
+    private volatile List<String> channels = List.of();
 
-    Connection(WsContext ctx, OutboundLimits limits, Hub hub, int shard) {
-        this.ctx = ctx;
-        // Javalin's WsContext wraps Jetty's session; the core session accepts pre-encoded frames, and its
-        // connection counts every inbound byte (pongs included), which the heartbeat relies on.
-        WebSocketCoreSession core = (WebSocketCoreSession) ((WebSocketSession) ctx.session).getCoreSession();
-        this.session = core;
-        this.wire = core.getConnection();
+    // Liveness bookkeeping, read and written only by the heartbeat's thread (see Heartbeat).
+    long nextPingAt;
+    long pingSentAt;
+    long inboundAtPing;
+    long outboundAtCheck;
+    long lastWriteProgressAt;
+
+    Connection(String id, Wire wire, OutboundLimits limits, Hub hub, Shard shard) {
+        this.id = id;
+        this.wire = wire;
         this.limits = limits;
         this.dropsOldest = limits.policy() == SlowConsumerPolicy.DROP_OLDEST;
         this.hub = hub;
         this.shard = shard;
     }
 
-    /** Javalin's session id: unique per connection. */
+    /** Unique per connection on this node. */
     public String id() {
-        return ctx.sessionId();
+        return id;
     }
 
     /** Sends one message to this connection only (Tornado: {@code write_message}). */
@@ -85,8 +81,8 @@ public final class Connection {
 
     /**
      * Adds a message to the queue; when the queue is full, marks the connection slow (close policy) or drops
-     * the oldest queued messages (drop-oldest). Returns false when the message was refused.
-     * Called by the hub, for broadcasts under its fan-out lock, so it must never block or write.
+     * the oldest queued messages (drop-oldest). Returns true when the message is queued, false when it was
+     * refused or, with drop-oldest, dropped on arrival. Never blocks or writes.
      */
     boolean enqueue(Message message) {
         if (closing.get()) return false;
@@ -97,8 +93,7 @@ public final class Connection {
         }
         if (dropsOldest) {
             count(size);                // past the bounds until older messages make room
-            dropOldestToFit(message);
-            return true;
+            return dropOldestToFit(message);
         }
         slow = true;
         return false;
@@ -125,14 +120,17 @@ public final class Connection {
         return true;
     }
 
-    /** Drops queued messages, oldest first, until {@code message} (already counted) fits; or drops it instead. */
-    private void dropOldestToFit(Message message) {
+    /**
+     * Drops queued messages, oldest first, until {@code message} (already counted) fits, and queues it; or drops
+     * it instead when what is left is all in the wire's hands. Returns whether it was queued.
+     */
+    private boolean dropOldestToFit(Message message) {
         int dropped = 0;
+        boolean fits;
         synchronized (head) {
-            boolean fits;
             while (!(fits = withinBounds())) {
                 Message oldest = pending.poll();
-                if (oldest == null) break;              // the rest is in Jetty's hands: it cannot be dropped
+                if (oldest == null) break;              // the rest is in the wire's hands: it cannot be dropped
                 release(oldest.size());
                 dropped++;
             }
@@ -145,41 +143,41 @@ public final class Connection {
             droppedSinceNotice += dropped;
         }
         hub.dropped(dropped);
+        return fits;
     }
 
     private boolean withinBounds() {
         return queuedMessages.get() <= limits.maxMessages() && queuedBytes.get() <= limits.maxBytes();
     }
 
-    /** Hands queued messages to Jetty in order; one thread at a time, never waiting for the socket. */
+    /** Hands queued messages to the wire in order; one thread at a time, never waiting for the socket. */
     void flush() {
-        if (slow) {
-            closeAsSlowConsumer();
-            return;
-        }
         while (mayWrite() && writing.compareAndSet(false, true)) {
             try {
                 boolean flushed = true;
                 while (mayWrite()) {
                     Message message = dropsOldest ? takeHeadWithNotice() : pending.poll();
                     if (message == null) break;
-                    // More to come: let Jetty gather them into one write; the last one flushes.
+                    // More to come: let the wire gather them into one write; the last one flushes.
                     flushed = !mayWrite();
                     write(message, !flushed);
                 }
                 // Drop-oldest can leave the loop after a batched frame (the window filled, or the rest was dropped).
-                if (!flushed) session.flush(Callback.NOOP);
+                if (!flushed) wire.flush();
             } finally {
                 writing.set(false);
             }
             // A message queued, or a window slot freed, after the last check but before writing was cleared is
             // picked up by looping: whoever changed it either sees writing cleared or is seen here.
         }
+        // Checked last, so that a queue that overflowed while this or another thread was writing is closed by
+        // whichever flush comes next: the hub schedules one after every refused message.
+        if (slow) closeAsSlowConsumer();
     }
 
-    /** Something is queued and, with drop-oldest, Jetty's window has room for it. */
+    /** Nothing refused and something queued, and with drop-oldest the wire's window has room for it. */
     private boolean mayWrite() {
-        if (pending.isEmpty()) return false;
+        if (slow || pending.isEmpty()) return false;
         return !dropsOldest
                 || (inFlightBytes.get() < limits.windowBytes() && inFlightMessages.get() < limits.windowMessages());
     }
@@ -194,21 +192,20 @@ public final class Connection {
             if (message != null) droppedSinceNotice = 0;
         }
         if (message != null && dropped > 0) {
-            Message notice = droppedNotice(dropped);
+            Message notice = Notice.dropped(dropped);   // a reserved envelope: no publisher can forge it
             count(notice.size());
             write(notice, true);
         }
         return message;
     }
 
-    private void write(Message message, boolean batch) {
+    private void write(Message message, boolean more) {
         int size = message.size();
         if (dropsOldest) {              // only this mode has a window; the default path stays two atomics lighter
             inFlightBytes.addAndGet(size);
             inFlightMessages.incrementAndGet();
         }
-        byte opcode = message.kind() == Message.Kind.TEXT ? OpCode.TEXT : OpCode.BINARY;
-        session.sendFrame(new Frame(opcode, message.payload()), new Written(size), batch);
+        wire.send(message, more, new Written(size));
     }
 
     private void count(int size) {
@@ -221,8 +218,8 @@ public final class Connection {
         queuedMessages.decrementAndGet();
     }
 
-    /** Releases a message's share of the bounds once Jetty has written it, or given up on it. */
-    private final class Written implements Callback {
+    /** Releases a message's share of the bounds once the wire has written it, or given up on it. */
+    private final class Written implements Wire.Written {
         private final int size;
 
         Written(int size) {
@@ -244,16 +241,9 @@ public final class Connection {
             if (dropsOldest) {
                 inFlightBytes.addAndGet(-size);
                 inFlightMessages.decrementAndGet();
-                // The window has room again: hand Jetty the next messages (never waits, never blocks).
+                // The window has room again: hand the wire the next messages (never waits, never blocks).
                 if (!pending.isEmpty()) flush();
             }
-        }
-
-        // Atomic decrements, and with drop-oldest a non-blocking flush: Jetty may complete this on its selector
-        // thread instead of dispatching it.
-        @Override
-        public InvocationType getInvocationType() {
-            return InvocationType.NON_BLOCKING;
         }
     }
 
@@ -261,31 +251,76 @@ public final class Connection {
         if (!closing.compareAndSet(false, true)) return;
         pending.clear();
         hub.slowConsumer(this);
-        session.close(SLOW_CONSUMER, SLOW_CONSUMER_REASON, Callback.NOOP);
+        wire.close(SLOW_CONSUMER, SLOW_CONSUMER_REASON);
         // The close frame waits behind everything the peer has not read; a stalled peer never reads it.
-        hub.scheduler().schedule(session::abort, limits.closeGrace().toMillis(), TimeUnit.MILLISECONDS);
+        hub.scheduler().schedule(wire::abort, limits.closeGrace().toMillis(), TimeUnit.MILLISECONDS);
     }
 
-    /** Sends a ping frame; control frames bypass the queue bounds (they are tiny and Jetty sends them first). */
+    /** Sends a ping frame; control frames bypass the queue bounds (they are tiny and go out first). */
     void ping() {
-        session.sendFrame(new Frame(OpCode.PING), Callback.NOOP, false);
+        wire.ping();
     }
 
-    /** Everything received so far (bytes plus frames, pongs included): if it has not moved, nothing arrived. */
+    /** Everything received so far (pongs included): if it has not moved, nothing arrived. */
     long inboundActivity() {
-        return wire.getBytesIn() + wire.getMessagesIn();
+        return wire.inboundActivity();
+    }
+
+    /** How far the socket has taken what was sent: if it has not moved, nothing was written. */
+    long outboundActivity() {
+        return wire.outboundActivity();
     }
 
     /** Drops a peer that answered nothing after a ping: a close frame would never reach it. */
     void closeAsDead() {
-        if (!closing.compareAndSet(false, true)) return;
+        if (left || !closing.compareAndSet(false, true)) return;
         hub.deadPeer();
-        session.abort();
+        wire.abort();
     }
 
-    /** Which of the hub's writer threads writes this connection's broadcasts. */
-    int shard() {
+    /** Drops a peer that has taken nothing of what is queued for it for too long: it is not reading. */
+    void closeAsStalled() {
+        if (left || !closing.compareAndSet(false, true)) return;
+        hub.stalledPeer();
+        wire.abort();
+    }
+
+    /** Marks this connection as waiting in its shard's ready queue; false if it already is. */
+    boolean schedule() {
+        return scheduled.compareAndSet(false, true);
+    }
+
+    /** Taken off the ready queue: the next message queued puts it back. */
+    void unschedule() {
+        scheduled.set(false);
+    }
+
+    /** Which writer writes this connection's broadcasts. */
+    Shard shard() {
         return shard;
+    }
+
+    synchronized void subscribed(String channel) {
+        if (channels.contains(channel)) return;
+        List<String> more = new ArrayList<>(channels);
+        more.add(channel);
+        channels = List.copyOf(more);
+    }
+
+    synchronized void unsubscribed(String channel) {
+        List<String> fewer = new ArrayList<>(channels);
+        fewer.remove(channel);
+        channels = List.copyOf(fewer);
+    }
+
+    /** The channels this connection listens to. */
+    List<String> channels() {
+        return channels;
+    }
+
+    /** The hub no longer lists it (closed by the peer, or by us): the heartbeat must not count it again. */
+    void left() {
+        left = true;
     }
 
     long queuedBytes() {
@@ -294,11 +329,16 @@ public final class Connection {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof Connection other && other.id().equals(id());
+        return o instanceof Connection other && other.id.equals(id);
     }
 
     @Override
     public int hashCode() {
-        return id().hashCode();
+        return id.hashCode();
+    }
+
+    @Override
+    public String toString() {
+        return "Connection[" + id + "]";
     }
 }

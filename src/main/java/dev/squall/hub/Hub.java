@@ -6,31 +6,36 @@ import io.javalin.websocket.WsContext;
 
 import java.util.Collection;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
-import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.ScheduledExecutorService;
 
 /**
- * The connections open on this node, and the fan-out to them.
+ * The connections open on this node, the channels they listen to, and the fan-out to them.
  *
- * <p>Threading: {@link #broadcast} may be called from any number of threads. Each broadcast is queued to
- * every connection under one short lock (so every connection sees concurrent broadcasts in the same
- * order), then written outside it, a share of the connections on each writer thread; no lock is held
- * while a socket write is in progress, and no thread ever waits for a client's socket.
- * A connection whose queue overflows is closed as a slow consumer, or loses its oldest messages, as
- * {@link OutboundLimits#policy()} says.
+ * <p>Cost: a publish to a channel visits that channel's local subscribers and nothing else. Each one it queues
+ * to is put on its shard's ready queue (once, however many messages it has waiting), and each shard's writer
+ * flushes exactly the connections on its queue, so a publish to one subscriber costs the same with ten or ten
+ * thousand idle connections open.
+ *
+ * <p>Threading: {@link #deliver} is called by the broker, which never calls it concurrently for one channel
+ * (see {@link dev.squall.broker.Broker}): that sequencing, not a lock here, gives every subscriber of a
+ * channel the same order. Sockets are written outside any lock, a share of the connections on each writer
+ * thread; no thread ever waits for a client's socket. A connection whose queue overflows is closed as a slow
+ * consumer, or loses its oldest messages, as {@link OutboundLimits#policy()} says.
  */
 public final class Hub {
 
+    /** The channel plain {@code /ws} clients are on. No valid channel name is empty, so it is never confused. */
+    public static final String DEFAULT_CHANNEL = "";
+
     private final ConcurrentHashMap<String, Connection> connections = new ConcurrentHashMap<>();
-    private final Object fanOutOrder = new Object();
+    private final ConcurrentHashMap<String, Set<Connection>> channels = new ConcurrentHashMap<>();
     private final OutboundLimits limits;
     private final Metrics metrics;
     private final ScheduledExecutorService scheduler;
-    private final List<Executor> writers;
-    private final List<AtomicBoolean> flushWaiting;
+    private final Shard[] shards;
 
     /**
      * @param scheduler runs delayed work such as dropping a slow consumer that ignores its close frame
@@ -38,64 +43,96 @@ public final class Hub {
      *                  publishing thread writes the first share, so one broadcast uses more than one core;
      *                  empty: the publishing thread writes to every connection
      */
-    public Hub(OutboundLimits limits, Metrics metrics, ScheduledExecutorService scheduler, List<Executor> writers) {
+    public Hub(OutboundLimits limits, Metrics metrics, ScheduledExecutorService scheduler, List<? extends Executor> writers) {
         this.limits = limits;
         this.metrics = metrics;
         this.scheduler = scheduler;
-        this.writers = List.copyOf(writers);
-        this.flushWaiting = writers.stream().map(writer -> new AtomicBoolean()).toList();
+        this.shards = new Shard[writers.size() + 1];
+        shards[0] = new Shard(0, null);
+        for (int i = 0; i < writers.size(); i++) shards[i + 1] = new Shard(i + 1, writers.get(i));
         metrics.watch(connections::size, this::queuedBytes);
     }
 
     /**
-     * Adds a newly opened connection (Tornado: {@code open}) with {@code greeting} queued first, so no
-     * broadcast can overtake it.
+     * Adds a newly opened connection (Tornado: {@code open}) to {@code channel}, with {@code greeting} queued
+     * first so no publish can overtake it.
      */
-    public Connection join(WsContext ctx, Message greeting) {
-        Connection connection = new Connection(ctx, limits, this, shardOf(ctx.sessionId()));
+    public Connection join(WsContext ctx, String channel, Message greeting) {
+        return join(JettyWire.of(ctx), ctx.sessionId(), channel, greeting);
+    }
+
+    Connection join(Wire wire, String id, String channel, Message greeting) {
+        Connection connection = new Connection(id, wire, limits, this, shards[Math.floorMod(id.hashCode(), shards.length)]);
         connection.enqueue(greeting);
-        connections.put(connection.id(), connection);
+        connections.put(id, connection);
+        subscribe(connection, channel);
         metrics.connected();
         connection.flush();
         metrics.sent(1, greeting.size());
         return connection;
     }
 
-    /** The connection for a Javalin session id, or null once it has left. */
-    public Connection find(String sessionId) {
-        return connections.get(sessionId);
+    /** The connection with this id, or null once it has left. */
+    public Connection find(String id) {
+        return connections.get(id);
     }
 
     /** Removes a connection (Tornado: {@code on_close}); counted once, however many paths report the close. */
-    public void leave(String sessionId, int closeCode) {
-        if (connections.remove(sessionId) != null) {
+    public void leave(String id, int closeCode) {
+        Connection connection = connections.remove(id);
+        if (connection != null) {
+            forget(connection);
             metrics.disconnected(closeCode);
         }
     }
 
+    /** Adds a connection to a channel's subscribers; a channel exists while it has any. */
+    void subscribe(Connection connection, String channel) {
+        channels.compute(channel, (name, subscribers) -> {
+            Set<Connection> set = subscribers != null ? subscribers : ConcurrentHashMap.newKeySet();
+            set.add(connection);
+            return set;
+        });
+        connection.subscribed(channel);
+    }
+
+    void unsubscribe(Connection connection, String channel) {
+        connection.unsubscribed(channel);
+        // Atomic with subscribe: the last one out removes the channel, and nobody joins a set being dropped.
+        channels.computeIfPresent(channel, (name, subscribers) -> {
+            subscribers.remove(connection);
+            return subscribers.isEmpty() ? null : subscribers;
+        });
+    }
+
     /**
-     * Queues {@code message} to every open connection (Tornado: {@code write_message} in a loop, without the
-     * loop's stalls) and returns how many connections accepted it.
+     * Queues {@code message} to every local subscriber of {@code channel} (Tornado: {@code write_message} in a
+     * loop, without the loop's stalls) and returns how many of them accepted it. Called by the broker, one call
+     * at a time per channel.
      */
-    public int broadcast(Message message) {
-        Collection<Connection> all = connections.values();
+    public int deliver(String channel, Message message) {
+        Set<Connection> subscribers = channels.get(channel);
+        if (subscribers == null) return 0;
         int delivered = 0;
-        synchronized (fanOutOrder) {
-            for (Connection connection : all) {
-                if (connection.enqueue(message)) delivered++;
-            }
+        long touched = 0;                   // shards given work; with more than 64 some share a bit: extra wake-ups only
+        for (Connection connection : subscribers) {
+            if (connection.enqueue(message)) delivered++;
+            // Refused messages too: the flush is what closes a connection whose queue overflowed.
+            Shard shard = connection.shard();
+            shard.ready(connection);
+            touched |= 1L << (shard.index() & 63);
         }
-        for (int shard = 1; shard <= writers.size(); shard++) {
-            scheduleFlush(shard);
+        for (int i = 1; i < shards.length; i++) {
+            if ((touched & (1L << (i & 63))) != 0) shards[i].wake();
         }
-        flush(0);
+        shards[0].drain();
         metrics.sent(delivered, message.size());
         return delivered;
     }
 
     /**
-     * Sends to one connection through its bounded queue. No fan-out lock: a reply has no order to keep with
-     * broadcasts other than the order in which it is queued.
+     * Sends to one connection through its bounded queue, flushing on the caller's thread: a reply has no order
+     * to keep with publishes other than the order in which it is queued.
      */
     void sendTo(Connection connection, Message message) {
         boolean queued = connection.enqueue(message);
@@ -103,41 +140,23 @@ public final class Hub {
         if (queued) metrics.sent(1, message.size());
     }
 
-    /**
-     * Asks a share's writer to flush, unless a flush it has not started yet is already waiting: that one will
-     * write this broadcast too, so a burst of publishes costs the writer one pass, not one per publish.
-     */
-    private void scheduleFlush(int shard) {
-        AtomicBoolean waiting = flushWaiting.get(shard - 1);
-        if (!waiting.compareAndSet(false, true)) return;
-        try {
-            writers.get(shard - 1).execute(() -> {
-                waiting.set(false);
-                flush(shard);
-            });
-        } catch (RejectedExecutionException stopping) {
-            waiting.set(false);
-            flush(shard);
-        }
-    }
-
-    /** Writes what is queued for the connections of one share; each connection belongs to one share for life. */
-    private void flush(int shard) {
-        for (Connection connection : connections.values()) {
-            if (connection.shard() == shard) connection.flush();
-        }
-    }
-
-    private int shardOf(String sessionId) {
-        return Math.floorMod(sessionId.hashCode(), writers.size() + 1);
-    }
-
     /** Open connections right now. */
     public int size() {
         return connections.size();
     }
 
-    /** A snapshot of the open connections, for periodic work such as heartbeats. */
+    /** Local subscribers of a channel right now. */
+    public int subscribers(String channel) {
+        Set<Connection> subscribers = channels.get(channel);
+        return subscribers == null ? 0 : subscribers.size();
+    }
+
+    /** Channels with at least one local subscriber. */
+    int channelCount() {
+        return channels.size();
+    }
+
+    /** The open connections, for periodic work such as heartbeats (weakly consistent: never throws). */
     public Collection<Connection> connections() {
         return connections.values();
     }
@@ -150,11 +169,17 @@ public final class Hub {
     }
 
     void slowConsumer(Connection connection) {
-        // Leave at once so broadcasts stop counting it, even before the peer sees the close frame.
+        // Leave at once so publishes stop counting it, even before the peer sees the close frame.
         if (connections.remove(connection.id()) != null) {
+            forget(connection);
             metrics.slowConsumer();
             metrics.disconnected(Connection.SLOW_CONSUMER);
         }
+    }
+
+    private void forget(Connection connection) {
+        connection.left();
+        for (String channel : connection.channels()) unsubscribe(connection, channel);
     }
 
     void dropped(int messages) {
@@ -163,6 +188,10 @@ public final class Hub {
 
     void deadPeer() {
         metrics.deadPeer();
+    }
+
+    void stalledPeer() {
+        metrics.stalledPeer();
     }
 
     ScheduledExecutorService scheduler() {

@@ -15,9 +15,9 @@ class InMemoryBrokerTest extends BrokerContract {
     @Test
     void publish_delivers_before_returning_and_counts_what_subscribers_delivered() {
         Broker broker = new InMemoryBroker();
-        broker.subscribe(message -> 3);
-        broker.subscribe(message -> 4);
+        broker.subscribe((channel, message) -> 3);
+        broker.subscribe((channel, message) -> 4);
 
-        assertThat(broker.publish(Message.text("x"))).isEqualTo(7);
+        assertThat(broker.publish("c", Message.text("x"))).isEqualTo(7);
     }
 }

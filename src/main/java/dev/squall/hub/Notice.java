@@ -1,0 +1,65 @@
+package dev.squall.hub;
+
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonToken;
+import dev.squall.Message;
+
+import java.io.IOException;
+import java.nio.ByteBuffer;
+
+/**
+ * What the server itself tells a plain client in-band, such as how many messages drop-oldest dropped.
+ *
+ * <p>Plain clients get raw frames (the tutorial's protocol), so a notice is a text frame too; what makes it
+ * trustworthy is a reserved envelope: a JSON object with a top-level {@code "squall"} member. The server sends
+ * such frames, and refuses any publish that {@link #isReserved looks like one}, so a page may believe every
+ * frame that carries the key.
+ */
+public final class Notice {
+
+    /** The reserved top-level key. */
+    public static final String KEY = "squall";
+
+    private static final JsonFactory JSON = new JsonFactory();
+
+    private Notice() {
+    }
+
+    /** {@code {"squall":"dropped","count":N}}: N messages were dropped just before the next one. */
+    static Message dropped(int count) {
+        return Message.text("{\"" + KEY + "\":\"dropped\",\"count\":" + count + "}");
+    }
+
+    /**
+     * Whether a page parsing this frame as JSON would find a top-level {@code "squall"} member: what no publisher
+     * may send. Only text that starts (after whitespace) with {@code {} is parsed, and only up to that member.
+     */
+    public static boolean isReserved(Message message) {
+        if (message.kind() != Message.Kind.TEXT || !startsLikeAnObject(message.payload())) return false;
+        ByteBuffer payload = message.payload();
+        byte[] bytes = new byte[payload.remaining()];
+        payload.get(bytes);
+        try (JsonParser parser = JSON.createParser(bytes)) {
+            if (parser.nextToken() != JsonToken.START_OBJECT) return false;
+            JsonToken token;
+            while ((token = parser.nextToken()) == JsonToken.FIELD_NAME) {
+                if (KEY.equals(parser.currentName())) return true;   // escapes such as squ\u0061ll are decoded
+                parser.nextToken();
+                parser.skipChildren();
+            }
+            return false;
+        } catch (IOException notJson) {
+            return false;                                            // a page's JSON.parse fails on it too
+        }
+    }
+
+    private static boolean startsLikeAnObject(ByteBuffer payload) {
+        while (payload.hasRemaining()) {
+            byte b = payload.get();
+            if (b == '{') return true;
+            if (b != ' ' && b != '\t' && b != '\n' && b != '\r') return false;
+        }
+        return false;
+    }
+}
