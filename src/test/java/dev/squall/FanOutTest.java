@@ -85,7 +85,7 @@ class FanOutTest {
                 go.await();
                 for (int i = 0; i < perPublisher; i++) {
                     String text = "p" + publisher + " " + i;
-                    if (publisher % 2 == 0) {                         // half over HTTP, half straight into the hub
+                    if (publisher % 2 == 0) {                         // half over HTTP, half through App.publish
                         assertThat(server.get("/receive?msg=" + URLEncoder.encode(text, StandardCharsets.UTF_8)).body())
                                 .isEqualTo("{\"delivered\":" + subscriberCount + "}");
                     } else {

@@ -43,7 +43,7 @@ class MainTest {
         assertThat(run("--help")).isZero();
         assertThat(out.toString()).contains("--port", "--host", "--allowed-origins", "--ping-interval",
                 "--ping-timeout", "--max-message-bytes", "--max-queue-bytes", "--max-queue-messages",
-                "--slow-consumer", "--publish-token", "--public", "--help", "--version");
+                "--slow-consumer", "--write-timeout", "--publish-token", "--public", "--help", "--version");
         assertThat(err.toString()).isEmpty();
     }
 
@@ -60,6 +60,7 @@ class MainTest {
             "--port, -1",
             "--ping-interval, -1",
             "--ping-timeout, 0",
+            "--write-timeout, -1",
             "--max-message-bytes, 0",
             "--max-queue-bytes, 10",
             "--allowed-origins, example.com",
@@ -106,6 +107,7 @@ class MainTest {
         assertThat(config.publishToken()).isEmpty();
         assertThat(config.publicDir()).isEmpty();
         assertThat(config.slowConsumerPolicy()).isEqualTo(SlowConsumerPolicy.CLOSE);
+        assertThat(config.writeTimeout()).isEqualTo(Duration.ofSeconds(30));
     }
 
     @Test
