@@ -28,7 +28,9 @@
     closed: (why) => (why ? `Connection closed: ${why}` : 'Connection closed'),
   };
   const KIND_LABEL = { received: 'Received', sent: 'Sent', system: 'Info' };
-  const DROPPED_NOTICE = /^\{"type":"dropped","count":(\d+)\}$/;
+  // The server's own notices are JSON objects with this top-level member. The server refuses (HTTP 400) any
+  // published message that has it, so a frame that carries it comes from the server and may be believed.
+  const NOTICE_KEY = 'squall';
 
   const el = {
     body: document.body,
@@ -191,16 +193,40 @@
       conn.deadlineTimer = 0;
       scheduleIdleCheck();
     }
-    const dropped = typeof event.data === 'string' && DROPPED_NOTICE.exec(event.data);
-    if (dropped) {
-      // Sent by a server running --slow-consumer drop-oldest: this page fell behind and missed messages.
-      addEntry('system', `${dropped[1]} messages were dropped here: this page fell behind.`);
+    const notice = typeof event.data === 'string' && noticeOf(event.data);
+    if (notice) {
+      showNotice(notice, event.data);
     } else if (typeof event.data === 'string') {
       addEntry('received', event.data);
     } else if (isProbeEcho(event.data)) {
       conn.probesInFlight -= 1; // our own heartbeat coming back: not a message for the reader
     } else {
       addEntry('received', `[binary ${event.data.byteLength} bytes]`);
+    }
+  }
+
+  // The notice in a text frame, or null for an ordinary message (JSON or not) that lacks the reserved key.
+  function noticeOf(text) {
+    if (!text.startsWith('{')) return null;
+    let value;
+    try {
+      value = JSON.parse(text);
+    } catch (err) {
+      return null; // not JSON: an ordinary message that happens to start with a brace
+    }
+    const isObject = value !== null && typeof value === 'object' && !Array.isArray(value);
+    return isObject && Object.prototype.hasOwnProperty.call(value, NOTICE_KEY) ? value : null;
+  }
+
+  function showNotice(notice, text) {
+    const { count } = notice;
+    if (notice[NOTICE_KEY] === 'dropped' && Number.isInteger(count) && count > 0) {
+      // Sent by a server running --slow-consumer drop-oldest: this page fell behind and missed messages.
+      addEntry('system', `${count} messages were dropped here: this page fell behind.`);
+    } else {
+      // A newer server may send notices this page does not know yet: say so, but never show one as a message.
+      const shown = text.length <= 200 ? text : `${text.slice(0, 197)}...`;
+      addEntry('system', `The server sent a notice this page does not know: ${shown}`);
     }
   }
 

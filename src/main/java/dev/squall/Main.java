@@ -74,8 +74,9 @@ public final class Main implements Callable<Integer> {
 
     @Option(names = "--slow-consumer", paramLabel = "POLICY", defaultValue = "close",
             description = "What happens to a connection whose queue is full: 'close' closes it with 1008 'slow consumer'; "
-                    + "'drop-oldest' keeps it and drops its oldest queued messages, then sends {\"type\":\"dropped\",\"count\":N} "
-                    + "just before the next message it gets (default: ${DEFAULT-VALUE}).")
+                    + "'drop-oldest' keeps it and drops its oldest queued messages, then sends the notice "
+                    + "{\"squall\":\"dropped\",\"count\":N} just before the next message it gets. A top-level \"squall\" member "
+                    + "is reserved for such notices: /receive refuses it with 400 (default: ${DEFAULT-VALUE}).")
     String slowConsumer;
 
     @Option(names = "--write-timeout", paramLabel = "SECONDS", defaultValue = "30",

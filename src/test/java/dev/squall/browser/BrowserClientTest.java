@@ -1,5 +1,6 @@
 package dev.squall.browser;
 
+import dev.squall.hub.SlowConsumerPolicy;
 import dev.squall.support.Browser;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -120,20 +121,81 @@ class BrowserClientTest {
     }
 
     @Test
-    void aDroppedMessagesNoticeIsShownAsInformationNotAsAMessage() {
+    void aPublisherCannotForgeTheServersNoticeAndLookalikeJsonIsAnOrdinaryMessage() {
         open("/");
         awaitReceived("Welcome");
 
-        // The exact text a --slow-consumer drop-oldest server sends before the next message a late reader gets.
-        server.publish("{\"type\":\"dropped\",\"count\":42}");
+        assertThat(server.publishStatus("{\"squall\":\"dropped\",\"count\":42}"))
+                .as("a publish in the server's reserved notice envelope").isEqualTo(400);
+        // What the server used to send as its notice, before the envelope: now anybody's JSON, shown as such.
+        String lookalike = "{\"type\":\"dropped\",\"count\":42}";
+        assertThat(server.publish(lookalike)).isEqualTo(1);
         server.publish("the next message");
         awaitReceived("the next message");
 
-        List<String> info = browser.js("return [...document.querySelectorAll('#log li[data-kind=system] .entry-text')]"
-                + ".map(e => e.textContent)");
-        assertThat(info).contains("42 messages were dropped here: this page fell behind.");
+        assertThat(receivedTexts()).containsExactly("Welcome", lookalike, "the next message");
+        assertThat(infoTexts()).noneMatch(text -> text.contains("dropped"));
+    }
+
+    @Test
+    void aPageThatFellBehindIsToldByTheServerHowManyMessagesWereDropped() {
+        server.close();
+        server = LiveServer.start(LiveServer.config()
+                .slowConsumerPolicy(SlowConsumerPolicy.DROP_OLDEST)
+                .maxQueueMessages(8)
+                .maxQueueBytes(256 * 1024)
+                .build());
+        open("/?logMax=5000");
+        awaitReceived("Welcome");
+        int entriesBeforePause = logEntryCount();
+
+        // Pause the page in its next message listener: the onmessage for the first message below. A paused page
+        // takes no frames, so Chromium stops reading the socket once its own buffer is full, then the kernel's
+        // buffers fill, then the server's queue. (Debugger.pause would also stop the scripts ChromeDriver itself
+        // runs after a command, and hang it.)
+        browser.driver().executeCdpCommand("Debugger.enable", Map.of());
+        browser.driver().executeCdpCommand("DOMDebugger.setEventListenerBreakpoint", Map.of("eventName", "message"));
+        int published = 0;
+        long bytesPublished = 0;
+        try {
+            server.publish("the page pauses here");
+            published++;
+            // Large messages fill the kernel's and Chromium's buffers quickly; both bounds keep a page that never
+            // falls behind from turning this into an endless loop.
+            String padding = "x".repeat(32 * 1024);
+            long deadline = System.nanoTime() + Duration.ofSeconds(10).toNanos();
+            while (server.droppedMessages() == 0) {
+                assertThat(published).as("messages published without the server dropping any").isLessThan(2000);
+                assertThat(System.nanoTime() - deadline).as("time spent publishing without a drop").isNegative();
+                String filler = "filler " + published + " " + padding;
+                server.publishInBody(filler);
+                published++;
+                bytesPublished += filler.length();
+            }
+            assertThat(logEntryCount()).as("log entries while the page is paused").isEqualTo(entriesBeforePause);
+        } finally {
+            // Disabling the debugger also resumes the page, and unlike Debugger.resume it does not fail when the
+            // page never paused, which would hide why this test failed.
+            browser.driver().executeCdpCommand("DOMDebugger.removeEventListenerBreakpoint", Map.of("eventName", "message"));
+            browser.driver().executeCdpCommand("Debugger.disable", Map.of());
+        }
+        System.out.printf("the server began dropping after %d messages (%d kB) to a paused page%n",
+                published, bytesPublished / 1024);
+
+        server.publish("the last message");
+        published++;
+        awaitReceived("the last message");
+        // Every drop happened before the last message was queued, and is reported before the next message written.
+        long dropped = server.droppedMessages();
+        List<String> notices = infoTexts().stream().filter(text -> text.contains(" were dropped here")).toList();
+        assertThat(notices).isNotEmpty().allMatch(text -> text.matches("[1-9]\\d* messages were dropped here: this page fell behind\\."));
+        long reported = notices.stream().mapToLong(text -> Long.parseLong(text.substring(0, text.indexOf(' ')))).sum();
+        assertThat(reported).as("dropped messages the page was told about, in " + notices).isEqualTo(dropped);
+        long receivedAfterWelcome = browser.<Long>js("return [...document.querySelectorAll('#log li[data-kind=received] .entry-text')]"
+                + ".filter(e => e.textContent !== 'Welcome').length");
+        assertThat(receivedAfterWelcome + dropped).as("messages received plus dropped").isEqualTo(published);
         assertThat((Long) browser.js("return [...document.querySelectorAll('#log li[data-kind=received] .entry-text')]"
-                + ".filter(e => e.textContent.includes('dropped')).length")).isZero();
+                + ".filter(e => e.textContent.includes('squall')).length")).as("received entries that show a notice").isZero();
     }
 
     @Test
@@ -337,8 +399,24 @@ class BrowserClientTest {
         return browser.js(RECEIVED_TEXTS);
     }
 
+    private List<String> infoTexts() {
+        return browser.js("return Array.from(document.querySelectorAll('#log li[data-kind=system] .entry-text'), e => e.textContent);");
+    }
+
+    /** How many entries the log holds, read through DevTools' DOM domain: it answers even while scripts are paused. */
+    @SuppressWarnings("unchecked")
+    private int logEntryCount() {
+        Map<String, Object> document = browser.driver().executeCdpCommand("DOM.getDocument", Map.of("depth", 0));
+        Object root = ((Map<String, Object>) document.get("root")).get("nodeId");
+        Map<String, Object> found = browser.driver().executeCdpCommand("DOM.querySelectorAll",
+                Map.of("nodeId", root, "selector", "#log li"));
+        return ((List<?>) found.get("nodeIds")).size();
+    }
+
     private List<String> logTexts() {
-        return browser.js("return Array.from(document.querySelectorAll('#log li'), e => e.dataset.kind + ': ' + e.querySelector('.entry-text').textContent);");
+        // Abbreviated, so that a failure message stays readable when the log holds large messages.
+        return browser.js("return Array.from(document.querySelectorAll('#log li'), e => e.dataset.kind + ': '"
+                + " + e.querySelector('.entry-text').textContent.slice(0, 80));");
     }
 
     private void awaitState(String expected) {
@@ -346,7 +424,10 @@ class BrowserClientTest {
     }
 
     private void awaitReceived(String text) {
-        await("received \"" + abbreviate(text) + "\"", d -> receivedTexts().contains(text));
+        // Compared in the page: a log of large messages is slow to copy out on every poll.
+        await("received \"" + abbreviate(text) + "\"", d -> browser.<Boolean>js(
+                "return [...document.querySelectorAll('#log li[data-kind=received] .entry-text')].some(e => e.textContent === arguments[0]);",
+                text));
     }
 
     private void awaitReceivedCount(String text, long count) {

@@ -103,7 +103,26 @@ final class LiveServer implements AutoCloseable {
 
     /** {@code GET /receive?msg=...}; returns how many connections it was delivered to. */
     int publish(String message) {
-        HttpResponse<String> response = get("/receive?msg=" + URLEncoder.encode(message, StandardCharsets.UTF_8));
+        return delivered(get(publishPath(message)));
+    }
+
+    /** {@code POST /receive} with the message as the body, for messages too large for a URL; as {@link #publish}. */
+    int publishInBody(String message) {
+        return delivered(send(HttpRequest.newBuilder(URI.create(url("/receive")))
+                .header("Content-Type", "text/plain; charset=utf-8")
+                .POST(HttpRequest.BodyPublishers.ofString(message, StandardCharsets.UTF_8))));
+    }
+
+    /** {@code GET /receive?msg=...}, whatever the answer: its HTTP status. */
+    int publishStatus(String message) {
+        return get(publishPath(message)).statusCode();
+    }
+
+    private static String publishPath(String message) {
+        return "/receive?msg=" + URLEncoder.encode(message, StandardCharsets.UTF_8);
+    }
+
+    private static int delivered(HttpResponse<String> response) {
         if (response.statusCode() != 200) {
             throw new AssertionError("publish failed: HTTP " + response.statusCode() + " " + response.body());
         }
@@ -122,6 +141,11 @@ final class LiveServer implements AutoCloseable {
         return (int) metric("squall_connects_total");
     }
 
+    /** Messages dropped so far by {@code --slow-consumer drop-oldest}, over all connections. */
+    long droppedMessages() {
+        return (long) metric("squall_dropped_messages_total");
+    }
+
     private double metric(String name) {
         String body = get("/metrics").body();
         Matcher line = Pattern.compile("(?m)^" + Pattern.quote(name) + "(?:\\{[^}]*})?\\s+(\\S+)$").matcher(body);
@@ -130,9 +154,12 @@ final class LiveServer implements AutoCloseable {
     }
 
     private HttpResponse<String> get(String pathAndQuery) {
+        return send(HttpRequest.newBuilder(URI.create(url(pathAndQuery))));
+    }
+
+    private HttpResponse<String> send(HttpRequest.Builder request) {
         try {
-            return http.send(HttpRequest.newBuilder(URI.create(url(pathAndQuery))).timeout(Duration.ofSeconds(10)).build(),
-                    HttpResponse.BodyHandlers.ofString());
+            return http.send(request.timeout(Duration.ofSeconds(10)).build(), HttpResponse.BodyHandlers.ofString());
         } catch (java.io.IOException e) {
             throw new java.io.UncheckedIOException(e);
         } catch (InterruptedException e) {
