@@ -79,8 +79,14 @@ public final class App {
         this.hub = new Hub(new OutboundLimits(config.maxQueueBytes(), config.maxQueueMessages(), config.slowConsumerPolicy(), Duration.ofSeconds(1)),
                 metrics, scheduler, List.copyOf(writers));
         this.heartbeat = new Heartbeat(hub, scheduler, config.pingInterval(), config.pingTimeout());
-        this.originPolicy = new OriginPolicyPlugin(plugin -> plugin.allowedOrigins = config.allowedOrigins());
-        this.publishPolicy = new PublishPolicy(config.publishToken());
+        this.originPolicy = new OriginPolicyPlugin(plugin -> {
+            plugin.allowedOrigins = config.allowedOrigins();
+            // Bound to loopback, the server is meant for this machine: any other Host is a rebinding page.
+            plugin.checkHosts = config.boundToLoopback() || !config.allowedHosts().isEmpty();
+            plugin.allowedHosts = config.allowedHosts();
+        });
+        this.publishPolicy = new PublishPolicy(config.publishToken(), new OriginPolicy(config.allowedOrigins()),
+                new HostPolicy(config.allowedHosts()));
         broker.subscribe(hub::broadcast);
         this.javalin = createJavalin();
     }

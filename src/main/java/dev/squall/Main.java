@@ -51,6 +51,12 @@ public final class Main implements Callable<Integer> {
                     + "comma-separated scheme://host[:port] values, or '*' for any (default: same origin only).")
     List<String> allowedOrigins;
 
+    @Option(names = "--allowed-hosts", paramLabel = "HOSTS", split = ",", defaultValue = "",
+            description = "Host names, besides localhost and loopback addresses, that clients may use to reach this server "
+                    + "(the Host header; any port): comma-separated. Publishing without --publish-token needs one of them; "
+                    + "when given, or when --host is a loopback address, every request needs one (default: loopback names only).")
+    List<String> allowedHosts;
+
     @Option(names = "--ping-interval", paramLabel = "SECONDS", defaultValue = "25",
             description = "Seconds between server pings to each connection; 0 turns pings and dead-peer detection off (default: ${DEFAULT-VALUE}).")
     long pingInterval;
@@ -153,6 +159,7 @@ public final class Main implements Callable<Integer> {
                 .slowConsumerPolicy(SlowConsumerPolicy.fromFlag(slowConsumer))
                 .publishToken(publishToken)
                 .publicDir(publicDir)
+                .allowedHosts(allowedHosts)
                 .build();
     }
 

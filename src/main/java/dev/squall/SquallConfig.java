@@ -18,6 +18,7 @@ import java.util.Optional;
  * @param allowedOrigins empty: same-origin only (Tornado's default {@code check_origin}); {@code ["*"]}: any
  * @param publishToken   empty: {@code /receive} only from loopback; present: bearer token required from everyone
  * @param publicDir      empty: {@code ./public} when it exists, else the copy packaged in the jar
+ * @param allowedHosts   {@code Host} names besides loopback ones that name this server (lower-case, no port)
  */
 public record SquallConfig(
         String host,
@@ -31,7 +32,8 @@ public record SquallConfig(
         long maxQueueBytes,
         int maxQueueMessages,
         SlowConsumerPolicy slowConsumerPolicy,
-        Duration stopTimeout) {
+        Duration stopTimeout,
+        List<String> allowedHosts) {
 
     /** Bytes that {@code new message :} adds to an echoed message; the echo must fit a client's queue. */
     static final int ECHO_PREFIX_BYTES = "new message :".length();
@@ -55,6 +57,7 @@ public record SquallConfig(
                 "--public " + dir + " is not a directory: create it or leave the flag out to use the bundled client"));
         require(slowConsumerPolicy != null, "--slow-consumer must be given");
         require(!stopTimeout.isNegative(), "stop timeout must not be negative");
+        allowedHosts = normalizeHosts(allowedHosts);
     }
 
     /** Settings for tests and embedding: port 0 (any free port), everything else as the command line defaults. */
@@ -75,6 +78,23 @@ public record SquallConfig(
     /** A builder that starts from this configuration. */
     public Builder toBuilder() {
         return new Builder(this);
+    }
+
+    /** True when {@code --host} is a loopback address: then every request's {@code Host} is checked. */
+    public boolean boundToLoopback() {
+        return HostPolicy.isLoopbackBinding(host);
+    }
+
+    private static List<String> normalizeHosts(List<String> hosts) {
+        List<String> normalized = new ArrayList<>();
+        for (String raw : hosts) {
+            if (raw.isBlank()) continue;
+            String name = HostPolicy.hostname(raw);
+            require(name != null, "--allowed-hosts: '" + raw.trim() + "' is not a host name; use names such as "
+                    + "squall.example or 192.168.1.10, comma-separated (any port is allowed)");
+            if (!normalized.contains(name)) normalized.add(name);
+        }
+        return List.copyOf(normalized);
     }
 
     private static List<String> normalizeOrigins(List<String> origins) {
@@ -106,7 +126,8 @@ public record SquallConfig(
         boolean hasOnlyOrigin = uri.getHost() != null && (uri.getRawPath() == null || uri.getRawPath().isEmpty())
                 && uri.getRawQuery() == null && uri.getRawFragment() == null && uri.getRawUserInfo() == null;
         require((scheme.equals("http") || scheme.equals("https")) && hasOnlyOrigin, hint);
-        return scheme + "://" + uri.getHost().toLowerCase(Locale.ROOT) + (uri.getPort() == -1 ? "" : ":" + uri.getPort());
+        // Browsers leave a default port out of the Origin they send: https://a.example:443 must match https://a.example.
+        return OriginPolicy.normalize(scheme + "://" + uri.getHost().toLowerCase(Locale.ROOT) + (uri.getPort() == -1 ? "" : ":" + uri.getPort()));
     }
 
     private static void require(boolean condition, String message) {
@@ -127,6 +148,7 @@ public record SquallConfig(
         private int maxQueueMessages = 1000;
         private SlowConsumerPolicy slowConsumerPolicy = SlowConsumerPolicy.CLOSE;
         private Duration stopTimeout = Duration.ofSeconds(5);
+        private List<String> allowedHosts = List.of();
 
         private Builder() {
         }
@@ -144,6 +166,7 @@ public record SquallConfig(
             maxQueueMessages = c.maxQueueMessages;
             slowConsumerPolicy = c.slowConsumerPolicy;
             stopTimeout = c.stopTimeout;
+            allowedHosts = c.allowedHosts;
         }
 
         public Builder host(String v) { host = v; return this; }
@@ -158,10 +181,12 @@ public record SquallConfig(
         public Builder maxQueueMessages(int v) { maxQueueMessages = v; return this; }
         public Builder slowConsumerPolicy(SlowConsumerPolicy v) { slowConsumerPolicy = v; return this; }
         public Builder stopTimeout(Duration v) { stopTimeout = v; return this; }
+        public Builder allowedHosts(List<String> v) { allowedHosts = List.copyOf(v); return this; }
 
         public SquallConfig build() {
             return new SquallConfig(host, port, allowedOrigins, pingInterval, pingTimeout, maxMessageBytes,
-                    publishToken, publicDir, maxQueueBytes, maxQueueMessages, slowConsumerPolicy, stopTimeout);
+                    publishToken, publicDir, maxQueueBytes, maxQueueMessages, slowConsumerPolicy, stopTimeout,
+                    allowedHosts);
         }
     }
 }
