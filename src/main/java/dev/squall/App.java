@@ -8,6 +8,7 @@ import dev.squall.hub.Heartbeat;
 import dev.squall.hub.Hub;
 import dev.squall.hub.OutboundLimits;
 import io.javalin.Javalin;
+import io.javalin.config.SizeUnit;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.javalin.http.HttpStatus;
@@ -56,7 +57,7 @@ public final class App {
     private final OriginPolicyPlugin originPolicy;
     private final PublishPolicy publishPolicy;
     private final ObjectMapper json = new ObjectMapper();
-    private final PublishDecoder decoder = new PublishDecoder(json);
+    private final PublishDecoder decoder;
     private final List<String> endpoints = new CopyOnWriteArrayList<>();
     private final Javalin javalin;
     private volatile boolean ready;
@@ -85,6 +86,7 @@ public final class App {
             plugin.checkHosts = config.boundToLoopback() || !config.allowedHosts().isEmpty();
             plugin.allowedHosts = config.allowedHosts();
         });
+        this.decoder = new PublishDecoder(json, config.maxPublishBytes());
         this.publishPolicy = new PublishPolicy(config.publishToken(), new OriginPolicy(config.allowedOrigins()),
                 new HostPolicy(config.allowedHosts()));
         broker.subscribe(hub::broadcast);
@@ -94,7 +96,12 @@ public final class App {
     private Javalin createJavalin() {
         return Javalin.create(javalinConfig -> {
             javalinConfig.startup.showJavalinBanner = false;
-            javalinConfig.http.maxRequestSize = config.maxQueueBytes();
+            javalinConfig.http.maxRequestSize = config.maxPublishBytes();
+            // Javalin's default spools every file part over 1 byte to disk, with no size limit.
+            var multipart = decoder.multipartConfig();
+            javalinConfig.jetty.multipartConfig.maxFileSize(multipart.getMaxFileSize(), SizeUnit.BYTES);
+            javalinConfig.jetty.multipartConfig.maxTotalRequestSize(multipart.getMaxRequestSize(), SizeUnit.BYTES);
+            javalinConfig.jetty.multipartConfig.maxInMemoryFileSize(multipart.getFileSizeThreshold(), SizeUnit.BYTES);
             javalinConfig.jetty.threadPool = httpThreads();
             javalinConfig.registerPlugin(originPolicy);
             addStaticFiles(javalinConfig.staticFiles);

@@ -70,9 +70,13 @@ public final class Main implements Callable<Integer> {
     int maxMessageBytes;
 
     @Option(names = "--max-queue-bytes", paramLabel = "BYTES", defaultValue = "1048576",
-            description = "Bytes one connection may have waiting to be sent; past it, see --slow-consumer. "
-                    + "Also the largest message POST /receive accepts (default: ${DEFAULT-VALUE}).")
+            description = "Bytes one connection may have waiting to be sent; past it, see --slow-consumer (default: ${DEFAULT-VALUE}).")
     long maxQueueBytes;
+
+    @Option(names = "--max-publish-bytes", paramLabel = "BYTES",
+            description = "Largest message one publish may carry, and largest POST /receive body; larger is 413. "
+                    + "At most half of --max-queue-bytes (default: a quarter of it, 262144 with the default queue).")
+    Long maxPublishBytes;
 
     @Option(names = "--max-queue-messages", paramLabel = "COUNT", defaultValue = "1000",
             description = "Messages one connection may have waiting to be sent; past it, see --slow-consumer (default: ${DEFAULT-VALUE}).")
@@ -160,6 +164,7 @@ public final class Main implements Callable<Integer> {
                 .publishToken(publishToken)
                 .publicDir(publicDir)
                 .allowedHosts(allowedHosts)
+                .maxPublishBytes(maxPublishBytes)
                 .build();
     }
 

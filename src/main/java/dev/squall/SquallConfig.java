@@ -19,6 +19,7 @@ import java.util.Optional;
  * @param publishToken   empty: {@code /receive} only from loopback; present: bearer token required from everyone
  * @param publicDir      empty: {@code ./public} when it exists, else the copy packaged in the jar
  * @param allowedHosts   {@code Host} names besides loopback ones that name this server (lower-case, no port)
+ * @param maxPublishBytes largest message (and {@code POST /receive} body) a publish may carry
  */
 public record SquallConfig(
         String host,
@@ -33,7 +34,8 @@ public record SquallConfig(
         int maxQueueMessages,
         SlowConsumerPolicy slowConsumerPolicy,
         Duration stopTimeout,
-        List<String> allowedHosts) {
+        List<String> allowedHosts,
+        long maxPublishBytes) {
 
     /** Bytes that {@code new message :} adds to an echoed message; the echo must fit a client's queue. */
     static final int ECHO_PREFIX_BYTES = "new message :".length();
@@ -58,6 +60,11 @@ public record SquallConfig(
         require(slowConsumerPolicy != null, "--slow-consumer must be given");
         require(!stopTimeout.isNegative(), "stop timeout must not be negative");
         allowedHosts = normalizeHosts(allowedHosts);
+        // Two of the largest publishes must fit one client's queue, or back-to-back publishes close every reader.
+        require(maxPublishBytes >= 1 && maxPublishBytes <= maxQueueBytes / 2,
+                "--max-publish-bytes (" + maxPublishBytes + ") must be between 1 and half of --max-queue-bytes ("
+                        + maxQueueBytes + " / 2 = " + maxQueueBytes / 2 + ") so a client's queue holds two of the largest "
+                        + "publishes: lower --max-publish-bytes or raise --max-queue-bytes");
     }
 
     /** Settings for tests and embedding: port 0 (any free port), everything else as the command line defaults. */
@@ -149,6 +156,7 @@ public record SquallConfig(
         private SlowConsumerPolicy slowConsumerPolicy = SlowConsumerPolicy.CLOSE;
         private Duration stopTimeout = Duration.ofSeconds(5);
         private List<String> allowedHosts = List.of();
+        private Long maxPublishBytes;
 
         private Builder() {
         }
@@ -167,6 +175,7 @@ public record SquallConfig(
             slowConsumerPolicy = c.slowConsumerPolicy;
             stopTimeout = c.stopTimeout;
             allowedHosts = c.allowedHosts;
+            maxPublishBytes = c.maxPublishBytes;
         }
 
         public Builder host(String v) { host = v; return this; }
@@ -182,11 +191,13 @@ public record SquallConfig(
         public Builder slowConsumerPolicy(SlowConsumerPolicy v) { slowConsumerPolicy = v; return this; }
         public Builder stopTimeout(Duration v) { stopTimeout = v; return this; }
         public Builder allowedHosts(List<String> v) { allowedHosts = List.copyOf(v); return this; }
+        /** Null: a quarter of {@code maxQueueBytes}, whatever that ends up being. */
+        public Builder maxPublishBytes(Long v) { maxPublishBytes = v; return this; }
 
         public SquallConfig build() {
             return new SquallConfig(host, port, allowedOrigins, pingInterval, pingTimeout, maxMessageBytes,
                     publishToken, publicDir, maxQueueBytes, maxQueueMessages, slowConsumerPolicy, stopTimeout,
-                    allowedHosts);
+                    allowedHosts, maxPublishBytes != null ? maxPublishBytes : maxQueueBytes / 4);
         }
     }
 }
