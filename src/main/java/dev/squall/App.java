@@ -12,6 +12,7 @@ import io.javalin.config.SizeUnit;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.javalin.http.HttpStatus;
+import io.javalin.http.MethodNotAllowedResponse;
 import io.javalin.http.staticfiles.Location;
 import io.javalin.websocket.WsContext;
 import io.javalin.websocket.WsHandlerType;
@@ -97,6 +98,7 @@ public final class App {
         return Javalin.create(javalinConfig -> {
             javalinConfig.startup.showJavalinBanner = false;
             javalinConfig.http.maxRequestSize = config.maxPublishBytes();
+            javalinConfig.http.prefer405over404 = true;
             // Javalin's default spools every file part over 1 byte to disk, with no size limit.
             var multipart = decoder.multipartConfig();
             javalinConfig.jetty.multipartConfig.maxFileSize(multipart.getMaxFileSize(), SizeUnit.BYTES);
@@ -115,6 +117,8 @@ public final class App {
                 NullSessionCache noCache = new NullSessionCache(context.getSessionHandler());
                 noCache.setSessionDataStore(new NullSessionDataStore());
                 context.getSessionHandler().setSessionCache(noCache);
+                // ...and would send its JSESSIONID cookie with every upgrade, refused ones too.
+                context.getSessionHandler().setUsingCookies(false);
             });
             javalinConfig.jetty.modifyWebSocketServletFactory(factory -> {
                 factory.setMaxTextMessageSize(config.maxMessageBytes());
@@ -149,6 +153,7 @@ public final class App {
                 ctx.json(Map.of("delivered", publish(decoder.fromBody(ctx))));
             });
             routes.get("/ws", ctx -> {
+                UpgradeRequest.refuseIncomplete(ctx);
                 ctx.header("Upgrade", "websocket");
                 throw new HttpResponseException(HttpStatus.UPGRADE_REQUIRED.getCode(), "/ws is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket)", Map.of());
             });
@@ -174,6 +179,7 @@ public final class App {
             });
 
             routes.exception(HttpResponseException.class, (e, ctx) -> {
+                if (e instanceof MethodNotAllowedResponse notAllowed) e = AllowedMethods.answer(notAllowed, ctx);
                 ctx.status(e.getStatus()).json(Map.of("error", e.getMessage()));
                 if (isUpgradeRequest(ctx)) writeResultNow(ctx);
             });
