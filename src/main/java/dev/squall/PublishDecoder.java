@@ -3,6 +3,7 @@ package dev.squall;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import com.fasterxml.jackson.core.io.JsonEOFException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -141,6 +142,7 @@ final class PublishDecoder {
     /** Jackson's message names its own classes and source; say what is wrong and where, as a person would. */
     private static String plainWords(JsonProcessingException e) {
         if (e instanceof JsonEOFException) return "the body ends before the JSON value is complete";
+        if (e instanceof StreamConstraintsException) return "it is nested too deeply, or a number or string in it is too long";
         String original = e.getOriginalMessage() == null ? "" : e.getOriginalMessage();
         JsonLocation at = e.getLocation();
         String where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();

@@ -229,6 +229,7 @@ class ReceiveTest {
         assertThat(jsonError("{\"a\": 1,\n \"b\": ]}")).isEqualTo("msg: the body is not valid JSON: unexpected character ']' at line 2, column 7");
         assertThat(jsonError("{\"a\": ")).isEqualTo("msg: the body is not valid JSON: the body ends before the JSON value is complete");
         assertThat(jsonError("[1, 2")).isEqualTo("msg: the body is not valid JSON: the body ends before the JSON value is complete");
+        assertThat(jsonError("[".repeat(2000) + "]".repeat(2000))).isEqualTo("msg: the body is not valid JSON: it is nested too deeply, or a number or string in it is too long");
     }
 
     private String jsonError(String body) throws Exception {
