@@ -86,10 +86,10 @@ class LimitsTest {
     @Test
     void max_publish_bytes_defaults_to_a_quarter_of_the_queue_and_may_be_at_most_half_of_it() {
         assertThat(SquallConfig.builder().build().maxPublishBytes()).isEqualTo(262_144);
-        assertThat(SquallConfig.builder().maxQueueBytes(4096).build().maxPublishBytes()).isEqualTo(1024);
-        assertThat(SquallConfig.builder().maxQueueBytes(4096).maxPublishBytes(2048L).build().maxPublishBytes()).isEqualTo(2048);
+        assertThat(SquallConfig.builder().maxMessageBytes(1024).maxQueueBytes(4096).build().maxPublishBytes()).isEqualTo(1024);
+        assertThat(SquallConfig.builder().maxMessageBytes(1024).maxQueueBytes(4096).maxPublishBytes(2048L).build().maxPublishBytes()).isEqualTo(2048);
         for (long refused : new long[]{0, -1, 2049}) {
-            assertThatThrownBy(() -> SquallConfig.builder().maxQueueBytes(4096).maxPublishBytes(refused).build())
+            assertThatThrownBy(() -> SquallConfig.builder().maxMessageBytes(1024).maxQueueBytes(4096).maxPublishBytes(refused).build())
                     .as("%d", refused).isInstanceOf(IllegalArgumentException.class)
                     .hasMessageContaining("--max-publish-bytes").hasMessageContaining("--max-queue-bytes");
         }
