@@ -53,7 +53,7 @@ public final class Main implements Callable<Integer> {
 
     @Option(names = "--allowed-hosts", paramLabel = "HOSTS", split = ",", defaultValue = "",
             description = "Host names, besides localhost and loopback addresses, that clients may use to reach this server "
-                    + "(the Host header; any port): comma-separated. Publishing without --publish-token needs one of them; "
+                    + "(the Host header; any port): comma-separated. Publishing without --publish-token needs a loopback name or one of these; "
                     + "when given, or when --host is a loopback address, every request needs one (default: loopback names only).")
     List<String> allowedHosts;
 
