@@ -10,9 +10,11 @@ import dev.squall.hub.Notice;
 import dev.squall.hub.OutboundLimits;
 import io.javalin.Javalin;
 import io.javalin.http.BadRequestResponse;
+import io.javalin.config.SizeUnit;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.javalin.http.HttpStatus;
+import io.javalin.http.MethodNotAllowedResponse;
 import io.javalin.http.staticfiles.Location;
 import io.javalin.websocket.WsContext;
 import io.javalin.websocket.WsHandlerType;
@@ -58,7 +60,7 @@ public final class App {
     private final OriginPolicyPlugin originPolicy;
     private final PublishPolicy publishPolicy;
     private final ObjectMapper json = new ObjectMapper();
-    private final PublishDecoder decoder = new PublishDecoder(json);
+    private final PublishDecoder decoder;
     private final List<String> endpoints = new CopyOnWriteArrayList<>();
     private final Javalin javalin;
     private volatile boolean ready;
@@ -81,8 +83,15 @@ public final class App {
         this.hub = new Hub(new OutboundLimits(config.maxQueueBytes(), config.maxQueueMessages(), config.slowConsumerPolicy(), Duration.ofSeconds(1)),
                 metrics, scheduler, List.copyOf(writers));
         this.heartbeat = new Heartbeat(hub, scheduler, config.pingInterval(), config.pingTimeout(), config.writeTimeout());
-        this.originPolicy = new OriginPolicyPlugin(plugin -> plugin.allowedOrigins = config.allowedOrigins());
-        this.publishPolicy = new PublishPolicy(config.publishToken());
+        this.originPolicy = new OriginPolicyPlugin(plugin -> {
+            plugin.allowedOrigins = config.allowedOrigins();
+            // Bound to loopback, the server is meant for this machine: any other Host is a rebinding page.
+            plugin.checkHosts = config.boundToLoopback() || !config.allowedHosts().isEmpty();
+            plugin.allowedHosts = config.allowedHosts();
+        });
+        this.decoder = new PublishDecoder(json, config.maxPublishBytes());
+        this.publishPolicy = new PublishPolicy(config.publishToken(), new OriginPolicy(config.allowedOrigins()),
+                new HostPolicy(config.allowedHosts()));
         broker.subscribe(hub::deliver);
         this.javalin = createJavalin();
     }
@@ -90,7 +99,13 @@ public final class App {
     private Javalin createJavalin() {
         return Javalin.create(javalinConfig -> {
             javalinConfig.startup.showJavalinBanner = false;
-            javalinConfig.http.maxRequestSize = config.maxQueueBytes();
+            javalinConfig.http.maxRequestSize = config.maxPublishBytes();
+            javalinConfig.http.prefer405over404 = true;
+            // Javalin's default spools every file part over 1 byte to disk, with no size limit.
+            var multipart = decoder.multipartConfig();
+            javalinConfig.jetty.multipartConfig.maxFileSize(multipart.getMaxFileSize(), SizeUnit.BYTES);
+            javalinConfig.jetty.multipartConfig.maxTotalRequestSize(multipart.getMaxRequestSize(), SizeUnit.BYTES);
+            javalinConfig.jetty.multipartConfig.maxInMemoryFileSize(multipart.getFileSizeThreshold(), SizeUnit.BYTES);
             javalinConfig.jetty.threadPool = httpThreads();
             javalinConfig.registerPlugin(originPolicy);
             addStaticFiles(javalinConfig.staticFiles);
@@ -104,6 +119,8 @@ public final class App {
                 NullSessionCache noCache = new NullSessionCache(context.getSessionHandler());
                 noCache.setSessionDataStore(new NullSessionDataStore());
                 context.getSessionHandler().setSessionCache(noCache);
+                // ...and would send its JSESSIONID cookie with every upgrade, refused ones too.
+                context.getSessionHandler().setUsingCookies(false);
             });
             javalinConfig.jetty.modifyWebSocketServletFactory(factory -> {
                 factory.setMaxTextMessageSize(config.maxMessageBytes());
@@ -140,6 +157,7 @@ public final class App {
                 ctx.json(Map.of("delivered", publish(decoder.fromBody(ctx))));
             });
             routes.get("/ws", ctx -> {
+                UpgradeRequest.refuseIncomplete(ctx);
                 ctx.header("Upgrade", "websocket");
                 throw new HttpResponseException(HttpStatus.UPGRADE_REQUIRED.getCode(), "/ws is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket)", Map.of());
             });
@@ -165,6 +183,7 @@ public final class App {
             });
 
             routes.exception(HttpResponseException.class, (e, ctx) -> {
+                if (e instanceof MethodNotAllowedResponse notAllowed) e = AllowedMethods.answer(notAllowed, ctx);
                 ctx.status(e.getStatus()).json(Map.of("error", e.getMessage()));
                 if (isUpgradeRequest(ctx)) writeResultNow(ctx);
             });

@@ -51,6 +51,12 @@ public final class Main implements Callable<Integer> {
                     + "comma-separated scheme://host[:port] values, or '*' for any (default: same origin only).")
     List<String> allowedOrigins;
 
+    @Option(names = "--allowed-hosts", paramLabel = "HOSTS", split = ",", defaultValue = "",
+            description = "Host names, besides localhost and loopback addresses, that clients may use to reach this server "
+                    + "(the Host header; any port): comma-separated. Publishing without --publish-token needs a loopback name or one of these; "
+                    + "when given, or when --host is a loopback address, every request needs one (default: loopback names only).")
+    List<String> allowedHosts;
+
     @Option(names = "--ping-interval", paramLabel = "SECONDS", defaultValue = "25",
             description = "Seconds between server pings to each connection; 0 turns pings and dead-peer detection off (default: ${DEFAULT-VALUE}).")
     long pingInterval;
@@ -64,9 +70,13 @@ public final class Main implements Callable<Integer> {
     int maxMessageBytes;
 
     @Option(names = "--max-queue-bytes", paramLabel = "BYTES", defaultValue = "1048576",
-            description = "Bytes one connection may have waiting to be sent; past it, see --slow-consumer. "
-                    + "Also the largest message POST /receive accepts (default: ${DEFAULT-VALUE}).")
+            description = "Bytes one connection may have waiting to be sent; past it, see --slow-consumer (default: ${DEFAULT-VALUE}).")
     long maxQueueBytes;
+
+    @Option(names = "--max-publish-bytes", paramLabel = "BYTES",
+            description = "Largest message one publish may carry, and largest POST /receive body; larger is 413. "
+                    + "At most half of --max-queue-bytes (default: a quarter of it, 262144 with the default queue).")
+    Long maxPublishBytes;
 
     @Option(names = "--max-queue-messages", paramLabel = "COUNT", defaultValue = "1000",
             description = "Messages one connection may have waiting to be sent; past it, see --slow-consumer (default: ${DEFAULT-VALUE}).")
@@ -160,6 +170,8 @@ public final class Main implements Callable<Integer> {
                 .writeTimeout(seconds(writeTimeout, "--write-timeout"))
                 .publishToken(publishToken)
                 .publicDir(publicDir)
+                .allowedHosts(allowedHosts)
+                .maxPublishBytes(maxPublishBytes)
                 .build();
     }
 

@@ -9,6 +9,7 @@ import java.util.Locale;
  * <p>Same-origin requests are always allowed: the {@code Origin}'s host[:port] equals the {@code Host} header,
  * as Tornado compares them. Requests without an {@code Origin} come from non-browser clients, which could
  * forge one anyway, and are allowed. Anything else needs to be listed, or the list to be {@code *}.
+ * Origins compare lower-cased and without their scheme's default port, as browsers send them.
  */
 final class OriginPolicy {
 
@@ -24,13 +25,17 @@ final class OriginPolicy {
     /** Whether a request with this {@code Origin} (null if absent) and {@code Host} header may proceed. */
     boolean allows(String origin, String host) {
         if (origin == null || any) return true;
-        String normalized = origin.trim().toLowerCase(Locale.ROOT);
-        return isSameOrigin(normalized, host) || allowed.contains(normalized);
+        return isSameOrigin(origin, host) || isListed(origin);
     }
 
     /** Whether the request is cross-origin and allowed, so that CORS headers must be added. */
     boolean needsCorsHeaders(String origin, String host) {
-        return origin != null && !isSameOrigin(origin.trim().toLowerCase(Locale.ROOT), host) && allows(origin, host);
+        return origin != null && !isSameOrigin(origin, host) && allows(origin, host);
+    }
+
+    /** Whether this origin appears by name in {@code --allowed-origins} ({@code *} names none). */
+    boolean isListed(String origin) {
+        return origin != null && allowed.contains(normalize(origin));
     }
 
     boolean allowsAny() {
@@ -44,9 +49,26 @@ final class OriginPolicy {
         return "same origin and " + String.join(", ", allowed);
     }
 
-    private static boolean isSameOrigin(String origin, String host) {
-        if (host == null) return false;
-        int schemeEnd = origin.indexOf("://");
-        return schemeEnd > 0 && origin.substring(schemeEnd + 3).equals(host.trim().toLowerCase(Locale.ROOT));
+    /** Whether {@code origin}'s host[:port] is the {@code Host} header's, default ports aside. */
+    static boolean isSameOrigin(String origin, String host) {
+        if (origin == null || host == null) return false;
+        String normalized = normalize(origin);
+        int schemeEnd = normalized.indexOf("://");
+        if (schemeEnd <= 0) return false;
+        String scheme = normalized.substring(0, schemeEnd);
+        return normalized.substring(schemeEnd + 3).equals(withoutDefaultPort(scheme, host.trim().toLowerCase(Locale.ROOT)));
+    }
+
+    /** Lower-cased, trimmed, without {@code :80} after {@code http} or {@code :443} after {@code https}. */
+    static String normalize(String origin) {
+        String value = origin.trim().toLowerCase(Locale.ROOT);
+        int schemeEnd = value.indexOf("://");
+        if (schemeEnd <= 0) return value;
+        return value.substring(0, schemeEnd + 3) + withoutDefaultPort(value.substring(0, schemeEnd), value.substring(schemeEnd + 3));
+    }
+
+    private static String withoutDefaultPort(String scheme, String hostAndPort) {
+        String port = scheme.equals("http") ? ":80" : scheme.equals("https") ? ":443" : null;
+        return port != null && hostAndPort.endsWith(port) ? hostAndPort.substring(0, hostAndPort.length() - port.length()) : hostAndPort;
     }
 }

@@ -16,6 +16,9 @@ import java.util.function.Consumer;
  * {@code check_origin}: 403 before the handshake) and drives CORS on HTTP routes. Javalin's bundled CORS
  * plugin is not used because it never sees WebSocket upgrades, and it still runs the handler of a request
  * from a refused origin; here a refused origin gets 403 and nothing runs.
+ *
+ * <p>With {@link Config#checkHosts} it also refuses, the same way, every request whose {@code Host} is neither
+ * a loopback name nor in {@link Config#allowedHosts}: a DNS-rebinding page then cannot read from the server.
  */
 public final class OriginPolicyPlugin extends Plugin<OriginPolicyPlugin.Config> {
 
@@ -25,9 +28,14 @@ public final class OriginPolicyPlugin extends Plugin<OriginPolicyPlugin.Config> 
         public List<String> allowedOrigins = List.of();
         /** How long browsers may cache a preflight answer, in seconds. */
         public int preflightMaxAgeSeconds = 600;
+        /** Whether every request's {@code Host} must be a loopback name or one of {@link #allowedHosts}. */
+        public boolean checkHosts = false;
+        /** Host names (lower-case, no port) allowed besides loopback ones when {@link #checkHosts} is on. */
+        public List<String> allowedHosts = List.of();
     }
 
     private OriginPolicy policy;
+    private HostPolicy hosts;
 
     public OriginPolicyPlugin(Consumer<Config> userConfig) {
         super(userConfig, new Config());
@@ -39,6 +47,7 @@ public final class OriginPolicyPlugin extends Plugin<OriginPolicyPlugin.Config> 
             throw new IllegalArgumentException("OriginPolicyPlugin: '*' allows every origin and cannot be combined with others");
         }
         policy = new OriginPolicy(pluginConfig.allowedOrigins);
+        hosts = new HostPolicy(pluginConfig.allowedHosts);
     }
 
     @Override
@@ -51,25 +60,35 @@ public final class OriginPolicyPlugin extends Plugin<OriginPolicyPlugin.Config> 
 
     /** Tornado: {@code check_origin(origin)}; False there is a 403 here, before any WebSocket exists. */
     private void checkUpgrade(Context ctx) {
-        String origin = ctx.header(Header.ORIGIN);
-        if (!policy.allows(origin, ctx.header(Header.HOST))) {
-            throw new ForbiddenResponse(refusal(origin));
-        }
+        ctx.header(Header.VARY, Header.ORIGIN);
+        checkHostAndOrigin(ctx);
     }
 
     private void applyCors(Context ctx) {
-        String origin = ctx.header(Header.ORIGIN);
-        String host = ctx.header(Header.HOST);
-        if (!policy.allows(origin, host)) {
-            throw new ForbiddenResponse(refusal(origin));
-        }
-        if (!policy.needsCorsHeaders(origin, host)) return;
-        ctx.header(Header.ACCESS_CONTROL_ALLOW_ORIGIN, policy.allowsAny() ? "*" : origin);
+        // Whether CORS headers come, or a 403, depends on the Origin: a cache must not hand one answer to another.
         ctx.header(Header.VARY, Header.ORIGIN);
+        checkHostAndOrigin(ctx);
+        String origin = ctx.header(Header.ORIGIN);
+        if (!policy.needsCorsHeaders(origin, ctx.header(Header.HOST))) return;
+        ctx.header(Header.ACCESS_CONTROL_ALLOW_ORIGIN, policy.allowsAny() ? "*" : origin);
         if (ctx.method() == HandlerType.OPTIONS) {
             ctx.header(Header.ACCESS_CONTROL_ALLOW_METHODS, "GET, POST, OPTIONS");
             ctx.header(Header.ACCESS_CONTROL_ALLOW_HEADERS, "Authorization, Content-Type");
             ctx.header(Header.ACCESS_CONTROL_MAX_AGE, Integer.toString(pluginConfig.preflightMaxAgeSeconds));
+        }
+    }
+
+    private void checkHostAndOrigin(Context ctx) {
+        String host = ctx.header(Header.HOST);
+        if (pluginConfig.checkHosts && !hosts.allows(host)) {
+            String name = HostPolicy.hostname(host);
+            throw new ForbiddenResponse("Host " + (host == null ? "(none)" : "'" + host + "'") + " is not a name of this "
+                    + "server; reach it as localhost, or start Squall with --allowed-hosts "
+                    + (name == null ? "<name>" : name) + " (comma-separated list)");
+        }
+        String origin = ctx.header(Header.ORIGIN);
+        if (!policy.allows(origin, host)) {
+            throw new ForbiddenResponse(refusal(origin));
         }
     }
 
@@ -80,6 +99,6 @@ public final class OriginPolicyPlugin extends Plugin<OriginPolicyPlugin.Config> 
 
     /** One line for the start-up log. */
     String describe() {
-        return policy.describe();
+        return policy.describe() + (pluginConfig.checkHosts ? "; hosts: " + hosts.describe() : "");
     }
 }

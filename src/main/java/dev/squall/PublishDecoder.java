@@ -1,6 +1,10 @@
 package dev.squall;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
+import com.fasterxml.jackson.core.io.JsonEOFException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import io.javalin.http.BadRequestResponse;
@@ -8,80 +12,193 @@ import io.javalin.http.Context;
 import io.javalin.http.Header;
 import io.javalin.http.HttpResponseException;
 import io.javalin.http.HttpStatus;
+import jakarta.servlet.MultipartConfigElement;
+import jakarta.servlet.ServletException;
+import jakarta.servlet.http.Part;
+import org.eclipse.jetty.ee10.servlet.ServletContextRequest;
 
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.Charset;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
 
 /**
  * Turns a {@code /receive} request into the message to broadcast. {@code GET} takes {@code ?msg=}; {@code POST}
  * takes its body: text as a text frame, JSON re-encoded compactly as text (Tornado's
- * {@code write_message(dict)}), octet-stream as a binary frame ({@code write_message(..., binary=True)}).
+ * {@code write_message(dict)}), octet-stream as a binary frame ({@code write_message(..., binary=True)}), a form's
+ * {@code msg} field as text. Nothing larger than {@code --max-publish-bytes} gets through, body or message.
  */
 final class PublishDecoder {
 
-    static final String SUPPORTED = "text/plain, application/json, application/octet-stream, application/x-www-form-urlencoded";
+    static final String SUPPORTED = "text/plain, application/json, application/octet-stream, "
+            + "application/x-www-form-urlencoded, multipart/form-data";
 
     private final ObjectMapper json;
+    private final long maxBytes;
+    private final MultipartConfigElement multipart;
 
-    PublishDecoder(ObjectMapper json) {
+    PublishDecoder(ObjectMapper json, long maxBytes) {
         this.json = json;
+        this.maxBytes = maxBytes;
+        // Every part is kept in memory up to the limit, and nothing larger is accepted: no upload reaches the disk.
+        int inMemory = (int) Math.min(Integer.MAX_VALUE, maxBytes);
+        this.multipart = new MultipartConfigElement(System.getProperty("java.io.tmpdir"), maxBytes, maxBytes, inMemory);
+    }
+
+    /** The settings multipart bodies are read with, for Javalin's own form API too. */
+    MultipartConfigElement multipartConfig() {
+        return multipart;
     }
 
     Message fromQuery(Context ctx) {
-        return Message.text(requireMsg(ctx.queryParam("msg"), "query parameter 'msg'"));
+        String query = ctx.queryString();
+        // The raw query: Jetty's own parameters turn %zz into a missing msg and keep only the first of two.
+        byte[] raw = query == null ? new byte[0] : query.getBytes(StandardCharsets.UTF_8);
+        return text(requireMsg(FormFields.single(raw, "msg", "query parameter"), "query parameter 'msg'"));
     }
 
     Message fromBody(Context ctx) {
         // The raw header: the servlet's getContentType() throws (a 500) on a charset the JVM does not know.
         String contentType = ctx.header(Header.CONTENT_TYPE);
-        if (contentType == null) {
-            throw unsupported("no Content-Type");
+        if (contentType == null || contentType.isBlank()) {
+            throw new HttpResponseException(HttpStatus.UNSUPPORTED_MEDIA_TYPE.getCode(),
+                    "POST /receive needs a Content-Type header: one of " + SUPPORTED);
         }
         String mediaType = contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
-        Charset charset = charsetOf(contentType);
         return switch (mediaType) {
-            case "text/plain" -> text(ctx.bodyAsBytes(), charset);
-            case "application/json" -> json(ctx.bodyAsBytes());
-            case "application/octet-stream" -> binary(ctx.bodyAsBytes());
-            case "application/x-www-form-urlencoded" -> Message.text(requireMsg(ctx.formParam("msg"), "form field 'msg'"));
-            default -> throw unsupported("Content-Type " + mediaType);
+            case "text/plain" -> {
+                Charset charset = charsetOf(contentType);
+                yield text(decode(requireBody(body(ctx)), charset, "msg: the body"));
+            }
+            case "application/json" -> json(requireBody(body(ctx)));
+            case "application/octet-stream" -> Message.binary(requireBody(body(ctx)));
+            case "application/x-www-form-urlencoded" ->
+                    text(requireMsg(FormFields.single(body(ctx), "msg", "form field"), "form field 'msg'"));
+            case "multipart/form-data" -> multipart(ctx);
+            default -> throw new HttpResponseException(HttpStatus.UNSUPPORTED_MEDIA_TYPE.getCode(),
+                    "Content-Type " + mediaType + " is not supported for POST /receive; use one of: " + SUPPORTED);
         };
     }
 
-    private static Message text(byte[] body, Charset charset) {
-        requireBody(body);
-        String text;
-        try {
-            text = charset.newDecoder()
-                    .onMalformedInput(CodingErrorAction.REPORT)
-                    .onUnmappableCharacter(CodingErrorAction.REPORT)
-                    .decode(ByteBuffer.wrap(body)).toString();
-        } catch (CharacterCodingException e) {
-            throw new BadRequestResponse("msg: the body is not valid " + charset.name());
-        }
-        return charset.equals(StandardCharsets.UTF_8) ? Message.utf8(body) : Message.text(text);
-    }
-
-    private Message json(byte[] body) {
-        requireBody(body);
-        try {
-            JsonNode tree = json.readTree(body);
-            if (tree == null || tree.isMissingNode()) throw new BadRequestResponse("msg: the body is empty");
-            return Message.text(json.writeValueAsString(tree));
-        } catch (JsonProcessingException e) {
-            throw new BadRequestResponse("msg: the body is not valid JSON (" + e.getOriginalMessage() + ")");
-        } catch (java.io.IOException e) {
+    /** The body, refused with 413 as soon as it is known to be too large (by Content-Length or while reading). */
+    private byte[] body(Context ctx) {
+        requireDeclaredLengthFits(ctx);
+        try (InputStream in = ctx.req().getInputStream()) {
+            ByteArrayOutputStream body = new ByteArrayOutputStream();
+            byte[] chunk = new byte[8192];
+            int read;
+            while ((read = in.read(chunk)) != -1) {
+                if (body.size() + (long) read > maxBytes) throw tooLarge("the body");
+                body.write(chunk, 0, read);
+            }
+            return body.toByteArray();
+        } catch (IOException e) {
             throw new BadRequestResponse("msg: the body could not be read");
         }
     }
 
-    private static Message binary(byte[] body) {
-        requireBody(body);
-        return Message.binary(body);
+    private void requireDeclaredLengthFits(Context ctx) {
+        if (ctx.req().getContentLengthLong() > maxBytes) throw tooLarge("the body");
+    }
+
+    /** A text frame, unless its UTF-8 form (what clients receive) is over the limit. */
+    private Message text(String text) {
+        byte[] utf8 = text.getBytes(StandardCharsets.UTF_8);
+        // Decoded size is what counts: an ISO-8859-1 body grows when re-encoded as UTF-8.
+        if (utf8.length > maxBytes) throw tooLarge("the message");
+        return Message.utf8(utf8);
+    }
+
+    private Message json(byte[] body) {
+        JsonNode tree;
+        try (JsonParser parser = json.createParser(body)) {
+            tree = json.readTree(parser);
+            if (tree == null || tree.isMissingNode()) throw new BadRequestResponse("msg: the body is empty");
+            // readTree stops after the first value: "{"a":1}{"b":2}" would otherwise publish {"a":1} and drop the rest.
+            if (parser.nextToken() != null) {
+                JsonLocation at = parser.currentTokenLocation();
+                throw new BadRequestResponse("msg: the body is not valid JSON: more follows the JSON value, at line "
+                        + at.getLineNr() + ", column " + at.getColumnNr() + "; send exactly one value");
+            }
+        } catch (JsonProcessingException e) {
+            throw new BadRequestResponse("msg: the body is not valid JSON: " + plainWords(e));
+        } catch (IOException e) {
+            throw new BadRequestResponse("msg: the body could not be read");
+        }
+        try {
+            return text(json.writeValueAsString(tree));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a parsed JSON tree could not be written", e);
+        }
+    }
+
+    /** Jackson's message names its own classes and source; say what is wrong and where, as a person would. */
+    private static String plainWords(JsonProcessingException e) {
+        if (e instanceof JsonEOFException) return "the body ends before the JSON value is complete";
+        if (e instanceof StreamConstraintsException) return "it is nested too deeply, or a number or string in it is too long";
+        String original = e.getOriginalMessage() == null ? "" : e.getOriginalMessage();
+        JsonLocation at = e.getLocation();
+        String where = at == null ? "" : " at line " + at.getLineNr() + ", column " + at.getColumnNr();
+        if (original.startsWith("Unexpected character ('") && original.indexOf("' (code") > 23) {
+            return "unexpected character '" + original.substring(23, original.indexOf("' (code")) + "'" + where;
+        }
+        if (original.startsWith("Unrecognized token '") && original.indexOf('\'', 20) > 20) {
+            return "unexpected '" + original.substring(20, original.indexOf('\'', 20)) + "'" + where;
+        }
+        if (original.startsWith("Unexpected end-of-input")) return "the body ends before the JSON value is complete";
+        if (original.startsWith("Invalid UTF-8")) return "it is not valid UTF-8" + where;
+        if (original.startsWith("Illegal unquoted character")) return "a control character inside a string must be escaped" + where;
+        return "unexpected input" + where;
+    }
+
+    private Message multipart(Context ctx) {
+        requireDeclaredLengthFits(ctx);
+        ctx.req().setAttribute(ServletContextRequest.MULTIPART_CONFIG_ELEMENT, multipart);
+        List<Part> msgs = new ArrayList<>();
+        try {
+            for (Part part : ctx.req().getParts()) {
+                if (part.getName().equals("msg")) msgs.add(part);
+            }
+        } catch (IOException | ServletException | IllegalStateException e) {
+            if (isSizeLimit(e)) throw tooLarge("the body");
+            throw new BadRequestResponse("msg: the multipart/form-data body is malformed");
+        }
+        if (msgs.size() > 1) throw new BadRequestResponse("give msg once: the form field 'msg' appears " + msgs.size() + " times");
+        if (msgs.isEmpty()) throw missing("form field 'msg' (curl -F msg=...)");
+        byte[] value;
+        try (InputStream in = msgs.get(0).getInputStream()) {
+            value = in.readAllBytes();
+        } catch (IOException e) {
+            throw new BadRequestResponse("msg: the form field could not be read");
+        }
+        if (value.length == 0) throw missing("form field 'msg' (curl -F msg=...)");
+        return text(decode(value, StandardCharsets.UTF_8, "msg: the form field"));
+    }
+
+    private static boolean isSizeLimit(Throwable e) {
+        for (Throwable t = e; t != null; t = t.getCause()) {
+            String message = t.getMessage() == null ? "" : t.getMessage().toLowerCase(Locale.ROOT);
+            if (message.contains("max") || message.contains("exceed") || message.contains("too large")) return true;
+        }
+        return false;
+    }
+
+    private static String decode(byte[] bytes, Charset charset, String what) {
+        try {
+            return charset.newDecoder()
+                    .onMalformedInput(CodingErrorAction.REPORT)
+                    .onUnmappableCharacter(CodingErrorAction.REPORT)
+                    .decode(ByteBuffer.wrap(bytes)).toString();
+        } catch (CharacterCodingException e) {
+            throw new BadRequestResponse(what + " is not valid " + charset.name());
+        }
     }
 
     private static Charset charsetOf(String contentType) {
@@ -92,28 +209,32 @@ final class PublishDecoder {
                 try {
                     return Charset.forName(name);
                 } catch (Exception e) {
-                    throw unsupported("charset " + name);
+                    throw new HttpResponseException(HttpStatus.UNSUPPORTED_MEDIA_TYPE.getCode(),
+                            "charset '" + name + "' is not one this server knows; send the text as UTF-8 (charset=utf-8)");
                 }
             }
         }
         return StandardCharsets.UTF_8;
     }
 
+    private HttpResponseException tooLarge(String what) {
+        return new HttpResponseException(HttpStatus.CONTENT_TOO_LARGE.getCode(),
+                what + " is larger than --max-publish-bytes (" + maxBytes + " bytes)");
+    }
+
     private static String requireMsg(String value, String where) {
-        if (value == null || value.isEmpty()) {
-            throw new BadRequestResponse("msg is missing or empty: send it as the " + where);
-        }
+        if (value == null || value.isEmpty()) throw missing(where);
         return value;
     }
 
-    private static void requireBody(byte[] body) {
+    private static BadRequestResponse missing(String where) {
+        return new BadRequestResponse("msg is missing or empty: send it as the " + where);
+    }
+
+    private static byte[] requireBody(byte[] body) {
         if (body.length == 0) {
             throw new BadRequestResponse("msg is missing or empty: send the message as the request body");
         }
-    }
-
-    private static HttpResponseException unsupported(String what) {
-        return new HttpResponseException(HttpStatus.UNSUPPORTED_MEDIA_TYPE.getCode(),
-                what + " is not supported for POST /receive; use one of: " + SUPPORTED);
+        return body;
     }
 }

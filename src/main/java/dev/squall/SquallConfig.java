@@ -18,6 +18,8 @@ import java.util.Optional;
  * @param allowedOrigins empty: same-origin only (Tornado's default {@code check_origin}); {@code ["*"]}: any
  * @param publishToken   empty: {@code /receive} only from loopback; present: bearer token required from everyone
  * @param publicDir      empty: {@code ./public} when it exists, else the copy packaged in the jar
+ * @param allowedHosts   {@code Host} names besides loopback ones that name this server (lower-case, no port)
+ * @param maxPublishBytes largest message (and {@code POST /receive} body) a publish may carry
  */
 public record SquallConfig(
         String host,
@@ -32,7 +34,9 @@ public record SquallConfig(
         int maxQueueMessages,
         SlowConsumerPolicy slowConsumerPolicy,
         Duration stopTimeout,
-        Duration writeTimeout) {
+        Duration writeTimeout,
+        List<String> allowedHosts,
+        long maxPublishBytes) {
 
     /** Bytes that {@code new message :} adds to an echoed message; the echo must fit a client's queue. */
     static final int ECHO_PREFIX_BYTES = "new message :".length();
@@ -57,6 +61,12 @@ public record SquallConfig(
         require(slowConsumerPolicy != null, "--slow-consumer must be given");
         require(!stopTimeout.isNegative(), "stop timeout must not be negative");
         require(!writeTimeout.isNegative(), "--write-timeout must be 0 (off) or more seconds");
+        allowedHosts = normalizeHosts(allowedHosts);
+        // Two of the largest publishes must fit one client's queue, or back-to-back publishes close every reader.
+        require(maxPublishBytes >= 1 && maxPublishBytes <= maxQueueBytes / 2,
+                "--max-publish-bytes (" + maxPublishBytes + ") must be between 1 and half of --max-queue-bytes ("
+                        + maxQueueBytes + " / 2 = " + maxQueueBytes / 2 + ") so a client's queue holds two of the largest "
+                        + "publishes: lower --max-publish-bytes or raise --max-queue-bytes");
     }
 
     /** Settings for tests and embedding: port 0 (any free port), everything else as the command line defaults. */
@@ -77,6 +87,23 @@ public record SquallConfig(
     /** A builder that starts from this configuration. */
     public Builder toBuilder() {
         return new Builder(this);
+    }
+
+    /** True when {@code --host} is a loopback address: then every request's {@code Host} is checked. */
+    public boolean boundToLoopback() {
+        return HostPolicy.isLoopbackBinding(host);
+    }
+
+    private static List<String> normalizeHosts(List<String> hosts) {
+        List<String> normalized = new ArrayList<>();
+        for (String raw : hosts) {
+            if (raw.isBlank()) continue;
+            String name = HostPolicy.hostname(raw);
+            require(name != null, "--allowed-hosts: '" + raw.trim() + "' is not a host name; use names such as "
+                    + "squall.example or 192.168.1.10, comma-separated (any port is allowed)");
+            if (!normalized.contains(name)) normalized.add(name);
+        }
+        return List.copyOf(normalized);
     }
 
     private static List<String> normalizeOrigins(List<String> origins) {
@@ -108,7 +135,8 @@ public record SquallConfig(
         boolean hasOnlyOrigin = uri.getHost() != null && (uri.getRawPath() == null || uri.getRawPath().isEmpty())
                 && uri.getRawQuery() == null && uri.getRawFragment() == null && uri.getRawUserInfo() == null;
         require((scheme.equals("http") || scheme.equals("https")) && hasOnlyOrigin, hint);
-        return scheme + "://" + uri.getHost().toLowerCase(Locale.ROOT) + (uri.getPort() == -1 ? "" : ":" + uri.getPort());
+        // Browsers leave a default port out of the Origin they send: https://a.example:443 must match https://a.example.
+        return OriginPolicy.normalize(scheme + "://" + uri.getHost().toLowerCase(Locale.ROOT) + (uri.getPort() == -1 ? "" : ":" + uri.getPort()));
     }
 
     private static void require(boolean condition, String message) {
@@ -130,6 +158,8 @@ public record SquallConfig(
         private SlowConsumerPolicy slowConsumerPolicy = SlowConsumerPolicy.CLOSE;
         private Duration stopTimeout = Duration.ofSeconds(5);
         private Duration writeTimeout = Duration.ofSeconds(30);
+        private List<String> allowedHosts = List.of();
+        private Long maxPublishBytes;
 
         private Builder() {
         }
@@ -148,6 +178,8 @@ public record SquallConfig(
             slowConsumerPolicy = c.slowConsumerPolicy;
             stopTimeout = c.stopTimeout;
             writeTimeout = c.writeTimeout;
+            allowedHosts = c.allowedHosts;
+            maxPublishBytes = c.maxPublishBytes;
         }
 
         public Builder host(String v) { host = v; return this; }
@@ -163,10 +195,14 @@ public record SquallConfig(
         public Builder slowConsumerPolicy(SlowConsumerPolicy v) { slowConsumerPolicy = v; return this; }
         public Builder stopTimeout(Duration v) { stopTimeout = v; return this; }
         public Builder writeTimeout(Duration v) { writeTimeout = v; return this; }
+        public Builder allowedHosts(List<String> v) { allowedHosts = List.copyOf(v); return this; }
+        /** Null: a quarter of {@code maxQueueBytes}, whatever that ends up being. */
+        public Builder maxPublishBytes(Long v) { maxPublishBytes = v; return this; }
 
         public SquallConfig build() {
             return new SquallConfig(host, port, allowedOrigins, pingInterval, pingTimeout, maxMessageBytes,
-                    publishToken, publicDir, maxQueueBytes, maxQueueMessages, slowConsumerPolicy, stopTimeout, writeTimeout);
+                    publishToken, publicDir, maxQueueBytes, maxQueueMessages, slowConsumerPolicy, stopTimeout, writeTimeout,
+                    allowedHosts, maxPublishBytes != null ? maxPublishBytes : maxQueueBytes / 4);
         }
     }
 }

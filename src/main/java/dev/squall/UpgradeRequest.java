@@ -5,7 +5,10 @@ import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.javalin.http.HttpStatus;
 
+import java.util.ArrayList;
 import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -17,10 +20,27 @@ final class UpgradeRequest {
     private UpgradeRequest() {
     }
 
+    /**
+     * For a request on the plain HTTP route: one that says {@code Upgrade: websocket} is a handshake, only a
+     * broken one (Javalin takes the WebSocket path only when {@code Sec-WebSocket-Version} is present), so it
+     * gets a 400 naming what is missing rather than the 426 that asks a plain GET to upgrade.
+     */
+    static void refuseIncomplete(Context ctx) {
+        String upgrade = ctx.header("Upgrade");
+        if (upgrade == null || !upgrade.toLowerCase(Locale.ROOT).contains("websocket")) return;
+        List<String> missing = new ArrayList<>();
+        if (ctx.header("Sec-WebSocket-Key") == null) missing.add("Sec-WebSocket-Key");
+        if (ctx.header("Sec-WebSocket-Version") == null) missing.add("Sec-WebSocket-Version: 13");
+        throw new BadRequestResponse("invalid WebSocket handshake: missing " + String.join(" and ", missing));
+    }
+
     /** Throws 400 (or 426 for a wrong protocol version) unless the handshake headers are usable. */
     static void requireValid(Context ctx) {
         String key = ctx.header("Sec-WebSocket-Key");
-        if (key == null || !isSixteenBytesOfBase64(key.trim())) {
+        if (key == null) {
+            throw new BadRequestResponse("invalid WebSocket handshake: missing Sec-WebSocket-Key");
+        }
+        if (!isSixteenBytesOfBase64(key.trim())) {
             throw new BadRequestResponse("invalid WebSocket handshake: Sec-WebSocket-Key must be 16 random bytes in base64");
         }
         if (!"13".equals(trimmed(ctx.header("Sec-WebSocket-Version")))) {

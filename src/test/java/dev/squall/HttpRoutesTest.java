@@ -2,6 +2,7 @@ package dev.squall;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.squall.support.RawHttp;
 import dev.squall.support.RawWsClient;
 import io.javalin.testtools.JavalinTest;
 import io.javalin.testtools.Response;
@@ -9,6 +10,8 @@ import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.Map;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -88,6 +91,83 @@ class HttpRoutesTest {
                 assertThat(raw.status()).isEqualTo(426);
             }
         });
+    }
+
+    @Test
+    void a_method_a_path_does_not_have_is_405_with_allow_listing_the_ones_it_has() {
+        JavalinTest.test(app.javalin(), (server, client) -> {
+            RawHttp delete = RawHttp.request(server.port(), "DELETE", "/receive", Map.of(), new byte[0]);
+            assertThat(delete.status()).isEqualTo(405);
+            assertThat(delete.header("Allow")).isEqualTo("GET, HEAD, POST, OPTIONS");
+            assertThat(delete.header("Content-Type")).startsWith("application/json");
+            assertThat(json.readTree(delete.body()).path("error").asText()).isEqualTo("DELETE is not allowed on /receive; use GET or POST");
+            RawHttp put = RawHttp.request(server.port(), "PUT", "/index", Map.of("Content-Type", "text/plain"), "x".getBytes(StandardCharsets.UTF_8));
+            assertThat(put.status()).isEqualTo(405);
+            assertThat(put.header("Allow")).isEqualTo("GET, HEAD, OPTIONS");
+            RawHttp postWs = RawHttp.request(server.port(), "POST", "/ws", Map.of("Content-Type", "text/plain"), "x".getBytes(StandardCharsets.UTF_8));
+            assertThat(postWs.status()).isEqualTo(405);
+            assertThat(postWs.header("Allow")).isEqualTo("GET, HEAD, OPTIONS");
+        });
+    }
+
+    @Test
+    void a_path_that_does_not_exist_stays_404_whatever_the_method() {
+        JavalinTest.test(app.javalin(), (server, client) -> {
+            for (String method : List.of("GET", "DELETE", "PUT")) {
+                RawHttp response = RawHttp.request(server.port(), method, "/no/such/thing", Map.of(), new byte[0]);
+                assertThat(response.status()).as(method).isEqualTo(404);
+                assertThat(response.header("Allow")).as(method).isNull();
+                assertThat(json.readTree(response.body()).path("error").asText()).as(method).contains("not found");
+            }
+            assertThat(RawHttp.request(server.port(), "PUT", "/app.js", Map.of(), new byte[0]).status())
+                    .as("static files are not routes").isEqualTo(404);
+        });
+    }
+
+    @Test
+    void no_response_sets_a_session_cookie_upgrades_accepted_and_refused_included() {
+        JavalinTest.test(app.javalin(), (server, client) -> {
+            try (RawWsClient accepted = RawWsClient.connect(server.port())) {
+                assertThat(accepted.status()).isEqualTo(101);
+                assertThat(accepted.header("Set-Cookie")).isNull();
+            }
+            try (RawWsClient refused = RawWsClient.connect(server.port(), Map.of("Origin", "https://evil.example"), 0)) {
+                assertThat(refused.status()).isEqualTo(403);
+                assertThat(refused.header("Set-Cookie")).isNull();
+            }
+            try (RawWsClient badKey = RawWsClient.connect(server.port(), Map.of("Sec-WebSocket-Key", "nope"), 0)) {
+                assertThat(badKey.status()).isEqualTo(400);
+                assertThat(badKey.header("Set-Cookie")).isNull();
+            }
+            for (String path : List.of("/index", "/receive?msg=x", "/", "/ws", "/metrics")) {
+                assertThat(RawHttp.get(server.port(), path, Map.of()).headers("Set-Cookie")).as(path).isEmpty();
+            }
+        });
+    }
+
+    @Test
+    void an_upgrade_without_key_or_version_is_400_naming_what_is_missing() {
+        JavalinTest.test(app.javalin(), (server, client) -> {
+            RawHttp neither = RawHttp.get(server.port(), "/ws", Map.of("Upgrade", "websocket", "Connection", "Upgrade"));
+            assertThat(neither.status()).isEqualTo(400);
+            assertThat(json.readTree(neither.body()).path("error").asText()).contains("Sec-WebSocket-Key", "Sec-WebSocket-Version");
+            RawHttp noVersion = RawHttp.get(server.port(), "/ws", Map.of("Upgrade", "WebSocket", "Connection", "Upgrade",
+                    "Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="));
+            assertThat(noVersion.status()).isEqualTo(400);
+            assertThat(json.readTree(noVersion.body()).path("error").asText()).contains("missing Sec-WebSocket-Version").doesNotContain("Key");
+            RawHttp noKey = RawHttp.get(server.port(), "/ws", Map.of("Upgrade", "websocket", "Connection", "Upgrade",
+                    "Sec-WebSocket-Version", "13"));
+            assertThat(noKey.status()).isEqualTo(400);
+            assertThat(json.readTree(noKey.body()).path("error").asText()).contains("missing Sec-WebSocket-Key");
+        });
+    }
+
+    @Test
+    void jettys_5xx_messages_never_reach_the_client_while_4xx_keep_theirs() {
+        assertThat(JsonErrorHandler.describe(500, "java.lang.IllegalStateException: /secret/path/db.properties"))
+                .isEqualTo("internal server error");
+        assertThat(JsonErrorHandler.describe(503, "pool exhausted at org.eclipse.jetty...")).isEqualTo("service unavailable");
+        assertThat(JsonErrorHandler.describe(400, "Bad request line")).isEqualTo("Bad request line");
     }
 
     @Test

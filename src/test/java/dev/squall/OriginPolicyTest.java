@@ -1,19 +1,16 @@
 package dev.squall;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.squall.support.RawHttp;
 import dev.squall.support.RawWsClient;
 import dev.squall.support.WsTestClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.net.Socket;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -76,10 +73,10 @@ class OriginPolicyTest {
     @Test
     void a_cross_origin_upgrade_is_403_with_a_json_body_that_says_how_to_allow_it() throws IOException {
         start();
-        RawHttp response = RawHttp.upgrade(server.port(), "https://evil.example");
-        assertThat(response.status).isEqualTo(403);
+        RawHttp response = refusedUpgrade("https://evil.example");
+        assertThat(response.status()).isEqualTo(403);
         assertThat(response.header("content-type")).startsWith("application/json");
-        assertThat(json.readTree(response.body).path("error").asText()).contains("https://evil.example", "--allowed-origins");
+        assertThat(json.readTree(response.body()).path("error").asText()).contains("https://evil.example", "--allowed-origins");
         assertThat(server.hub().size()).isZero();
     }
 
@@ -109,6 +106,56 @@ class OriginPolicyTest {
         assertThat(upgrade("null")).isEqualTo(101);
     }
 
+    @Test
+    void default_ports_are_ignored_in_allowed_and_incoming_origins() throws IOException {
+        assertThat(SquallConfig.builder().allowedOrigins(List.of("https://A.example:443", "http://b.example:80", "http://c.example:443"))
+                .build().allowedOrigins()).containsExactly("https://a.example", "http://b.example", "http://c.example:443");
+        start("https://a.example:443", "http://b.example:80");
+        assertThat(upgrade("https://a.example")).isEqualTo(101);
+        assertThat(upgrade("https://a.example:443")).isEqualTo(101);
+        assertThat(upgrade("http://b.example")).isEqualTo(101);
+        assertThat(upgrade("http://b.example:80")).isEqualTo(101);
+        assertThat(upgrade("http://a.example:443")).as("443 is not http's default port").isEqualTo(403);
+    }
+
+    @Test
+    void a_server_bound_to_loopback_refuses_an_upgrade_or_request_with_a_foreign_host() throws IOException {
+        start();
+        String evil = "evil.example:" + server.port();
+        try (RawWsClient raw = RawWsClient.connect(server.port(), Map.of("Host", evil, "Origin", "http://" + evil), 0)) {
+            assertThat(raw.status()).isEqualTo(403);
+        }
+        try (RawWsClient raw = RawWsClient.connect(server.port(), Map.of("Host", evil), 0)) {
+            assertThat(raw.status()).as("without an Origin too").isEqualTo(403);
+        }
+        assertThat(server.hub().size()).isZero();
+        RawHttp index = RawHttp.get(server.port(), "/index", Map.of("Host", evil));
+        assertThat(index.status()).isEqualTo(403);
+        assertThat(json.readTree(index.body()).path("error").asText()).contains("evil.example", "--allowed-hosts");
+        try (RawWsClient raw = RawWsClient.connect(server.port(), Map.of("Host", "127.0.0.1:" + server.port()), 0)) {
+            assertThat(raw.status()).isEqualTo(101);
+        }
+    }
+
+    @Test
+    void a_host_in_allowed_hosts_may_upgrade_on_a_loopback_bound_server() throws IOException {
+        server = TestServer.start(TestServer.config().allowedHosts(List.of("squall.test")).build());
+        try (RawWsClient raw = RawWsClient.connect(server.port(), Map.of("Host", "squall.test:" + server.port()), 0)) {
+            assertThat(raw.status()).isEqualTo(101);
+        }
+        try (RawWsClient raw = RawWsClient.connect(server.port(), Map.of("Host", "other.test:" + server.port()), 0)) {
+            assertThat(raw.status()).isEqualTo(403);
+        }
+    }
+
+    @Test
+    void a_server_bound_to_every_interface_takes_any_host_for_reading() throws IOException {
+        server = TestServer.start(TestServer.config().host("0.0.0.0").build());
+        try (RawWsClient raw = RawWsClient.connect(server.port(), Map.of("Host", "192.0.2.7:" + server.port()), 0)) {
+            assertThat(raw.status()).isEqualTo(101);
+        }
+    }
+
     // --- HTTP routes: CORS ----------------------------------------------------------------------------------
 
     @Test
@@ -118,6 +165,21 @@ class OriginPolicyTest {
         assertThat(response.statusCode()).isEqualTo(200);
         assertThat(response.headers().firstValue("Access-Control-Allow-Origin")).contains("https://a.example");
         assertThat(response.headers().allValues("Vary")).anySatisfy(v -> assertThat(v).containsIgnoringCase("Origin"));
+    }
+
+    @Test
+    void every_response_through_the_origin_check_varies_on_origin_refusals_and_static_files_included() throws Exception {
+        start("https://a.example");
+        for (String path : List.of("/index", "/", "/app.js", "/no/such/thing", "/health")) {
+            RawHttp plain = RawHttp.get(server.port(), path, Map.of());
+            assertThat(plain.headers("Vary")).as(path).anySatisfy(v -> assertThat(v).containsIgnoringCase("Origin"));
+        }
+        RawHttp refused = RawHttp.get(server.port(), "/index", Map.of("Origin", "https://evil.example"));
+        assertThat(refused.status()).isEqualTo(403);
+        assertThat(refused.headers("Vary")).anySatisfy(v -> assertThat(v).containsIgnoringCase("Origin"));
+        RawHttp upgrade = refusedUpgrade("https://evil.example");
+        assertThat(upgrade.status()).isEqualTo(403);
+        assertThat(upgrade.header("vary")).containsIgnoringCase("Origin");
     }
 
     @Test
@@ -163,8 +225,10 @@ class OriginPolicyTest {
         assertThat(response.statusCode()).isEqualTo(403);
         assertThat(response.body()).doesNotContain("delivered");
         assertThat(json.readTree(response.body()).path("error").asText()).contains("https://evil.example");
-        assertThat(client.poll(Duration.ofMillis(300))).isNull();
         assertThat(server.metrics().scrape()).contains("squall_publishes_total 0.0");
+        // The next message is an allowed publish made after the refusal: the refused one never came, not even late.
+        assertThat(server.get("/receive?msg=sentinel").statusCode()).isEqualTo(200);
+        assertThat(client.takeText()).isEqualTo("sentinel");
     }
 
     @Test
@@ -224,37 +288,9 @@ class OriginPolicyTest {
         assertThat(err.toString().lines().toList()).singleElement().asString().contains("--allowed-origins", "'*'");
     }
 
-    /** A hand-written upgrade request whose whole response, body included, is read back. */
-    private record RawHttp(int status, Map<String, String> headers, String body) {
-
-        String header(String name) {
-            return headers.getOrDefault(name, "");
-        }
-
-        static RawHttp upgrade(int port, String origin) throws IOException {
-            String request = "GET /ws HTTP/1.1\r\nHost: localhost:" + port + "\r\nUpgrade: websocket\r\n"
-                    + "Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
-                    + "Sec-WebSocket-Version: 13\r\nOrigin: " + origin + "\r\n\r\n";
-            try (Socket socket = new Socket("127.0.0.1", port)) {
-                socket.setSoTimeout(10_000);
-                socket.getOutputStream().write(request.getBytes(StandardCharsets.US_ASCII));
-                InputStream in = socket.getInputStream();
-                ByteArrayOutputStream head = new ByteArrayOutputStream();
-                while (!head.toString(StandardCharsets.ISO_8859_1).endsWith("\r\n\r\n")) {
-                    int b = in.read();
-                    if (b < 0) break;
-                    head.write(b);
-                }
-                String[] lines = head.toString(StandardCharsets.ISO_8859_1).split("\r\n");
-                Map<String, String> headers = new java.util.HashMap<>();
-                for (int i = 1; i < lines.length; i++) {
-                    int colon = lines[i].indexOf(':');
-                    if (colon > 0) headers.put(lines[i].substring(0, colon).trim().toLowerCase(), lines[i].substring(colon + 1).trim());
-                }
-                int length = Integer.parseInt(headers.getOrDefault("content-length", "0"));
-                String body = new String(in.readNBytes(length), StandardCharsets.UTF_8);
-                return new RawHttp(Integer.parseInt(lines[0].split(" ")[1]), headers, body);
-            }
-        }
+    /** A hand-made upgrade whose whole response, body included, is read back (only for refusals: a 101 has none). */
+    private RawHttp refusedUpgrade(String origin) throws IOException {
+        return RawHttp.get(server.port(), "/ws", Map.of("Upgrade", "websocket", "Connection", "Upgrade",
+                "Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==", "Sec-WebSocket-Version", "13", "Origin", origin));
     }
 }

@@ -1,5 +1,7 @@
 package dev.squall;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.squall.support.RawHttp;
 import dev.squall.support.WsTestClient;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -23,7 +25,11 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * Protected publishing: without a token only loopback may publish; with one, everyone needs it.
+ * Protected publishing: without a token only this machine may publish (loopback peer, no proxy, a Host that
+ * names this machine, no cross-site browser request); with one, everyone needs it.
+ *
+ * <p>A refusal is proven by what the subscriber takes next: after it, an allowed publish of a sentinel must be
+ * the very next message, so a refused publish that is merely slow still fails the test.
  *
  * <p>The non-loopback cases are real: a network namespace joined to this host by a veth pair on a private
  * /30 plays a remote machine, and {@code curl} inside it publishes to the server bound on 0.0.0.0.
@@ -38,6 +44,8 @@ class PublishPolicyTest {
     private static final String PEER_LINK = "sqp" + PID % 100_000;
     private static final String HOST_ADDRESS = "10.203." + PID % 250 + ".1";
     private static final String PEER_ADDRESS = "10.203." + PID % 250 + ".2";
+
+    private static final ObjectMapper json = new ObjectMapper();
 
     private static String namespaceProblem;
 
@@ -81,10 +89,42 @@ class PublishPolicyTest {
     }
 
     private HttpResponse<String> publish(String authorization) throws Exception {
+        return publish(authorization, Map.of());
+    }
+
+    /** GET /receive?msg=guarded with these headers (the JDK client's own Host: localhost:PORT). */
+    private HttpResponse<String> publish(String authorization, Map<String, String> headers) throws Exception {
         HttpRequest.Builder request = HttpRequest.newBuilder(server.http("/receive?msg=guarded"))
                 .timeout(Duration.ofSeconds(10));
         if (authorization != null) request.header("Authorization", authorization);
+        headers.forEach(request::header);
         return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpResponse<String> post(Map<String, String> headers) throws Exception {
+        HttpRequest.Builder request = HttpRequest.newBuilder(server.http("/receive")).timeout(Duration.ofSeconds(10))
+                .header("Content-Type", "text/plain")
+                .POST(HttpRequest.BodyPublishers.ofString("guarded"));
+        headers.forEach(request::header);
+        return http.send(request.build(), HttpResponse.BodyHandlers.ofString());
+    }
+
+    /**
+     * Publishes a sentinel the way that is allowed here (from loopback, with the token if one is set) and asserts
+     * it is the next thing {@code client} takes: nothing refused earlier arrived, not even late.
+     */
+    private void assertNothingArrivedBefore(WsTestClient client, String token) throws Exception {
+        String sentinel = "sentinel-" + System.nanoTime();
+        HttpRequest.Builder request = HttpRequest.newBuilder(server.http("/receive?msg=" + sentinel)).timeout(Duration.ofSeconds(10));
+        if (token != null) request.header("Authorization", "Bearer " + token);
+        assertThat(http.send(request.build(), HttpResponse.BodyHandlers.ofString()).statusCode()).isEqualTo(200);
+        assertThat(client.takeText()).isEqualTo(sentinel);
+    }
+
+    private static void assertRefused(int status, String body, int expected, String... words) throws Exception {
+        assertThat(status).as(body).isEqualTo(expected);
+        assertThat(body).doesNotContain("delivered");
+        assertThat(json.readTree(body).path("error").asText()).contains(words);
     }
 
     @Test
@@ -105,7 +145,7 @@ class PublishPolicyTest {
         assertThat(response.statusCode()).isEqualTo(401);
         assertThat(response.headers().firstValue("WWW-Authenticate")).hasValueSatisfying(v -> assertThat(v).startsWith("Bearer"));
         assertThat(response.body()).contains("\"error\"", "Authorization: Bearer");
-        assertThat(client.poll(Duration.ofMillis(300))).isNull();
+        assertNothingArrivedBefore(client, TOKEN);
     }
 
     @Test
@@ -151,7 +191,170 @@ class PublishPolicyTest {
         List<String> result = curlFromNamespace(null);
         assertThat(result.get(0)).isEqualTo("403");
         assertThat(result.get(1)).contains("--publish-token", "SQUALL_PUBLISH_TOKEN");
-        assertThat(client.poll(Duration.ofMillis(300))).isNull();
+        assertNothingArrivedBefore(client, null);
+    }
+
+    @Test
+    void x_forwarded_for_127_0_0_1_from_a_remote_client_is_still_403() throws Exception {
+        assumeTrue(namespaceProblem == null, namespaceProblem);
+        server = TestServer.start(TestServer.config().host("0.0.0.0").build());
+        WsTestClient client = client();
+        for (String header : List.of("X-Forwarded-For: 127.0.0.1", "X-Real-IP: 127.0.0.1", "Forwarded: for=127.0.0.1",
+                "Host: localhost")) {
+            List<String> result = curlFromNamespace(null, header);
+            assertThat(result.get(0)).as(header).isEqualTo("403");
+            assertThat(result.get(1)).as(header).contains("--publish-token");
+        }
+        assertNothingArrivedBefore(client, null);
+        assertThat(server.metric("squall_publishes_total")).isEqualTo(1.0);
+    }
+
+    // --- protected mode: this machine only, and never a cross-site browser request ---------------------------
+
+    @Test
+    void the_tutorials_curl_demo_publishes_from_this_machine() throws Exception {
+        server = TestServer.start();
+        WsTestClient client = client();
+        String output = sh("curl", "-s", "-m", "10", "-w", "\n%{http_code}",
+                "http://localhost:" + server.port() + "/receive?msg=Hello%20everyone");
+        assertThat(output).isEqualTo("{\"delivered\":1}\n200");
+        assertThat(client.takeText()).isEqualTo("Hello everyone");
+    }
+
+    @Test
+    void an_img_style_cross_site_get_is_403_and_delivers_nothing() throws Exception {
+        server = TestServer.start();
+        WsTestClient client = client();
+        for (String site : List.of("cross-site", "same-site", "CROSS-SITE")) {
+            // What <img src="http://localhost:8000/receive?msg=x"> on another site sends: no Origin, Fetch Metadata.
+            HttpResponse<String> response = publish(null, Map.of("Sec-Fetch-Site", site, "Sec-Fetch-Mode", "no-cors",
+                    "Sec-Fetch-Dest", "image"));
+            assertRefused(response.statusCode(), response.body(), 403, "cross-site", "--publish-token", "--allowed-origins");
+        }
+        assertNothingArrivedBefore(client, null);
+        assertThat(server.metric("squall_publishes_total")).isEqualTo(1.0);
+    }
+
+    @Test
+    void same_origin_and_typed_in_requests_may_publish() throws Exception {
+        server = TestServer.start();
+        WsTestClient client = client();
+        assertThat(publish(null, Map.of("Sec-Fetch-Site", "none")).statusCode()).isEqualTo(200);
+        assertThat(client.takeText()).isEqualTo("guarded");
+        HttpResponse<String> sameOrigin = post(Map.of("Sec-Fetch-Site", "same-origin", "Origin", "http://localhost:" + server.port()));
+        assertThat(sameOrigin.statusCode()).as(sameOrigin.body()).isEqualTo(200);
+        assertThat(client.takeText()).isEqualTo("guarded");
+    }
+
+    @Test
+    void a_cross_origin_publish_is_403_even_when_any_origin_may_read() throws Exception {
+        server = TestServer.start(TestServer.config().allowedOrigins(List.of("*")).build());
+        WsTestClient client = client();
+        HttpResponse<String> get = publish(null, Map.of("Origin", "https://evil.example"));
+        assertRefused(get.statusCode(), get.body(), 403, "https://evil.example", "--publish-token", "--allowed-origins");
+        HttpResponse<String> post = post(Map.of("Origin", "https://evil.example"));
+        assertRefused(post.statusCode(), post.body(), 403, "https://evil.example");
+        assertThat(server.get("/index").statusCode()).as("reading stays open to any origin").isEqualTo(200);
+        assertNothingArrivedBefore(client, null);
+    }
+
+    @Test
+    void an_origin_listed_by_name_may_publish_cross_site_without_a_token() throws Exception {
+        server = TestServer.start(TestServer.config().allowedOrigins(List.of("https://a.example")).build());
+        WsTestClient client = client();
+        HttpResponse<String> response = post(Map.of("Origin", "https://a.example", "Sec-Fetch-Site", "cross-site"));
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        assertThat(client.takeText()).isEqualTo("guarded");
+    }
+
+    @Test
+    void a_dns_rebinding_page_cannot_publish_even_when_its_origin_matches_its_host() throws Exception {
+        // Bound to every interface and no --allowed-hosts: reading takes any Host, publishing does not.
+        server = TestServer.start(TestServer.config().host("0.0.0.0").build());
+        WsTestClient client = client();
+        String evil = "evil.example:" + server.port();
+        RawHttp response = RawHttp.get(server.port(), "/receive?msg=rebound",
+                Map.of("Host", evil, "Origin", "http://" + evil, "Sec-Fetch-Site", "same-origin"));
+        assertRefused(response.status(), response.body(), 403, "evil.example", "--allowed-hosts", "--publish-token");
+        RawHttp posted = RawHttp.request(server.port(), "POST", "/receive",
+                Map.of("Host", evil, "Origin", "http://" + evil, "Content-Type", "text/plain"), "rebound".getBytes(StandardCharsets.UTF_8));
+        assertRefused(posted.status(), posted.body(), 403, "evil.example");
+        assertThat(RawHttp.get(server.port(), "/index", Map.of("Host", evil)).status()).isEqualTo(200);
+        assertNothingArrivedBefore(client, null);
+    }
+
+    @Test
+    void a_host_listed_in_allowed_hosts_may_publish_and_others_are_refused_everywhere() throws Exception {
+        server = TestServer.start(TestServer.config().host("0.0.0.0").allowedHosts(List.of("Squall.Test:9999")).build());
+        WsTestClient client = client();
+        RawHttp listed = RawHttp.get(server.port(), "/receive?msg=listed", Map.of("Host", "squall.test:" + server.port()));
+        assertThat(listed.status()).as(listed.body()).isEqualTo(200);
+        assertThat(client.takeText()).isEqualTo("listed");
+        RawHttp other = RawHttp.get(server.port(), "/index", Map.of("Host", "other.test:" + server.port()));
+        assertRefused(other.status(), other.body(), 403, "other.test", "--allowed-hosts");
+        assertThat(RawHttp.get(server.port(), "/index", Map.of("Host", "127.0.0.1:" + server.port())).status()).isEqualTo(200);
+    }
+
+    @Test
+    void loopback_names_in_every_spelling_count_as_this_machine() throws Exception {
+        server = TestServer.start();
+        WsTestClient client = client();
+        for (String host : List.of("localhost", "LOCALHOST", "app.localhost", "127.0.0.1", "127.1.2.3", "[::1]", "localhost.")) {
+            RawHttp response = RawHttp.get(server.port(), "/receive?msg=" + host.replace("[", "%5B").replace("]", "%5D"),
+                    Map.of("Host", host + ":" + server.port()));
+            assertThat(response.status()).as(host + ": " + response.body()).isEqualTo(200);
+            assertThat(client.takeText()).isEqualTo(host);
+        }
+        for (String host : List.of("localhost.evil.example", "127.0.0.1.evil.example", "127.0.0.256", "evil.example", "[::2]")) {
+            RawHttp response = RawHttp.get(server.port(), "/receive?msg=no", Map.of("Host", host + ":" + server.port()));
+            assertThat(response.status()).as(host).isEqualTo(403);
+        }
+        assertNothingArrivedBefore(client, null);
+    }
+
+    @Test
+    void a_request_through_a_local_proxy_cannot_publish_without_a_token() throws Exception {
+        server = TestServer.start();
+        WsTestClient client = client();
+        for (Map.Entry<String, String> header : Map.of("X-Forwarded-For", "127.0.0.1", "Forwarded", "for=127.0.0.1",
+                "Via", "1.1 nginx", "X-Real-IP", "127.0.0.1").entrySet()) {
+            HttpResponse<String> response = publish(null, Map.of(header.getKey(), header.getValue()));
+            assertRefused(response.statusCode(), response.body(), 403, header.getKey(), "proxy", "--publish-token");
+        }
+        assertNothingArrivedBefore(client, null);
+    }
+
+    @Test
+    void with_a_token_a_listed_cross_site_origin_publishes_and_the_scheme_is_case_insensitive() throws Exception {
+        server = TestServer.start(TestServer.config().publishToken(TOKEN).allowedOrigins(List.of("https://a.example")).build());
+        WsTestClient client = client();
+        for (String scheme : List.of("Bearer", "bearer", "BEARER")) {
+            HttpResponse<String> response = publish(scheme + " " + TOKEN, Map.of("Origin", "https://a.example", "Sec-Fetch-Site", "cross-site"));
+            assertThat(response.statusCode()).as(scheme + ": " + response.body()).isEqualTo(200);
+            assertThat(client.takeText()).isEqualTo("guarded");
+        }
+        HttpResponse<String> withoutToken = publish(null, Map.of("Origin", "https://a.example", "Sec-Fetch-Site", "cross-site"));
+        assertThat(withoutToken.statusCode()).isEqualTo(401);
+        assertNothingArrivedBefore(client, TOKEN);
+    }
+
+    @Test
+    void with_a_token_publishing_through_a_proxy_is_fine() throws Exception {
+        server = TestServer.start(TestServer.config().publishToken(TOKEN).build());
+        WsTestClient client = client();
+        HttpResponse<String> response = publish("Bearer " + TOKEN, Map.of("X-Forwarded-For", "203.0.113.9", "Via", "1.1 nginx"));
+        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
+        assertThat(client.takeText()).isEqualTo("guarded");
+    }
+
+    @Test
+    void allowed_hosts_that_are_not_host_names_are_refused_at_start() {
+        for (String host : List.of("http://a.example", "a b", "a.example/path", "[::1", "a.example:port")) {
+            org.assertj.core.api.Assertions.assertThatThrownBy(() -> SquallConfig.builder().allowedHosts(List.of(host)).build())
+                    .as(host).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("--allowed-hosts");
+        }
+        assertThat(SquallConfig.builder().allowedHosts(List.of(" A.Example ", "b.example:8000", "a.example")).build().allowedHosts())
+                .containsExactly("a.example", "b.example");
     }
 
     @Test
@@ -165,11 +368,12 @@ class PublishPolicyTest {
         assertThat(client.takeText()).isEqualTo("remote");
     }
 
-    /** GET /receive?msg=remote from inside the namespace; returns [status, body]. */
-    private List<String> curlFromNamespace(String token) throws Exception {
+    /** GET /receive?msg=remote from inside the namespace, with extra header lines; returns [status, body]. */
+    private List<String> curlFromNamespace(String token, String... headers) throws Exception {
         List<String> command = new ArrayList<>(List.of("ip", "netns", "exec", NAMESPACE, "curl", "-s", "-m", "10",
                 "-w", "\n%{http_code}"));
         if (token != null) command.addAll(List.of("-H", "Authorization: Bearer " + token));
+        for (String header : headers) command.addAll(List.of("-H", header));
         command.add("http://" + HOST_ADDRESS + ":" + server.port() + "/receive?msg=remote");
         String output = sh(command.toArray(String[]::new));
         int split = output.lastIndexOf('\n');

@@ -2,6 +2,7 @@ package dev.squall;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.squall.support.RawHttp;
 import dev.squall.support.WsTestClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -17,11 +18,13 @@ import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Publishing through /receive: GET ?msg= and POST bodies of each supported type, and every bad input. */
+/**
+ * Publishing through /receive: GET ?msg= and POST bodies of each supported type, and every bad input.
+ * Nothing-delivered checks publish a sentinel afterwards and require it to be the next message.
+ */
 class ReceiveTest {
 
     private static final ObjectMapper json = new ObjectMapper();
-    private static final Duration NOTHING_MORE = Duration.ofMillis(300);
 
     private TestServer server;
     private final List<WsTestClient> clients = new ArrayList<>();
@@ -68,8 +71,32 @@ class ReceiveTest {
         else assertThat(body.path("error").asText()).isNotBlank();
     }
 
-    private static void assertNothingArrives(WsTestClient client) throws InterruptedException {
-        assertThat(client.poll(NOTHING_MORE)).isNull();
+    /** An allowed publish made now is the next message: nothing refused before it arrived, not even late. */
+    private void assertNothingArrives(WsTestClient client) throws Exception {
+        String sentinel = "sentinel-" + System.nanoTime();
+        assertDelivered(server.get("/receive?msg=" + sentinel), clients.size());
+        assertThat(client.takeText()).isEqualTo(sentinel);
+    }
+
+    private HttpResponse<String> postWithoutContentType(byte[] body) throws Exception {
+        return HttpClient.newHttpClient().send(
+                HttpRequest.newBuilder(server.http("/receive")).timeout(Duration.ofSeconds(10))
+                        .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    /** A multipart/form-data body of text fields, as {@code curl -F name=value} sends it. */
+    private HttpResponse<String> postMultipart(List<String[]> fields) throws Exception {
+        String boundary = "squall-test-boundary";
+        StringBuilder body = new StringBuilder();
+        for (String[] field : fields) {
+            body.append("--").append(boundary).append("\r\n")
+                    .append("Content-Disposition: form-data; name=\"").append(field[0]).append('"')
+                    .append(field.length > 2 ? "; filename=\"" + field[2] + "\"" : "").append("\r\n\r\n")
+                    .append(field[1]).append("\r\n");
+        }
+        body.append("--").append(boundary).append("--\r\n");
+        return server.post("/receive", "multipart/form-data; boundary=" + boundary, body.toString().getBytes(StandardCharsets.UTF_8));
     }
 
     @Test
@@ -147,9 +174,11 @@ class ReceiveTest {
     }
 
     @Test
-    void post_text_plain_with_an_unknown_charset_is_415() throws Exception {
+    void post_text_plain_with_an_unknown_charset_is_415_naming_it_and_asking_for_utf8() throws Exception {
         start();
-        assertError(server.post("/receive", "text/plain; charset=klingon", "x".getBytes(StandardCharsets.UTF_8)), 415, "charset");
+        HttpResponse<String> response = server.post("/receive", "text/plain; charset=klingon", "x".getBytes(StandardCharsets.UTF_8));
+        assertError(response, 415, "charset", "klingon", "UTF-8");
+        assertThat(response.body()).as("not the list of content types").doesNotContain("application/json");
     }
 
     @Test
@@ -179,6 +208,37 @@ class ReceiveTest {
     }
 
     @Test
+    void post_json_with_anything_after_the_value_is_400_and_delivers_nothing() throws Exception {
+        start();
+        WsTestClient client = client();
+        for (String body : List.of("{\"a\":1} trailing", "{\"a\":1}{\"b\":2}", "[1] [2]", "1 2")) {
+            HttpResponse<String> response = server.post("/receive", "application/json", body.getBytes(StandardCharsets.UTF_8));
+            assertError(response, 400, "msg", "JSON");
+            assertThat(response.body()).as(body).doesNotContain("Source", "REDACTED", "StreamReadFeature", "jackson");
+        }
+        assertThat(json.readTree(server.post("/receive", "application/json", "{\"a\":1}{\"b\":2}".getBytes(StandardCharsets.UTF_8)).body())
+                .path("error").asText()).contains("line 1, column 8");
+        assertNothingArrives(client);
+        assertThat(server.metric("squall_publishes_total")).isEqualTo(1.0);
+    }
+
+    @Test
+    void post_json_errors_say_where_and_what_in_plain_words() throws Exception {
+        start();
+        assertThat(jsonError("{\"a\": xyz}")).isEqualTo("msg: the body is not valid JSON: unexpected 'xyz' at line 1, column 7");
+        assertThat(jsonError("{\"a\": 1,\n \"b\": ]}")).isEqualTo("msg: the body is not valid JSON: unexpected character ']' at line 2, column 7");
+        assertThat(jsonError("{\"a\": ")).isEqualTo("msg: the body is not valid JSON: the body ends before the JSON value is complete");
+        assertThat(jsonError("[1, 2")).isEqualTo("msg: the body is not valid JSON: the body ends before the JSON value is complete");
+        assertThat(jsonError("[".repeat(2000) + "]".repeat(2000))).isEqualTo("msg: the body is not valid JSON: it is nested too deeply, or a number or string in it is too long");
+    }
+
+    private String jsonError(String body) throws Exception {
+        HttpResponse<String> response = server.post("/receive", "application/json", body.getBytes(StandardCharsets.UTF_8));
+        assertError(response, 400);
+        return json.readTree(response.body()).path("error").asText();
+    }
+
+    @Test
     void post_octet_stream_is_sent_as_a_binary_frame() throws Exception {
         start();
         WsTestClient client = client();
@@ -200,10 +260,72 @@ class ReceiveTest {
     void post_form_carries_a_large_message_too() throws Exception {
         start();
         WsTestClient client = client();
-        String large = "z".repeat(300 * 1024);
+        String large = "z".repeat(200 * 1024);
         assertDelivered(server.post("/receive", "application/x-www-form-urlencoded",
                 ("msg=" + large).getBytes(StandardCharsets.UTF_8)), 1);
         assertThat(client.takeText()).isEqualTo(large);
+    }
+
+    @Test
+    void post_multipart_form_data_sends_its_msg_field() throws Exception {
+        start();
+        WsTestClient client = client();
+        assertDelivered(postMultipart(List.of(new String[]{"other", "1"}, new String[]{"msg", "from curl -F ✓"})), 1);
+        assertThat(client.takeText()).isEqualTo("from curl -F ✓");
+        assertDelivered(postMultipart(List.<String[]>of(new String[]{"msg", "from a file", "msg.txt"})), 1);
+        assertThat(client.takeText()).as("curl -F msg=@file sends a file part").isEqualTo("from a file");
+    }
+
+    @Test
+    void post_multipart_without_msg_or_with_it_twice_is_400() throws Exception {
+        start();
+        WsTestClient client = client();
+        assertError(postMultipart(List.<String[]>of(new String[]{"message", "oops"})), 400, "msg", "-F msg=");
+        assertError(postMultipart(List.<String[]>of(new String[]{"msg", ""})), 400, "msg");
+        assertError(postMultipart(List.of(new String[]{"msg", "a"}, new String[]{"msg", "b"})), 400, "give msg once");
+        assertError(server.post("/receive", "multipart/form-data; boundary=nope", "not multipart".getBytes(StandardCharsets.UTF_8)), 400, "multipart");
+        assertNothingArrives(client);
+    }
+
+    @Test
+    void post_multipart_larger_than_max_publish_bytes_is_413_with_or_without_content_length() throws Exception {
+        start(TestServer.config().maxQueueBytes(128 * 1024).maxPublishBytes(4096L).build());
+        WsTestClient client = client();
+        assertError(postMultipart(List.<String[]>of(new String[]{"msg", "x".repeat(5000), "big.txt"})), 413, "--max-publish-bytes", "4096");
+        HttpResponse<String> chunked = HttpClient.newHttpClient().send(HttpRequest.newBuilder(server.http("/receive"))
+                .timeout(Duration.ofSeconds(10)).header("Content-Type", "multipart/form-data; boundary=b")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(
+                        ("--b\r\nContent-Disposition: form-data; name=\"msg\"; filename=\"f\"\r\n\r\n" + "y".repeat(100_000)
+                                + "\r\n--b--\r\n").getBytes(StandardCharsets.US_ASCII)))).build(), HttpResponse.BodyHandlers.ofString());
+        assertError(chunked, 413, "--max-publish-bytes");
+        assertNothingArrives(client);
+    }
+
+    @Test
+    void a_badly_percent_encoded_msg_is_400_saying_so() throws Exception {
+        start();
+        WsTestClient client = client();
+        // The JDK's URI refuses these, so they go out on a bare socket, as curl sends them.
+        for (String query : List.of("msg=%zz", "msg=ok%2", "msg=100%", "msg=%C3%28")) {
+            RawHttp response = RawHttp.get(server.port(), "/receive?" + query, java.util.Map.of());
+            assertThat(response.status()).as(query).isEqualTo(400);
+            assertThat(json.readTree(response.body()).path("error").asText()).as(query).contains("msg").doesNotContain("missing");
+        }
+        assertThat(json.readTree(RawHttp.get(server.port(), "/receive?msg=%zz", java.util.Map.of()).body()).path("error").asText())
+                .contains("msg is badly percent-encoded", "'%zz'");
+        assertError(server.post("/receive", "application/x-www-form-urlencoded", "msg=%zz".getBytes(StandardCharsets.UTF_8)), 400, "percent-encoded");
+        assertNothingArrives(client);
+    }
+
+    @Test
+    void msg_given_twice_is_400_asking_for_it_once() throws Exception {
+        start();
+        WsTestClient client = client();
+        assertError(server.get("/receive?msg=a&msg=b"), 400, "give msg once");
+        assertError(server.post("/receive", "application/x-www-form-urlencoded", "msg=a&x=1&msg=b".getBytes(StandardCharsets.UTF_8)), 400, "give msg once");
+        assertNothingArrives(client);
+        assertDelivered(server.get("/receive?other=1&msg=" + encode("a+b %") + "&again=2"), 1);
+        assertThat(client.takeText()).isEqualTo("a+b %");
     }
 
     @Test
@@ -231,23 +353,48 @@ class ReceiveTest {
     }
 
     @Test
-    void post_without_a_content_type_is_415() throws Exception {
+    void post_without_a_content_type_is_415_saying_which_header_is_needed() throws Exception {
         start();
-        HttpResponse<String> response = HttpClient.newHttpClient().send(
-                HttpRequest.newBuilder(server.http("/receive")).timeout(Duration.ofSeconds(10))
-                        .POST(HttpRequest.BodyPublishers.ofString("x")).build(),
-                HttpResponse.BodyHandlers.ofString());
-        assertError(response, 415, "Content-Type");
+        assertError(postWithoutContentType("x".getBytes(StandardCharsets.UTF_8)), 415,
+                "POST /receive needs a Content-Type header", "text/plain", "application/json");
     }
 
     @Test
-    void post_larger_than_max_queue_bytes_is_413_json() throws Exception {
+    void post_larger_than_max_publish_bytes_is_413_naming_the_limit_and_the_flag() throws Exception {
+        // A quarter of the queue when not given: 1024 of 4096.
         start(TestServer.config().maxMessageBytes(1024).maxQueueBytes(4096).build());
         WsTestClient client = client();
-        assertError(server.post("/receive", "text/plain", new byte[5000]), 413);
+        for (String type : List.of("text/plain", "application/octet-stream", "application/json", "application/x-www-form-urlencoded")) {
+            assertError(server.post("/receive", type, new byte[1025]), 413, "--max-publish-bytes (1024 bytes)");
+        }
+        assertError(server.get("/receive?msg=" + "m".repeat(1025)), 413, "--max-publish-bytes (1024 bytes)");
         assertNothingArrives(client);
-        assertDelivered(server.post("/receive", "application/octet-stream", new byte[4096]), 1);
-        assertThat(client.takeBinary()).hasSize(4096);
+        assertDelivered(server.post("/receive", "application/octet-stream", new byte[1024]), 1);
+        assertThat(client.takeBinary()).hasSize(1024);
+    }
+
+    @Test
+    void a_body_without_content_length_is_cut_off_at_the_limit_with_413() throws Exception {
+        start(TestServer.config().maxQueueBytes(128 * 1024).maxPublishBytes(2048L).build());
+        WsTestClient client = client();
+        HttpResponse<String> response = HttpClient.newHttpClient().send(HttpRequest.newBuilder(server.http("/receive"))
+                .timeout(Duration.ofSeconds(10)).header("Content-Type", "application/octet-stream")
+                .POST(HttpRequest.BodyPublishers.ofInputStream(() -> new java.io.ByteArrayInputStream(new byte[1_000_000]))).build(),
+                HttpResponse.BodyHandlers.ofString());
+        assertError(response, 413, "--max-publish-bytes (2048 bytes)");
+        assertNothingArrives(client);
+    }
+
+    @Test
+    void the_limit_counts_the_message_as_sent_in_utf8_not_the_body() throws Exception {
+        start(TestServer.config().maxMessageBytes(1024).maxQueueBytes(4096).build());
+        WsTestClient client = client();
+        // 1000 bytes of ISO-8859-1 fit the 1024-byte limit; the 2000 bytes of UTF-8 clients would get do not.
+        byte[] latin1 = "é".repeat(1000).getBytes(StandardCharsets.ISO_8859_1);
+        assertError(server.post("/receive", "text/plain; charset=ISO-8859-1", latin1), 413, "the message", "--max-publish-bytes");
+        assertNothingArrives(client);
+        assertDelivered(server.post("/receive", "text/plain; charset=ISO-8859-1", "é".repeat(512).getBytes(StandardCharsets.ISO_8859_1)), 1);
+        assertThat(client.takeText()).isEqualTo("é".repeat(512));
     }
 
     @Test
