@@ -58,6 +58,7 @@ public final class App {
     private final ObjectMapper json = new ObjectMapper();
     private final PublishDecoder decoder = new PublishDecoder(json);
     private final List<String> endpoints = new CopyOnWriteArrayList<>();
+    private final Drain drain;
     private final Javalin javalin;
     private volatile boolean ready;
 
@@ -81,6 +82,7 @@ public final class App {
         this.heartbeat = new Heartbeat(hub, scheduler, config.pingInterval(), config.pingTimeout());
         this.originPolicy = new OriginPolicyPlugin(plugin -> plugin.allowedOrigins = config.allowedOrigins());
         this.publishPolicy = new PublishPolicy(config.publishToken());
+        this.drain = new Drain(config.drainWindow());
         broker.subscribe(hub::broadcast);
         this.javalin = createJavalin();
     }
@@ -116,8 +118,11 @@ public final class App {
                         : Duration.ZERO);
             });
             javalinConfig.events.serverStarted(this::started);
-            javalinConfig.events.serverStopping(() -> ready = false);
+            // Javalin fires serverStopping on the stopping thread before it stops Jetty, so the connectors are
+            // still open while it runs: the drain window goes here, and an embedding app's stop() gets it too.
+            javalinConfig.events.serverStopping(this::stopping);
             javalinConfig.events.serverStopped(this::release);
+            javalinConfig.events.serverStopFailed(this::release);
             javalinConfig.events.handlerAdded(handler -> {
                 if (handler.getHttpMethod().isHttpMethod()) endpoints.add(handler.getHttpMethod().name() + " " + handler.getPath());
             });
@@ -160,6 +165,9 @@ public final class App {
                 ctx.json(Map.of("status", "ready"));
             });
 
+            routes.exception(Drain.ShuttingDown.class, (e, ctx) -> ctx.status(e.getStatus())
+                    .header("Retry-After", Long.toString(e.retryAfterSeconds))
+                    .json(Map.of("error", e.getMessage())));
             routes.exception(HttpResponseException.class, (e, ctx) -> {
                 ctx.status(e.getStatus()).json(Map.of("error", e.getMessage()));
                 if (isUpgradeRequest(ctx)) writeResultNow(ctx);
@@ -223,6 +231,7 @@ public final class App {
     }
 
     private int publish(Message message) {
+        if (drain.draining()) throw drain.refusal();
         metrics.published();
         return broker.publish(message);
     }
@@ -250,8 +259,22 @@ public final class App {
                         : "off");
     }
 
-    private void release() {
+    /**
+     * The first steps of a stop, while Jetty still serves: not ready and no publishes for the drain window, so a
+     * load balancer stops routing here; then the heartbeat, so it pings nobody while Jetty closes connections.
+     */
+    private void stopping() {
+        ready = false;
+        if (!drain.window().isZero()) {
+            log.info("Stopping: /ready answers 503 and /receive refuses publishes for {} s, then connections close "
+                    + "(signal again to stop now)", drain.window().toSeconds());
+        }
+        drain.await();
         heartbeat.close();
+    }
+
+    /** After Jetty has closed every connection: the pools, then the broker, then metrics. */
+    private void release() {
         scheduler.shutdownNow();
         writers.forEach(ExecutorService::shutdownNow);
         broker.close();
@@ -264,9 +287,17 @@ public final class App {
         return this;
     }
 
-    /** Stops: open WebSockets are closed with 1001 (going away) within the stop timeout. */
-    public void stop() {
+    /**
+     * Stops: {@code /ready} and {@code /receive} answer 503 for the drain window, then open WebSockets are closed
+     * with 1001 (going away) within the stop timeout. Blocks until stopped; a concurrent call waits for the first.
+     */
+    public synchronized void stop() {
         javalin.stop();
+    }
+
+    /** Cuts the drain window short (a second SIGTERM or Ctrl-C); {@link #stop()} then goes on at once. */
+    void stopNow() {
+        if (drain.cutShort()) log.info("Stopping now: the rest of the drain window is skipped");
     }
 
     /** The port actually bound (useful with port 0). */

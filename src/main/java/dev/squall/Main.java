@@ -87,6 +87,12 @@ public final class Main implements Callable<Integer> {
             description = "Folder with the browser client (default: ./public if present, else the copy in the jar).")
     Path publicDir;
 
+    @Option(names = "--drain-seconds", paramLabel = "SECONDS", defaultValue = "3",
+            description = "On SIGTERM or Ctrl-C, seconds during which /ready and /receive answer 503 while connections "
+                    + "stay open, so a load balancer stops routing here; then every WebSocket is closed with 1001. "
+                    + "0-3600; the signal again stops at once (default: ${DEFAULT-VALUE}).")
+    long drainSeconds;
+
     public static void main(String[] args) {
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
@@ -153,6 +159,7 @@ public final class Main implements Callable<Integer> {
                 .slowConsumerPolicy(SlowConsumerPolicy.fromFlag(slowConsumer))
                 .publishToken(publishToken)
                 .publicDir(publicDir)
+                .drainWindow(Duration.ofSeconds(drainSeconds))
                 .build();
     }
 

@@ -18,6 +18,8 @@ import java.util.Optional;
  * @param allowedOrigins empty: same-origin only (Tornado's default {@code check_origin}); {@code ["*"]}: any
  * @param publishToken   empty: {@code /receive} only from loopback; present: bearer token required from everyone
  * @param publicDir      empty: {@code ./public} when it exists, else the copy packaged in the jar
+ * @param drainWindow    how long a stopping node answers 503 on {@code /ready} and {@code /receive} with its
+ *                       connectors still open, before it closes them (0 to 3600 seconds)
  */
 public record SquallConfig(
         String host,
@@ -31,10 +33,13 @@ public record SquallConfig(
         long maxQueueBytes,
         int maxQueueMessages,
         SlowConsumerPolicy slowConsumerPolicy,
-        Duration stopTimeout) {
+        Duration stopTimeout,
+        Duration drainWindow) {
 
     /** Bytes that {@code new message :} adds to an echoed message; the echo must fit a client's queue. */
     static final int ECHO_PREFIX_BYTES = "new message :".length();
+
+    static final Duration MAX_DRAIN = Duration.ofHours(1);
 
     public SquallConfig {
         require(host != null && !host.isBlank(), "--host must not be empty");
@@ -55,6 +60,8 @@ public record SquallConfig(
                 "--public " + dir + " is not a directory: create it or leave the flag out to use the bundled client"));
         require(slowConsumerPolicy != null, "--slow-consumer must be given");
         require(!stopTimeout.isNegative(), "stop timeout must not be negative");
+        require(!drainWindow.isNegative() && drainWindow.compareTo(MAX_DRAIN) <= 0,
+                "--drain-seconds must be a whole number of seconds from 0 to 3600, got " + drainWindow.toSeconds());
     }
 
     /** Settings for tests and embedding: port 0 (any free port), everything else as the command line defaults. */
@@ -127,6 +134,7 @@ public record SquallConfig(
         private int maxQueueMessages = 1000;
         private SlowConsumerPolicy slowConsumerPolicy = SlowConsumerPolicy.CLOSE;
         private Duration stopTimeout = Duration.ofSeconds(5);
+        private Duration drainWindow = Duration.ofSeconds(3);
 
         private Builder() {
         }
@@ -144,6 +152,7 @@ public record SquallConfig(
             maxQueueMessages = c.maxQueueMessages;
             slowConsumerPolicy = c.slowConsumerPolicy;
             stopTimeout = c.stopTimeout;
+            drainWindow = c.drainWindow;
         }
 
         public Builder host(String v) { host = v; return this; }
@@ -158,10 +167,12 @@ public record SquallConfig(
         public Builder maxQueueMessages(int v) { maxQueueMessages = v; return this; }
         public Builder slowConsumerPolicy(SlowConsumerPolicy v) { slowConsumerPolicy = v; return this; }
         public Builder stopTimeout(Duration v) { stopTimeout = v; return this; }
+        public Builder drainWindow(Duration v) { drainWindow = v; return this; }
 
         public SquallConfig build() {
             return new SquallConfig(host, port, allowedOrigins, pingInterval, pingTimeout, maxMessageBytes,
-                    publishToken, publicDir, maxQueueBytes, maxQueueMessages, slowConsumerPolicy, stopTimeout);
+                    publishToken, publicDir, maxQueueBytes, maxQueueMessages, slowConsumerPolicy, stopTimeout,
+                    drainWindow);
         }
     }
 }

@@ -43,7 +43,7 @@ class MainTest {
         assertThat(run("--help")).isZero();
         assertThat(out.toString()).contains("--port", "--host", "--allowed-origins", "--ping-interval",
                 "--ping-timeout", "--max-message-bytes", "--max-queue-bytes", "--max-queue-messages",
-                "--slow-consumer", "--publish-token", "--public", "--help", "--version");
+                "--slow-consumer", "--publish-token", "--public", "--drain-seconds", "--help", "--version");
         assertThat(err.toString()).isEmpty();
     }
 
@@ -67,6 +67,8 @@ class MainTest {
             "--publish-token, short",
             "--slow-consumer, bogus",
             "--slow-consumer, DROP_OLDEST",
+            "--drain-seconds, -1",
+            "--drain-seconds, 3601",
     })
     void a_bad_value_exits_2_with_one_line_naming_the_flag(String flag, String value) {
         assertThat(run(flag, value)).isEqualTo(2);
@@ -106,6 +108,8 @@ class MainTest {
         assertThat(config.publishToken()).isEmpty();
         assertThat(config.publicDir()).isEmpty();
         assertThat(config.slowConsumerPolicy()).isEqualTo(SlowConsumerPolicy.CLOSE);
+        assertThat(config.drainWindow()).isEqualTo(Duration.ofSeconds(3))
+                .isEqualTo(SquallConfig.builder().build().drainWindow());
     }
 
     @Test

@@ -12,15 +12,20 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Issue 2 items 8 and 9: SIGTERM and stop() close every client with 1001; the packaged page is served from anywhere. */
+/**
+ * Issue 2 items 8 and 9, issue 7 item 7: a stop first drains (/ready and /receive 503, connectors open), then closes
+ * every client with 1001; the packaged page is served from anywhere.
+ */
 @Timeout(90)
 class ShutdownTest {
 
@@ -29,7 +34,7 @@ class ShutdownTest {
     private final HttpClient http = HttpClient.newHttpClient();
 
     @Test
-    void sigterm_closes_every_client_with_1001_and_the_process_exits_promptly(@TempDir Path emptyWorkingDir) throws Exception {
+    void sigterm_makes_ready_503_then_closes_every_client_with_1001_and_the_process_exits_promptly(@TempDir Path emptyWorkingDir) throws Exception {
         assertThat(emptyWorkingDir.resolve("public")).doesNotExist();
         int port = freePort();
         Path log = Path.of("target", "shutdown-test-server.log").toAbsolutePath();
@@ -37,7 +42,7 @@ class ShutdownTest {
         Process server = new ProcessBuilder(List.of(
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path"),
-                "dev.squall.Main", "--port", Integer.toString(port), "--host", "127.0.0.1"))
+                "dev.squall.Main", "--port", Integer.toString(port), "--host", "127.0.0.1", "--drain-seconds", "1"))
                 .directory(emptyWorkingDir.toFile())
                 .redirectErrorStream(true)
                 .redirectOutput(log.toFile())
@@ -61,6 +66,8 @@ class ShutdownTest {
                 long signalled = System.nanoTime();
                 server.destroy();                                       // SIGTERM
 
+                Await.until("/ready answers 503 after SIGTERM", Duration.ofSeconds(5), () -> status(port, "/ready") == 503);
+                assertThat(first.isOpen() && second.isOpen()).as("clients still open while /ready says 503").isTrue();
                 assertThat(first.awaitClose(Duration.ofSeconds(10))).isEqualTo(GOING_AWAY);
                 assertThat(second.awaitClose(Duration.ofSeconds(10))).isEqualTo(GOING_AWAY);
                 assertThat(server.waitFor(10, TimeUnit.SECONDS)).as("exited within 10 s of SIGTERM").isTrue();
@@ -87,6 +94,57 @@ class ShutdownTest {
             assertThat(second.awaitClose()).isEqualTo(GOING_AWAY);
             assertThat(Duration.ofNanos(System.nanoTime() - stopping)).isLessThan(Duration.ofSeconds(5));
             assertThat(server.hub().size()).isZero();
+        }
+    }
+
+    @Test
+    void while_draining_ready_and_publishes_answer_503_index_still_answers_then_clients_get_1001() throws Exception {
+        TestServer server = TestServer.start(TestServer.config().drainWindow(Duration.ofMinutes(10)).build());
+        try (WsTestClient client = WsTestClient.connect(http, server.ws(), java.util.Map.of())) {
+            assertThat(client.takeText()).isEqualTo("Welcome");
+            assertThat(server.get("/ready").statusCode()).isEqualTo(200);
+
+            CompletableFuture<Void> stopped = CompletableFuture.runAsync(server::close);
+            Await.until("/ready answers 503", Duration.ofSeconds(10), () -> statusOf(server, "/ready") == 503);
+
+            HttpResponse<String> viaGet = server.get("/receive?msg=late");
+            assertThat(viaGet.statusCode()).isEqualTo(503);
+            assertThat(viaGet.headers().firstValue("Retry-After")).hasValue("600");
+            assertThat(viaGet.body()).isEqualTo("{\"error\":\"shutting down\"}");
+            HttpResponse<String> viaPost = server.post("/receive", "text/plain", "late".getBytes(StandardCharsets.UTF_8));
+            assertThat(viaPost.statusCode()).isEqualTo(503);
+            assertThat(viaPost.headers().firstValue("Retry-After")).hasValue("600");
+            assertThat(server.get("/index").body()).isEqualTo("Hello world");
+            assertThat(client.isOpen()).isTrue();
+            assertThat(stopped).isNotDone();
+
+            server.app.stopNow();                                       // the second signal
+            WsTestClient.Event next = client.take();
+            assertThat(next.closeCode()).as("the refused publishes never arrive; the close does").isEqualTo(GOING_AWAY);
+            stopped.get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    @Test
+    void javalins_own_stop_drains_too_for_an_embedding_app() throws Exception {
+        TestServer server = TestServer.start(TestServer.config().drainWindow(Duration.ofMinutes(10)).build());
+        try (WsTestClient client = WsTestClient.connect(http, server.ws(), java.util.Map.of())) {
+            client.takeText();
+            CompletableFuture<Void> stopped = CompletableFuture.runAsync(() -> server.app.javalin().stop());
+            Await.until("/ready answers 503", Duration.ofSeconds(10), () -> statusOf(server, "/ready") == 503);
+            assertThat(client.isOpen()).isTrue();
+
+            server.app.stopNow();
+            assertThat(client.awaitClose()).isEqualTo(GOING_AWAY);
+            stopped.get(10, TimeUnit.SECONDS);
+        }
+    }
+
+    private static int statusOf(TestServer server, String path) {
+        try {
+            return server.get(path).statusCode();
+        } catch (Exception e) {
+            return -1;
         }
     }
 
