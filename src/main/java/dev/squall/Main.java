@@ -15,9 +15,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.Properties;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 
-/** Command line -> {@link SquallConfig} -> {@link App} -> serve until SIGTERM/SIGINT. */
+/** Command line -> {@link SquallConfig} -> {@link App} -> serve until SIGTERM/SIGINT, then stop in order and exit 0. */
 @Command(name = "squall",
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
@@ -27,7 +26,8 @@ import java.util.concurrent.CountDownLatch;
                 "Squall: a real-time push server. Clients connect to ws://HOST:PORT/ws; anything published with "
                         + "GET /receive?msg=X or POST /receive reaches every connected client.",
                 ""},
-        footer = {"", "Exit codes: 0 after a clean shutdown, 1 when the server cannot start (port in use...), 2 for bad flags."})
+        footer = {"", "SIGTERM or Ctrl-C stops in order (see --drain-seconds; the signal again skips the rest of the drain).",
+                "Exit codes: 0 after such a stop, 1 when the server cannot start (port in use...), 2 for bad flags."})
 public final class Main implements Callable<Integer> {
 
     /** Options that fall back to an environment variable when the flag is absent. */
@@ -137,12 +137,11 @@ public final class Main implements Callable<Integer> {
             spec.commandLine().getErr().println("squall: cannot start on " + config.host() + ":" + config.port() + ": " + rootMessage(e));
             return 1;
         }
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            app.stop();
-            stopped.countDown();
-        }, "squall-shutdown"));
-        stopped.await();
+        StopSignals signals = StopSignals.install(app::stopNow);
+        // For every other way out (SIGHUP, System.exit elsewhere): stop in order too, with the JVM's exit code.
+        Runtime.getRuntime().addShutdownHook(new Thread(app::stop, "squall-shutdown"));
+        signals.await();
+        app.stop();
         return 0;
     }
 

@@ -1,6 +1,7 @@
 package dev.squall;
 
 import dev.squall.support.Await;
+import dev.squall.support.ServerProcess;
 import dev.squall.support.WsTestClient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -34,22 +35,12 @@ class ShutdownTest {
     private final HttpClient http = HttpClient.newHttpClient();
 
     @Test
-    void sigterm_makes_ready_503_then_closes_every_client_with_1001_and_the_process_exits_promptly(@TempDir Path emptyWorkingDir) throws Exception {
+    void sigterm_makes_ready_503_then_closes_every_client_with_1001_and_exits_0_promptly(@TempDir Path emptyWorkingDir) throws Exception {
         assertThat(emptyWorkingDir.resolve("public")).doesNotExist();
         int port = freePort();
-        Path log = Path.of("target", "shutdown-test-server.log").toAbsolutePath();
-        Files.createDirectories(log.getParent());
-        Process server = new ProcessBuilder(List.of(
-                Path.of(System.getProperty("java.home"), "bin", "java").toString(),
-                "-cp", System.getProperty("java.class.path"),
-                "dev.squall.Main", "--port", Integer.toString(port), "--host", "127.0.0.1", "--drain-seconds", "1"))
-                .directory(emptyWorkingDir.toFile())
-                .redirectErrorStream(true)
-                .redirectOutput(log.toFile())
-                .start();
-        try {
-            Await.until("the child server answers /index (log: " + log + ")", Duration.ofSeconds(30),
-                    () -> server.isAlive() && status(port, "/index") == 200);
+        try (ServerProcess server = ServerProcess.start(emptyWorkingDir, Path.of("target", "shutdown-test-server.log"),
+                "--port", Integer.toString(port), "--host", "127.0.0.1", "--drain-seconds", "1")) {
+            awaitIndex(server, port);
 
             // No ./public here: the page comes from the copy packaged with the classes.
             HttpResponse<String> page = get(port, "/");
@@ -64,19 +55,56 @@ class ShutdownTest {
                 assertThat(second.takeText()).isEqualTo("Welcome");
 
                 long signalled = System.nanoTime();
-                server.destroy();                                       // SIGTERM
+                server.terminate();                                     // SIGTERM
 
                 Await.until("/ready answers 503 after SIGTERM", Duration.ofSeconds(5), () -> status(port, "/ready") == 503);
                 assertThat(first.isOpen() && second.isOpen()).as("clients still open while /ready says 503").isTrue();
                 assertThat(first.awaitClose(Duration.ofSeconds(10))).isEqualTo(GOING_AWAY);
                 assertThat(second.awaitClose(Duration.ofSeconds(10))).isEqualTo(GOING_AWAY);
-                assertThat(server.waitFor(10, TimeUnit.SECONDS)).as("exited within 10 s of SIGTERM").isTrue();
+                assertThat(server.exitCode(10)).as("exit code after SIGTERM; output:%n%s", server.output()).isZero();
                 assertThat(Duration.ofNanos(System.nanoTime() - signalled)).isLessThan(Duration.ofSeconds(5));
             }
-        } finally {
-            server.destroyForcibly();
-            server.waitFor(10, TimeUnit.SECONDS);
         }
+    }
+
+    @Test
+    void ctrl_c_stops_in_order_and_exits_0(@TempDir Path workingDir) throws Exception {
+        int port = freePort();
+        try (ServerProcess server = ServerProcess.start(workingDir, Path.of("target", "shutdown-test-sigint.log"),
+                "--port", Integer.toString(port), "--host", "127.0.0.1", "--drain-seconds", "0")) {
+            awaitIndex(server, port);
+            try (WsTestClient client = WsTestClient.connect(http, URI.create("ws://127.0.0.1:" + port + "/ws"), java.util.Map.of())) {
+                assertThat(client.takeText()).isEqualTo("Welcome");
+
+                server.signal("INT");                                   // what Ctrl-C sends
+
+                assertThat(client.awaitClose(Duration.ofSeconds(10))).isEqualTo(GOING_AWAY);
+                assertThat(server.exitCode(10)).as("exit code after SIGINT; output:%n%s", server.output()).isZero();
+            }
+        }
+    }
+
+    @Test
+    void a_second_signal_during_the_drain_stops_at_once(@TempDir Path workingDir) throws Exception {
+        int port = freePort();
+        try (ServerProcess server = ServerProcess.start(workingDir, Path.of("target", "shutdown-test-twice.log"),
+                List.of("-Dorg.slf4j.simpleLogger.log.dev.squall=info"), "--port", Integer.toString(port), "--host", "127.0.0.1", "--drain-seconds", "3600")) {
+            awaitIndex(server, port);
+
+            server.terminate();
+            Await.until("/ready answers 503 after the first SIGTERM", Duration.ofSeconds(10), () -> status(port, "/ready") == 503);
+            long again = System.nanoTime();
+            server.signal("INT");
+
+            assertThat(server.exitCode(10)).as("exit code; output:%n%s", server.output()).isZero();
+            assertThat(Duration.ofNanos(System.nanoTime() - again)).isLessThan(Duration.ofSeconds(5));
+            assertThat(server.output()).containsIgnoringCase("stopping now");
+        }
+    }
+
+    private void awaitIndex(ServerProcess server, int port) {
+        Await.until("the child server answers /index (log: " + server.log() + ")", Duration.ofSeconds(30),
+                () -> server.isAlive() && status(port, "/index") == 200);
     }
 
     @Test
