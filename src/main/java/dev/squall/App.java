@@ -8,12 +8,17 @@ import dev.squall.hub.Heartbeat;
 import dev.squall.hub.Hub;
 import dev.squall.hub.OutboundLimits;
 import io.javalin.Javalin;
+import io.javalin.config.JettyConfig;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.javalin.http.HttpStatus;
 import io.javalin.http.staticfiles.Location;
 import io.javalin.websocket.WsContext;
 import io.javalin.websocket.WsHandlerType;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.session.NullSessionCache;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.session.NullSessionDataStore;
@@ -22,7 +27,9 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -60,6 +67,7 @@ public final class App {
     private final List<String> endpoints = new CopyOnWriteArrayList<>();
     private final Drain drain;
     private final Javalin javalin;
+    private volatile ServerSocketChannel listening;
     private volatile boolean ready;
 
     /** A node with the embedded in-memory broker. */
@@ -92,6 +100,7 @@ public final class App {
             javalinConfig.startup.showJavalinBanner = false;
             javalinConfig.http.maxRequestSize = config.maxQueueBytes();
             javalinConfig.jetty.threadPool = httpThreads();
+            javalinConfig.jetty.addConnector((server, http) -> connector(server, http, javalinConfig.jetty));
             javalinConfig.registerPlugin(originPolicy);
             addStaticFiles(javalinConfig.staticFiles);
             javalinConfig.jetty.modifyServer(server -> {
@@ -281,10 +290,46 @@ public final class App {
         metrics.close();
     }
 
-    /** Starts serving on the configured host and port. */
+    /**
+     * Starts serving on the configured host and port.
+     *
+     * @throws ListeningSocket.CannotListen when the host is not this machine's or the port is taken
+     */
     public App start() {
-        javalin.start(config.host(), config.port());
+        listening = ListeningSocket.bind(config.host(), config.port());
+        try {
+            javalin.start(config.host(), config.port());
+        } catch (RuntimeException e) {
+            closeQuietly(listening);                            // Jetty closes it only once it has it
+            throw e;
+        }
         return this;
+    }
+
+    /**
+     * Javalin's default connector, on the socket {@link #start()} has already bound. Started through
+     * {@code javalin()} instead (JavalinTest, an embedding app), it binds where Javalin was told, as Javalin's would.
+     */
+    private ServerConnector connector(Server server, HttpConfiguration http, JettyConfig jetty) {
+        ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
+        connector.setHost(jetty.host);
+        connector.setPort(jetty.port);
+        if (listening != null) {
+            try {
+                connector.open(listening);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return connector;
+    }
+
+    private static void closeQuietly(ServerSocketChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            log.debug("Could not close the listening socket: {}", e.toString());
+        }
     }
 
     /**

@@ -27,7 +27,8 @@ import java.util.concurrent.Callable;
                         + "GET /receive?msg=X or POST /receive reaches every connected client.",
                 ""},
         footer = {"", "SIGTERM or Ctrl-C stops in order (see --drain-seconds; the signal again skips the rest of the drain).",
-                "Exit codes: 0 after such a stop, 1 when the server cannot start (port in use...), 2 for bad flags."})
+                "Exit codes: 0 after such a stop; 2 for a bad flag or setting, a --port in use or a --host that is not "
+                        + "this machine's; 1 when the server fails for any other reason."})
 public final class Main implements Callable<Integer> {
 
     /** Options that fall back to an environment variable when the flag is absent. */
@@ -133,6 +134,9 @@ public final class Main implements Callable<Integer> {
         App app = new App(config);
         try {
             app.start();
+        } catch (ListeningSocket.CannotListen e) {
+            spec.commandLine().getErr().println("squall: " + e.getMessage());
+            return CommandLine.ExitCode.USAGE;
         } catch (RuntimeException e) {
             spec.commandLine().getErr().println("squall: cannot start on " + config.host() + ":" + config.port() + ": " + rootMessage(e));
             return 1;

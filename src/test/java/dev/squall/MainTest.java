@@ -1,12 +1,15 @@
 package dev.squall;
 
 import dev.squall.hub.SlowConsumerPolicy;
+import dev.squall.support.ServerProcess;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -15,8 +18,9 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The command line: help, version, and bad values refused with exit code 2 and one line naming the flag.
- * Every case here fails or finishes before a server would start, so no test binds a port.
+ * The command line: help, version, and bad values refused with exit code 2 and one line naming the flag, a
+ * --host or --port that cannot be listened on included. Every case here fails or finishes before a server
+ * would start; only the port-in-use cases hold a port, to be refused it.
  */
 class MainTest {
 
@@ -93,6 +97,36 @@ class MainTest {
         assertThat(run("--max-message-bytes", "2000", "--max-queue-bytes", "2000")).isEqualTo(2);
         assertThat(errLines()).singleElement().asString()
                 .contains("--max-message-bytes", "--max-queue-bytes", "raise");
+    }
+
+    @Test
+    void a_port_in_use_exits_2_with_one_line_saying_what_to_do() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0)) {
+            String port = Integer.toString(taken.getLocalPort());
+            assertThat(run("--port", port)).isEqualTo(2);
+            assertThat(errLines()).singleElement().asString().isEqualTo(
+                    "squall: --port " + port + " is already in use on 0.0.0.0: stop the other server or pick another --port");
+        }
+    }
+
+    @ParameterizedTest(name = "--host {0}")
+    @CsvSource({"999.1.1.1", "192.0.2.1"})                          // not an address at all; TEST-NET-1, nobody's
+    void a_host_that_is_not_this_machine_exits_2_with_one_line(String host) {
+        assertThat(run("--host", host, "--port", "0")).isEqualTo(2);
+        assertThat(errLines()).singleElement().asString().isEqualTo(
+                "squall: --host " + host + " is not an address of this machine (or a name that resolves to one)");
+    }
+
+    @Test
+    void a_port_in_use_is_the_only_line_the_process_prints(@TempDir Path workingDir) throws Exception {
+        try (ServerSocket taken = new ServerSocket(0);
+             ServerProcess server = ServerProcess.start(workingDir, Path.of("target", "main-test-port-in-use.log"),
+                     "--port", Integer.toString(taken.getLocalPort()))) {
+            assertThat(server.exitCode(30)).isEqualTo(2);
+            assertThat(server.output().lines()).as("no ERROR line from Javalin, no stack trace")
+                    .containsExactly("squall: --port " + taken.getLocalPort() + " is already in use on 0.0.0.0: "
+                            + "stop the other server or pick another --port");
+        }
     }
 
     @Test
