@@ -14,6 +14,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.Callable;
 
 /** Command line -> {@link SquallConfig} -> {@link App} -> serve until SIGTERM/SIGINT, then stop in order and exit 0. */
@@ -36,8 +37,24 @@ public final class Main implements Callable<Integer> {
             "--port", "PORT",
             "--publish-token", "SQUALL_PUBLISH_TOKEN");
 
+    /** Environment variables whose value must not be echoed in an error. */
+    private static final Set<String> SECRETS = Set.of("SQUALL_PUBLISH_TOKEN");
+
+    /** Every numeric option's accepted values, checked here so the message can name the flag or the variable. */
+    private static final Map<String, FlagRange> RANGES = Map.of(
+            "--port", FlagRange.of(0, 65535),
+            "--ping-interval", FlagRange.seconds(0, 86_400),
+            "--ping-timeout", FlagRange.seconds(1, 86_400),
+            "--max-message-bytes", FlagRange.bytes(1, Integer.MAX_VALUE),
+            "--max-queue-bytes", FlagRange.bytes(1024, Long.MAX_VALUE),
+            "--max-queue-messages", FlagRange.of(1, Integer.MAX_VALUE),
+            "--drain-seconds", FlagRange.seconds(0, SquallConfig.MAX_DRAIN.toSeconds()));
+
     @Spec
     CommandSpec spec;
+
+    /** Where the environment defaults came from, to name a variable whose value is wrong. */
+    private Map<String, String> env = Map.of();
 
     @Option(names = "--port", paramLabel = "PORT", defaultValue = "8000",
             description = "TCP port to listen on, 0-65535 (env PORT; default: ${DEFAULT-VALUE}).")
@@ -105,6 +122,7 @@ public final class Main implements Callable<Integer> {
 
     /** The parser for {@code main}, reading environment defaults from {@code env} (tests pass their own). */
     static CommandLine commandLine(Main main, Map<String, String> env, PrintWriter out, PrintWriter err) {
+        main.env = env;
         CommandLine commandLine = new CommandLine(main);
         commandLine.setOut(out);
         commandLine.setErr(err);
@@ -116,7 +134,7 @@ public final class Main implements Callable<Integer> {
             return variable == null ? null : env.get(variable);
         });
         commandLine.setParameterExceptionHandler((exception, arguments) -> {
-            err.println("squall: " + exception.getMessage() + " (see --help)");
+            err.println("squall: " + describe(exception, arguments, env));
             return CommandLine.ExitCode.USAGE;
         });
         return commandLine;
@@ -149,13 +167,79 @@ public final class Main implements Callable<Integer> {
         return 0;
     }
 
+    /** picocli's {@code 'abc' is not an int} says what is wrong, not what is allowed: say that instead. */
+    private static String describe(CommandLine.ParameterException exception, String[] arguments, Map<String, String> env) {
+        if (exception.getCause() instanceof CommandLine.TypeConversionException
+                && exception.getArgSpec() instanceof CommandLine.Model.OptionSpec option
+                && RANGES.containsKey(option.longestName())) {
+            String flag = option.longestName();
+            String variable = ENVIRONMENT_DEFAULTS.get(flag);
+            boolean fromEnvironment = variable != null && !givenOnCommandLine(flag, arguments) && env.containsKey(variable);
+            return problem(flag, fromEnvironment ? variable : null, exception.getValue(),
+                    "must be " + RANGES.get(flag).describe());
+        }
+        return exception.getMessage() + " (see --help)";
+    }
+
+    private static boolean givenOnCommandLine(String flag, String[] arguments) {
+        for (String argument : arguments) {
+            if (argument.equals(flag) || argument.startsWith(flag + "=")) return true;
+        }
+        return false;
+    }
+
+    /** {@code --port must be ..., got 'abc'}, or when the value came from the environment {@code PORT=abc: must be ...}. */
+    private static String problem(String flag, String variable, String value, String rule) {
+        if (variable == null) return flag + " " + rule + ", got '" + value + "'";
+        return (SECRETS.contains(variable) ? variable : variable + "=" + value) + ": " + rule;
+    }
+
     SquallConfig toConfig() {
+        checkRanges();
+        try {
+            return buildConfig();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(naming(e.getMessage()), e);
+        }
+    }
+
+    private void checkRanges() {
+        RANGES.forEach((flag, range) -> {
+            long value = ((Number) spec.findOption(flag).getValue()).longValue();
+            if (!range.contains(value)) {
+                throw new IllegalArgumentException(problem(flag, variableThatSet(flag), Long.toString(value),
+                        "must be " + range.describe()));
+            }
+        });
+    }
+
+    /** SquallConfig's messages name flags; a value that came from the environment is named by its variable. */
+    private String naming(String message) {
+        for (Map.Entry<String, String> fallback : ENVIRONMENT_DEFAULTS.entrySet()) {
+            String flag = fallback.getKey();
+            String variable = variableThatSet(flag);
+            if (variable != null && message.startsWith(flag + " ")) {
+                return problem(flag, variable, String.valueOf((Object) spec.findOption(flag).getValue()),
+                        message.substring(flag.length() + 1));
+            }
+        }
+        return message;
+    }
+
+    /** The environment variable the option's value came from, or null when the flag was given (or defaulted). */
+    private String variableThatSet(String flag) {
+        String variable = ENVIRONMENT_DEFAULTS.get(flag);
+        if (variable == null || spec.commandLine().getParseResult().hasMatchedOption(flag)) return null;
+        return env.containsKey(variable) ? variable : null;
+    }
+
+    private SquallConfig buildConfig() {
         return SquallConfig.builder()
                 .host(host)
                 .port(port)
                 .allowedOrigins(allowedOrigins)
-                .pingInterval(seconds(pingInterval, "--ping-interval"))
-                .pingTimeout(seconds(pingTimeout, "--ping-timeout"))
+                .pingInterval(Duration.ofSeconds(pingInterval))
+                .pingTimeout(Duration.ofSeconds(pingTimeout))
                 .maxMessageBytes(maxMessageBytes)
                 .maxQueueBytes(maxQueueBytes)
                 .maxQueueMessages(maxQueueMessages)
@@ -164,13 +248,6 @@ public final class Main implements Callable<Integer> {
                 .publicDir(publicDir)
                 .drainWindow(Duration.ofSeconds(drainSeconds))
                 .build();
-    }
-
-    private static Duration seconds(long value, String flag) {
-        if (value < 0 || value > 86_400) {
-            throw new IllegalArgumentException(flag + " must be between 0 and 86400 seconds, got " + value);
-        }
-        return Duration.ofSeconds(value);
     }
 
     private static String rootMessage(Throwable e) {

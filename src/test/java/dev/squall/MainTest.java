@@ -38,6 +38,11 @@ class MainTest {
         return main.toConfig();
     }
 
+    /** Runs the whole command line with {@code env} as the environment; only for cases that fail before start. */
+    private int runWith(Map<String, String> env, String... args) {
+        return Main.commandLine(new Main(), env, new PrintWriter(out, true), new PrintWriter(err, true)).execute(args);
+    }
+
     private List<String> errLines() {
         return err.toString().lines().toList();
     }
@@ -78,6 +83,46 @@ class MainTest {
         assertThat(run(flag, value)).isEqualTo(2);
         assertThat(errLines()).singleElement().asString().contains(flag);
         assertThat(out.toString()).isEmpty();
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource(delimiter = '|', value = {
+            "--port               | abc         | --port must be a whole number from 0 to 65535, got 'abc'",
+            "--port               | 70000       | --port must be a whole number from 0 to 65535, got '70000'",
+            "--port               | 99999999999 | --port must be a whole number from 0 to 65535, got '99999999999'",
+            "--ping-interval      | 1.5         | --ping-interval must be a whole number of seconds from 0 to 86400, got '1.5'",
+            "--ping-interval      | 86401       | --ping-interval must be a whole number of seconds from 0 to 86400, got '86401'",
+            "--ping-timeout       | 0           | --ping-timeout must be a whole number of seconds from 1 to 86400, got '0'",
+            "--max-message-bytes  | 64k         | --max-message-bytes must be a whole number of bytes from 1 to 2147483647, got '64k'",
+            "--max-queue-bytes    | 10          | --max-queue-bytes must be a whole number of bytes from 1024 up, got '10'",
+            "--max-queue-messages | many        | --max-queue-messages must be a whole number from 1 to 2147483647, got 'many'",
+            "--drain-seconds      | soon        | --drain-seconds must be a whole number of seconds from 0 to 3600, got 'soon'",
+            "--drain-seconds      | 3601        | --drain-seconds must be a whole number of seconds from 0 to 3600, got '3601'",
+    })
+    void a_bad_number_says_what_the_flag_accepts(String flag, String value, String message) {
+        assertThat(run(flag, value)).isEqualTo(2);
+        assertThat(errLines()).containsExactly("squall: " + message);
+    }
+
+    @ParameterizedTest(name = "PORT={0}")
+    @CsvSource({"abc", "70000", "-1"})
+    void a_bad_PORT_names_the_variable_and_what_it_accepts(String value) {
+        assertThat(runWith(Map.of("PORT", value))).isEqualTo(2);
+        assertThat(errLines()).containsExactly("squall: PORT=" + value + ": must be a whole number from 0 to 65535");
+    }
+
+    @Test
+    void a_short_SQUALL_PUBLISH_TOKEN_names_the_variable_without_echoing_it() {
+        assertThat(runWith(Map.of("SQUALL_PUBLISH_TOKEN", "short-secret"))).as(err::toString).isEqualTo(2);
+        assertThat(errLines()).singleElement().asString()
+                .startsWith("squall: SQUALL_PUBLISH_TOKEN: must be at least 16 characters")
+                .doesNotContain("short-secret");
+    }
+
+    @Test
+    void the_flag_is_named_when_it_overrides_a_good_or_bad_variable() {
+        assertThat(runWith(Map.of("PORT", "abc"), "--port", "x1")).isEqualTo(2);
+        assertThat(errLines()).containsExactly("squall: --port must be a whole number from 0 to 65535, got 'x1'");
     }
 
     @Test
