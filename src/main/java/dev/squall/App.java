@@ -36,6 +36,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
@@ -231,12 +232,29 @@ public final class App {
 
     /** Serves the browser client: {@code --public DIR}, else {@code ./public}, else the copy inside the jar. */
     private void addStaticFiles(io.javalin.config.StaticFilesConfig staticFiles) {
-        Path local = config.publicDir().orElse(Path.of("public"));
-        if (Files.isDirectory(local)) {
-            staticFiles.add(local.toAbsolutePath().toString(), Location.EXTERNAL);
+        Optional<Path> folder = clientFolder();
+        if (folder.isPresent()) {
+            staticFiles.add(folder.get().toAbsolutePath().toString(), Location.EXTERNAL);
         } else {
             staticFiles.add("/public", Location.CLASSPATH);
         }
+    }
+
+    /** The folder the browser client is served from, or empty for the copy packaged with the classes. */
+    private Optional<Path> clientFolder() {
+        Path local = config.publicDir().orElse(Path.of("public"));
+        return Files.isDirectory(local) ? Optional.of(local) : Optional.empty();
+    }
+
+    /**
+     * Which client is served, for the start-up line: a {@code public/} folder that happens to be in the working
+     * directory is served silently otherwise, and it may be some other project's.
+     */
+    private String describeClient() {
+        return clientFolder()
+                .map(folder -> (config.publicDir().isPresent() ? "--public " + folder : "./public")
+                        + " (" + folder.toAbsolutePath().normalize() + ")")
+                .orElse("bundled in the jar");
     }
 
     private int publish(Message message) {
@@ -261,11 +279,12 @@ public final class App {
         heartbeat.start();
         ready = true;
         String shownHost = config.host().equals("0.0.0.0") ? "localhost" : config.host();
-        log.info("Squall listening on http://{}:{} (WebSocket /ws); origins: {}; publishing: {}; heartbeat: {}",
+        log.info("Squall listening on http://{}:{} (WebSocket /ws); origins: {}; publishing: {}; heartbeat: {}; client: {}",
                 shownHost, javalin.port(), originPolicy.describe(), publishPolicy.describe(),
                 config.heartbeatEnabled()
                         ? "ping every " + config.pingInterval().toSeconds() + " s, timeout " + config.pingTimeout().toSeconds() + " s"
-                        : "off");
+                        : "off",
+                describeClient());
     }
 
     /**
