@@ -15,6 +15,8 @@ import io.javalin.http.HttpStatus;
 import io.javalin.http.staticfiles.Location;
 import io.javalin.websocket.WsContext;
 import io.javalin.websocket.WsHandlerType;
+import jakarta.servlet.DispatcherType;
+import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
@@ -34,6 +36,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -41,6 +44,7 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The composition root: builds one Squall node from its configuration and declares every route.
@@ -67,6 +71,7 @@ public final class App {
     private final PublishDecoder decoder = new PublishDecoder(json);
     private final List<String> endpoints = new CopyOnWriteArrayList<>();
     private final Drain drain;
+    private final ActivityLog activity;
     private final Javalin javalin;
     private volatile ServerSocketChannel listening;
     private volatile boolean ready;
@@ -92,6 +97,7 @@ public final class App {
         this.originPolicy = new OriginPolicyPlugin(plugin -> plugin.allowedOrigins = config.allowedOrigins());
         this.publishPolicy = new PublishPolicy(config.publishToken());
         this.drain = new Drain(config.drainWindow());
+        this.activity = new ActivityLog(metrics, hub::size);
         broker.subscribe(hub::broadcast);
         this.javalin = createJavalin();
     }
@@ -115,6 +121,9 @@ public final class App {
                 noCache.setSessionDataStore(new NullSessionDataStore());
                 context.getSessionHandler().setSessionCache(noCache);
             });
+            javalinConfig.jetty.modifyServletContextHandler(context -> context.addFilter(
+                    new FilterHolder(new BodyLimit(javalinConfig.http.maxRequestSize, metrics::tooLarge)),
+                    "/*", EnumSet.of(DispatcherType.REQUEST)));
             javalinConfig.jetty.modifyWebSocketServletFactory(factory -> {
                 factory.setMaxTextMessageSize(config.maxMessageBytes());
                 factory.setMaxBinaryMessageSize(config.maxMessageBytes());
@@ -167,6 +176,12 @@ public final class App {
                 });
                 ws.onClose(ctx -> hub.leave(ctx.sessionId(), ctx.status())); // Tornado: on_close()
                 ws.onError(ctx -> log.debug("WebSocket error on {}: {}", ctx.sessionId(), String.valueOf(ctx.error())));
+            });
+            routes.wsAfter("/ws", ws -> {
+                ws.onConnect(ctx -> {
+                    if (log.isDebugEnabled()) log.debug("WebSocket {} opened from {}", ctx.sessionId(), ctx.session.getRemoteSocketAddress());
+                });
+                ws.onClose(ctx -> log.debug("WebSocket {} closed: {} {}", ctx.sessionId(), ctx.status(), ctx.reason()));
             });
             routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
             routes.get("/health", ctx -> ctx.json(Map.of("status", "up")));
@@ -277,6 +292,7 @@ public final class App {
 
     private void started() {
         heartbeat.start();
+        scheduler.scheduleAtFixedRate(activity, ActivityLog.INTERVAL.toMillis(), ActivityLog.INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
         ready = true;
         String shownHost = config.host().equals("0.0.0.0") ? "localhost" : config.host();
         log.info("Squall listening on http://{}:{} (WebSocket /ws); origins: {}; publishing: {}; heartbeat: {}; client: {}",

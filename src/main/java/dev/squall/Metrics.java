@@ -33,6 +33,7 @@ public final class Metrics implements AutoCloseable {
     private final Counter slowConsumers = counter("squall.slow.consumers", "connections closed for exceeding their outbound queue (1008)");
     private final Counter droppedMessages = counter("squall.dropped.messages", "queued messages dropped to make room (--slow-consumer drop-oldest)");
     private final Counter deadPeers = counter("squall.dead.peers", "connections closed because nothing arrived after a ping");
+    private final Counter tooLarge = counter("squall.requests.too.large", "request bodies refused with 413 (larger than the limit)");
 
     public Metrics() {
         new ClassLoaderMetrics().bindTo(registry);
@@ -83,6 +84,28 @@ public final class Metrics implements AutoCloseable {
     public void dropped(int messages) { droppedMessages.increment(messages); }
 
     public void deadPeer() { deadPeers.increment(); }
+
+    void tooLarge() { tooLarge.increment(); }
+
+    /** The counters {@link ActivityLog} summarises, read together. */
+    Totals totals() {
+        long disconnects = 0;
+        for (Counter counter : disconnectsByCode.values()) disconnects += (long) counter.count();
+        return new Totals((long) connects.count(), disconnects, (long) slowConsumers.count(), (long) deadPeers.count(),
+                (long) tooLarge.count());
+    }
+
+    /** Totals since start; {@link #minus} gives what happened in between two readings. */
+    record Totals(long connects, long disconnects, long slowConsumers, long deadPeers, long tooLarge) {
+        Totals minus(Totals earlier) {
+            return new Totals(connects - earlier.connects, disconnects - earlier.disconnects,
+                    slowConsumers - earlier.slowConsumers, deadPeers - earlier.deadPeers, tooLarge - earlier.tooLarge);
+        }
+
+        boolean isZero() {
+            return equals(new Totals(0, 0, 0, 0, 0));
+        }
+    }
 
     /** The Prometheus text exposition of every metric. */
     public String scrape() {
