@@ -11,6 +11,7 @@ import dev.squall.hub.OutboundLimits;
 import io.javalin.Javalin;
 import io.javalin.http.BadRequestResponse;
 import io.javalin.config.SizeUnit;
+import io.javalin.config.JettyConfig;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.javalin.http.HttpStatus;
@@ -18,6 +19,12 @@ import io.javalin.http.MethodNotAllowedResponse;
 import io.javalin.http.staticfiles.Location;
 import io.javalin.websocket.WsContext;
 import io.javalin.websocket.WsHandlerType;
+import jakarta.servlet.DispatcherType;
+import org.eclipse.jetty.ee10.servlet.FilterHolder;
+import org.eclipse.jetty.server.HttpConfiguration;
+import org.eclipse.jetty.server.HttpConnectionFactory;
+import org.eclipse.jetty.server.Server;
+import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.session.NullSessionCache;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.session.NullSessionDataStore;
@@ -26,17 +33,22 @@ import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
+import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 
 /**
  * The composition root: builds one Squall node from its configuration and declares every route.
@@ -62,7 +74,10 @@ public final class App {
     private final ObjectMapper json = new ObjectMapper();
     private final PublishDecoder decoder;
     private final List<String> endpoints = new CopyOnWriteArrayList<>();
+    private final Drain drain;
+    private final ActivityLog activity;
     private final Javalin javalin;
+    private volatile ServerSocketChannel listening;
     private volatile boolean ready;
 
     /** A node with the embedded in-memory broker. */
@@ -92,6 +107,8 @@ public final class App {
         this.decoder = new PublishDecoder(json, config.maxPublishBytes());
         this.publishPolicy = new PublishPolicy(config.publishToken(), new OriginPolicy(config.allowedOrigins()),
                 new HostPolicy(config.allowedHosts()));
+        this.drain = new Drain(config.drainWindow());
+        this.activity = new ActivityLog(metrics, hub::size);
         broker.subscribe(hub::deliver);
         this.javalin = createJavalin();
     }
@@ -107,6 +124,7 @@ public final class App {
             javalinConfig.jetty.multipartConfig.maxTotalRequestSize(multipart.getMaxRequestSize(), SizeUnit.BYTES);
             javalinConfig.jetty.multipartConfig.maxInMemoryFileSize(multipart.getFileSizeThreshold(), SizeUnit.BYTES);
             javalinConfig.jetty.threadPool = httpThreads();
+            javalinConfig.jetty.addConnector((server, http) -> connector(server, http, javalinConfig.jetty));
             javalinConfig.registerPlugin(originPolicy);
             addStaticFiles(javalinConfig.staticFiles);
             javalinConfig.jetty.modifyServer(server -> {
@@ -122,6 +140,9 @@ public final class App {
                 // ...and would send its JSESSIONID cookie with every upgrade, refused ones too.
                 context.getSessionHandler().setUsingCookies(false);
             });
+            javalinConfig.jetty.modifyServletContextHandler(context -> context.addFilter(
+                    new FilterHolder(new BodyLimit(javalinConfig.http.maxRequestSize, metrics::tooLarge)),
+                    "/*", EnumSet.of(DispatcherType.REQUEST)));
             javalinConfig.jetty.modifyWebSocketServletFactory(factory -> {
                 factory.setMaxTextMessageSize(config.maxMessageBytes());
                 factory.setMaxBinaryMessageSize(config.maxMessageBytes());
@@ -137,8 +158,11 @@ public final class App {
                         : Duration.ZERO);
             });
             javalinConfig.events.serverStarted(this::started);
-            javalinConfig.events.serverStopping(() -> ready = false);
+            // Javalin fires serverStopping on the stopping thread before it stops Jetty, so the connectors are
+            // still open while it runs: the drain window goes here, and an embedding app's stop() gets it too.
+            javalinConfig.events.serverStopping(this::stopping);
             javalinConfig.events.serverStopped(this::release);
+            javalinConfig.events.serverStopFailed(this::release);
             javalinConfig.events.handlerAdded(handler -> {
                 if (handler.getHttpMethod().isHttpMethod()) endpoints.add(handler.getHttpMethod().name() + " " + handler.getPath());
             });
@@ -175,6 +199,12 @@ public final class App {
                 ws.onClose(ctx -> hub.leave(ctx.sessionId(), ctx.status())); // Tornado: on_close()
                 ws.onError(ctx -> log.debug("WebSocket error on {}: {}", ctx.sessionId(), String.valueOf(ctx.error())));
             });
+            routes.wsAfter("/ws", ws -> {
+                ws.onConnect(ctx -> {
+                    if (log.isDebugEnabled()) log.debug("WebSocket {} opened from {}", ctx.sessionId(), ctx.session.getRemoteSocketAddress());
+                });
+                ws.onClose(ctx -> log.debug("WebSocket {} closed: {} {}", ctx.sessionId(), ctx.status(), ctx.reason()));
+            });
             routes.get("/metrics", ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8").result(metrics.scrape()));
             routes.get("/health", ctx -> ctx.json(Map.of("status", "up")));
             routes.get("/ready", ctx -> {
@@ -182,6 +212,9 @@ public final class App {
                 ctx.json(Map.of("status", "ready"));
             });
 
+            routes.exception(Drain.ShuttingDown.class, (e, ctx) -> ctx.status(e.getStatus())
+                    .header("Retry-After", Long.toString(e.retryAfterSeconds))
+                    .json(Map.of("error", e.getMessage())));
             routes.exception(HttpResponseException.class, (e, ctx) -> {
                 if (e instanceof MethodNotAllowedResponse notAllowed) e = AllowedMethods.answer(notAllowed, ctx);
                 ctx.status(e.getStatus()).json(Map.of("error", e.getMessage()));
@@ -237,16 +270,34 @@ public final class App {
 
     /** Serves the browser client: {@code --public DIR}, else {@code ./public}, else the copy inside the jar. */
     private void addStaticFiles(io.javalin.config.StaticFilesConfig staticFiles) {
-        Path local = config.publicDir().orElse(Path.of("public"));
-        if (Files.isDirectory(local)) {
-            staticFiles.add(local.toAbsolutePath().toString(), Location.EXTERNAL);
+        Optional<Path> folder = clientFolder();
+        if (folder.isPresent()) {
+            staticFiles.add(folder.get().toAbsolutePath().toString(), Location.EXTERNAL);
         } else {
             staticFiles.add("/public", Location.CLASSPATH);
         }
     }
 
+    /** The folder the browser client is served from, or empty for the copy packaged with the classes. */
+    private Optional<Path> clientFolder() {
+        Path local = config.publicDir().orElse(Path.of("public"));
+        return Files.isDirectory(local) ? Optional.of(local) : Optional.empty();
+    }
+
+    /**
+     * Which client is served, for the start-up line: a {@code public/} folder that happens to be in the working
+     * directory is served silently otherwise, and it may be some other project's.
+     */
+    private String describeClient() {
+        return clientFolder()
+                .map(folder -> (config.publicDir().isPresent() ? "--public " + folder : "./public")
+                        + " (" + folder.toAbsolutePath().normalize() + ")")
+                .orElse("bundled in the jar");
+    }
+
     /** Publishes to every plain {@code /ws} client, through the broker; returns how many it was queued to. */
     int publish(Message message) {
+        if (drain.draining()) throw drain.refusal();
         if (Notice.isReserved(message)) {
             throw new BadRequestResponse("msg: a JSON object with a top-level \"" + Notice.KEY + "\" member is reserved "
                     + "for the server's own notices (such as dropped messages); rename that member");
@@ -269,32 +320,92 @@ public final class App {
 
     private void started() {
         heartbeat.start();
+        scheduler.scheduleAtFixedRate(activity, ActivityLog.INTERVAL.toMillis(), ActivityLog.INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
         ready = true;
         String shownHost = config.host().equals("0.0.0.0") ? "localhost" : config.host();
-        log.info("Squall listening on http://{}:{} (WebSocket /ws); origins: {}; publishing: {}; heartbeat: {}",
+        log.info("Squall listening on http://{}:{} (WebSocket /ws); origins: {}; publishing: {}; heartbeat: {}; client: {}",
                 shownHost, javalin.port(), originPolicy.describe(), publishPolicy.describe(),
                 config.heartbeatEnabled()
                         ? "ping every " + config.pingInterval().toSeconds() + " s, timeout " + config.pingTimeout().toSeconds() + " s"
-                        : "off");
+                        : "off",
+                describeClient());
     }
 
-    private void release() {
+    /**
+     * The first steps of a stop, while Jetty still serves: not ready and no publishes for the drain window, so a
+     * load balancer stops routing here; then the heartbeat, so it pings nobody while Jetty closes connections.
+     */
+    private void stopping() {
+        ready = false;
+        if (!drain.window().isZero()) {
+            log.info("Stopping: /ready answers 503 and /receive refuses publishes for {} s, then connections close "
+                    + "(signal again to stop now)", drain.window().toSeconds());
+        }
+        drain.await();
         heartbeat.close();
+    }
+
+    /** After Jetty has closed every connection: the pools, then the broker, then metrics. */
+    private void release() {
         scheduler.shutdownNow();
         writers.forEach(ExecutorService::shutdownNow);
         broker.close();
         metrics.close();
     }
 
-    /** Starts serving on the configured host and port. */
+    /**
+     * Starts serving on the configured host and port.
+     *
+     * @throws ListeningSocket.CannotListen when the host is not this machine's or the port is taken
+     */
     public App start() {
-        javalin.start(config.host(), config.port());
+        listening = ListeningSocket.bind(config.host(), config.port());
+        try {
+            javalin.start(config.host(), config.port());
+        } catch (RuntimeException e) {
+            closeQuietly(listening);                            // Jetty closes it only once it has it
+            throw e;
+        }
         return this;
     }
 
-    /** Stops: open WebSockets are closed with 1001 (going away) within the stop timeout. */
-    public void stop() {
+    /**
+     * Javalin's default connector, on the socket {@link #start()} has already bound. Started through
+     * {@code javalin()} instead (JavalinTest, an embedding app), it binds where Javalin was told, as Javalin's would.
+     */
+    private ServerConnector connector(Server server, HttpConfiguration http, JettyConfig jetty) {
+        ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
+        connector.setHost(jetty.host);
+        connector.setPort(jetty.port);
+        if (listening != null) {
+            try {
+                connector.open(listening);
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
+            }
+        }
+        return connector;
+    }
+
+    private static void closeQuietly(ServerSocketChannel channel) {
+        try {
+            channel.close();
+        } catch (IOException e) {
+            log.debug("Could not close the listening socket: {}", e.toString());
+        }
+    }
+
+    /**
+     * Stops: {@code /ready} and {@code /receive} answer 503 for the drain window, then open WebSockets are closed
+     * with 1001 (going away) within the stop timeout. Blocks until stopped; a concurrent call waits for the first.
+     */
+    public synchronized void stop() {
         javalin.stop();
+    }
+
+    /** Cuts the drain window short (a second SIGTERM or Ctrl-C); {@link #stop()} then goes on at once. */
+    void stopNow() {
+        if (drain.cutShort()) log.info("Stopping now: the rest of the drain window is skipped");
     }
 
     /** The port actually bound (useful with port 0). */

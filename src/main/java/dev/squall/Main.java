@@ -14,10 +14,10 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Properties;
+import java.util.Set;
 import java.util.concurrent.Callable;
-import java.util.concurrent.CountDownLatch;
 
-/** Command line -> {@link SquallConfig} -> {@link App} -> serve until SIGTERM/SIGINT. */
+/** Command line -> {@link SquallConfig} -> {@link App} -> serve until SIGTERM/SIGINT, then stop in order and exit 0. */
 @Command(name = "squall",
         mixinStandardHelpOptions = true,
         versionProvider = Main.Version.class,
@@ -27,7 +27,9 @@ import java.util.concurrent.CountDownLatch;
                 "Squall: a real-time push server. Clients connect to ws://HOST:PORT/ws; anything published with "
                         + "GET /receive?msg=X or POST /receive reaches every connected client.",
                 ""},
-        footer = {"", "Exit codes: 0 after a clean shutdown, 1 when the server cannot start (port in use...), 2 for bad flags."})
+        footer = {"", "SIGTERM or Ctrl-C stops in order (see --drain-seconds; the signal again skips the rest of the drain).",
+                "Exit codes: 0 after such a stop; 2 for a bad flag or setting, a --port in use or a --host that is not "
+                        + "this machine's; 1 when the server fails for any other reason."})
 public final class Main implements Callable<Integer> {
 
     /** Options that fall back to an environment variable when the flag is absent. */
@@ -35,8 +37,26 @@ public final class Main implements Callable<Integer> {
             "--port", "PORT",
             "--publish-token", "SQUALL_PUBLISH_TOKEN");
 
+    /** Environment variables whose value must not be echoed in an error. */
+    private static final Set<String> SECRETS = Set.of("SQUALL_PUBLISH_TOKEN");
+
+    /** Every numeric option's accepted values, checked here so the message can name the flag or the variable. */
+    private static final Map<String, FlagRange> RANGES = Map.of(
+            "--port", FlagRange.of(0, 65535),
+            "--ping-interval", FlagRange.seconds(0, 86_400),
+            "--ping-timeout", FlagRange.seconds(1, 86_400),
+            "--max-message-bytes", FlagRange.bytes(1, Integer.MAX_VALUE),
+            "--max-queue-bytes", FlagRange.bytes(1024, Long.MAX_VALUE),
+            "--max-queue-messages", FlagRange.of(1, Integer.MAX_VALUE),
+            "--write-timeout", FlagRange.seconds(0, 86_400),
+            "--max-publish-bytes", FlagRange.bytes(1, Long.MAX_VALUE),
+            "--drain-seconds", FlagRange.seconds(0, SquallConfig.MAX_DRAIN.toSeconds()));
+
     @Spec
     CommandSpec spec;
+
+    /** Where the environment defaults came from, to name a variable whose value is wrong. */
+    private Map<String, String> env = Map.of();
 
     @Option(names = "--port", paramLabel = "PORT", defaultValue = "8000",
             description = "TCP port to listen on, 0-65535 (env PORT; default: ${DEFAULT-VALUE}).")
@@ -103,6 +123,12 @@ public final class Main implements Callable<Integer> {
             description = "Folder with the browser client (default: ./public if present, else the copy in the jar).")
     Path publicDir;
 
+    @Option(names = "--drain-seconds", paramLabel = "SECONDS", defaultValue = "3",
+            description = "On SIGTERM or Ctrl-C, seconds during which /ready and /receive answer 503 while connections "
+                    + "stay open, so a load balancer stops routing here; then every WebSocket is closed with 1001. "
+                    + "0-3600; the signal again stops at once (default: ${DEFAULT-VALUE}).")
+    long drainSeconds;
+
     public static void main(String[] args) {
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
@@ -114,6 +140,7 @@ public final class Main implements Callable<Integer> {
 
     /** The parser for {@code main}, reading environment defaults from {@code env} (tests pass their own). */
     static CommandLine commandLine(Main main, Map<String, String> env, PrintWriter out, PrintWriter err) {
+        main.env = env;
         CommandLine commandLine = new CommandLine(main);
         commandLine.setOut(out);
         commandLine.setErr(err);
@@ -125,7 +152,7 @@ public final class Main implements Callable<Integer> {
             return variable == null ? null : env.get(variable);
         });
         commandLine.setParameterExceptionHandler((exception, arguments) -> {
-            err.println("squall: " + exception.getMessage() + " (see --help)");
+            err.println("squall: " + describe(exception, arguments, env));
             return CommandLine.ExitCode.USAGE;
         });
         return commandLine;
@@ -143,43 +170,107 @@ public final class Main implements Callable<Integer> {
         App app = new App(config);
         try {
             app.start();
+        } catch (ListeningSocket.CannotListen e) {
+            spec.commandLine().getErr().println("squall: " + e.getMessage());
+            return CommandLine.ExitCode.USAGE;
         } catch (RuntimeException e) {
             spec.commandLine().getErr().println("squall: cannot start on " + config.host() + ":" + config.port() + ": " + rootMessage(e));
             return 1;
         }
-        CountDownLatch stopped = new CountDownLatch(1);
-        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-            app.stop();
-            stopped.countDown();
-        }, "squall-shutdown"));
-        stopped.await();
+        StopSignals signals = StopSignals.install(app::stopNow);
+        // For every other way out (SIGHUP, System.exit elsewhere): stop in order too, with the JVM's exit code.
+        Runtime.getRuntime().addShutdownHook(new Thread(app::stop, "squall-shutdown"));
+        signals.await();
+        app.stop();
         return 0;
     }
 
+    /** picocli's {@code 'abc' is not an int} says what is wrong, not what is allowed: say that instead. */
+    private static String describe(CommandLine.ParameterException exception, String[] arguments, Map<String, String> env) {
+        if (exception.getCause() instanceof CommandLine.TypeConversionException
+                && exception.getArgSpec() instanceof CommandLine.Model.OptionSpec option
+                && RANGES.containsKey(option.longestName())) {
+            String flag = option.longestName();
+            String variable = ENVIRONMENT_DEFAULTS.get(flag);
+            boolean fromEnvironment = variable != null && !givenOnCommandLine(flag, arguments) && env.containsKey(variable);
+            return problem(flag, fromEnvironment ? variable : null, exception.getValue(),
+                    "must be " + RANGES.get(flag).describe());
+        }
+        return exception.getMessage() + " (see --help)";
+    }
+
+    private static boolean givenOnCommandLine(String flag, String[] arguments) {
+        for (String argument : arguments) {
+            if (argument.equals(flag) || argument.startsWith(flag + "=")) return true;
+        }
+        return false;
+    }
+
+    /** {@code --port must be ..., got 'abc'}, or when the value came from the environment {@code PORT=abc: must be ...}. */
+    private static String problem(String flag, String variable, String value, String rule) {
+        if (variable == null) return flag + " " + rule + ", got '" + value + "'";
+        return (SECRETS.contains(variable) ? variable : variable + "=" + value) + ": " + rule;
+    }
+
     SquallConfig toConfig() {
+        checkRanges();
+        try {
+            return buildConfig();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(naming(e.getMessage()), e);
+        }
+    }
+
+    private void checkRanges() {
+        RANGES.forEach((flag, range) -> {
+            Number given = spec.findOption(flag).getValue();
+            if (given == null) return;                           // an option whose default is computed later
+            long value = given.longValue();
+            if (!range.contains(value)) {
+                throw new IllegalArgumentException(problem(flag, variableThatSet(flag), Long.toString(value),
+                        "must be " + range.describe()));
+            }
+        });
+    }
+
+    /** SquallConfig's messages name flags; a value that came from the environment is named by its variable. */
+    private String naming(String message) {
+        for (Map.Entry<String, String> fallback : ENVIRONMENT_DEFAULTS.entrySet()) {
+            String flag = fallback.getKey();
+            String variable = variableThatSet(flag);
+            if (variable != null && message.startsWith(flag + " ")) {
+                return problem(flag, variable, String.valueOf((Object) spec.findOption(flag).getValue()),
+                        message.substring(flag.length() + 1));
+            }
+        }
+        return message;
+    }
+
+    /** The environment variable the option's value came from, or null when the flag was given (or defaulted). */
+    private String variableThatSet(String flag) {
+        String variable = ENVIRONMENT_DEFAULTS.get(flag);
+        if (variable == null || spec.commandLine().getParseResult().hasMatchedOption(flag)) return null;
+        return env.containsKey(variable) ? variable : null;
+    }
+
+    private SquallConfig buildConfig() {
         return SquallConfig.builder()
                 .host(host)
                 .port(port)
                 .allowedOrigins(allowedOrigins)
-                .pingInterval(seconds(pingInterval, "--ping-interval"))
-                .pingTimeout(seconds(pingTimeout, "--ping-timeout"))
+                .pingInterval(Duration.ofSeconds(pingInterval))
+                .pingTimeout(Duration.ofSeconds(pingTimeout))
                 .maxMessageBytes(maxMessageBytes)
                 .maxQueueBytes(maxQueueBytes)
                 .maxQueueMessages(maxQueueMessages)
                 .slowConsumerPolicy(SlowConsumerPolicy.fromFlag(slowConsumer))
-                .writeTimeout(seconds(writeTimeout, "--write-timeout"))
+                .writeTimeout(Duration.ofSeconds(writeTimeout))
                 .publishToken(publishToken)
                 .publicDir(publicDir)
                 .allowedHosts(allowedHosts)
                 .maxPublishBytes(maxPublishBytes)
+                .drainWindow(Duration.ofSeconds(drainSeconds))
                 .build();
-    }
-
-    private static Duration seconds(long value, String flag) {
-        if (value < 0 || value > 86_400) {
-            throw new IllegalArgumentException(flag + " must be between 0 and 86400 seconds, got " + value);
-        }
-        return Duration.ofSeconds(value);
     }
 
     private static String rootMessage(Throwable e) {

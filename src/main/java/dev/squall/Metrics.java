@@ -34,6 +34,7 @@ public final class Metrics implements AutoCloseable {
     private final Counter droppedMessages = counter("squall.dropped.messages", "queued messages dropped to make room (--slow-consumer drop-oldest)");
     private final Counter deadPeers = counter("squall.dead.peers", "connections closed because nothing arrived after a ping");
     private final Counter stalledPeers = counter("squall.stalled.peers", "connections dropped because their socket took nothing of their queue for --write-timeout");
+    private final Counter tooLarge = counter("squall.requests.too.large", "request bodies refused with 413 (larger than the limit)");
 
     public Metrics() {
         new ClassLoaderMetrics().bindTo(registry);
@@ -86,6 +87,28 @@ public final class Metrics implements AutoCloseable {
     public void deadPeer() { deadPeers.increment(); }
 
     public void stalledPeer() { stalledPeers.increment(); }
+
+    void tooLarge() { tooLarge.increment(); }
+
+    /** The counters {@link ActivityLog} summarises, read together. */
+    Totals totals() {
+        long disconnects = 0;
+        for (Counter counter : disconnectsByCode.values()) disconnects += (long) counter.count();
+        return new Totals((long) connects.count(), disconnects, (long) slowConsumers.count(), (long) deadPeers.count(),
+                (long) tooLarge.count());
+    }
+
+    /** Totals since start; {@link #minus} gives what happened in between two readings. */
+    record Totals(long connects, long disconnects, long slowConsumers, long deadPeers, long tooLarge) {
+        Totals minus(Totals earlier) {
+            return new Totals(connects - earlier.connects, disconnects - earlier.disconnects,
+                    slowConsumers - earlier.slowConsumers, deadPeers - earlier.deadPeers, tooLarge - earlier.tooLarge);
+        }
+
+        boolean isZero() {
+            return equals(new Totals(0, 0, 0, 0, 0));
+        }
+    }
 
     /** The Prometheus text exposition of every metric. */
     public String scrape() {

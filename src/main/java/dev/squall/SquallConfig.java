@@ -20,6 +20,8 @@ import java.util.Optional;
  * @param publicDir      empty: {@code ./public} when it exists, else the copy packaged in the jar
  * @param allowedHosts   {@code Host} names besides loopback ones that name this server (lower-case, no port)
  * @param maxPublishBytes largest message (and {@code POST /receive} body) a publish may carry
+ * @param drainWindow    how long a stopping node answers 503 on {@code /ready} and {@code /receive} with its
+ *                       connectors still open, before it closes them (0 to 3600 seconds)
  */
 public record SquallConfig(
         String host,
@@ -36,10 +38,14 @@ public record SquallConfig(
         Duration stopTimeout,
         Duration writeTimeout,
         List<String> allowedHosts,
-        long maxPublishBytes) {
+        long maxPublishBytes,
+
+        Duration drainWindow) {
 
     /** Bytes that {@code new message :} adds to an echoed message; the echo must fit a client's queue. */
     static final int ECHO_PREFIX_BYTES = "new message :".length();
+
+    static final Duration MAX_DRAIN = Duration.ofHours(1);
 
     public SquallConfig {
         require(host != null && !host.isBlank(), "--host must not be empty");
@@ -67,6 +73,8 @@ public record SquallConfig(
                 "--max-publish-bytes (" + maxPublishBytes + ") must be between 1 and half of --max-queue-bytes ("
                         + maxQueueBytes + " / 2 = " + maxQueueBytes / 2 + ") so a client's queue holds two of the largest "
                         + "publishes: lower --max-publish-bytes or raise --max-queue-bytes");
+        require(!drainWindow.isNegative() && drainWindow.compareTo(MAX_DRAIN) <= 0,
+                "--drain-seconds must be a whole number of seconds from 0 to 3600, got " + drainWindow.toSeconds());
     }
 
     /** Settings for tests and embedding: port 0 (any free port), everything else as the command line defaults. */
@@ -160,6 +168,7 @@ public record SquallConfig(
         private Duration writeTimeout = Duration.ofSeconds(30);
         private List<String> allowedHosts = List.of();
         private Long maxPublishBytes;
+        private Duration drainWindow = Duration.ofSeconds(3);
 
         private Builder() {
         }
@@ -180,6 +189,7 @@ public record SquallConfig(
             writeTimeout = c.writeTimeout;
             allowedHosts = c.allowedHosts;
             maxPublishBytes = c.maxPublishBytes;
+            drainWindow = c.drainWindow;
         }
 
         public Builder host(String v) { host = v; return this; }
@@ -198,11 +208,12 @@ public record SquallConfig(
         public Builder allowedHosts(List<String> v) { allowedHosts = List.copyOf(v); return this; }
         /** Null: a quarter of {@code maxQueueBytes}, whatever that ends up being. */
         public Builder maxPublishBytes(Long v) { maxPublishBytes = v; return this; }
+        public Builder drainWindow(Duration v) { drainWindow = v; return this; }
 
         public SquallConfig build() {
             return new SquallConfig(host, port, allowedOrigins, pingInterval, pingTimeout, maxMessageBytes,
                     publishToken, publicDir, maxQueueBytes, maxQueueMessages, slowConsumerPolicy, stopTimeout, writeTimeout,
-                    allowedHosts, maxPublishBytes != null ? maxPublishBytes : maxQueueBytes / 4);
+                    allowedHosts, maxPublishBytes != null ? maxPublishBytes : maxQueueBytes / 4, drainWindow);
         }
     }
 }

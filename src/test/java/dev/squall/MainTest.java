@@ -1,12 +1,15 @@
 package dev.squall;
 
 import dev.squall.hub.SlowConsumerPolicy;
+import dev.squall.support.ServerProcess;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.net.ServerSocket;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
@@ -15,8 +18,9 @@ import java.util.Map;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The command line: help, version, and bad values refused with exit code 2 and one line naming the flag.
- * Every case here fails or finishes before a server would start, so no test binds a port.
+ * The command line: help, version, and bad values refused with exit code 2 and one line naming the flag, a
+ * --host or --port that cannot be listened on included. Every case here fails or finishes before a server
+ * would start; only the port-in-use cases hold a port, to be refused it.
  */
 class MainTest {
 
@@ -34,6 +38,11 @@ class MainTest {
         return main.toConfig();
     }
 
+    /** Runs the whole command line with {@code env} as the environment; only for cases that fail before start. */
+    private int runWith(Map<String, String> env, String... args) {
+        return Main.commandLine(new Main(), env, new PrintWriter(out, true), new PrintWriter(err, true)).execute(args);
+    }
+
     private List<String> errLines() {
         return err.toString().lines().toList();
     }
@@ -43,7 +52,7 @@ class MainTest {
         assertThat(run("--help")).isZero();
         assertThat(out.toString()).contains("--port", "--host", "--allowed-origins", "--ping-interval",
                 "--ping-timeout", "--max-message-bytes", "--max-queue-bytes", "--max-queue-messages",
-                "--slow-consumer", "--write-timeout", "--publish-token", "--public", "--help", "--version");
+                "--slow-consumer", "--write-timeout", "--publish-token", "--public", "--drain-seconds", "--help", "--version");
         assertThat(err.toString()).isEmpty();
     }
 
@@ -68,11 +77,53 @@ class MainTest {
             "--publish-token, short",
             "--slow-consumer, bogus",
             "--slow-consumer, DROP_OLDEST",
+            "--drain-seconds, -1",
+            "--drain-seconds, 3601",
     })
     void a_bad_value_exits_2_with_one_line_naming_the_flag(String flag, String value) {
         assertThat(run(flag, value)).isEqualTo(2);
         assertThat(errLines()).singleElement().asString().contains(flag);
         assertThat(out.toString()).isEmpty();
+    }
+
+    @ParameterizedTest(name = "{0} {1}")
+    @CsvSource(delimiter = '|', value = {
+            "--port               | abc         | --port must be a whole number from 0 to 65535, got 'abc'",
+            "--port               | 70000       | --port must be a whole number from 0 to 65535, got '70000'",
+            "--port               | 99999999999 | --port must be a whole number from 0 to 65535, got '99999999999'",
+            "--ping-interval      | 1.5         | --ping-interval must be a whole number of seconds from 0 to 86400, got '1.5'",
+            "--ping-interval      | 86401       | --ping-interval must be a whole number of seconds from 0 to 86400, got '86401'",
+            "--ping-timeout       | 0           | --ping-timeout must be a whole number of seconds from 1 to 86400, got '0'",
+            "--max-message-bytes  | 64k         | --max-message-bytes must be a whole number of bytes from 1 to 2147483647, got '64k'",
+            "--max-queue-bytes    | 10          | --max-queue-bytes must be a whole number of bytes from 1024 up, got '10'",
+            "--max-queue-messages | many        | --max-queue-messages must be a whole number from 1 to 2147483647, got 'many'",
+            "--drain-seconds      | soon        | --drain-seconds must be a whole number of seconds from 0 to 3600, got 'soon'",
+            "--drain-seconds      | 3601        | --drain-seconds must be a whole number of seconds from 0 to 3600, got '3601'",
+    })
+    void a_bad_number_says_what_the_flag_accepts(String flag, String value, String message) {
+        assertThat(run(flag, value)).isEqualTo(2);
+        assertThat(errLines()).containsExactly("squall: " + message);
+    }
+
+    @ParameterizedTest(name = "PORT={0}")
+    @CsvSource({"abc", "70000", "-1"})
+    void a_bad_PORT_names_the_variable_and_what_it_accepts(String value) {
+        assertThat(runWith(Map.of("PORT", value))).isEqualTo(2);
+        assertThat(errLines()).containsExactly("squall: PORT=" + value + ": must be a whole number from 0 to 65535");
+    }
+
+    @Test
+    void a_short_SQUALL_PUBLISH_TOKEN_names_the_variable_without_echoing_it() {
+        assertThat(runWith(Map.of("SQUALL_PUBLISH_TOKEN", "short-secret"))).as(err::toString).isEqualTo(2);
+        assertThat(errLines()).singleElement().asString()
+                .startsWith("squall: SQUALL_PUBLISH_TOKEN: must be at least 16 characters")
+                .doesNotContain("short-secret");
+    }
+
+    @Test
+    void the_flag_is_named_when_it_overrides_a_good_or_bad_variable() {
+        assertThat(runWith(Map.of("PORT", "abc"), "--port", "x1")).isEqualTo(2);
+        assertThat(errLines()).containsExactly("squall: --port must be a whole number from 0 to 65535, got 'x1'");
     }
 
     @Test
@@ -95,6 +146,36 @@ class MainTest {
     }
 
     @Test
+    void a_port_in_use_exits_2_with_one_line_saying_what_to_do() throws Exception {
+        try (ServerSocket taken = new ServerSocket(0)) {
+            String port = Integer.toString(taken.getLocalPort());
+            assertThat(run("--port", port)).isEqualTo(2);
+            assertThat(errLines()).singleElement().asString().isEqualTo(
+                    "squall: --port " + port + " is already in use on 0.0.0.0: stop the other server or pick another --port");
+        }
+    }
+
+    @ParameterizedTest(name = "--host {0}")
+    @CsvSource({"999.1.1.1", "192.0.2.1"})                          // not an address at all; TEST-NET-1, nobody's
+    void a_host_that_is_not_this_machine_exits_2_with_one_line(String host) {
+        assertThat(run("--host", host, "--port", "0")).isEqualTo(2);
+        assertThat(errLines()).singleElement().asString().isEqualTo(
+                "squall: --host " + host + " is not an address of this machine (or a name that resolves to one)");
+    }
+
+    @Test
+    void a_port_in_use_is_the_only_line_the_process_prints(@TempDir Path workingDir) throws Exception {
+        try (ServerSocket taken = new ServerSocket(0);
+             ServerProcess server = ServerProcess.start(workingDir, Path.of("target", "main-test-port-in-use.log"),
+                     "--port", Integer.toString(taken.getLocalPort()))) {
+            assertThat(server.exitCode(30)).isEqualTo(2);
+            assertThat(server.output().lines()).as("no ERROR line from Javalin, no stack trace")
+                    .containsExactly("squall: --port " + taken.getLocalPort() + " is already in use on 0.0.0.0: "
+                            + "stop the other server or pick another --port");
+        }
+    }
+
+    @Test
     void defaults_match_the_documented_ones() {
         SquallConfig config = parse(Map.of());
         assertThat(config.port()).isEqualTo(8000);
@@ -108,6 +189,8 @@ class MainTest {
         assertThat(config.publicDir()).isEmpty();
         assertThat(config.slowConsumerPolicy()).isEqualTo(SlowConsumerPolicy.CLOSE);
         assertThat(config.writeTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(config.drainWindow()).isEqualTo(Duration.ofSeconds(3))
+                .isEqualTo(SquallConfig.builder().build().drainWindow());
     }
 
     @Test

@@ -25,9 +25,10 @@ final class TestServer implements AutoCloseable {
         return new TestServer(config);
     }
 
-    /** A builder with test-friendly settings: loopback, free port, short stop timeout. */
+    /** A builder with test-friendly settings: loopback, free port, short stop timeout, no drain window. */
     static SquallConfig.Builder config() {
-        return SquallConfig.builder().host("127.0.0.1").port(0).stopTimeout(Duration.ofSeconds(2));
+        return SquallConfig.builder().host("127.0.0.1").port(0).stopTimeout(Duration.ofSeconds(2))
+                .drainWindow(Duration.ZERO);
     }
 
     int port() {

@@ -36,13 +36,14 @@ final class LiveServer implements AutoCloseable {
         this.port = app.port();
     }
 
-    /** Test settings: loopback, any free port, the checkout's page, a short graceful stop. */
+    /** Test settings: loopback, any free port, the checkout's page, a short graceful stop with no drain window. */
     static SquallConfig.Builder config() {
         return SquallConfig.builder()
                 .host("127.0.0.1")
                 .port(0)
                 .publicDir(Path.of("public"))
-                .stopTimeout(Duration.ofSeconds(2));
+                .stopTimeout(Duration.ofSeconds(2))
+                .drainWindow(Duration.ZERO);
     }
 
     static LiveServer start() {
