@@ -141,7 +141,8 @@ public final class App {
                 context.getSessionHandler().setUsingCookies(false);
             });
             javalinConfig.jetty.modifyServletContextHandler(context -> context.addFilter(
-                    new FilterHolder(new BodyLimit(javalinConfig.http.maxRequestSize, metrics::tooLarge)),
+                    new FilterHolder(new BodyLimit(javalinConfig.http.maxRequestSize, PublishDecoder.tooLargeMessage(
+                            "the body", javalinConfig.http.maxRequestSize))),
                     "/*", EnumSet.of(DispatcherType.REQUEST)));
             javalinConfig.jetty.modifyWebSocketServletFactory(factory -> {
                 factory.setMaxTextMessageSize(config.maxMessageBytes());
@@ -217,6 +218,8 @@ public final class App {
                     .json(Map.of("error", e.getMessage())));
             routes.exception(HttpResponseException.class, (e, ctx) -> {
                 if (e instanceof MethodNotAllowedResponse notAllowed) e = AllowedMethods.answer(notAllowed, ctx);
+                // Whichever check refused it (the body filter, the decoder's length or decoded-size check, multipart).
+                if (e.getStatus() == HttpStatus.CONTENT_TOO_LARGE.getCode()) metrics.tooLarge();
                 ctx.status(e.getStatus()).json(Map.of("error", e.getMessage()));
                 if (isUpgradeRequest(ctx)) writeResultNow(ctx);
             });
@@ -333,7 +336,9 @@ public final class App {
 
     /**
      * The first steps of a stop, while Jetty still serves: not ready and no publishes for the drain window, so a
-     * load balancer stops routing here; then the heartbeat, so it pings nobody while Jetty closes connections.
+     * load balancer stops routing here; then the heartbeat, so it pings nobody; then every WebSocket gets 1001 and
+     * its close handshake, within the stop timeout. Jetty's stop would do that too, but it first cuts the idle timeout
+     * of every connection to a second, and a connection quiet for longer is then dropped without a close frame.
      */
     private void stopping() {
         ready = false;
@@ -343,6 +348,13 @@ public final class App {
         }
         drain.await();
         heartbeat.close();
+        try {
+            int left = hub.closeAll(config.stopTimeout());                 // Tornado: close() on every handler
+            if (left > 0) log.info("{} connections did not finish their close handshake within {} s; Jetty drops them",
+                    left, config.stopTimeout().toSeconds());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** After Jetty has closed every connection: the pools, then the broker, then metrics. */

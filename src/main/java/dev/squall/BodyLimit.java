@@ -19,20 +19,20 @@ import java.io.IOException;
 /**
  * Caps every request body at Javalin's {@code maxRequestSize} before Javalin reads it. Javalin's own cap logs a
  * WARN line for each oversized body, so any client could fill the log by posting too much; this one fails the
- * read at the same byte with the same {@code 413} that Javalin throws, and counts it instead (debug line, metric,
- * minute summary). Javalin's cap stays as a backstop and never fires first.
+ * read at the same byte with a {@code 413} that names the limit, and logs at debug only (App counts every 413
+ * in a metric and the minute summary). Javalin's cap stays as a backstop and never fires first.
  */
 final class BodyLimit implements Filter {
 
     private static final Logger log = LoggerFactory.getLogger(BodyLimit.class);
 
     private final long max;
-    private final Runnable onRefused;
+    private final String refusal;
 
-    /** {@code onRefused} runs once per request whose body is refused. */
-    BodyLimit(long max, Runnable onRefused) {
+    /** {@code refusal}: the error text of the 413, which should name the limit and how to change it. */
+    BodyLimit(long max, String refusal) {
         this.max = max;
-        this.onRefused = onRefused;
+        this.refusal = refusal;
     }
 
     @Override
@@ -47,7 +47,6 @@ final class BodyLimit implements Filter {
     }
 
     private void refused(HttpServletRequest request) {
-        onRefused.run();
         log.debug("Refused a request body over {} bytes: {} {} from {}", max, request.getMethod(), request.getRequestURI(),
                 request.getRemoteAddr());
     }
@@ -91,13 +90,13 @@ final class BodyLimit implements Filter {
             return n;
         }
 
-        /** What Javalin's own cap throws, counted once however often the caller reads on. */
+        /** The 413, logged once however often the caller reads on. */
         private HttpResponseException tooLarge() {
             if (!refused) {
                 refused = true;
                 refused(request);
             }
-            return new HttpResponseException(HttpStatus.CONTENT_TOO_LARGE.getCode(), HttpStatus.CONTENT_TOO_LARGE.getMessage());
+            return new HttpResponseException(HttpStatus.CONTENT_TOO_LARGE.getCode(), refusal);
         }
 
         @Override

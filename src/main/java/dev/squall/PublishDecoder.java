@@ -218,8 +218,12 @@ final class PublishDecoder {
     }
 
     private HttpResponseException tooLarge(String what) {
-        return new HttpResponseException(HttpStatus.CONTENT_TOO_LARGE.getCode(),
-                what + " is larger than --max-publish-bytes (" + maxBytes + " bytes)");
+        return new HttpResponseException(HttpStatus.CONTENT_TOO_LARGE.getCode(), tooLargeMessage(what, maxBytes));
+    }
+
+    /** The text of every 413 a publish gets: what was too large, the limit, and the flag that sets it. */
+    static String tooLargeMessage(String what, long maxBytes) {
+        return what + " is larger than --max-publish-bytes (" + maxBytes + " bytes)";
     }
 
     private static String requireMsg(String value, String where) {

@@ -28,7 +28,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Timeout(90)
 class LogFloodTest {
 
-    private static final int TOO_LARGE = 3000;                      // over --max-queue-bytes 2048, the body limit
+    private static final int TOO_LARGE = 3000;                      // over --max-publish-bytes (a quarter of --max-queue-bytes 2048: 512)
 
     private final HttpClient http = HttpClient.newHttpClient();
 
@@ -46,7 +46,7 @@ class LogFloodTest {
             for (int i = 0; i < 30; i++) {
                 HttpResponse<String> response = post(port, HttpRequest.BodyPublishers.ofByteArray(new byte[TOO_LARGE]));
                 assertThat(response.statusCode()).isEqualTo(413);
-                assertThat(response.body()).isEqualTo("{\"error\":\"Content Too Large\"}");
+                assertThat(response.body()).isEqualTo("{\"error\":\"the body is larger than --max-publish-bytes (512 bytes)\"}");
             }
             for (int i = 0; i < 10; i++) {                          // no Content-Length: chunked, refused while read
                 HttpResponse<String> response = post(port, HttpRequest.BodyPublishers.ofInputStream(

@@ -176,6 +176,24 @@ class ShutdownTest {
         }
     }
 
+    @Test
+    void a_client_that_has_been_quiet_for_seconds_gets_squalls_own_1001_before_jetty_stops() throws Exception {
+        TestServer server = TestServer.start();
+        try (WsTestClient quiet = WsTestClient.connect(http, server.ws(), java.util.Map.of())) {
+            quiet.takeText();
+            // The condition under test is the quiet time itself: Jetty's shutdown cuts every connection's idle
+            // timeout to one second, so a connection idle for longer raced Jetty's own 1001 against an idle-timeout
+            // close and, on a busy machine, was dropped (1006). Squall now closes it before Jetty stops.
+            Thread.sleep(1500);
+
+            server.close();
+
+            WsTestClient.Event close = quiet.take();
+            assertThat(close.closeCode()).isEqualTo(GOING_AWAY);
+            assertThat(close.reason()).as("Squall's close, not Jetty's 'Container being shut down'").isEqualTo("server shutting down");
+        }
+    }
+
     private static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0)) {
             return socket.getLocalPort();

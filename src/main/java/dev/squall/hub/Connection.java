@@ -27,6 +27,8 @@ public final class Connection {
 
     /** Close code for a peer that does not read fast enough: 1008, policy violation (RFC 6455 7.4.1). */
     public static final int SLOW_CONSUMER = 1008;
+    /** Close code when the server stops: 1001, going away. */
+    public static final int GOING_AWAY = 1001;
     static final String SLOW_CONSUMER_REASON = "slow consumer";
 
     private final String id;
@@ -269,6 +271,12 @@ public final class Connection {
     /** How far the socket has taken what was sent: if it has not moved, nothing was written. */
     long outboundActivity() {
         return wire.outboundActivity();
+    }
+
+    /** Starts the close handshake because the server is stopping; the close frame goes out after what is queued. */
+    void closeGoingAway() {
+        if (!closing.compareAndSet(false, true)) return;
+        wire.close(GOING_AWAY, "server shutting down");
     }
 
     /** Drops a peer that answered nothing after a ping: a close frame would never reach it. */

@@ -140,6 +140,18 @@ public final class Hub {
         if (queued) metrics.sent(1, message.size());
     }
 
+    /**
+     * Closes every connection with 1001 (going away) and waits until they have left or the deadline has passed;
+     * returns how many were still open then. Jetty's own shutdown is no substitute: it first cuts the idle timeout
+     * of every connection to a second, so one that has been quiet for longer is dropped without a close frame.
+     */
+    public int closeAll(java.time.Duration deadline) throws InterruptedException {
+        for (Connection connection : connections.values()) connection.closeGoingAway();
+        long end = System.nanoTime() + deadline.toNanos();
+        while (!connections.isEmpty() && System.nanoTime() < end) Thread.sleep(10);
+        return connections.size();
+    }
+
     /** Open connections right now. */
     public int size() {
         return connections.size();
