@@ -3,6 +3,9 @@
 #
 #   bench/compare.sh [--rounds N] [--servers "squall node-ws tornado"] [--no-build] [WORKLOAD...]
 #
+# Server squall-before: the same flags as squall, but the jar $SQUALL_BEFORE_JAR (e.g. an older commit's build,
+# made outside this tree), for before/after runs of one change: --servers "squall squall-before".
+#
 # Workloads (default: all): fanout fanout-rate fanout-rate-warm echo echo-warm wrk wrk-warm conns burst15k. The
 # -warm variants first run the same load unmeasured (20 s; 1000 broadcasts for fanout-rate-warm), on every server
 # alike: a JVM needs its JIT warm-up, and a push server runs for days, so both figures are reported, cold and warm.
@@ -22,13 +25,17 @@ while [[ $# -gt 0 ]]; do
     --rounds) ROUNDS=$2; shift 2 ;;
     --servers) SERVERS=$2; shift 2 ;;
     --no-build) BUILD=0; shift ;;
-    -h|--help) sed -n '2,11p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     fanout|fanout-rate|fanout-rate-warm|echo|echo-warm|wrk|wrk-warm|conns|burst15k) WORKLOADS+=("$1"); shift ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
 [[ ${#WORKLOADS[@]} -gt 0 ]] || WORKLOADS=(fanout fanout-rate fanout-rate-warm echo echo-warm wrk wrk-warm conns burst15k)
 read -r -a SERVER_LIST <<< "$SERVERS"
+if [[ " ${SERVER_LIST[*]} " == *" squall-before "* && ! -f ${SQUALL_BEFORE_JAR:-} ]]; then
+  echo "server squall-before needs SQUALL_BEFORE_JAR=path/to/squall.jar (not found: '${SQUALL_BEFORE_JAR:-}')" >&2
+  exit 2
+fi
 
 # Fixed heap for every JVM in the run, so that memory per connection compares like with like.
 SQUALL_JAVA_OPTS=${SQUALL_JAVA_OPTS:--Xmx512m}   # override from the environment to experiment
@@ -78,6 +85,8 @@ start_server() {
   case "$name" in
     squall)  (cd "$ROOT" && exec java $SQUALL_JAVA_OPTS -jar target/squall.jar --host 127.0.0.1 --port "$port" \
                  --ping-interval 0) >"$log" 2>&1 & ;;
+    squall-before) (cd "$ROOT" && exec java $SQUALL_JAVA_OPTS -jar "$SQUALL_BEFORE_JAR" --host 127.0.0.1 \
+                 --port "$port" --ping-interval 0) >"$log" 2>&1 & ;;
     node-ws) node "$BENCH_DIR/peers/node-ws/server.js" --port "$port" >"$log" 2>&1 & ;;
     tornado) $PYTHON "$BENCH_DIR/peers/tornado_server.py" --port "$port" >"$log" 2>&1 & ;;
     *) echo "unknown server $name" >&2; return 1 ;;
@@ -132,6 +141,9 @@ mkdir -p "$RESULTS_DIR" "$LOGS"
   echo "# squall compare.sh run $STAMP: rounds=$ROUNDS servers=${SERVER_LIST[*]} workloads=${WORKLOADS[*]}"
   echo "# squall JVM: $SQUALL_JAVA_OPTS; generator: $GENERATOR; ulimit -n $(ulimit -n)"
   echo "# host: $(uname -srm); $(nproc) cores; squall commit $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
+  if [[ -n ${SQUALL_BEFORE_JAR:-} ]]; then
+    echo "# squall-before: $SQUALL_BEFORE_JAR, commit $(git -C "$(dirname "$SQUALL_BEFORE_JAR")" rev-parse --short HEAD 2>/dev/null || echo '?')"
+  fi
 } > "$RAW"
 
 for round in $(seq "$ROUNDS"); do
