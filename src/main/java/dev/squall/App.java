@@ -94,7 +94,7 @@ public final class App {
             thread.setDaemon(true);
             return thread;
         });
-        this.writers = writers(Runtime.getRuntime().availableProcessors() - 1);
+        this.writers = writers(Math.max(1, Runtime.getRuntime().availableProcessors()));
         this.hub = new Hub(new OutboundLimits(config.maxQueueBytes(), config.maxQueueMessages(), config.slowConsumerPolicy(), Duration.ofSeconds(1)),
                 metrics, scheduler, List.copyOf(writers));
         this.heartbeat = new Heartbeat(hub, scheduler, config.pingInterval(), config.pingTimeout(), config.writeTimeout());
@@ -245,8 +245,8 @@ public final class App {
     }
 
     /**
-     * One fan-out writer per core besides the publishing thread's own: writing a broadcast to 1000 sockets is
-     * 1000 system calls, and on one thread a single broadcast cannot use a second core.
+     * One fan-out writer per core: writing a broadcast to 1000 sockets is 1000 system calls, and on one thread a
+     * single broadcast cannot use a second core. Publishers only queue (see {@link Hub}).
      */
     private static List<ExecutorService> writers(int count) {
         List<ExecutorService> writers = new ArrayList<>();

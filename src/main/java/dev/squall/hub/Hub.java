@@ -17,7 +17,8 @@ import java.util.concurrent.ScheduledExecutorService;
  * <p>Cost: a publish to a channel visits that channel's local subscribers and nothing else. Each one it queues
  * to is put on its shard's ready queue (once, however many messages it has waiting), and each shard's writer
  * flushes exactly the connections on its queue, so a publish to one subscriber costs the same with ten or ten
- * thousand idle connections open.
+ * thousand idle connections open. The publisher only queues: the broker holds the channel's sequencer for that
+ * short step alone, never while sockets are written.
  *
  * <p>Threading: {@link #deliver} is called by the broker, which never calls it concurrently for one channel
  * (see {@link dev.squall.broker.Broker}): that sequencing, not a lock here, gives every subscriber of a
@@ -39,17 +40,21 @@ public final class Hub {
 
     /**
      * @param scheduler runs delayed work such as dropping a slow consumer that ignores its close frame
-     * @param writers   single-threaded executors that each write one share of every broadcast while the
-     *                  publishing thread writes the first share, so one broadcast uses more than one core;
-     *                  empty: the publishing thread writes to every connection
+     * @param writers   single-threaded executors, each of which writes the connections of one shard; the
+     *                  publishing thread only queues, so a burst of publishes runs ahead of the writers and each
+     *                  connection's waiting frames go out gathered into one write. Empty: the publishing thread
+     *                  writes to every connection itself before {@link #deliver} returns (tests, tiny embeddings)
      */
     public Hub(OutboundLimits limits, Metrics metrics, ScheduledExecutorService scheduler, List<? extends Executor> writers) {
         this.limits = limits;
         this.metrics = metrics;
         this.scheduler = scheduler;
-        this.shards = new Shard[writers.size() + 1];
-        shards[0] = new Shard(0, null);
-        for (int i = 0; i < writers.size(); i++) shards[i + 1] = new Shard(i + 1, writers.get(i));
+        if (writers.isEmpty()) {
+            this.shards = new Shard[]{new Shard(0, null)};
+        } else {
+            this.shards = new Shard[writers.size()];
+            for (int i = 0; i < writers.size(); i++) shards[i] = new Shard(i, writers.get(i));
+        }
         metrics.watch(connections::size, this::queuedBytes);
     }
 
@@ -122,10 +127,9 @@ public final class Hub {
             shard.ready(connection);
             touched |= 1L << (shard.index() & 63);
         }
-        for (int i = 1; i < shards.length; i++) {
+        for (int i = 0; i < shards.length; i++) {
             if ((touched & (1L << (i & 63))) != 0) shards[i].wake();
         }
-        shards[0].drain();
         metrics.sent(delivered, message.size());
         return delivered;
     }

@@ -14,8 +14,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * connections on that queue: a publish costs the writers work for its recipients only, never a pass over every
  * connection of the node.
  *
- * <p>Shard 0 has no thread of its own: the publishing thread drains it after queueing, so one broadcast uses the
- * publisher's core as well as the writers'.
+ * <p>A hub without writer threads has one shard without a thread: whoever queues drains it at once.
  */
 final class Shard {
 
@@ -23,10 +22,10 @@ final class Shard {
 
     private final int index;
     private final ConcurrentLinkedQueue<Connection> ready = new ConcurrentLinkedQueue<>();
-    private final Executor writer;          // null: drained by whoever calls drain()
+    private final Executor writer;          // null: drained at once by whoever wakes it
     private final AtomicBoolean drainWaiting = new AtomicBoolean();
 
-    /** @param writer the single thread that drains this shard, or null for the publisher's own share */
+    /** @param writer the single thread that drains this shard, or null to drain on the waking thread */
     Shard(int index, Executor writer) {
         this.index = index;
         this.writer = writer;
@@ -46,7 +45,11 @@ final class Shard {
      * publish's connections too, so a burst of publishes costs the writer one wake-up, not one per publish.
      */
     void wake() {
-        if (writer == null || !drainWaiting.compareAndSet(false, true)) return;
+        if (writer == null) {
+            drain();
+            return;
+        }
+        if (!drainWaiting.compareAndSet(false, true)) return;
         try {
             writer.execute(() -> {
                 drainWaiting.set(false);

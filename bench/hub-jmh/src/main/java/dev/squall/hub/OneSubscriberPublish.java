@@ -29,12 +29,11 @@ import java.util.concurrent.atomic.AtomicLong;
  * Issue 7, item 2: a publish to a channel with one subscriber, with {@code idle} other connections open (joined
  * to another channel, queues empty). O(recipients) fan-out means the score does not depend on {@code idle}.
  *
- * <p>The hub is built as {@code App} builds it on this 2-core machine: one writer thread (cores - 1) besides the
- * publisher's own shard 0. The wire completes every frame at once, so the figure is the hub's cost alone
- * (queue, ready queue, flush, callback), no Jetty. {@code targetShard} puts the subscriber on shard 0 (flushed
- * inline by the publishing thread) or shard 1 (the publisher queues and wakes the writer thread, which
- * flushes). Each op waits until the wire has the frame, so it is the whole cost of one publish either way (for
- * shard 1 mostly the writer thread's wake-up) and a publisher can never run ahead of the writer: unpaced, it
+ * <p>The hub is built as {@code App} builds it on this 2-core machine: one writer thread per core, the publisher
+ * only queues and wakes the subscriber's writer. The wire completes every frame at once, so the figure is the
+ * hub's cost alone (queue, ready queue, wake-up, flush, callback), no Jetty. {@code targetShard} puts the
+ * subscriber on either writer. Each op waits until the wire has the frame, so it is the whole cost of one
+ * publish (mostly the writer thread's wake-up) and a publisher can never run ahead of the writer: unpaced, it
  * would fill the subscriber's queue and have it closed as a slow consumer.
  *
  * <p>{@link BeforeScanPasses} quantifies what the code before this change did instead.
@@ -55,6 +54,7 @@ public class OneSubscriberPublish {
 
     private ScheduledExecutorService scheduler;
     private ExecutorService writer;
+    private ExecutorService secondWriter;
     private Hub hub;
     private InMemoryBroker broker;
     private CountingWire target;
@@ -66,9 +66,10 @@ public class OneSubscriberPublish {
     @Setup(Level.Trial)
     public void setUp() {
         scheduler = Executors.newSingleThreadScheduledExecutor(daemon("bench-scheduler"));
-        writer = Executors.newSingleThreadExecutor(daemon("bench-writer"));
+        writer = Executors.newSingleThreadExecutor(daemon("bench-writer-1"));
+        secondWriter = Executors.newSingleThreadExecutor(daemon("bench-writer-2"));
         hub = new Hub(new OutboundLimits(1 << 20, 1000, SlowConsumerPolicy.CLOSE, Duration.ofSeconds(1)),
-                new Metrics(), scheduler, List.of(writer));
+                new Metrics(), scheduler, List.of(writer, secondWriter));
         for (int i = 0; i < idle; i++) hub.join(new CountingWire(), "idle-" + i, "idle", greeting);
         target = new CountingWire();
         String id = idWithShard(targetShard, 2);
@@ -82,7 +83,9 @@ public class OneSubscriberPublish {
     @TearDown(Level.Trial)
     public void tearDown() throws InterruptedException {
         writer.shutdown();
+        secondWriter.shutdown();
         writer.awaitTermination(10, TimeUnit.SECONDS);
+        secondWriter.awaitTermination(10, TimeUnit.SECONDS);
         // A figure only counts if every publish reached the one subscriber and nothing closed it.
         if (hub.subscribers("target") != 1 || hub.size() != idle + 1) {
             throw new AssertionError("the subscriber left (slow consumer?): subscribers=" + hub.subscribers("target")
