@@ -3,6 +3,7 @@
 #
 #   bench/compare.sh [--rounds N] [--servers "squall node-ws tornado"] [--no-build] [WORKLOAD...]
 #
+# Server squall-alt likewise runs $SQUALL_ALT_JAR (a variant under test; SQUALL_ALT_NOTE says what it is).
 # Server squall-before: the same flags as squall, but the jar $SQUALL_BEFORE_JAR (e.g. an older commit's build,
 # made outside this tree), for before/after runs of one change: --servers "squall squall-before".
 #
@@ -34,6 +35,10 @@ done
 read -r -a SERVER_LIST <<< "$SERVERS"
 if [[ " ${SERVER_LIST[*]} " == *" squall-before "* && ! -f ${SQUALL_BEFORE_JAR:-} ]]; then
   echo "server squall-before needs SQUALL_BEFORE_JAR=path/to/squall.jar (not found: '${SQUALL_BEFORE_JAR:-}')" >&2
+  exit 2
+fi
+if [[ " ${SERVER_LIST[*]} " == *" squall-alt "* && ! -f ${SQUALL_ALT_JAR:-} ]]; then
+  echo "server squall-alt needs SQUALL_ALT_JAR=path/to/squall.jar (not found: '${SQUALL_ALT_JAR:-}')" >&2
   exit 2
 fi
 
@@ -86,6 +91,8 @@ start_server() {
     squall)  (cd "$ROOT" && exec java $SQUALL_JAVA_OPTS -jar target/squall.jar --host 127.0.0.1 --port "$port" \
                  --ping-interval 0) >"$log" 2>&1 & ;;
     squall-before) (cd "$ROOT" && exec java $SQUALL_JAVA_OPTS -jar "$SQUALL_BEFORE_JAR" --host 127.0.0.1 \
+                 --port "$port" --ping-interval 0) >"$log" 2>&1 & ;;
+    squall-alt) (cd "$ROOT" && exec java $SQUALL_JAVA_OPTS -jar "$SQUALL_ALT_JAR" --host 127.0.0.1 \
                  --port "$port" --ping-interval 0) >"$log" 2>&1 & ;;
     node-ws) node "$BENCH_DIR/peers/node-ws/server.js" --port "$port" >"$log" 2>&1 & ;;
     tornado) $PYTHON "$BENCH_DIR/peers/tornado_server.py" --port "$port" >"$log" 2>&1 & ;;
@@ -144,6 +151,7 @@ mkdir -p "$RESULTS_DIR" "$LOGS"
   if [[ -n ${SQUALL_BEFORE_JAR:-} ]]; then
     echo "# squall-before: $SQUALL_BEFORE_JAR, commit $(git -C "$(dirname "$SQUALL_BEFORE_JAR")" rev-parse --short HEAD 2>/dev/null || echo '?')"
   fi
+  if [[ -n ${SQUALL_ALT_JAR:-} ]]; then echo "# squall-alt: $SQUALL_ALT_JAR${SQUALL_ALT_NOTE:+ ($SQUALL_ALT_NOTE)}"; fi
 } > "$RAW"
 
 for round in $(seq "$ROUNDS"); do

@@ -27,7 +27,7 @@ METRICS = [
 CPU = ["gen_loop_max_pct", "gen_cpu_pct", "server_cpu_pct"]
 # Machine-wide CPU pressure (PSI some avg10) at the end of each run: other load on the shared machine.
 PRESSURE = "cpu_pressure_avg10"
-PEERS = ["node-ws", "tornado", "squall-before"]   # squall/squall-before: after/before of one change
+PEERS = ["node-ws", "tornado", "squall-before", "squall-alt"]   # squall/squall-before: after/before of one change
 
 
 def parse(path):
