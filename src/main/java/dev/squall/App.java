@@ -306,7 +306,9 @@ public final class App {
                     + "for the server's own notices (such as dropped messages); rename that member");
         }
         metrics.published();
-        return broker.publish(Hub.DEFAULT_CHANNEL, message);
+        int delivered = broker.publish(Hub.DEFAULT_CHANNEL, message);
+        hub.helpWrite();
+        return delivered;
     }
 
     /** Tornado: {@code self.write_message(...)} to the client that sent the message. */
