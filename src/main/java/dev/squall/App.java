@@ -19,8 +19,6 @@ import io.javalin.http.MethodNotAllowedResponse;
 import io.javalin.http.staticfiles.Location;
 import io.javalin.websocket.WsContext;
 import io.javalin.websocket.WsHandlerType;
-import jakarta.servlet.DispatcherType;
-import org.eclipse.jetty.ee10.servlet.FilterHolder;
 import org.eclipse.jetty.server.HttpConfiguration;
 import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
@@ -40,7 +38,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.EnumSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -140,10 +137,6 @@ public final class App {
                 // ...and would send its JSESSIONID cookie with every upgrade, refused ones too.
                 context.getSessionHandler().setUsingCookies(false);
             });
-            javalinConfig.jetty.modifyServletContextHandler(context -> context.addFilter(
-                    new FilterHolder(new BodyLimit(javalinConfig.http.maxRequestSize, PublishDecoder.tooLargeMessage(
-                            "the body", javalinConfig.http.maxRequestSize))),
-                    "/*", EnumSet.of(DispatcherType.REQUEST)));
             javalinConfig.jetty.modifyWebSocketServletFactory(factory -> {
                 factory.setMaxTextMessageSize(config.maxMessageBytes());
                 factory.setMaxBinaryMessageSize(config.maxMessageBytes());
@@ -218,8 +211,13 @@ public final class App {
                     .json(Map.of("error", e.getMessage())));
             routes.exception(HttpResponseException.class, (e, ctx) -> {
                 if (e instanceof MethodNotAllowedResponse notAllowed) e = AllowedMethods.answer(notAllowed, ctx);
-                // Whichever check refused it (the body filter, the decoder's length or decoded-size check, multipart).
-                if (e.getStatus() == HttpStatus.CONTENT_TOO_LARGE.getCode()) metrics.tooLarge();
+                // Whichever of the decoder's checks refused it (declared length, bytes read, decoded size, multipart).
+                // Counted, and logged at debug only: a WARN per refusal would let any client fill the log.
+                if (e.getStatus() == HttpStatus.CONTENT_TOO_LARGE.getCode()) {
+                    metrics.tooLarge();
+                    log.debug("Refused a request body over {} bytes: {} {} from {}", config.maxPublishBytes(), ctx.method(),
+                            ctx.path(), ctx.req().getRemoteAddr());
+                }
                 ctx.status(e.getStatus()).json(Map.of("error", e.getMessage()));
                 if (isUpgradeRequest(ctx)) writeResultNow(ctx);
             });

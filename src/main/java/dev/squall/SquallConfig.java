@@ -39,7 +39,6 @@ public record SquallConfig(
         Duration writeTimeout,
         List<String> allowedHosts,
         long maxPublishBytes,
-
         Duration drainWindow) {
 
     /** Bytes that {@code new message :} adds to an echoed message; the echo must fit a client's queue. */
