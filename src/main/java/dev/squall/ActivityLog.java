@@ -1,5 +1,6 @@
 package dev.squall;
 
+import dev.squall.hub.Metrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,5 +1,7 @@
 package dev.squall;
 
+import dev.squall.hub.Metrics;
+import dev.squall.broker.Message;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.squall.broker.Broker;
 import dev.squall.broker.InMemoryBroker;

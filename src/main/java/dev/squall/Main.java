@@ -1,6 +1,5 @@
 package dev.squall;
 
-import dev.squall.hub.SlowConsumerPolicy;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;

@@ -1,5 +1,6 @@
 package dev.squall;
 
+import dev.squall.broker.Message;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonProcessingException;

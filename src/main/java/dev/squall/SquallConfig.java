@@ -1,6 +1,5 @@
 package dev.squall;
 
-import dev.squall.hub.SlowConsumerPolicy;
 
 import java.net.URI;
 import java.nio.file.Files;

@@ -1,5 +1,6 @@
 package dev.squall;
 
+import dev.squall.hub.Metrics;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 

@@ -1,6 +1,6 @@
 package dev.squall;
 
-import dev.squall.hub.SlowConsumerPolicy;
+import dev.squall.broker.Message;
 import dev.squall.support.Await;
 import dev.squall.support.RawWsClient;
 import dev.squall.support.WsTestClient;

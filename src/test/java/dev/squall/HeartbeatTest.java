@@ -1,5 +1,6 @@
 package dev.squall;
 
+import dev.squall.broker.Message;
 import dev.squall.support.Await;
 import dev.squall.support.RawWsClient;
 import dev.squall.support.WsTestClient;
@@ -104,13 +105,13 @@ class HeartbeatTest {
     @Test
     void with_pings_off_a_peer_that_stops_reading_is_dropped_once_its_writes_stall_for_the_write_timeout() throws Exception {
         server = TestServer.start(TestServer.config().pingInterval(Duration.ZERO).writeTimeout(Duration.ofSeconds(1))
-                .slowConsumerPolicy(dev.squall.hub.SlowConsumerPolicy.DROP_OLDEST).build());
+                .slowConsumerPolicy(dev.squall.SlowConsumerPolicy.DROP_OLDEST).build());
         try (RawWsClient stalled = RawWsClient.connect(server.port(), java.util.Map.of(), 4096)) {   // never reads
             Await.until("hub size", Duration.ofSeconds(5), () -> server.hub().size(), 1);
             String big = "x".repeat(32 * 1024);
             // Enough to fill both sockets' buffers; with drop-oldest the queue stays full and nothing is refused.
             Await.until("messages stuck in the stalled peer's queue", Duration.ofSeconds(20), () -> {
-                server.app.publish(dev.squall.Message.text(big));
+                server.app.publish(dev.squall.broker.Message.text(big));
                 return server.hub().queuedBytes() > 0 && server.metric("squall_dropped_messages_total") > 0;
             });
             Await.until("the stalled peer's drop", Duration.ofSeconds(10), () -> server.metric("squall_stalled_peers_total"), 1.0);

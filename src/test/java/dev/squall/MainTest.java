@@ -1,6 +1,5 @@
 package dev.squall;
 
-import dev.squall.hub.SlowConsumerPolicy;
 import dev.squall.support.ServerProcess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;

@@ -1,5 +1,6 @@
 package dev.squall;
 
+import dev.squall.hub.Metrics;
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;

@@ -1,6 +1,5 @@
 package dev.squall.broker;
 
-import dev.squall.Message;
 
 /**
  * Carries published messages to the hubs that deliver them: the seam between "someone published to a channel"

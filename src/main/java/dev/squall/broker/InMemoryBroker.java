@@ -1,6 +1,5 @@
 package dev.squall.broker;
 
-import dev.squall.Message;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -1,6 +1,7 @@
 package dev.squall.hub;
 
-import dev.squall.Message;
+import dev.squall.SlowConsumerPolicy;
+import dev.squall.broker.Message;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,7 +1,6 @@
 package dev.squall.hub;
 
-import dev.squall.Message;
-import dev.squall.Metrics;
+import dev.squall.broker.Message;
 import io.javalin.websocket.WsContext;
 
 import java.util.Collection;

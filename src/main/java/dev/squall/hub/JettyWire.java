@@ -1,6 +1,6 @@
 package dev.squall.hub;
 
-import dev.squall.Message;
+import dev.squall.broker.Message;
 import io.javalin.websocket.WsContext;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.websocket.common.WebSocketSession;

@@ -3,7 +3,7 @@ package dev.squall.hub;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
-import dev.squall.Message;
+import dev.squall.broker.Message;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;

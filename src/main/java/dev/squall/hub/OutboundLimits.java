@@ -1,5 +1,6 @@
 package dev.squall.hub;
 
+import dev.squall.SlowConsumerPolicy;
 import java.time.Duration;
 
 /**

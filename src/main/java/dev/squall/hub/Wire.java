@@ -1,6 +1,6 @@
 package dev.squall.hub;
 
-import dev.squall.Message;
+import dev.squall.broker.Message;
 
 /**
  * The socket under a {@link Connection}: the few operations the bounded queue needs from whatever carries the

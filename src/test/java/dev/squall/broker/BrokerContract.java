@@ -1,6 +1,5 @@
 package dev.squall.broker;
 
-import dev.squall.Message;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;

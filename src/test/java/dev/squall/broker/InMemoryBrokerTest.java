@@ -1,6 +1,5 @@
 package dev.squall.broker;
 
-import dev.squall.Message;
 import org.junit.jupiter.api.Test;
 
 import static org.assertj.core.api.Assertions.assertThat;

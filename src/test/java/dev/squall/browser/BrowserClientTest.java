@@ -1,6 +1,6 @@
 package dev.squall.browser;
 
-import dev.squall.hub.SlowConsumerPolicy;
+import dev.squall.SlowConsumerPolicy;
 import dev.squall.support.Browser;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;

@@ -1,7 +1,7 @@
 package dev.squall.hub;
 
-import dev.squall.Message;
-import dev.squall.Metrics;
+import dev.squall.SlowConsumerPolicy;
+import dev.squall.broker.Message;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

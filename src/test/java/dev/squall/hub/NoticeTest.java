@@ -1,6 +1,6 @@
 package dev.squall.hub;
 
-import dev.squall.Message;
+import dev.squall.broker.Message;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
 

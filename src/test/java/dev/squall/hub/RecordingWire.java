@@ -1,6 +1,6 @@
 package dev.squall.hub;
 
-import dev.squall.Message;
+import dev.squall.broker.Message;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,7 +1,7 @@
 package dev.squall.hub;
 
-import dev.squall.Message;
-import dev.squall.Metrics;
+import dev.squall.SlowConsumerPolicy;
+import dev.squall.broker.Message;
 import dev.squall.broker.InMemoryBroker;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;

@@ -1,4 +1,4 @@
-package dev.squall;
+package dev.squall.broker;
 
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;

@@ -1,4 +1,4 @@
-package dev.squall.hub;
+package dev.squall;
 
 import java.util.Arrays;
 import java.util.Locale;

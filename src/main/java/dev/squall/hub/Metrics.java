@@ -1,4 +1,4 @@
-package dev.squall;
+package dev.squall.hub;
 
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
@@ -88,10 +88,10 @@ public final class Metrics implements AutoCloseable {
 
     public void stalledPeer() { stalledPeers.increment(); }
 
-    void tooLarge() { tooLarge.increment(); }
+    public void tooLarge() { tooLarge.increment(); }
 
     /** The counters {@link ActivityLog} summarises, read together. */
-    Totals totals() {
+    public Totals totals() {
         long disconnects = 0;
         for (Counter counter : disconnectsByCode.values()) disconnects += (long) counter.count();
         return new Totals((long) connects.count(), disconnects, (long) slowConsumers.count(), (long) deadPeers.count(),
@@ -99,13 +99,13 @@ public final class Metrics implements AutoCloseable {
     }
 
     /** Totals since start; {@link #minus} gives what happened in between two readings. */
-    record Totals(long connects, long disconnects, long slowConsumers, long deadPeers, long tooLarge) {
-        Totals minus(Totals earlier) {
+    public record Totals(long connects, long disconnects, long slowConsumers, long deadPeers, long tooLarge) {
+        public Totals minus(Totals earlier) {
             return new Totals(connects - earlier.connects, disconnects - earlier.disconnects,
                     slowConsumers - earlier.slowConsumers, deadPeers - earlier.deadPeers, tooLarge - earlier.tooLarge);
         }
 
-        boolean isZero() {
+        public boolean isZero() {
             return equals(new Totals(0, 0, 0, 0, 0));
         }
     }
