@@ -1,6 +1,5 @@
 package dev.squall;
 
-import io.javalin.http.HttpResponseException;
 import io.javalin.http.HttpStatus;
 
 import java.time.Duration;
@@ -68,17 +67,8 @@ final class Drain {
     }
 
     /** Refuses a publish during the window: 503, and when to try again (by then a balancer routes elsewhere). */
-    ShuttingDown refusal() {
-        return new ShuttingDown(Math.max(1, window.toSeconds()));
-    }
-
-    /** A publish that arrived while the node is stopping; the exception handler adds {@code Retry-After}. */
-    static final class ShuttingDown extends HttpResponseException {
-        final long retryAfterSeconds;
-
-        ShuttingDown(long retryAfterSeconds) {
-            super(HttpStatus.SERVICE_UNAVAILABLE.getCode(), "shutting down", Map.of());
-            this.retryAfterSeconds = retryAfterSeconds;
-        }
+    Refusal refusal() {
+        return new Refusal(HttpStatus.SERVICE_UNAVAILABLE.getCode(), "shutting down",
+                Map.of("Retry-After", Long.toString(Math.max(1, window.toSeconds()))));
     }
 }

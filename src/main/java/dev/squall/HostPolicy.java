@@ -1,5 +1,6 @@
 package dev.squall;
 
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 import java.util.Set;
@@ -84,5 +85,23 @@ final class HostPolicy {
     private static boolean isPortOrNothing(String rest) {
         if (rest.isEmpty()) return true;
         return rest.startsWith(":") && rest.length() > 1 && rest.length() <= 6 && rest.substring(1).chars().allMatch(Character::isDigit);
+    }
+
+    /** Lower-cases each entry of a host list setting, ports dropped; the errors name {@code setting}. */
+    static List<String> normalizeAll(List<String> hosts, String setting) {
+        List<String> normalized = new ArrayList<>();
+        for (String raw : hosts) {
+            if (raw.isBlank()) continue;
+            String name = hostname(raw);
+            require(name != null, setting + ": '" + raw.trim() + "' is not a host name; use names such as "
+                    + "squall.example or 192.168.1.10, comma-separated (any port is allowed)");
+            if (!normalized.contains(name)) normalized.add(name);
+        }
+        return List.copyOf(normalized);
+    }
+
+
+    private static void require(boolean condition, String message) {
+        if (!condition) throw new IllegalArgumentException(message);
     }
 }

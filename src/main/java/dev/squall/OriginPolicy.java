@@ -1,5 +1,7 @@
 package dev.squall;
 
+import java.net.URI;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
 
@@ -70,5 +72,44 @@ final class OriginPolicy {
     private static String withoutDefaultPort(String scheme, String hostAndPort) {
         String port = scheme.equals("http") ? ":80" : scheme.equals("https") ? ":443" : null;
         return port != null && hostAndPort.endsWith(port) ? hostAndPort.substring(0, hostAndPort.length() - port.length()) : hostAndPort;
+    }
+
+    /** Lower-cases and checks each entry of an origin list setting; the errors name {@code setting}. */
+    static List<String> normalizeAll(List<String> origins, String setting) {
+        List<String> normalized = new ArrayList<>();
+        for (String raw : origins) {
+            String origin = raw.trim();
+            if (origin.isEmpty()) continue;
+            if (origin.equals("*")) {
+                require(origins.stream().map(String::trim).filter(o -> !o.isEmpty()).count() == 1,
+                        setting + ": '*' allows every origin and cannot be combined with others");
+                return List.of("*");
+            }
+            normalized.add(normalizeOrigin(origin, setting));
+        }
+        return List.copyOf(normalized);
+    }
+
+    /** Lower-cases scheme and host and checks the shape {@code scheme://host[:port]}, as browsers send it. */
+    private static String normalizeOrigin(String origin, String setting) {
+        String hint = setting + ": '" + origin + "' is not an origin; use scheme://host[:port], "
+                + "for example https://example.com or http://localhost:3000, or '*' alone";
+        URI uri;
+        try {
+            uri = new URI(origin);
+        } catch (Exception e) {
+            throw new IllegalArgumentException(hint);
+        }
+        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
+        boolean hasOnlyOrigin = uri.getHost() != null && (uri.getRawPath() == null || uri.getRawPath().isEmpty())
+                && uri.getRawQuery() == null && uri.getRawFragment() == null && uri.getRawUserInfo() == null;
+        require((scheme.equals("http") || scheme.equals("https")) && hasOnlyOrigin, hint);
+        // Browsers leave a default port out of the Origin they send: https://a.example:443 must match https://a.example.
+        return normalize(scheme + "://" + uri.getHost().toLowerCase(Locale.ROOT) + (uri.getPort() == -1 ? "" : ":" + uri.getPort()));
+    }
+
+
+    private static void require(boolean condition, String message) {
+        if (!condition) throw new IllegalArgumentException(message);
     }
 }

@@ -45,8 +45,11 @@ final class PublishDecoder {
     private final long maxBytes;
     private final MultipartConfigElement multipart;
 
-    PublishDecoder(ObjectMapper json, long maxBytes) {
+    private final SettingNames names;
+
+    PublishDecoder(ObjectMapper json, long maxBytes, SettingNames names) {
         this.json = json;
+        this.names = names;
         this.maxBytes = maxBytes;
         // Every part is kept in memory up to the limit, and nothing larger is accepted: no upload reaches the disk.
         int inMemory = (int) Math.min(Integer.MAX_VALUE, maxBytes);
@@ -70,7 +73,7 @@ final class PublishDecoder {
         String contentType = ctx.header(Header.CONTENT_TYPE);
         if (contentType == null || contentType.isBlank()) {
             throw new HttpResponseException(HttpStatus.UNSUPPORTED_MEDIA_TYPE.getCode(),
-                    "POST /receive needs a Content-Type header: one of " + SUPPORTED);
+                    "POST " + ctx.path() + " needs a Content-Type header: one of " + SUPPORTED);
         }
         String mediaType = contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
         return switch (mediaType) {
@@ -84,7 +87,7 @@ final class PublishDecoder {
                     text(requireMsg(FormFields.single(body(ctx), "msg", "form field"), "form field 'msg'"));
             case "multipart/form-data" -> multipart(ctx);
             default -> throw new HttpResponseException(HttpStatus.UNSUPPORTED_MEDIA_TYPE.getCode(),
-                    "Content-Type " + mediaType + " is not supported for POST /receive; use one of: " + SUPPORTED);
+                    "Content-Type " + mediaType + " is not supported for POST " + ctx.path() + "; use one of: " + SUPPORTED);
         };
     }
 
@@ -219,12 +222,9 @@ final class PublishDecoder {
     }
 
     private HttpResponseException tooLarge(String what) {
-        return new HttpResponseException(HttpStatus.CONTENT_TOO_LARGE.getCode(), tooLargeMessage(what, maxBytes));
-    }
-
-    /** The text of every 413 a publish gets: what was too large, the limit, and the flag that sets it. */
-    static String tooLargeMessage(String what, long maxBytes) {
-        return what + " is larger than --max-publish-bytes (" + maxBytes + " bytes)";
+        // What was too large, the limit, and the setting that sets it.
+        return new HttpResponseException(HttpStatus.CONTENT_TOO_LARGE.getCode(),
+                what + " is larger than " + names.name("maxPublishBytes") + " (" + maxBytes + " bytes)");
     }
 
     private static String requireMsg(String value, String where) {

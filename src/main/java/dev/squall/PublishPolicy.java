@@ -29,17 +29,20 @@ import java.util.Optional;
 final class PublishPolicy {
 
     private static final List<String> PROXY_HEADERS = List.of("Forwarded", "X-Forwarded-For", "X-Real-IP", "Via");
-    private static final String HOW = "start Squall with --publish-token <secret> (or SQUALL_PUBLISH_TOKEN) and send "
-            + "'Authorization: Bearer <secret>'";
 
     private final Optional<BearerToken> token;
     private final OriginPolicy origins;
     private final HostPolicy hosts;
 
-    PublishPolicy(Optional<String> token, OriginPolicy origins, HostPolicy hosts) {
+    private final SettingNames names;
+    private final String how;
+
+    PublishPolicy(Optional<String> token, OriginPolicy origins, HostPolicy hosts, SettingNames names) {
         this.token = token.map(BearerToken::new);
         this.origins = origins;
         this.hosts = hosts;
+        this.names = names;
+        this.how = names.howToSet("publishToken", "<secret>") + " and send 'Authorization: Bearer <secret>'";
     }
 
     /** Throws 401/403 unless the request may publish. */
@@ -50,25 +53,25 @@ final class PublishPolicy {
             return;
         }
         if (!peerIsLoopback(ctx)) {
-            throw new ForbiddenResponse("publishing is only allowed from this machine; " + HOW);
+            throw new ForbiddenResponse("publishing is only allowed from this machine; " + how);
         }
         for (String header : PROXY_HEADERS) {
             if (ctx.header(header) != null) {
                 throw new ForbiddenResponse("this publish came through a proxy (it carries " + header + "), so it may "
-                        + "come from anywhere and loopback trust does not apply; " + HOW);
+                        + "come from anywhere and loopback trust does not apply; " + how);
             }
         }
         String host = ctx.header(Header.HOST);
         if (!hosts.allows(host)) {
             String name = HostPolicy.hostname(host);
             throw new ForbiddenResponse("Host " + (host == null ? "(none)" : "'" + host + "'") + " is not this machine, "
-                    + "so this may be a DNS-rebinding page; " + HOW
-                    + (name == null ? "" : ", or list the name with --allowed-hosts " + name));
+                    + "so this may be a DNS-rebinding page; " + how
+                    + (name == null ? "" : ", or list the name with " + names.name("allowedHosts") + " " + name));
         }
         String crossSite = crossSiteReason(ctx, host);
         if (crossSite != null) {
-            throw new ForbiddenResponse("a cross-site browser request may not publish (" + crossSite + "); " + HOW
-                    + ", or list the page's origin by name with --allowed-origins");
+            throw new ForbiddenResponse("a cross-site browser request may not publish (" + crossSite + "); " + how
+                    + ", or list the page's origin by name with " + names.name("allowedOrigins"));
         }
     }
 
@@ -96,7 +99,7 @@ final class PublishPolicy {
     String describe() {
         return token.isPresent()
                 ? "bearer token required"
-                : "this machine only (no --publish-token): loopback peer, no proxy headers, Host " + hosts.describe()
+                : "this machine only (no " + names.name("publishToken") + "): loopback peer, no proxy headers, Host " + hosts.describe()
                         + ", no cross-site request";
     }
 }

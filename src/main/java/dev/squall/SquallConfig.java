@@ -1,13 +1,10 @@
 package dev.squall;
 
 
-import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.ArrayList;
 import java.util.List;
-import java.util.Locale;
 import java.util.Optional;
 
 /**
@@ -48,7 +45,7 @@ public record SquallConfig(
     public SquallConfig {
         require(host != null && !host.isBlank(), "--host must not be empty");
         require(port >= 0 && port <= 65535, "--port must be between 0 and 65535, got " + port);
-        allowedOrigins = normalizeOrigins(allowedOrigins);
+        allowedOrigins = OriginPolicy.normalizeAll(allowedOrigins, "--allowed-origins");
         require(!pingInterval.isNegative(), "--ping-interval must be 0 (off) or more seconds");
         require(!pingTimeout.isNegative() && !pingTimeout.isZero(), "--ping-timeout must be at least 1 second");
         require(maxMessageBytes >= 1, "--max-message-bytes must be at least 1, got " + maxMessageBytes);
@@ -65,7 +62,7 @@ public record SquallConfig(
         require(slowConsumerPolicy != null, "--slow-consumer must be given");
         require(!stopTimeout.isNegative(), "stop timeout must not be negative");
         require(!writeTimeout.isNegative(), "--write-timeout must be 0 (off) or more seconds");
-        allowedHosts = normalizeHosts(allowedHosts);
+        allowedHosts = HostPolicy.normalizeAll(allowedHosts, "--allowed-hosts");
         // Two of the largest publishes must fit one client's queue, or back-to-back publishes close every reader.
         require(maxPublishBytes >= 1 && maxPublishBytes <= maxQueueBytes / 2,
                 "--max-publish-bytes (" + maxPublishBytes + ") must be between 1 and half of --max-queue-bytes ("
@@ -98,51 +95,6 @@ public record SquallConfig(
     /** True when {@code --host} is a loopback address: then every request's {@code Host} is checked. */
     public boolean boundToLoopback() {
         return HostPolicy.isLoopbackBinding(host);
-    }
-
-    private static List<String> normalizeHosts(List<String> hosts) {
-        List<String> normalized = new ArrayList<>();
-        for (String raw : hosts) {
-            if (raw.isBlank()) continue;
-            String name = HostPolicy.hostname(raw);
-            require(name != null, "--allowed-hosts: '" + raw.trim() + "' is not a host name; use names such as "
-                    + "squall.example or 192.168.1.10, comma-separated (any port is allowed)");
-            if (!normalized.contains(name)) normalized.add(name);
-        }
-        return List.copyOf(normalized);
-    }
-
-    private static List<String> normalizeOrigins(List<String> origins) {
-        List<String> normalized = new ArrayList<>();
-        for (String raw : origins) {
-            String origin = raw.trim();
-            if (origin.isEmpty()) continue;
-            if (origin.equals("*")) {
-                require(origins.stream().map(String::trim).filter(o -> !o.isEmpty()).count() == 1,
-                        "--allowed-origins: '*' allows every origin and cannot be combined with others");
-                return List.of("*");
-            }
-            normalized.add(normalizeOrigin(origin));
-        }
-        return List.copyOf(normalized);
-    }
-
-    /** Lower-cases scheme and host and checks the shape {@code scheme://host[:port]}, as browsers send it. */
-    private static String normalizeOrigin(String origin) {
-        String hint = "--allowed-origins: '" + origin + "' is not an origin; use scheme://host[:port], "
-                + "for example https://example.com or http://localhost:3000, or '*' alone";
-        URI uri;
-        try {
-            uri = new URI(origin);
-        } catch (Exception e) {
-            throw new IllegalArgumentException(hint);
-        }
-        String scheme = uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(Locale.ROOT);
-        boolean hasOnlyOrigin = uri.getHost() != null && (uri.getRawPath() == null || uri.getRawPath().isEmpty())
-                && uri.getRawQuery() == null && uri.getRawFragment() == null && uri.getRawUserInfo() == null;
-        require((scheme.equals("http") || scheme.equals("https")) && hasOnlyOrigin, hint);
-        // Browsers leave a default port out of the Origin they send: https://a.example:443 must match https://a.example.
-        return OriginPolicy.normalize(scheme + "://" + uri.getHost().toLowerCase(Locale.ROOT) + (uri.getPort() == -1 ? "" : ":" + uri.getPort()));
     }
 
     private static void require(boolean condition, String message) {

@@ -53,6 +53,9 @@ public final class Connection {
     private final AtomicBoolean closing = new AtomicBoolean();
     private volatile boolean slow;
     private volatile boolean left;
+    // Until the open handler has run and the connection is subscribed: sends queue, nothing is written yet, so a
+    // publish that arrives while the first frame is written finds the connection subscribed (see Hub#opened).
+    private volatile boolean opening = true;
     // Copy-on-write: a connection listens to few channels, and leaving reads them once.
     private volatile List<String> channels = List.of();
 
@@ -77,9 +80,23 @@ public final class Connection {
         return id;
     }
 
-    /** Sends one message to this connection only (Tornado: {@code write_message}). */
-    public void send(Message message) {
-        hub.sendTo(this, message);
+    /**
+     * Sends one message to this connection only (Tornado: {@code write_message}); false when it was not queued
+     * (closing, or refused by a full queue).
+     */
+    public boolean send(Message message) {
+        return hub.sendTo(this, message);
+    }
+
+    /** Starts the close handshake with this code and reason; the close frame goes out after what is queued. */
+    public void close(int code, String reason) {
+        if (!closing.compareAndSet(false, true)) return;
+        wire.close(code, reason);
+    }
+
+    /** False once a close has started (by either side) or the connection has left the hub. */
+    public boolean isOpen() {
+        return !closing.get() && !left;
     }
 
     /**
@@ -155,6 +172,7 @@ public final class Connection {
 
     /** Hands queued messages to the wire in order; one thread at a time, never waiting for the socket. */
     void flush() {
+        if (opening) return;
         while (mayWrite() && writing.compareAndSet(false, true)) {
             try {
                 boolean flushed = true;
@@ -330,6 +348,15 @@ public final class Connection {
     /** The hub no longer lists it (closed by the peer, or by us): the heartbeat must not count it again. */
     void left() {
         left = true;
+    }
+
+    /** Writing may start: the connection has been subscribed. */
+    void opened() {
+        opening = false;
+    }
+
+    boolean hasLeft() {
+        return left;
     }
 
     long queuedBytes() {

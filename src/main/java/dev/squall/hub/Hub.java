@@ -1,7 +1,6 @@
 package dev.squall.hub;
 
 import dev.squall.broker.Message;
-import io.javalin.websocket.WsContext;
 
 import java.util.Collection;
 import java.util.List;
@@ -59,22 +58,30 @@ public final class Hub {
     }
 
     /**
-     * Adds a newly opened connection (Tornado: {@code open}) to {@code channel}, with {@code greeting} queued
-     * first so no publish can overtake it.
+     * Adds a newly opened connection (Tornado: {@code open}), on no channel yet. What is sent to it is queued, and
+     * written from {@link #opened} on: subscribe it first, so what was sent before cannot be overtaken by a publish,
+     * and a publish that arrives while the first frame is being written still reaches it.
      */
-    public Connection join(WsContext ctx, String channel, Message greeting) {
-        return join(JettyWire.of(ctx), ctx.sessionId(), channel, greeting);
+    public Connection connect(Wire wire, String id) {
+        Connection connection = new Connection(id, wire, limits, this, shards[Math.floorMod(id.hashCode(), shards.length)]);
+        connections.put(id, connection);
+        metrics.connected();
+        return connection;
     }
 
+    /** {@link #connect}, then {@code greeting}, then {@link #subscribe} to {@code channel}, then {@link #opened}. */
     Connection join(Wire wire, String id, String channel, Message greeting) {
-        Connection connection = new Connection(id, wire, limits, this, shards[Math.floorMod(id.hashCode(), shards.length)]);
-        connection.enqueue(greeting);
-        connections.put(id, connection);
+        Connection connection = connect(wire, id);
+        sendTo(connection, greeting);
         subscribe(connection, channel);
-        metrics.connected();
-        connection.flush();
-        metrics.sent(1, greeting.size());
+        opened(connection);
         return connection;
+    }
+
+    /** The connection's open handler has run and it is subscribed: what it was sent goes out now. */
+    public void opened(Connection connection) {
+        connection.opened();
+        connection.flush();
     }
 
     /** The connection with this id, or null once it has left. */
@@ -91,14 +98,20 @@ public final class Hub {
         }
     }
 
-    /** Adds a connection to a channel's subscribers; a channel exists while it has any. */
-    void subscribe(Connection connection, String channel) {
+    /**
+     * Adds a connection to a channel's subscribers; a channel exists while it has any. A connection that has
+     * already left (closed while its open handler ran) is not added, or is taken out again at once.
+     */
+    public void subscribe(Connection connection, String channel) {
+        if (connection.hasLeft()) return;
         channels.compute(channel, (name, subscribers) -> {
             Set<Connection> set = subscribers != null ? subscribers : ConcurrentHashMap.newKeySet();
             set.add(connection);
             return set;
         });
         connection.subscribed(channel);
+        // Leaving reads the channels after marking the connection: one of the two sees the other.
+        if (connection.hasLeft()) unsubscribe(connection, channel);
     }
 
     void unsubscribe(Connection connection, String channel) {
@@ -148,10 +161,11 @@ public final class Hub {
      * Sends to one connection through its bounded queue, flushing on the caller's thread: a reply has no order
      * to keep with publishes other than the order in which it is queued.
      */
-    void sendTo(Connection connection, Message message) {
+    boolean sendTo(Connection connection, Message message) {
         boolean queued = connection.enqueue(message);
         connection.flush();
         if (queued) metrics.sent(1, message.size());
+        return queued;
     }
 
     /**

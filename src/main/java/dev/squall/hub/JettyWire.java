@@ -1,7 +1,7 @@
 package dev.squall.hub;
 
 import dev.squall.broker.Message;
-import io.javalin.websocket.WsContext;
+import org.eclipse.jetty.websocket.api.Session;
 import org.eclipse.jetty.util.Callback;
 import org.eclipse.jetty.websocket.common.WebSocketSession;
 import org.eclipse.jetty.websocket.core.CoreSession;
@@ -14,7 +14,7 @@ import org.eclipse.jetty.websocket.core.WebSocketCoreSession;
  * A {@link Wire} on Jetty's core WebSocket session: it accepts pre-encoded frames with a real callback, and its
  * connection counts every byte in and out without anything added to the read or write path.
  */
-final class JettyWire implements Wire {
+public final class JettyWire implements Wire {
 
     private final CoreSession session;
     private final WebSocketConnection connection;
@@ -24,9 +24,9 @@ final class JettyWire implements Wire {
         this.connection = session.getConnection();
     }
 
-    /** The wire under a Javalin WebSocket context (Javalin wraps Jetty's API session, which wraps the core one). */
-    static JettyWire of(WsContext ctx) {
-        return new JettyWire((WebSocketCoreSession) ((WebSocketSession) ctx.session).getCoreSession());
+    /** The wire under a Jetty API session (as Javalin hands it out): the core session it wraps. */
+    public static JettyWire of(Session session) {
+        return new JettyWire((WebSocketCoreSession) ((WebSocketSession) session).getCoreSession());
     }
 
     @Override

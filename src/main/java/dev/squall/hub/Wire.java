@@ -11,7 +11,7 @@ import dev.squall.broker.Message;
  * written or has failed (possibly on another thread, possibly before {@code send} returns); frames are written
  * in the order they were sent.
  */
-interface Wire {
+public interface Wire {
 
     /** Told once what became of one frame. */
     interface Written {

@@ -1,0 +1,140 @@
+package dev.squall;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import io.javalin.config.JavalinState;
+import io.javalin.config.RoutesConfig;
+import io.javalin.http.Context;
+import io.javalin.http.Handler;
+import io.javalin.http.HandlerType;
+import io.javalin.http.HttpResponseException;
+import io.javalin.http.HttpStatus;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Map;
+
+/**
+ * Mounts what the plugin's settings ask for on the app's router: the WebSocket routes, the publish route, the
+ * probes and metrics, and the node's start and stop on the server's events. Squall's routes answer their own
+ * refusals ({@link Refusal}), so an app's error handling neither changes them nor is changed by them.
+ */
+final class Endpoints {
+
+    private static final Logger log = LoggerFactory.getLogger(Endpoints.class);
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    private final Node node;
+    private final JavalinState state;
+    private final NodeSettings settings;
+    private final RequestGuard guard;
+    private final PublishPolicy publishPolicy;
+    private final PublishDecoder decoder;
+
+    Endpoints(Node node, JavalinState state) {
+        this.node = node;
+        this.state = state;
+        this.settings = node.settings();
+        OriginPolicy origins = new OriginPolicy(settings.allowedOrigins());
+        HostPolicy hosts = new HostPolicy(settings.allowedHosts());
+        this.guard = new RequestGuard(origins, hosts, settings.checkHosts(), 600, settings.names());
+        this.publishPolicy = new PublishPolicy(settings.publishToken(), origins, hosts, settings.names());
+        this.decoder = new PublishDecoder(JSON, settings.maxPublishBytes(), settings.names());
+    }
+
+    void mount() {
+        RoutesConfig routes = state.routes;
+        routes.exception(Refusal.class, this::answer);
+        settings.routes().forEach((path, handlers) -> new SocketRoute(path, handlers, node, guard).mount(routes));
+        String publish = settings.publishPath();
+        if (publish != null) {
+            routes.before(publish, guarded(guard::applyCors));
+            routes.get(publish, guarded(ctx -> {
+                publishPolicy.check(ctx);
+                respond(ctx, Map.of("delivered", node.publish(decoder.fromQuery(ctx))));
+            }));
+            routes.post(publish, guarded(ctx -> {
+                publishPolicy.check(ctx);
+                respond(ctx, Map.of("delivered", node.publish(decoder.fromBody(ctx))));
+            }));
+            // A browser publishing from another listed origin asks first.
+            routes.addHttpHandler(HandlerType.OPTIONS, publish, ctx -> ctx.status(HttpStatus.NO_CONTENT));
+        }
+        if (settings.metricsPath() != null) {
+            routes.get(settings.metricsPath(), ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
+                    .result(node.metrics().scrape()));
+        }
+        if (settings.healthPath() != null) {
+            routes.get(settings.healthPath(), ctx -> respond(ctx, Map.of("status", "up")));
+        }
+        if (settings.readyPath() != null) {
+            routes.get(settings.readyPath(), guarded(ctx -> {
+                if (!node.ready()) throw new Refusal(HttpStatus.SERVICE_UNAVAILABLE.getCode(), "not ready");
+                respond(ctx, Map.of("status", "ready"));
+            }));
+        }
+        state.events.serverStarted(node::start);
+        // Javalin fires serverStopping on the stopping thread before it stops Jetty, so the connectors are still
+        // open while it runs: the drain window goes here.
+        state.events.serverStopping(node::stopping);
+        state.events.serverStopped(node::release);
+        state.events.serverStopFailed(node::release);
+    }
+
+    /** Squall's refusals, whichever check raised them: their status and headers, and {@code {"error": ...}}. */
+    private void answer(Refusal e, Context ctx) {
+        if (e.getStatus() == HttpStatus.CONTENT_TOO_LARGE.getCode()) {
+            // Counted, and logged at debug only: a WARN per refusal would let any client fill the log.
+            node.metrics().tooLarge();
+            log.debug("Refused a request body over {} bytes: {} {} from {}", settings.maxPublishBytes(), ctx.method(),
+                    ctx.path(), ctx.req().getRemoteAddr());
+        }
+        e.headers.forEach(ctx::header);
+        ctx.status(e.getStatus());
+        respond(ctx, Map.of("error", e.getMessage()));
+        if (isUpgradeRequest(ctx)) writeResultNow(ctx);
+    }
+
+    private static void respond(Context ctx, Map<String, ?> body) {
+        try {
+            ctx.contentType("application/json").result(JSON.writeValueAsString(body));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a map of strings and numbers is always JSON", e);
+        }
+    }
+
+    /**
+     * A handler whose refusals are Squall's, and whose failures are a 500 with a fixed text (the details go to the
+     * log, not to the client).
+     */
+    static Handler guarded(Handler handler) {
+        return ctx -> {
+            try {
+                handler.handle(ctx);
+            } catch (Refusal e) {
+                throw e;
+            } catch (HttpResponseException e) {
+                throw Refusal.of(e);
+            } catch (Exception e) {
+                log.error("Unexpected error on {} {}", ctx.method(), ctx.path(), e);
+                throw new Refusal(HttpStatus.INTERNAL_SERVER_ERROR.getCode(), "internal server error");
+            }
+        };
+    }
+
+    /** Javalin sends a request down its WebSocket path, where nothing writes a handler's result, on this header. */
+    private static boolean isUpgradeRequest(Context ctx) {
+        return ctx.header("Sec-WebSocket-Version") != null;
+    }
+
+    /** A refused upgrade would otherwise reach the client as a status with an empty body. */
+    static void writeResultNow(Context ctx) {
+        try (InputStream result = ctx.resultInputStream()) {
+            if (result != null) result.transferTo(ctx.res().getOutputStream());
+        } catch (IOException e) {
+            log.debug("Could not write the refusal of a WebSocket upgrade: {}", e.toString());
+        }
+    }
+}

@@ -1,0 +1,189 @@
+package dev.squall;
+
+import dev.squall.broker.Broker;
+import dev.squall.broker.InMemoryBroker;
+import dev.squall.broker.Message;
+import dev.squall.hub.Heartbeat;
+import dev.squall.hub.Hub;
+import dev.squall.hub.Metrics;
+import dev.squall.hub.Notice;
+import dev.squall.hub.OutboundLimits;
+import io.javalin.http.HttpStatus;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One Squall node: its hub, broker, heartbeat, writer threads and metrics, and the order they start and stop in.
+ * The web layer ({@link Endpoints}) and server-side code ({@link Squall}) both publish through here.
+ *
+ * <p>The path of a message: publish -> {@link Broker} -> {@link Hub} -> each connection's bounded queue -> its
+ * socket.
+ */
+final class Node implements Squall {
+
+    private static final Logger log = LoggerFactory.getLogger(Node.class);
+
+    private final NodeSettings settings;
+    private final Metrics metrics = new Metrics();
+    private final ScheduledExecutorService scheduler;
+    private final List<ExecutorService> writers;
+    private final Hub hub;
+    private final Broker broker;
+    private final Heartbeat heartbeat;
+    private final Drain drain;
+    private final ActivityLog activity;
+    private volatile boolean ready;
+    private volatile boolean stopped;
+
+    Node(NodeSettings settings) {
+        this(settings, new InMemoryBroker());
+    }
+
+    Node(NodeSettings settings, Broker broker) {
+        this.settings = settings;
+        this.broker = broker;
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "squall-heartbeat");
+            thread.setDaemon(true);
+            return thread;
+        });
+        this.writers = writers(Math.max(1, Runtime.getRuntime().availableProcessors()));
+        this.hub = new Hub(new OutboundLimits(settings.maxQueueBytes(), settings.maxQueueMessages(), settings.slowConsumerPolicy(),
+                Duration.ofSeconds(1)), metrics, scheduler, writers);
+        this.heartbeat = new Heartbeat(hub, scheduler, settings.pingInterval(), settings.pingTimeout(), settings.writeTimeout());
+        this.drain = new Drain(settings.drainWindow());
+        this.activity = new ActivityLog(metrics, hub::size);
+        broker.subscribe(hub::deliver);
+    }
+
+    /**
+     * One fan-out writer per core: writing a broadcast to 1000 sockets is 1000 system calls, and on one thread a
+     * single broadcast cannot use a second core. Publishers only queue (see {@link Hub}).
+     */
+    private static List<ExecutorService> writers(int count) {
+        List<ExecutorService> writers = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            String name = "squall-fanout-" + (i + 1);
+            writers.add(Executors.newSingleThreadExecutor(runnable -> {
+                Thread thread = new Thread(runnable, name);
+                thread.setDaemon(true);
+                return thread;
+            }));
+        }
+        return List.copyOf(writers);
+    }
+
+    @Override
+    public int broadcast(String text) {
+        return broadcastChecked(Message.text(text));
+    }
+
+    @Override
+    public int broadcast(byte[] data) {
+        return broadcastChecked(Message.binary(data.clone()));
+    }
+
+    private int broadcastChecked(Message message) {
+        if (message.size() > settings.maxPublishBytes()) {
+            throw new IllegalArgumentException("a broadcast of " + message.size() + " bytes is larger than "
+                    + settings.names().name("maxPublishBytes") + " (" + settings.maxPublishBytes() + " bytes)");
+        }
+        if (Notice.isReserved(message)) throw new IllegalArgumentException(reservedRule("the broadcast"));
+        return deliver(message);
+    }
+
+    /** A publish that came over HTTP: refused with 503 while draining, and with 400 when it would forge a notice. */
+    int publish(Message message) {
+        if (drain.draining()) throw drain.refusal();
+        if (Notice.isReserved(message)) throw new Refusal(HttpStatus.BAD_REQUEST.getCode(), reservedRule("msg"));
+        return deliver(message);
+    }
+
+    private int deliver(Message message) {
+        if (stopped) throw new IllegalStateException("Squall has stopped: nothing can be broadcast any more");
+        metrics.published();
+        int delivered = broker.publish(Hub.DEFAULT_CHANNEL, message);
+        hub.helpWrite();
+        return delivered;
+    }
+
+    static String reservedRule(String what) {
+        return what + ": a JSON object with a top-level \"" + Notice.KEY + "\" member is reserved "
+                + "for the server's own notices (such as dropped messages); rename that member";
+    }
+
+    @Override
+    public int connectionCount() {
+        return hub.size();
+    }
+
+    /** When the server has started: pings, the activity summary, and ready. */
+    void start() {
+        heartbeat.start();
+        scheduler.scheduleAtFixedRate(activity, ActivityLog.INTERVAL.toMillis(), ActivityLog.INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+        ready = true;
+    }
+
+    /**
+     * The first steps of a stop, while Jetty still serves: not ready and no publishes for the drain window, so a
+     * load balancer stops routing here; then the heartbeat, so it pings nobody; then every WebSocket gets 1001 and
+     * its close handshake, within the stop timeout. Jetty's stop would do that too, but it first cuts the idle timeout
+     * of every connection to a second, and a connection quiet for longer is then dropped without a close frame.
+     */
+    void stopping() {
+        ready = false;
+        if (!drain.window().isZero()) {
+            log.info("Stopping: readiness answers 503 and publishes are refused for {} s, then connections close",
+                    drain.window().toSeconds());
+        }
+        drain.await();
+        heartbeat.close();
+        try {
+            int left = hub.closeAll(settings.stopTimeout());                 // Tornado: close() on every handler
+            if (left > 0) log.info("{} connections did not finish their close handshake within {} s; Jetty drops them",
+                    left, settings.stopTimeout().toSeconds());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** After Jetty has closed every connection: the pools, then the broker, then metrics. */
+    void release() {
+        stopped = true;
+        scheduler.shutdownNow();
+        writers.forEach(ExecutorService::shutdownNow);
+        broker.close();
+        metrics.close();
+    }
+
+    /** Cuts the drain window short; true if one was running. */
+    boolean stopNow() {
+        return drain.cutShort();
+    }
+
+    boolean ready() {
+        return ready;
+    }
+
+    NodeSettings settings() {
+        return settings;
+    }
+
+    Hub hub() {
+        return hub;
+    }
+
+    Metrics metrics() {
+        return metrics;
+    }
+
+}

@@ -1,0 +1,112 @@
+package dev.squall;
+
+import org.jspecify.annotations.Nullable;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+
+/**
+ * {@link SquallPlugin.Config} read once and checked: what a node runs with. Every error names the setting as its
+ * user writes it ({@link SettingNames}) and says what is allowed.
+ */
+record NodeSettings(
+        Duration pingInterval,
+        Duration pingTimeout,
+        Duration writeTimeout,
+        int maxMessageBytes,
+        long maxQueueBytes,
+        int maxQueueMessages,
+        long maxPublishBytes,
+        SlowConsumerPolicy slowConsumerPolicy,
+        List<String> allowedOrigins,
+        List<String> allowedHosts,
+        boolean checkHosts,
+        Optional<String> publishToken,
+        @Nullable String publishPath,
+        @Nullable String metricsPath,
+        @Nullable String healthPath,
+        @Nullable String readyPath,
+        Duration drainWindow,
+        Duration stopTimeout,
+        Map<String, WsRoute> routes,
+        SettingNames names) {
+
+    static final Duration MAX_DRAIN = Duration.ofHours(1);
+    static final String DEFAULT_WS_PATH = "/ws";
+
+    static NodeSettings from(SquallPlugin.Config c, SettingNames names) {
+        Check check = new Check(names);
+        check.require(c.pingInterval != null && !c.pingInterval.isNegative(), "pingInterval", "must be 0 (off) or more seconds");
+        check.require(c.pingTimeout != null && !c.pingTimeout.isNegative() && !c.pingTimeout.isZero(), "pingTimeout", "must be more than zero");
+        check.require(c.writeTimeout != null && !c.writeTimeout.isNegative(), "writeTimeout", "must be 0 (off) or more seconds");
+        check.require(c.maxMessageBytes >= 1, "maxMessageBytes", "must be at least 1, got " + c.maxMessageBytes);
+        check.require(c.maxQueueMessages >= 1, "maxQueueMessages", "must be at least 1, got " + c.maxQueueMessages);
+        check.require(c.maxQueueBytes >= 1024, "maxQueueBytes", "must be at least 1024, got " + c.maxQueueBytes);
+        long maxPublishBytes = c.maxPublishBytes != null ? c.maxPublishBytes : c.maxQueueBytes / 4;
+        // Two of the largest publishes must fit one client's queue, or back-to-back publishes close every reader.
+        check.require(maxPublishBytes >= 1 && maxPublishBytes <= c.maxQueueBytes / 2, "maxPublishBytes",
+                "(" + maxPublishBytes + ") must be between 1 and half of " + names.name("maxQueueBytes") + " ("
+                        + c.maxQueueBytes + " / 2 = " + c.maxQueueBytes / 2 + ") so a client's queue holds two of the largest "
+                        + "publishes: lower " + names.name("maxPublishBytes") + " or raise " + names.name("maxQueueBytes"));
+        check.require(c.slowConsumerPolicy != null, "slowConsumerPolicy", "must be CLOSE or DROP_OLDEST");
+        Optional<String> token = Optional.ofNullable(c.publishToken).filter(t -> !t.isEmpty());
+        token.ifPresent(t -> check.require(t.length() >= 16, "publishToken", "must be at least 16 characters (try: openssl rand -hex 16)"));
+        check.require(c.drainWindow != null && !c.drainWindow.isNegative() && c.drainWindow.compareTo(MAX_DRAIN) <= 0,
+                "drainWindow", "must be from 0 to 3600 seconds, got " + c.drainWindow);
+        check.require(c.stopTimeout != null && !c.stopTimeout.isNegative(), "stopTimeout", "must not be negative");
+        List<String> origins = OriginPolicy.normalizeAll(check.list(c.allowedOrigins, "allowedOrigins"), names.name("allowedOrigins"));
+        List<String> hosts = HostPolicy.normalizeAll(check.list(c.allowedHosts, "allowedHosts"), names.name("allowedHosts"));
+
+        Map<String, WsRoute> routes = new LinkedHashMap<>(c.routes);
+        if (!c.duplicateRoutes.isEmpty()) {
+            throw new IllegalArgumentException("SquallPlugin: two WebSocket routes on " + c.duplicateRoutes.get(0)
+                    + "; declare each path once with ws(path, handlers)");
+        }
+        if (routes.isEmpty()) routes.put(DEFAULT_WS_PATH, new WsRoute());
+        List<String> paths = new ArrayList<>();
+        for (String path : routes.keySet()) check.path(path, "ws(path, ...)", paths);
+        check.path(c.publishPath, "publishPath", paths);
+        check.path(c.metricsPath, "metricsPath", paths);
+        check.path(c.healthPath, "healthPath", paths);
+        check.path(c.readyPath, "readyPath", paths);
+
+        return new NodeSettings(c.pingInterval, c.pingTimeout, c.writeTimeout, c.maxMessageBytes, c.maxQueueBytes,
+                c.maxQueueMessages, maxPublishBytes, c.slowConsumerPolicy, origins, hosts, c.checkHosts || !hosts.isEmpty(),
+                token, c.publishPath, c.metricsPath, c.healthPath, c.readyPath, c.drainWindow, c.stopTimeout,
+                Map.copyOf(routes), names);
+    }
+
+    boolean heartbeatEnabled() {
+        return !pingInterval.isZero();
+    }
+
+    /** Validation that names the setting in its user's terms. */
+    private record Check(SettingNames names) {
+        void require(boolean condition, String field, String rule) {
+            if (!condition) throw new IllegalArgumentException(names.name(field) + " " + rule);
+        }
+
+        List<String> list(@Nullable List<String> values, String field) {
+            require(values != null, field, "must be a list (empty for none)");
+            for (String value : values) require(value != null, field, "must not contain null");
+            return values;
+        }
+
+        /** A mount point: absolute, and not one another Squall route already has. */
+        void path(@Nullable String path, String setting, List<String> taken) {
+            if (path == null) return;
+            String name = setting.startsWith("ws(") ? "SquallPlugin.Config." + setting : names.name(setting);
+            if (!path.startsWith("/")) {
+                throw new IllegalArgumentException(name + " must be a path starting with '/', got '" + path + "'");
+            }
+            if (taken.contains(path)) {
+                throw new IllegalArgumentException(name + ": " + path + " is already one of Squall's routes; give each its own path");
+            }
+            taken.add(path);
+        }
+    }
+}

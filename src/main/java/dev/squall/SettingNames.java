@@ -1,0 +1,70 @@
+package dev.squall;
+
+import java.util.Map;
+
+/**
+ * How messages name a setting: the standalone server's users set flags ({@code --allowed-origins}), an embedding
+ * app sets fields of {@link SquallPlugin.Config} ({@code allowedOrigins}). Refusals and validation errors tell
+ * each of them what to change in their own terms.
+ */
+enum SettingNames {
+
+    /** The command line's flags. */
+    FLAGS {
+        @Override
+        String name(String field) {
+            return FLAG_OF.getOrDefault(field, field);   // the mount points have no flag: App sets them
+        }
+
+        @Override
+        String howToList(String field, String value) {
+            return "start Squall with " + name(field) + " " + value + " (comma-separated list)";
+        }
+
+        @Override
+        String howToSet(String field, String value) {
+            return "start Squall with " + name(field) + " " + value + (field.equals("publishToken") ? " (or SQUALL_PUBLISH_TOKEN)" : "");
+        }
+    },
+
+    /** The fields of {@link SquallPlugin.Config}. */
+    FIELDS {
+        @Override
+        String name(String field) {
+            return "SquallPlugin.Config." + field;
+        }
+
+        @Override
+        String howToList(String field, String value) {
+            return "add " + value + " to " + name(field);
+        }
+
+        @Override
+        String howToSet(String field, String value) {
+            return "set " + name(field) + " to " + value;
+        }
+    };
+
+    private static final Map<String, String> FLAG_OF = Map.ofEntries(
+            Map.entry("pingInterval", "--ping-interval"),
+            Map.entry("pingTimeout", "--ping-timeout"),
+            Map.entry("writeTimeout", "--write-timeout"),
+            Map.entry("maxMessageBytes", "--max-message-bytes"),
+            Map.entry("maxQueueBytes", "--max-queue-bytes"),
+            Map.entry("maxQueueMessages", "--max-queue-messages"),
+            Map.entry("maxPublishBytes", "--max-publish-bytes"),
+            Map.entry("slowConsumerPolicy", "--slow-consumer"),
+            Map.entry("allowedOrigins", "--allowed-origins"),
+            Map.entry("allowedHosts", "--allowed-hosts"),
+            Map.entry("publishToken", "--publish-token"),
+            Map.entry("drainWindow", "--drain-seconds"));
+
+    /** The setting as its users write it: {@code --max-queue-bytes} or {@code SquallPlugin.Config.maxQueueBytes}. */
+    abstract String name(String field);
+
+    /** Advice to add {@code value} to a list setting. */
+    abstract String howToList(String field, String value);
+
+    /** Advice to set a setting to {@code value}. */
+    abstract String howToSet(String field, String value);
+}

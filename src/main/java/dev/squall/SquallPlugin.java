@@ -1,0 +1,149 @@
+package dev.squall;
+
+import io.javalin.config.JavalinState;
+import io.javalin.plugin.Plugin;
+import org.jspecify.annotations.Nullable;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.function.Consumer;
+
+/**
+ * Squall in any Javalin 7 app: WebSocket routes with bounded per-client queues, encode-once fan-out, a heartbeat
+ * that finds dead and stalled peers, message limits, an origin check, and optionally an HTTP publish route and
+ * {@code /metrics}, {@code /health}, {@code /ready}.
+ *
+ * <pre>{@code
+ * SquallPlugin squall = new SquallPlugin(cfg -> {
+ *     cfg.ws("/ws", ws -> ws.onMessage((client, text) -> client.send("new message :" + text)));
+ * });
+ * Javalin.create(config -> {
+ *     config.registerPlugin(squall);
+ *     config.routes.post("/orders", ctx -> squall.squall().broadcast("new order"));
+ * });
+ * }</pre>
+ *
+ * <p>What it mounts: the WebSocket routes declared with {@link Config#ws}, or, when none is, one push-only route
+ * at {@code /ws}; a plain {@code GET} on each such path (426, "connect with a WebSocket client"); and only the
+ * routes whose path is set: {@link Config#publishPath}, {@link Config#metricsPath}, {@link Config#healthPath},
+ * {@link Config#readyPath}. Nothing else of the app changes: its own routes, WebSocket routes, limits, error
+ * handlers, CORS and sessions are left as they are (Squall's limits are set on each of its own connections).
+ * For the same origin and {@code Host} policy on every route, register {@link OriginPolicyPlugin} too.
+ *
+ * <p>Lifecycle: the node's threads start when the server starts; when it stops, {@code /ready} and the publish
+ * route answer 503 for {@link Config#drainWindow}, then every Squall connection is closed with 1001 within
+ * {@link Config#stopTimeout}, before Jetty stops. One instance serves one Javalin app; register it once.
+ */
+public final class SquallPlugin extends Plugin<SquallPlugin.Config> {
+
+    /**
+     * The plugin's settings, with the command line's defaults. Validated when the plugin is registered: a bad
+     * value fails {@code Javalin.create()} with an {@link IllegalArgumentException} naming the field.
+     */
+    public static final class Config {
+        /** Time between server pings to each connection; {@link Duration#ZERO} turns pings and dead-peer detection off. */
+        public Duration pingInterval = Duration.ofSeconds(25);
+        /** After a ping, how long until something must have arrived, or the connection is dropped. At least 1 second. */
+        public Duration pingTimeout = Duration.ofSeconds(10);
+        /** How long a connection may have messages waiting while its socket takes none; zero turns it off. */
+        public Duration writeTimeout = Duration.ofSeconds(30);
+        /** Largest message a client may send, in bytes; a larger one closes that connection with 1009. */
+        public int maxMessageBytes = 65536;
+        /** Bytes one connection may have waiting to be sent; past it, {@link #slowConsumerPolicy} applies. At least 1024. */
+        public long maxQueueBytes = 1024 * 1024;
+        /** Messages one connection may have waiting to be sent; past it, {@link #slowConsumerPolicy} applies. */
+        public int maxQueueMessages = 1000;
+        /** Largest message one publish or broadcast may carry (and largest publish body); null: a quarter of {@link #maxQueueBytes}, and at most half. */
+        public @Nullable Long maxPublishBytes = null;
+        /** What happens to a connection whose queue is full. */
+        public SlowConsumerPolicy slowConsumerPolicy = SlowConsumerPolicy.CLOSE;
+        /**
+         * Browser origins, besides the page's own, that may open Squall's WebSockets and call its publish route:
+         * {@code scheme://host[:port]} values, or {@code "*"} alone for any. Empty: same origin only.
+         */
+        public List<String> allowedOrigins = List.of();
+        /** Host names (any port), besides loopback ones, that name this server; checked for publishing, see {@link #checkHosts}. */
+        public List<String> allowedHosts = List.of();
+        /** Whether Squall's routes refuse a {@code Host} that is neither loopback nor in {@link #allowedHosts} (DNS rebinding); on when {@link #allowedHosts} is set. */
+        public boolean checkHosts = false;
+        /** When set (16 characters or more), publishing needs {@code Authorization: Bearer <token>}; when null, only this machine may publish. */
+        public @Nullable String publishToken = null;
+        /** Where {@code GET ?msg=} and {@code POST} publishes are taken (the standalone server's {@code /receive}); null: no publish route. */
+        public @Nullable String publishPath = null;
+        /** Where Prometheus metrics are served; null: not mounted. */
+        public @Nullable String metricsPath = null;
+        /** Where a liveness probe answers {@code {"status":"up"}}; null: not mounted. */
+        public @Nullable String healthPath = null;
+        /** Where a readiness probe answers 200 while serving and 503 while starting or stopping; null: not mounted. */
+        public @Nullable String readyPath = null;
+        /** On stop, how long {@link #readyPath} and {@link #publishPath} answer 503 before connections are closed (0 to 1 hour). */
+        public Duration drainWindow = Duration.ofSeconds(3);
+        /** On stop, how long connections get to finish their close handshake. */
+        public Duration stopTimeout = Duration.ofSeconds(5);
+
+        final Map<String, WsRoute> routes = new LinkedHashMap<>();
+        final List<String> duplicateRoutes = new ArrayList<>();
+
+        /**
+         * Declares a Squall WebSocket route at {@code path} (Javalin path syntax, such as {@code /rooms/{room}});
+         * {@code handlers} sets what happens on it. Its clients receive every broadcast.
+         */
+        public void ws(String path, Consumer<WsRoute> handlers) {
+            WsRoute route = new WsRoute();
+            handlers.accept(route);
+            if (routes.putIfAbsent(path, route) != null) duplicateRoutes.add(path);
+        }
+    }
+
+    private final SettingNames names;
+    private @Nullable Node node;
+
+    /** A plugin configured by {@code config}, which starts from the defaults documented on {@link Config}. */
+    public SquallPlugin(Consumer<Config> config) {
+        this(config, SettingNames.FIELDS);
+    }
+
+    /** A plugin with every default: a push-only {@code /ws}, nothing else mounted. */
+    public SquallPlugin() {
+        this(config -> { });
+    }
+
+    SquallPlugin(Consumer<Config> config, SettingNames names) {
+        super(config, new Config());
+        this.names = names;
+    }
+
+    @Override
+    public void onInitialize(JavalinState state) {
+        if (node != null) {
+            throw new IllegalStateException("SquallPlugin: this instance is already registered in another Javalin app; "
+                    + "create one SquallPlugin per app");
+        }
+        node = new Node(NodeSettings.from(pluginConfig, names));
+    }
+
+    @Override
+    public void onStart(JavalinState state) {
+        new Endpoints(node(), state).mount();
+    }
+
+    /**
+     * The handle for server-side code to push with.
+     *
+     * @throws IllegalStateException before the plugin is registered ({@code config.registerPlugin(plugin)})
+     */
+    public Squall squall() {
+        return node();
+    }
+
+    Node node() {
+        if (node == null) {
+            throw new IllegalStateException("SquallPlugin is not registered yet: call config.registerPlugin(plugin) "
+                    + "inside Javalin.create(...) first");
+        }
+        return node;
+    }
+}

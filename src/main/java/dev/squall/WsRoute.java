@@ -1,0 +1,67 @@
+package dev.squall;
+
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The handlers of one Squall WebSocket route, declared with {@link SquallPlugin.Config#ws(String, java.util.function.Consumer)}.
+ * Every handler is optional: a route with none is push-only, its clients get every broadcast and what they
+ * send is dropped. Squall keeps the bounded queue, the heartbeat, the message limits and the origin check around
+ * them.
+ *
+ * <p>Handlers of one connection run one at a time, in the order of events. One that throws is logged (not shown to
+ * the client) and its connection is closed with 1011 (internal error).
+ */
+public final class WsRoute {
+
+    /** Runs when a client has connected (Tornado: {@code open}); what it sends arrives before any broadcast. */
+    @FunctionalInterface
+    public interface OpenHandler {
+        void handle(SquallConnection connection) throws Exception;
+    }
+
+    /** Runs for each text message (Tornado: {@code on_message}). */
+    @FunctionalInterface
+    public interface TextHandler {
+        void handle(SquallConnection connection, String message) throws Exception;
+    }
+
+    /** Runs for each binary message; the array is the handler's own. */
+    @FunctionalInterface
+    public interface BinaryHandler {
+        void handle(SquallConnection connection, byte[] message) throws Exception;
+    }
+
+    /** Runs once when the connection has closed, whoever closed it (Tornado: {@code on_close}). */
+    @FunctionalInterface
+    public interface CloseHandler {
+        void handle(SquallConnection connection, int code, @Nullable String reason) throws Exception;
+    }
+
+    @Nullable OpenHandler open;
+    @Nullable TextHandler text;
+    @Nullable BinaryHandler binary;
+    @Nullable CloseHandler close;
+
+    WsRoute() {
+    }
+
+    /** Sets the handler for new connections; a second call replaces the first. */
+    public void onOpen(OpenHandler handler) {
+        open = handler;
+    }
+
+    /** Sets the handler for text messages; a second call replaces the first. */
+    public void onMessage(TextHandler handler) {
+        text = handler;
+    }
+
+    /** Sets the handler for binary messages; a second call replaces the first. */
+    public void onBinaryMessage(BinaryHandler handler) {
+        binary = handler;
+    }
+
+    /** Sets the handler for closed connections; a second call replaces the first. */
+    public void onClose(CloseHandler handler) {
+        close = handler;
+    }
+}
