@@ -1,8 +1,12 @@
 #!/usr/bin/env bash
 # The one test command (README, and .ci/run calls it): installs what the tests need on a fresh
-# Debian machine, then runs the whole suite, browser tests included.
+# Debian machine, then runs the whole suite, browser tests included, then checks the jars it built
+# (scripts/check-jars.sh: the thin library jar holds only Squall's classes; target/squall.jar starts,
+# answers and stops on SIGTERM). Arguments go to mvn.
 #   chromium, chromium-driver  the browser tests drive Debian's headless Chromium (nothing is downloaded)
-#   iproute2, curl             the publish-policy test calls from a network namespace of its own
+#   iproute2, curl             the publish-policy test calls from a network namespace of its own;
+#                              check-jars.sh asks the running target/squall.jar for GET /index
+#   python3                    check-jars.sh reads the version from pom.xml and picks a free port
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -11,6 +15,7 @@ command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v python3 >/dev/null 2>&1 || missing+=(python3)
 if ((${#missing[@]})); then
   echo "Installing test dependencies: ${missing[*]}"
   sudo=""
@@ -19,4 +24,5 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
-exec mvn -B -ntp clean verify "$@"
+mvn -B -ntp clean verify "$@"
+bash scripts/check-jars.sh
