@@ -47,6 +47,16 @@ final class SocketRoute {
     }
 
     void mount(RoutesConfig routes) {
+        try {
+            mountOn(routes);
+        } catch (IllegalArgumentException e) {
+            // Javalin's "Handler with type='WEBSOCKET' and path='/ws' already exists": say whose route it is.
+            throw new IllegalArgumentException("SquallPlugin: the app already has a route on " + path + " (" + e.getMessage()
+                    + "); give Squall's WebSocket route another path with ws(path, handlers), or remove the app's", e);
+        }
+    }
+
+    private void mountOn(RoutesConfig routes) {
         routes.get(path, Endpoints.guarded(ctx -> {
             UpgradeRequest.refuseIncomplete(ctx);
             ctx.header("Upgrade", "websocket");

@@ -1,0 +1,325 @@
+package dev.squall.embedding;
+
+import dev.squall.Squall;
+import dev.squall.SquallPlugin;
+import dev.squall.support.Await;
+import dev.squall.support.RawHttp;
+import dev.squall.support.RawWsClient;
+import dev.squall.support.WsTestClient;
+import io.javalin.Javalin;
+import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
+import org.eclipse.jetty.session.DefaultSessionCache;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Consumer;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * Squall embedded in an app of its own, through the public API only (this package sees nothing else): the app's
+ * routes stay the app's, Squall's routes get Squall's limits and checks, and the app pushes from its handlers.
+ */
+class EmbeddingTest {
+
+    private static final Duration DEADLINE = Duration.ofSeconds(10);
+
+    private final HttpClient http = HttpClient.newHttpClient();
+    private final List<WsTestClient> clients = new ArrayList<>();
+    private Javalin app;
+
+    @AfterEach
+    void stop() {
+        clients.forEach(WsTestClient::close);
+        if (app != null) app.stop();
+    }
+
+    @Test
+    void an_app_with_its_own_routes_gets_an_echo_route_and_pushes_from_its_own_handler() throws Exception {
+        // docs:embedding-java:start
+        SquallPlugin squall = new SquallPlugin(cfg -> {
+            cfg.ws("/chat", ws -> {
+                ws.onOpen(client -> client.send("hello " + client.queryParam("name")));
+                ws.onMessage((client, text) -> client.send("echo: " + text));
+            });
+        });
+        Javalin app = Javalin.create(config -> {
+            config.registerPlugin(squall);
+            config.routes.get("/orders", ctx -> ctx.result("no orders yet"));     // the app's own routes
+            config.routes.post("/orders", ctx -> {
+                int delivered = squall.squall().broadcast("new order: " + ctx.body());
+                ctx.json(Map.of("delivered", delivered));
+            });
+        }).start("127.0.0.1", 0);
+        // docs:embedding-java:end
+        this.app = app;
+
+        WsTestClient ann = connect("/chat?name=ann");
+        WsTestClient bob = connect("/chat?name=bob");
+        assertThat(ann.takeText()).isEqualTo("hello ann");
+        assertThat(bob.takeText()).isEqualTo("hello bob");
+        ann.send("hi");
+        assertThat(ann.takeText()).isEqualTo("echo: hi");
+
+        HttpResponse<String> posted = post("/orders", "42 apples");
+        assertThat(posted.statusCode()).isEqualTo(200);
+        assertThat(posted.body()).isEqualTo("{\"delivered\":2}");
+        assertThat(ann.takeText()).isEqualTo("new order: 42 apples");
+        assertThat(bob.takeText()).isEqualTo("new order: 42 apples");
+        assertThat(get("/orders").body()).isEqualTo("no orders yet");
+    }
+
+    @Test
+    void squall_limits_apply_to_squall_routes_while_the_apps_own_websocket_keeps_javalins_defaults() {
+        app = start(cfg -> {
+            cfg.maxMessageBytes = 1000;
+            cfg.pingInterval = Duration.ofSeconds(5);
+            cfg.ws("/squall", ws -> ws.onMessage((client, text) -> client.send("got " + text.length())));
+        }, config -> config.routes.ws("/own", ws -> {
+            ws.onConnect(ctx -> ctx.send("limits " + ctx.session.getMaxTextMessageSize() + " " + ctx.session.getIdleTimeout()));
+            ws.onMessage(ctx -> ctx.send("own got " + ctx.message().length()));
+        }));
+
+        WsTestClient own = connect("/own");
+        assertThat(own.takeText()).as("Javalin's defaults on the app's route").isEqualTo("limits 65536 PT30S");
+        own.send("x".repeat(5000));
+        assertThat(own.takeText()).isEqualTo("own got 5000");
+
+        WsTestClient squall = connect("/squall");
+        squall.send("x".repeat(1000));
+        assertThat(squall.takeText()).isEqualTo("got 1000");
+        squall.send("x".repeat(1001));
+        assertThat(squall.awaitClose()).as("too big for Squall's maxMessageBytes").isEqualTo(1009);
+        own.send("still here");
+        assertThat(own.takeText()).isEqualTo("own got 10");
+    }
+
+    @Test
+    void squall_routes_check_the_origin_and_the_apps_own_routes_are_left_alone() throws Exception {
+        app = start(cfg -> {
+            cfg.allowedOrigins = List.of("http://good.example");
+            cfg.ws("/live", ws -> { });
+        }, config -> config.routes.ws("/own", ws -> ws.onConnect(ctx -> ctx.send("own"))));
+
+        RawHttp refused = RawHttp.get(app.port(), "/live", upgradeHeaders("http://evil.example"));
+        assertThat(refused.status()).isEqualTo(403);
+        assertThat(refused.body()).contains("origin http://evil.example is not allowed")
+                .contains("SquallPlugin.Config.allowedOrigins");
+        assertThat(upgrade("/live", "http://good.example")).isEqualTo(101);
+        assertThat(upgrade("/live", null)).as("no Origin: not a browser").isEqualTo(101);
+        assertThat(upgrade("/own", "http://evil.example")).as("the app's own route, its own policy").isEqualTo(101);
+    }
+
+    @Test
+    void with_no_route_declared_a_push_only_ws_is_mounted_and_nothing_else() throws Exception {
+        SquallPlugin squall = new SquallPlugin();
+        app = Javalin.create(config -> config.registerPlugin(squall)).start("127.0.0.1", 0);
+
+        WsTestClient client = connect("/ws");
+        Await.until("the client is counted", DEADLINE, () -> squall.squall().connectionCount() == 1);
+        client.send("ignored: a push-only route has no handler");
+        assertThat(squall.squall().broadcast("pushed")).isEqualTo(1);
+        assertThat(client.takeText()).isEqualTo("pushed");
+        for (String path : List.of("/receive", "/metrics", "/health", "/ready")) {
+            assertThat(get(path).statusCode()).as(path).isEqualTo(404);
+        }
+        assertThat(get("/ws").statusCode()).as("a plain GET on the WebSocket path").isEqualTo(426);
+    }
+
+    @Test
+    void the_mount_points_the_app_asks_for_are_added() throws Exception {
+        app = start(cfg -> {
+            cfg.publishPath = "/push";
+            cfg.metricsPath = "/internal/metrics";
+            cfg.healthPath = "/internal/health";
+            cfg.readyPath = "/internal/ready";
+        }, config -> { });
+        WsTestClient client = connect("/ws");
+        Await.until("the publish reaches the client", DEADLINE, () -> {
+            try {
+                return get("/push?msg=hello").body().equals("{\"delivered\":1}");
+            } catch (Exception e) {
+                throw new AssertionError(e);
+            }
+        });
+        assertThat(client.takeText()).isEqualTo("hello");
+        assertThat(get("/internal/metrics").body()).contains("squall_connections");
+        assertThat(get("/internal/health").body()).isEqualTo("{\"status\":\"up\"}");
+        assertThat(get("/internal/ready").body()).isEqualTo("{\"status\":\"ready\"}");
+    }
+
+    @Test
+    void path_and_query_parameters_of_the_upgrade_reach_the_handlers() {
+        app = start(cfg -> cfg.ws("/rooms/{room}", ws -> ws.onOpen(client -> client.send(
+                client.path() + " " + client.pathParam("room") + " " + client.queryParam("name") + " "
+                        + client.queryParams().get("tag") + " " + client.pathParam("absent")))), config -> { });
+
+        WsTestClient client = connect("/rooms/lobby?name=ann&tag=a&tag=b");
+        assertThat(client.takeText()).isEqualTo("/rooms/lobby lobby ann [a, b] null");
+    }
+
+    @Test
+    void a_handler_that_throws_closes_only_its_connection_with_1011_and_no_details() {
+        app = start(cfg -> cfg.ws("/ws", ws -> ws.onMessage((client, text) -> {
+            if (text.equals("boom")) throw new IllegalStateException("secret internal detail");
+            client.send("ok " + text);
+        })), config -> { });
+
+        WsTestClient fine = connect("/ws");
+        WsTestClient failing = connect("/ws");
+        failing.send("boom");
+        WsTestClient.Event closed = failing.take();
+        assertThat(closed.closeCode()).isEqualTo(1011);
+        assertThat(closed.reason()).isEqualTo("internal error").doesNotContain("secret");
+        fine.send("still");
+        assertThat(fine.takeText()).isEqualTo("ok still");
+    }
+
+    @Test
+    void the_app_closes_a_connection_with_its_own_code_and_later_sends_report_false() {
+        AtomicReference<dev.squall.SquallConnection> held = new AtomicReference<>();
+        app = start(cfg -> cfg.ws("/ws", ws -> {
+            ws.onOpen(held::set);
+            ws.onMessage((client, text) -> {
+                assertThatThrownBy(() -> client.close(1001, "not an app code")).isInstanceOf(IllegalArgumentException.class)
+                        .hasMessageContaining("use 1000, or 3000-4999");
+                client.close(4000, "bye " + text);
+            });
+        }), config -> { });
+
+        WsTestClient client = connect("/ws");
+        Await.until("the open handler ran", DEADLINE, () -> held.get() != null);
+        client.send("ann");
+        WsTestClient.Event closed = client.take();
+        assertThat(closed.closeCode()).isEqualTo(4000);
+        assertThat(closed.reason()).isEqualTo("bye ann");
+        Await.until("the handle sees the close", DEADLINE, () -> !held.get().isOpen());
+        assertThat(held.get().send("too late")).isFalse();
+    }
+
+    @Test
+    void stopping_the_app_closes_squall_connections_with_1001() {
+        app = start(cfg -> { }, config -> { });
+        WsTestClient client = connect("/ws");
+        app.stop();
+        app = null;
+        assertThat(client.awaitClose()).isEqualTo(1001);
+    }
+
+    @Test
+    void squall_upgrades_leave_no_http_session_behind_while_the_apps_own_route_does() {
+        AtomicReference<ServletContextHandler> context = new AtomicReference<>();
+        app = start(cfg -> { }, config -> {
+            config.jetty.modifyServletContextHandler(context::set);
+            config.routes.ws("/own", ws -> { });
+        });
+        for (int i = 0; i < 5; i++) connect("/ws");
+        assertThat(sessions(context.get())).as("Squall's upgrades").isZero();
+        for (int i = 0; i < 5; i++) connect("/own");
+        assertThat(sessions(context.get())).as("Javalin's own upgrades create one each: the check can fail").isEqualTo(5);
+    }
+
+    @Test
+    void server_side_broadcasts_are_checked_like_publishes() {
+        SquallPlugin plugin = new SquallPlugin(cfg -> cfg.maxPublishBytes = 1000L);
+        app = Javalin.create(config -> config.registerPlugin(plugin)).start("127.0.0.1", 0);
+        Squall squall = plugin.squall();
+        assertThatThrownBy(() -> squall.broadcast("{\"squall\":\"dropped\",\"count\":9}"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("reserved");
+        assertThatThrownBy(() -> squall.broadcast(new byte[1001]))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("SquallPlugin.Config.maxPublishBytes (1000 bytes)");
+        assertThat(squall.broadcast(new byte[1000])).as("nobody is connected").isZero();
+    }
+
+    @Test
+    void mistakes_in_the_setup_fail_at_create_and_say_what_to_change() {
+        assertThatThrownBy(() -> Javalin.create(config -> config.registerPlugin(new SquallPlugin(cfg -> cfg.maxQueueBytes = 10))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("SquallPlugin.Config.maxQueueBytes must be at least 1024, got 10");
+        assertThatThrownBy(() -> Javalin.create(config -> config.registerPlugin(new SquallPlugin(cfg -> {
+            cfg.ws("/ws", ws -> { });
+            cfg.ws("/ws", ws -> { });
+        })))).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("two WebSocket routes on /ws");
+        assertThatThrownBy(() -> Javalin.create(config -> config.registerPlugin(new SquallPlugin(cfg -> cfg.publishPath = "receive"))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("SquallPlugin.Config.publishPath must be a path starting with '/', got 'receive'");
+        assertThatThrownBy(() -> Javalin.create(config -> {
+            config.routes.ws("/ws", ws -> { });
+            config.registerPlugin(new SquallPlugin());
+        })).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("the app already has a route on /ws");
+        assertThatThrownBy(() -> Javalin.create(config -> {
+            config.registerPlugin(new SquallPlugin());
+            config.registerPlugin(new SquallPlugin());
+        })).hasMessageContaining("SquallPlugin is already registered");
+        SquallPlugin unregistered = new SquallPlugin();
+        assertThatThrownBy(unregistered::squall).isInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("config.registerPlugin(plugin)");
+        SquallPlugin once = new SquallPlugin();
+        Javalin.create(config -> config.registerPlugin(once));
+        assertThatThrownBy(() -> Javalin.create(config -> config.registerPlugin(once)))
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("one SquallPlugin per app");
+    }
+
+    /** An app with Squall configured by {@code squall} (no drain window: tests stop at once) and routes of its {@code own}. */
+    private Javalin start(Consumer<SquallPlugin.Config> squall, Consumer<io.javalin.config.JavalinConfig> own) {
+        SquallPlugin plugin = new SquallPlugin(cfg -> {
+            cfg.drainWindow = Duration.ZERO;
+            squall.accept(cfg);
+        });
+        return Javalin.create(config -> {
+            config.startup.showJavalinBanner = false;
+            config.registerPlugin(plugin);
+            own.accept(config);
+        }).start("127.0.0.1", 0);
+    }
+
+    private static long sessions(ServletContextHandler context) {
+        return ((DefaultSessionCache) context.getSessionHandler().getSessionCache()).getSessionsCurrent();
+    }
+
+    private WsTestClient connect(String pathAndQuery) {
+        WsTestClient client = WsTestClient.connect(http, URI.create("ws://localhost:" + app.port() + pathAndQuery), Map.of());
+        clients.add(client);
+        return client;
+    }
+
+    /** The status of a WebSocket handshake on {@code path}, with this Origin (null: none). */
+    private int upgrade(String path, String origin) throws Exception {
+        StringBuilder request = new StringBuilder("GET " + path + " HTTP/1.1\r\nHost: localhost:" + app.port() + "\r\n");
+        upgradeHeaders(origin).forEach((name, value) -> request.append(name).append(": ").append(value).append("\r\n"));
+        try (RawWsClient client = RawWsClient.handshake(app.port(), request.append("\r\n").toString().getBytes(StandardCharsets.US_ASCII), 0)) {
+            return client.status();
+        }
+    }
+
+    private static Map<String, String> upgradeHeaders(String origin) {
+        Map<String, String> headers = new java.util.LinkedHashMap<>();
+        headers.put("Upgrade", "websocket");
+        headers.put("Connection", "Upgrade");
+        headers.put("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==");
+        headers.put("Sec-WebSocket-Version", "13");
+        if (origin != null) headers.put("Origin", origin);
+        return headers;
+    }
+
+    private HttpResponse<String> get(String path) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + app.port() + path)).timeout(DEADLINE).build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
+    private HttpResponse<String> post(String path, String body) throws Exception {
+        return http.send(HttpRequest.newBuilder(URI.create("http://localhost:" + app.port() + path)).timeout(DEADLINE)
+                .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
+    }
+}
