@@ -33,6 +33,11 @@ if [ -f "$thin" ]; then
       fail "$thin has $found $prefix entries (a shaded jar where the thin one belongs?), e.g. $(grep -m1 "^$prefix" <<<"$thin_entries")"
     fi
   done
+  if grep -qx 'simplelogger.properties' <<<"$thin_entries"; then
+    fail "$thin carries simplelogger.properties: it would override the log settings of an app that embeds Squall"
+  else
+    pass "$thin has no simplelogger.properties"
+  fi
   strays=$(grep '\.class$' <<<"$thin_entries" | grep -v '^dev/squall/' || true)
   if [ -z "$strays" ]; then
     pass "$thin has no classes outside dev/squall/"
@@ -57,7 +62,7 @@ if [ "$main_class" = "dev.squall.Main" ]; then
 else
   fail "$fat has Main-Class '${main_class}', not dev.squall.Main"
 fi
-for prefix in io/javalin/ org/slf4j/simple/ picocli/; do
+for prefix in io/javalin/ org/slf4j/simple/ picocli/ simplelogger.properties; do
   if grep -q "^$prefix" <<<"$fat_entries"; then
     pass "$fat contains $prefix"
   else
