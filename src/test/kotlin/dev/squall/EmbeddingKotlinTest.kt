@@ -1,0 +1,176 @@
+package dev.squall
+
+import com.fasterxml.jackson.databind.ObjectMapper
+import dev.squall.support.RawHttp
+import dev.squall.support.RawWsClient
+import dev.squall.support.WsTestClient
+import io.javalin.Javalin
+import org.assertj.core.api.Assertions.assertThat
+import org.jspecify.annotations.NullMarked
+import org.junit.jupiter.api.AfterEach
+import org.junit.jupiter.api.Test
+import java.net.URI
+import java.net.http.HttpClient
+import java.net.http.HttpRequest
+import java.net.http.HttpResponse
+import java.nio.charset.StandardCharsets
+import java.time.Duration
+import java.util.Base64
+
+// docs:embedding-kotlin:start
+fun startShop(port: Int, allowedOrigins: List<String> = emptyList()): Javalin {
+    val squall = SquallPlugin { cfg ->
+        cfg.pingInterval = Duration.ofSeconds(25)
+        cfg.allowedOrigins = allowedOrigins // pages from these origins may connect, besides the server's own
+        cfg.ws("/chat") { ws ->
+            ws.onOpen { client -> client.send("hello ${client.queryParam("name") ?: "stranger"}") }
+            ws.onMessage { client, text -> client.send("echo: $text") }
+        }
+    }
+    return Javalin.create { config ->
+        config.registerPlugin(squall)
+        config.routes.get("/orders") { ctx -> ctx.result("no orders") } // the app's own routes
+        config.routes.post("/orders") { ctx ->
+            val delivered = squall.squall().broadcast("new order: ${ctx.body()}")
+            ctx.json(mapOf("delivered" to delivered))
+        }
+    }.start("127.0.0.1", port)
+}
+// docs:embedding-kotlin:end
+
+/**
+ * Squall embedded the way a Kotlin user would: [startShop] above is the docs' example, a Javalin app with its own
+ * routes that registers [SquallPlugin] and pushes from its own handler. Real server on a free port, real clients.
+ */
+class EmbeddingKotlinTest {
+
+    private val apps = mutableListOf<Javalin>()
+    private val http: HttpClient = HttpClient.newHttpClient()
+
+    @AfterEach
+    fun stopApps() {
+        apps.forEach { it.stop() }
+    }
+
+    private fun start(allowedOrigins: List<String> = emptyList()): Int =
+        startShop(0, allowedOrigins).also { apps += it }.port()
+
+    private fun chat(port: Int, query: String = ""): WsTestClient =
+        WsTestClient.connect(URI.create("ws://127.0.0.1:$port/chat$query"))
+
+    @Test
+    fun `a chat client is greeted first, then each message it sends is echoed back`() {
+        val port = start()
+        chat(port, "?name=ada").use { ada ->
+            assertThat(ada.takeText()).isEqualTo("hello ada")
+            ada.send("hi")
+            assertThat(ada.takeText()).isEqualTo("echo: hi")
+            ada.send("and again")
+            assertThat(ada.takeText()).isEqualTo("echo: and again")
+        }
+        chat(port).use { anonymous ->
+            assertThat(anonymous.takeText()).`as`("no name query parameter: queryParam is null").isEqualTo("hello stranger")
+        }
+    }
+
+    @Test
+    fun `a POST to the app's own route broadcasts to every chat client and answers how many it reached`() {
+        val port = start()
+        chat(port, "?name=ada").use { ada ->
+            chat(port, "?name=bob").use { bob ->
+                // The greeting is sent from onOpen, so once it is here the client is among the broadcast's recipients.
+                assertThat(ada.takeText()).isEqualTo("hello ada")
+                assertThat(bob.takeText()).isEqualTo("hello bob")
+
+                val response = http.send(
+                    HttpRequest.newBuilder(URI.create("http://127.0.0.1:$port/orders"))
+                        .timeout(WsTestClient.DEADLINE)
+                        .POST(HttpRequest.BodyPublishers.ofString("#42"))
+                        .build(),
+                    HttpResponse.BodyHandlers.ofString(),
+                )
+                assertThat(response.statusCode()).isEqualTo(200)
+                assertThat(response.headers().firstValue("Content-Type")).hasValueSatisfying {
+                    assertThat(it).startsWith("application/json")
+                }
+                assertThat(ObjectMapper().readTree(response.body())["delivered"]?.asInt()).isEqualTo(2)
+
+                assertThat(ada.takeText()).isEqualTo("new order: #42")
+                assertThat(bob.takeText()).isEqualTo("new order: #42")
+            }
+        }
+    }
+
+    @Test
+    fun `the app's own GET route still answers beside Squall's`() {
+        val port = start()
+        val response = http.send(
+            HttpRequest.newBuilder(URI.create("http://127.0.0.1:$port/orders")).timeout(WsTestClient.DEADLINE).build(),
+            HttpResponse.BodyHandlers.ofString(),
+        )
+        assertThat(response.statusCode()).isEqualTo(200)
+        assertThat(response.body()).isEqualTo("no orders")
+    }
+
+    @Test
+    fun `an upgrade from a foreign origin is refused with 403 while same-origin and origin-less clients connect`() {
+        val port = start()
+
+        val refused = refusedUpgrade(port, "http://evil.example")
+        assertThat(refused.status()).isEqualTo(403)
+        assertThat(refused.body()).contains("http://evil.example")
+
+        // The page's own origin: what a browser sends for a page served by this server.
+        rawUpgrade(port, "/chat?name=page", origin = "http://localhost:$port").use { page ->
+            assertThat(page.status()).isEqualTo(101)
+            assertThat(page.read(WsTestClient.DEADLINE).text()).isEqualTo("hello page")
+        }
+        // No Origin at all (the JDK client, a native app): not a browser page, so not refused.
+        chat(port, "?name=cli").use { cli ->
+            assertThat(cli.takeText()).isEqualTo("hello cli")
+        }
+    }
+
+    @Test
+    fun `an origin in allowedOrigins connects, and others are still refused`() {
+        val port = start(allowedOrigins = listOf("http://good.example"))
+
+        rawUpgrade(port, "/chat?name=good", origin = "http://good.example").use { good ->
+            assertThat(good.status()).isEqualTo(101)
+            assertThat(good.read(WsTestClient.DEADLINE).text()).isEqualTo("hello good")
+        }
+        assertThat(refusedUpgrade(port, "http://evil.example").status()).isEqualTo(403)
+    }
+
+    @Test
+    fun `Squall's API is @NullMarked, so Kotlin sees String for id() and String? only where the API says @Nullable`() {
+        // Without @NullMarked on dev.squall, Kotlin would see platform types (String!) and check nothing.
+        assertThat(SquallConnection::class.java.`package`.isAnnotationPresent(NullMarked::class.java)).isTrue()
+    }
+
+    /** A complete WebSocket handshake on a bare socket: the JDK client refuses to set Origin. */
+    private fun rawUpgrade(port: Int, target: String, origin: String): RawWsClient {
+        val key = Base64.getEncoder().encodeToString("squall-kotlin-16".toByteArray())
+        val request = "GET $target HTTP/1.1\r\n" +
+            "Host: localhost:$port\r\n" +
+            "Upgrade: websocket\r\n" +
+            "Connection: Upgrade\r\n" +
+            "Sec-WebSocket-Key: $key\r\n" +
+            "Sec-WebSocket-Version: 13\r\n" +
+            "Origin: $origin\r\n" +
+            "\r\n"
+        return RawWsClient.handshake(port, request.toByteArray(StandardCharsets.US_ASCII), 0)
+    }
+
+    /** An upgrade request to /chat with this Origin, read as plain HTTP: the refusal's status and body. */
+    private fun refusedUpgrade(port: Int, origin: String): RawHttp =
+        RawHttp.get(
+            port, "/chat", mapOf(
+                "Upgrade" to "websocket",
+                "Connection" to "Upgrade",
+                "Sec-WebSocket-Key" to "dGhlIHNhbXBsZSBub25jZQ==",
+                "Sec-WebSocket-Version" to "13",
+                "Origin" to origin,
+            )
+        )
+}
