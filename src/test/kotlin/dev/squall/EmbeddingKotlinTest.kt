@@ -7,8 +7,12 @@ import dev.squall.support.WsTestClient
 import io.javalin.Javalin
 import org.assertj.core.api.Assertions.assertThat
 import org.jspecify.annotations.NullMarked
-import org.junit.jupiter.api.AfterEach
+import org.junit.jupiter.api.AfterAll
+import org.junit.jupiter.api.MethodOrderer
+import org.junit.jupiter.api.Order
 import org.junit.jupiter.api.Test
+import org.junit.jupiter.api.TestInstance
+import org.junit.jupiter.api.TestMethodOrder
 import java.net.URI
 import java.net.http.HttpClient
 import java.net.http.HttpRequest
@@ -40,27 +44,27 @@ fun startShop(port: Int, allowedOrigins: List<String> = emptyList()): Javalin {
 
 /**
  * Squall embedded the way a Kotlin user would: [startShop] above is the docs' example, a Javalin app with its own
- * routes that registers [SquallPlugin] and pushes from its own handler. Real server on a free port, real clients.
+ * routes that registers [SquallPlugin] and pushes from its own handler. One real server on a free port for the
+ * class (its stop waits out the default drain window once, not once per test), real clients.
  */
+@TestInstance(TestInstance.Lifecycle.PER_CLASS)
+@TestMethodOrder(MethodOrderer.OrderAnnotation::class)
 class EmbeddingKotlinTest {
 
-    private val apps = mutableListOf<Javalin>()
+    private val app: Javalin = startShop(0, allowedOrigins = listOf("http://good.example"))
+    private val port: Int = app.port()
     private val http: HttpClient = HttpClient.newHttpClient()
 
-    @AfterEach
-    fun stopApps() {
-        apps.forEach { it.stop() }
+    @AfterAll
+    fun stopApp() {
+        app.stop()
     }
-
-    private fun start(allowedOrigins: List<String> = emptyList()): Int =
-        startShop(0, allowedOrigins).also { apps += it }.port()
 
     private fun chat(port: Int, query: String = ""): WsTestClient =
         WsTestClient.connect(URI.create("ws://127.0.0.1:$port/chat$query"))
 
     @Test
     fun `a chat client is greeted first, then each message it sends is echoed back`() {
-        val port = start()
         chat(port, "?name=ada").use { ada ->
             assertThat(ada.takeText()).isEqualTo("hello ada")
             ada.send("hi")
@@ -73,9 +77,10 @@ class EmbeddingKotlinTest {
         }
     }
 
+    // First, so that no client of another test on this shared server can still be counted among the recipients.
     @Test
+    @Order(1)
     fun `a POST to the app's own route broadcasts to every chat client and answers how many it reached`() {
-        val port = start()
         chat(port, "?name=ada").use { ada ->
             chat(port, "?name=bob").use { bob ->
                 // The greeting is sent from onOpen, so once it is here the client is among the broadcast's recipients.
@@ -103,7 +108,6 @@ class EmbeddingKotlinTest {
 
     @Test
     fun `the app's own GET route still answers beside Squall's`() {
-        val port = start()
         val response = http.send(
             HttpRequest.newBuilder(URI.create("http://127.0.0.1:$port/orders")).timeout(WsTestClient.DEADLINE).build(),
             HttpResponse.BodyHandlers.ofString(),
@@ -114,7 +118,6 @@ class EmbeddingKotlinTest {
 
     @Test
     fun `an upgrade from a foreign origin is refused with 403 while same-origin and origin-less clients connect`() {
-        val port = start()
 
         val refused = refusedUpgrade(port, "http://evil.example")
         assertThat(refused.status()).isEqualTo(403)
@@ -133,7 +136,6 @@ class EmbeddingKotlinTest {
 
     @Test
     fun `an origin in allowedOrigins connects, and others are still refused`() {
-        val port = start(allowedOrigins = listOf("http://good.example"))
 
         rawUpgrade(port, "/chat?name=good", origin = "http://good.example").use { good ->
             assertThat(good.status()).isEqualTo(101)
