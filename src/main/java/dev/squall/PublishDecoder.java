@@ -56,11 +56,6 @@ final class PublishDecoder {
         this.multipart = new MultipartConfigElement(System.getProperty("java.io.tmpdir"), maxBytes, maxBytes, inMemory);
     }
 
-    /** The settings multipart bodies are read with, for Javalin's own form API too. */
-    MultipartConfigElement multipartConfig() {
-        return multipart;
-    }
-
     Message fromQuery(Context ctx) {
         String query = ctx.queryString();
         // The raw query: Jetty's own parameters turn %zz into a missing msg and keep only the first of two.
