@@ -1,5 +1,6 @@
 package dev.squall;
 
+import org.jspecify.annotations.Nullable;
 import dev.squall.hub.Metrics;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -42,7 +43,7 @@ final class ActivityLog implements Runnable {
     }
 
     /** The line for what happened since the previous call (or since start), or null when nothing did. */
-    String summary() {
+    @Nullable String summary() {
         Metrics.Totals now = metrics.totals();
         Metrics.Totals delta = now.minus(last);
         last = now;

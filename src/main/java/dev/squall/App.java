@@ -1,5 +1,6 @@
 package dev.squall;
 
+import org.jspecify.annotations.Nullable;
 import dev.squall.broker.Message;
 import dev.squall.hub.Hub;
 import dev.squall.hub.Metrics;
@@ -47,7 +48,7 @@ public final class App {
     private final OriginPolicyPlugin originPolicy;
     private final List<String> endpoints = new CopyOnWriteArrayList<>();
     private final Javalin javalin;
-    private volatile ServerSocketChannel listening;
+    private volatile @Nullable ServerSocketChannel listening;
 
     public App(SquallConfig config) {
         this.config = config;

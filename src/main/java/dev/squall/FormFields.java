@@ -1,5 +1,6 @@
 package dev.squall;
 
+import org.jspecify.annotations.Nullable;
 import io.javalin.http.BadRequestResponse;
 
 import java.io.ByteArrayOutputStream;
@@ -24,7 +25,7 @@ final class FormFields {
      *
      * @param where how the error messages name the field, e.g. "query parameter"
      */
-    static String single(byte[] encoded, String name, String where) {
+    static @Nullable String single(byte[] encoded, String name, String where) {
         String found = null;
         int count = 0;
         int start = 0;
@@ -55,7 +56,7 @@ final class FormFields {
     }
 
     /** Percent-decodes {@code bytes[from, to)} as UTF-8; {@code field} names the field in errors (null: a field name). */
-    private static String decode(byte[] bytes, int from, int to, String field, String where) {
+    private static String decode(byte[] bytes, int from, int to, @Nullable String field, String where) {
         ByteArrayOutputStream out = new ByteArrayOutputStream(to - from);
         for (int i = from; i < to; i++) {
             byte b = bytes[i];
@@ -85,7 +86,7 @@ final class FormFields {
         }
     }
 
-    private static String subject(String field, String where) {
+    private static String subject(@Nullable String field, String where) {
         return field != null ? field : "a " + where + " name";
     }
 }

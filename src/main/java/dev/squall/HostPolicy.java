@@ -1,5 +1,6 @@
 package dev.squall;
 
+import org.jspecify.annotations.Nullable;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
@@ -27,7 +28,7 @@ final class HostPolicy {
     }
 
     /** Whether a request with this {@code Host} header (null if absent) addresses this machine or a listed name. */
-    boolean allows(String hostHeader) {
+    boolean allows(@Nullable String hostHeader) {
         String name = hostname(hostHeader);
         return name != null && (isLoopbackName(name) || allowed.contains(name));
     }
@@ -41,7 +42,7 @@ final class HostPolicy {
      * The host part of a {@code Host} header or an {@code --allowed-hosts} entry, lower-cased, without port or
      * trailing dot; null when it is not a host name, an IPv4 literal or a bracketed IPv6 literal.
      */
-    static String hostname(String hostAndPort) {
+    static @Nullable String hostname(@Nullable String hostAndPort) {
         if (hostAndPort == null) return null;
         String value = hostAndPort.trim().toLowerCase(Locale.ROOT);
         String host;

@@ -1,5 +1,6 @@
 package dev.squall;
 
+import org.jspecify.annotations.Nullable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.BindException;
@@ -43,7 +44,7 @@ final class ListeningSocket {
     }
 
     /** What to change, or null when the failure is not about the settings (out of file descriptors...). */
-    private static String explain(String host, InetSocketAddress address, IOException e) {
+    private static @Nullable String explain(String host, InetSocketAddress address, IOException e) {
         String port = Integer.toString(address.getPort());
         if (!isThisMachine(address.getAddress())) return notThisMachine(host);
         String reason = String.valueOf(e.getMessage()).toLowerCase(Locale.ROOT);

@@ -1,5 +1,6 @@
 package dev.squall;
 
+import org.jspecify.annotations.Nullable;
 import java.net.URI;
 import java.util.ArrayList;
 import java.util.List;
@@ -25,18 +26,18 @@ final class OriginPolicy {
     }
 
     /** Whether a request with this {@code Origin} (null if absent) and {@code Host} header may proceed. */
-    boolean allows(String origin, String host) {
+    boolean allows(@Nullable String origin, @Nullable String host) {
         if (origin == null || any) return true;
         return isSameOrigin(origin, host) || isListed(origin);
     }
 
     /** Whether the request is cross-origin and allowed, so that CORS headers must be added. */
-    boolean needsCorsHeaders(String origin, String host) {
+    boolean needsCorsHeaders(@Nullable String origin, @Nullable String host) {
         return origin != null && !isSameOrigin(origin, host) && allows(origin, host);
     }
 
     /** Whether this origin appears by name in {@code --allowed-origins} ({@code *} names none). */
-    boolean isListed(String origin) {
+    boolean isListed(@Nullable String origin) {
         return origin != null && allowed.contains(normalize(origin));
     }
 
@@ -52,7 +53,7 @@ final class OriginPolicy {
     }
 
     /** Whether {@code origin}'s host[:port] is the {@code Host} header's, default ports aside. */
-    static boolean isSameOrigin(String origin, String host) {
+    static boolean isSameOrigin(@Nullable String origin, @Nullable String host) {
         if (origin == null || host == null) return false;
         String normalized = normalize(origin);
         int schemeEnd = normalized.indexOf("://");

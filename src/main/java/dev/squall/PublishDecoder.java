@@ -1,5 +1,6 @@
 package dev.squall;
 
+import org.jspecify.annotations.Nullable;
 import dev.squall.broker.Message;
 import com.fasterxml.jackson.core.JsonLocation;
 import com.fasterxml.jackson.core.JsonParser;
@@ -222,7 +223,7 @@ final class PublishDecoder {
                 what + " is larger than " + names.name("maxPublishBytes") + " (" + maxBytes + " bytes)");
     }
 
-    private static String requireMsg(String value, String where) {
+    private static String requireMsg(@Nullable String value, String where) {
         if (value == null || value.isEmpty()) throw missing(where);
         return value;
     }

@@ -1,5 +1,6 @@
 package dev.squall;
 
+import org.jspecify.annotations.Nullable;
 import io.javalin.http.BadRequestResponse;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
@@ -60,7 +61,7 @@ final class UpgradeRequest {
         }
     }
 
-    private static String trimmed(String value) {
+    private static @Nullable String trimmed(@Nullable String value) {
         return value == null ? null : value.trim();
     }
 }

@@ -1,5 +1,6 @@
 package dev.squall.hub;
 
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -38,7 +39,7 @@ public final class Heartbeat implements AutoCloseable {
     private final long timeout;
     private final long writeTimeout;
     private final SplittableRandom random = new SplittableRandom();
-    private ScheduledFuture<?> task;
+    private @Nullable ScheduledFuture<?> task;
 
     /**
      * @param scheduler    a single-threaded scheduler: the sweep's bookkeeping relies on running on one thread

@@ -1,6 +1,7 @@
 package dev.squall.hub;
 
 import dev.squall.broker.Message;
+import org.jspecify.annotations.Nullable;
 
 import java.util.Collection;
 import java.util.List;
@@ -85,7 +86,7 @@ public final class Hub {
     }
 
     /** The connection with this id, or null once it has left. */
-    public Connection find(String id) {
+    public @Nullable Connection find(String id) {
         return connections.get(id);
     }
 

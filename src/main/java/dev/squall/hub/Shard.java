@@ -1,5 +1,6 @@
 package dev.squall.hub;
 
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -22,11 +23,11 @@ final class Shard {
 
     private final int index;
     private final ConcurrentLinkedQueue<Connection> ready = new ConcurrentLinkedQueue<>();
-    private final Executor writer;          // null: drained at once by whoever wakes it
+    private final @Nullable Executor writer;          // null: drained at once by whoever wakes it
     private final AtomicBoolean drainWaiting = new AtomicBoolean();
 
     /** @param writer the single thread that drains this shard, or null to drain on the waking thread */
-    Shard(int index, Executor writer) {
+    Shard(int index, @Nullable Executor writer) {
         this.index = index;
         this.writer = writer;
     }
