@@ -142,8 +142,8 @@ final class Node implements Squall {
     void stopping() {
         ready = false;
         if (!drain.window().isZero()) {
-            log.info("Stopping: readiness answers 503 and publishes are refused for {} s, then connections close",
-                    drain.window().toSeconds());
+            log.info("Stopping: {} for {} s, then connections close{}", drainingRoutes(), drain.window().toSeconds(),
+                    settings.names().howToSkipTheDrain());
         }
         drain.await();
         heartbeat.close();
@@ -154,6 +154,15 @@ final class Node implements Squall {
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+    }
+
+    /** What answers 503 while draining, for the log: {@code /ready answers 503 and /receive refuses publishes}. */
+    private String drainingRoutes() {
+        String ready = settings.readyPath() != null ? settings.readyPath() + " answers 503" : null;
+        String publish = settings.publishPath() != null ? settings.publishPath() + " refuses publishes" : null;
+        if (ready != null && publish != null) return ready + " and " + publish;
+        if (ready != null || publish != null) return ready != null ? ready : publish;
+        return "connections stay open";
     }
 
     /** After Jetty has closed every connection: the pools, then the broker, then metrics. */

@@ -31,18 +31,18 @@ public final class OriginPolicyPlugin extends Plugin<OriginPolicyPlugin.Config> 
         public List<String> allowedHosts = List.of();
     }
 
+    private final SettingNames names;
     private RequestGuard guard;
 
+    /** A policy configured by {@code userConfig}, starting from the defaults documented on {@link Config}. */
     public OriginPolicyPlugin(Consumer<Config> userConfig) {
-        this(userConfig, SettingNames.FIELDS);
+        this(userConfig, SettingNames.fieldsOf("OriginPolicyPlugin.Config"));
     }
 
     OriginPolicyPlugin(Consumer<Config> userConfig, SettingNames names) {
         super(userConfig, new Config());
         this.names = names;
     }
-
-    private final SettingNames names;
 
     @Override
     public void onInitialize(JavalinState state) {

@@ -4,13 +4,13 @@ import java.util.Map;
 
 /**
  * How messages name a setting: the standalone server's users set flags ({@code --allowed-origins}), an embedding
- * app sets fields of {@link SquallPlugin.Config} ({@code allowedOrigins}). Refusals and validation errors tell
- * each of them what to change in their own terms.
+ * app sets fields of a plugin's config ({@code SquallPlugin.Config.allowedOrigins}). Refusals and validation
+ * errors tell each of them what to change in their own terms.
  */
-enum SettingNames {
+abstract class SettingNames {
 
     /** The command line's flags. */
-    FLAGS {
+    static final SettingNames FLAGS = new SettingNames() {
         @Override
         String name(String field) {
             return FLAG_OF.getOrDefault(field, field);   // the mount points have no flag: App sets them
@@ -25,25 +25,15 @@ enum SettingNames {
         String howToSet(String field, String value) {
             return "start Squall with " + name(field) + " " + value + (field.equals("publishToken") ? " (or SQUALL_PUBLISH_TOKEN)" : "");
         }
-    },
-
-    /** The fields of {@link SquallPlugin.Config}. */
-    FIELDS {
-        @Override
-        String name(String field) {
-            return "SquallPlugin.Config." + field;
-        }
 
         @Override
-        String howToList(String field, String value) {
-            return "add " + value + " to " + name(field);
-        }
-
-        @Override
-        String howToSet(String field, String value) {
-            return "set " + name(field) + " to " + value;
+        String howToSkipTheDrain() {
+            return " (signal again to stop now)";
         }
     };
+
+    /** The fields of {@link SquallPlugin.Config}. */
+    static final SettingNames FIELDS = fieldsOf("SquallPlugin.Config");
 
     private static final Map<String, String> FLAG_OF = Map.ofEntries(
             Map.entry("pingInterval", "--ping-interval"),
@@ -59,6 +49,31 @@ enum SettingNames {
             Map.entry("publishToken", "--publish-token"),
             Map.entry("drainWindow", "--drain-seconds"));
 
+    /** The fields of a plugin's config class, named as {@code SquallPlugin.Config}. */
+    static SettingNames fieldsOf(String configClass) {
+        return new SettingNames() {
+            @Override
+            String name(String field) {
+                return configClass + "." + field;
+            }
+
+            @Override
+            String howToList(String field, String value) {
+                return "add " + value + " to " + name(field);
+            }
+
+            @Override
+            String howToSet(String field, String value) {
+                return "set " + name(field) + " to " + value;
+            }
+
+            @Override
+            String howToSkipTheDrain() {
+                return "";
+            }
+        };
+    }
+
     /** The setting as its users write it: {@code --max-queue-bytes} or {@code SquallPlugin.Config.maxQueueBytes}. */
     abstract String name(String field);
 
@@ -67,4 +82,7 @@ enum SettingNames {
 
     /** Advice to set a setting to {@code value}. */
     abstract String howToSet(String field, String value);
+
+    /** How a stop that is draining is made to go on at once, if its user has a way (the CLI: a second signal). */
+    abstract String howToSkipTheDrain();
 }

@@ -1,5 +1,6 @@
 package dev.squall.embedding;
 
+import dev.squall.OriginPolicyPlugin;
 import dev.squall.Squall;
 import dev.squall.SquallPlugin;
 import dev.squall.support.Await;
@@ -119,6 +120,23 @@ class EmbeddingTest {
         assertThat(upgrade("/live", "http://good.example")).isEqualTo(101);
         assertThat(upgrade("/live", null)).as("no Origin: not a browser").isEqualTo(101);
         assertThat(upgrade("/own", "http://evil.example")).as("the app's own route, its own policy").isEqualTo(101);
+    }
+
+    @Test
+    void the_origin_policy_plugin_puts_the_same_policy_on_every_route_of_the_app() throws Exception {
+        app = start(cfg -> { }, config -> {
+            config.registerPlugin(new OriginPolicyPlugin(policy -> policy.allowedOrigins = List.of("http://good.example")));
+            config.routes.get("/orders", ctx -> ctx.result("no orders yet"));
+            config.routes.ws("/own", ws -> { });
+        });
+
+        RawHttp refused = RawHttp.get(app.port(), "/orders", Map.of("Origin", "http://evil.example"));
+        assertThat(refused.status()).isEqualTo(403);
+        assertThat(refused.body()).contains("add http://evil.example to OriginPolicyPlugin.Config.allowedOrigins");
+        RawHttp allowed = RawHttp.get(app.port(), "/orders", Map.of("Origin", "http://good.example"));
+        assertThat(allowed.status()).isEqualTo(200);
+        assertThat(allowed.header("Access-Control-Allow-Origin")).isEqualTo("http://good.example");
+        assertThat(upgrade("/own", "http://evil.example")).as("the app's own WebSocket too").isEqualTo(403);
     }
 
     @Test
