@@ -4,7 +4,7 @@ import java.util.Arrays;
 import java.util.Locale;
 import java.util.stream.Collectors;
 
-/** What happens to a connection whose outbound queue is full: a per-deployment choice ({@code --slow-consumer}). */
+/** What happens to a connection whose outbound queue is full ({@link SquallPlugin.Config#slowConsumerPolicy}, {@code --slow-consumer}). */
 public enum SlowConsumerPolicy {
 
     /** Close it with 1008 {@code slow consumer}: the client reconnects and knows it missed messages. */
@@ -17,12 +17,12 @@ public enum SlowConsumerPolicy {
     DROP_OLDEST;
 
     /** The value as written on the command line: {@code close}, {@code drop-oldest}. */
-    public String flagValue() {
+    String flagValue() {
         return name().toLowerCase(Locale.ROOT).replace('_', '-');
     }
 
     /** Parses a command-line value; the error names every accepted one. */
-    public static SlowConsumerPolicy fromFlag(String value) {
+    static SlowConsumerPolicy fromFlag(String value) {
         for (SlowConsumerPolicy policy : values()) {
             if (policy.flagValue().equals(value)) return policy;
         }
