@@ -48,6 +48,23 @@ final class Endpoints {
         RoutesConfig routes = state.routes;
         routes.exception(Refusal.class, this::answer);
         settings.routes().forEach((path, handlers) -> new SocketRoute(path, handlers, node, guard).mount(routes));
+        try {
+            mountHttp(routes);
+        } catch (IllegalArgumentException e) {
+            // Javalin's "Handler with type='GET' and path='/metrics' already exists": say whose route it is.
+            throw new IllegalArgumentException("SquallPlugin: the app already has a route on one of the paths Squall was "
+                    + "asked to mount (" + e.getMessage() + "); set publishPath, metricsPath, healthPath or readyPath to "
+                    + "another path, or to null", e);
+        }
+        state.events.serverStarted(node::start);
+        // Javalin fires serverStopping on the stopping thread before it stops Jetty, so the connectors are still
+        // open while it runs: the drain window goes here.
+        state.events.serverStopping(node::stopping);
+        state.events.serverStopped(node::release);
+        state.events.serverStopFailed(node::release);
+    }
+
+    private void mountHttp(RoutesConfig routes) {
         String publish = settings.publishPath();
         if (publish != null) {
             routes.before(publish, guarded(guard::applyCors));
@@ -75,12 +92,6 @@ final class Endpoints {
                 respond(ctx, Map.of("status", "ready"));
             }));
         }
-        state.events.serverStarted(node::start);
-        // Javalin fires serverStopping on the stopping thread before it stops Jetty, so the connectors are still
-        // open while it runs: the drain window goes here.
-        state.events.serverStopping(node::stopping);
-        state.events.serverStopped(node::release);
-        state.events.serverStopFailed(node::release);
     }
 
     /** Squall's refusals, whichever check raised them: their status and headers, and {@code {"error": ...}}. */

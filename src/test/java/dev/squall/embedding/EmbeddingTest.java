@@ -277,6 +277,10 @@ class EmbeddingTest {
             config.registerPlugin(new SquallPlugin());
         })).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("the app already has a route on /ws");
         assertThatThrownBy(() -> Javalin.create(config -> {
+            config.routes.get("/metrics", ctx -> ctx.result("the app's own"));
+            config.registerPlugin(new SquallPlugin(cfg -> cfg.metricsPath = "/metrics"));
+        })).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("set publishPath, metricsPath");
+        assertThatThrownBy(() -> Javalin.create(config -> {
             config.registerPlugin(new SquallPlugin());
             config.registerPlugin(new SquallPlugin());
         })).hasMessageContaining("SquallPlugin is already registered");
