@@ -3,6 +3,7 @@ package dev.squall;
 import dev.squall.broker.Broker;
 import dev.squall.broker.InMemoryBroker;
 import dev.squall.broker.Message;
+import dev.squall.broker.PublishOptions;
 import dev.squall.hub.Heartbeat;
 import dev.squall.hub.Hub;
 import dev.squall.hub.Metrics;
@@ -31,6 +32,8 @@ import java.util.concurrent.TimeUnit;
 final class Node implements Squall {
 
     private static final Logger log = LoggerFactory.getLogger(Node.class);
+    /** The most publications one recovery replays. */
+    static final int MAX_REPLAY = 300;
 
     private final NodeSettings settings;
     private final Metrics metrics = new Metrics();
@@ -45,24 +48,19 @@ final class Node implements Squall {
     private volatile boolean stopped;
 
     Node(NodeSettings settings) {
-        this(settings, new InMemoryBroker());
-    }
-
-    Node(NodeSettings settings, Broker broker) {
         this.settings = settings;
-        this.broker = broker;
         this.scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "squall-heartbeat");
             thread.setDaemon(true);
             return thread;
         });
+        this.broker = new InMemoryBroker(scheduler, Duration.ofSeconds(1));
         this.writers = writers(Math.max(1, Runtime.getRuntime().availableProcessors()));
         this.hub = new Hub(new OutboundLimits(settings.maxQueueBytes(), settings.maxQueueMessages(), settings.slowConsumerPolicy(),
-                Duration.ofSeconds(1)), metrics, scheduler, writers);
+                Duration.ofSeconds(1)), metrics, scheduler, writers, broker, MAX_REPLAY);
         this.heartbeat = new Heartbeat(hub, scheduler, settings.pingInterval(), settings.pingTimeout(), settings.writeTimeout());
         this.drain = new Drain(settings.drainWindow());
         this.activity = new ActivityLog(metrics, hub::size);
-        broker.subscribe(hub::deliver);
     }
 
     /**
@@ -111,7 +109,7 @@ final class Node implements Squall {
     private int deliver(Message message) {
         if (stopped) throw new IllegalStateException("Squall has stopped: nothing can be broadcast any more");
         metrics.published();
-        int delivered = broker.publish(Hub.DEFAULT_CHANNEL, message);
+        int delivered = broker.publish(Hub.DEFAULT_CHANNEL, message, PublishOptions.NO_HISTORY).delivered();
         hub.helpWrite();
         return delivered;
     }

@@ -1,49 +1,78 @@
 package dev.squall.broker;
 
-
 /**
- * Carries published messages to the hubs that deliver them: the seam between "someone published to a channel"
- * and "these sockets receive it". In-memory on a single node; a networked broker (Redis) lets several nodes
- * share one stream per channel.
+ * Carries published messages to the hubs that deliver them, and keeps each channel's stream: the seam between
+ * "someone published to a channel" and "these sockets receive it". In-memory on a single node; a networked
+ * broker (Redis) lets several nodes share one stream per channel, so offsets, epochs and history are global.
  *
- * <p>The broker is the channel's sequencer: it decides the one order in which a channel's messages are
- * delivered, so the hub needs no lock of its own to give every subscriber of a channel the same order.
+ * <p>The broker is the channel's sequencer: it decides the one order of a channel's publications, numbers them,
+ * and delivers them in that order, so the hub needs no lock of its own to give every subscriber the same order.
  *
- * <p>Contract, for every implementation:
+ * <p>Contract, for every implementation (the shared suite {@code BrokerContract} checks it):
  * <ul>
- *   <li>Order: each channel's messages reach every subscriber in one order, the same for all subscribers,
- *       concurrent publishes included; messages published one after another (each {@code publish} returned
- *       before the next began) keep that order. Messages of different channels have no order between them.</li>
- *   <li>Sequencing: {@link Subscriber#deliver} is never called concurrently for the same channel (calls for
+ *   <li>Subscriptions: a broker delivers the publications of the channels it is {@link #subscribe subscribed} to,
+ *       and only those, to every {@link #register registered} handler. The hub subscribes a channel when its first
+ *       local subscriber arrives and unsubscribes when the last one leaves, so a networked broker holds one
+ *       subscription per channel per node. Subscribing twice is one subscription; unsubscribing one that is not
+ *       there does nothing.</li>
+ *   <li>Streams: {@link #publish} assigns the channel's next offset (the first is 1) and appends the publication
+ *       to the channel's history in one atomic step, and returns that position. Offsets of one epoch are
+ *       contiguous and only grow. A channel keeps its stream (offset and epoch) while it is subscribed or holds
+ *       history; once it has neither it may be forgotten, and its next stream has a new epoch.</li>
+ *   <li>History: at most {@link PublishOptions#historySize} publications, each for at most
+ *       {@link PublishOptions#historyTtl}; {@link #history} returns those after an offset, oldest first, with the
+ *       channel's position read in the same atomic step, so no publication falls between the two.</li>
+ *   <li>Order: each channel's publications reach every handler in offset order, the same for all handlers,
+ *       concurrent publishes included; publishes that follow each other keep that order. Different channels have
+ *       no order between them.</li>
+ *   <li>Sequencing: {@link Handler#deliver} is never called concurrently for the same channel (calls for
  *       different channels may run at the same time), and each call happens-after the previous one for that
  *       channel.</li>
- *   <li>Delivery: at most once per subscriber; a subscriber that is registered when {@code publish} is called
- *       receives the message (in-memory: before {@code publish} returns).</li>
- *   <li>Isolation: a subscriber that throws does not keep the message from the other subscribers, and does not
- *       make {@code publish} fail; it counts as having delivered to nobody.</li>
+ *   <li>Delivery: at most once per handler; a channel subscribed when {@code publish} is called receives the
+ *       publication (in-memory: before {@code publish} returns).</li>
+ *   <li>Idempotency: a publish whose {@link PublishOptions#idempotencyKey} was published to the same channel
+ *       within its window publishes nothing, delivers nothing, and answers the first publish's position.</li>
+ *   <li>Isolation: a handler that throws does not keep the publication from the others, and does not make
+ *       {@code publish} fail; it counts as having delivered to nobody.</li>
  *   <li>Closing: after {@link #close()}, {@code publish} throws {@link IllegalStateException} and nothing is
  *       delivered; {@code close} is idempotent.</li>
- *   <li>Threading: {@code publish} and {@code subscribe} may be called from any thread; subscribers are called
- *       on the publishing thread or on the broker's own threads, and must not block.</li>
+ *   <li>Threading: every method may be called from any thread; handlers are called on the publishing thread or
+ *       on the broker's own threads, and must not block. A handler must not call {@code subscribe} or
+ *       {@code unsubscribe} from inside {@code deliver} (a networked broker may hold a lock there).</li>
  * </ul>
  */
 public interface Broker extends AutoCloseable {
 
-    /** What a subscriber does with a channel's message: returns how many local connections it was handed to. */
+    /** What a node does with a publication: returns how many local connections it was handed to. */
     @FunctionalInterface
-    interface Subscriber {
-        int deliver(String channel, Message message);
+    interface Handler {
+        int deliver(String channel, Publication publication);
     }
 
-    /** Registers a subscriber for every message published from now on, on every channel. */
-    void subscribe(Subscriber subscriber);
+    /** Adds a handler for the publications of every subscribed channel, from now on. */
+    void register(Handler handler);
+
+    /** Starts delivering the channel's publications to this node; creates the channel's stream if it has none. */
+    void subscribe(String channel);
+
+    /** Stops delivering the channel's publications to this node. */
+    void unsubscribe(String channel);
 
     /**
-     * Publishes a message to a channel; returns how many connections on this node it was handed to.
+     * Publishes a message to a channel: numbers it, keeps it as {@code options} say, and delivers it.
      *
      * @throws IllegalStateException once the broker is closed
      */
-    int publish(String channel, Message message);
+    PublishResult publish(String channel, Message message, PublishOptions options);
+
+    /**
+     * The channel's publications after {@code since}, oldest first, at most {@code limit} of them (the oldest ones
+     * after {@code since}), and its position; {@link StreamPosition#NONE} and nothing for a channel with no stream.
+     */
+    History history(String channel, long since, int limit);
+
+    /** The channel's newest {@code limit} publications, oldest first, and its position (Pusher's cache channels). */
+    History latest(String channel, int limit);
 
     @Override
     void close();

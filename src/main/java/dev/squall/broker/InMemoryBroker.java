@@ -1,52 +1,198 @@
 package dev.squall.broker;
 
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.security.SecureRandom;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.LongSupplier;
 
 /**
- * The embedded default: delivers each publish to the subscribers of this process, synchronously, on the
- * publishing thread.
+ * The embedded default: keeps each channel's stream in this process and delivers each publish to its handlers
+ * synchronously, on the publishing thread. Its streams live as long as the process: a restart starts every
+ * channel on a new epoch.
  *
  * <p>A channel's publishes are sequenced by a lock striped by channel name (as Centrifuge's memory broker
- * does): publishes to one channel queue up behind each other for the few microseconds it takes the hub to
- * queue a message to that channel's connections, while other channels go on in parallel. Striping keeps
- * the number of locks fixed however many channels come and go.
+ * does): publishes to one channel queue up behind each other for the few microseconds it takes to number the
+ * publication, append it and let the hub queue it to that channel's connections, while other channels go on in
+ * parallel. Striping keeps the number of locks fixed however many channels come and go. The same lock guards
+ * the channel's stream, so a history read sees a position and publications that belong together.
+ *
+ * <p>Memory: a channel costs its stream while it is subscribed or holds history or idempotency keys, and nothing
+ * once it has none of them: a sweep (every {@code sweepEvery} on the given scheduler) drops expired publications
+ * and keys, and forgets the streams left empty.
  */
 public final class InMemoryBroker implements Broker {
 
     private static final Logger log = LoggerFactory.getLogger(InMemoryBroker.class);
-    private static final int STRIPES = 64;          // a power of two
+    private static final int STRIPES = 64;                    // a power of two
+    /** Idempotency keys kept per channel within their window; past it the oldest go first. */
+    static final int MAX_IDEMPOTENCY_KEYS = 10_000;
+    private static final SecureRandom EPOCHS = new SecureRandom();
 
-    private final List<Subscriber> subscribers = new CopyOnWriteArrayList<>();
+    private final List<Handler> handlers = new CopyOnWriteArrayList<>();
     private final Object[] sequencers = new Object[STRIPES];
+    private final ConcurrentHashMap<String, Stream> streams = new ConcurrentHashMap<>();
+    private final LongSupplier nanoTime;
+    private final @Nullable ScheduledFuture<?> sweeping;
     private volatile boolean closed;
 
+    /** A broker whose expired history is only dropped when it is read or published over (tests, tools). */
     public InMemoryBroker() {
+        this(System::nanoTime, null, java.time.Duration.ZERO);
+    }
+
+    /** A broker that sweeps expired history and forgotten channels every {@code sweepEvery} on {@code scheduler}. */
+    public InMemoryBroker(ScheduledExecutorService scheduler, java.time.Duration sweepEvery) {
+        this(System::nanoTime, scheduler, sweepEvery);
+    }
+
+    /** With its own clock, for tests of expiry; {@link #sweep()} is then called by the test. */
+    InMemoryBroker(LongSupplier nanoTime) {
+        this(nanoTime, null, java.time.Duration.ZERO);
+    }
+
+    private InMemoryBroker(LongSupplier nanoTime, @Nullable ScheduledExecutorService scheduler, java.time.Duration sweepEvery) {
+        this.nanoTime = nanoTime;
         for (int i = 0; i < STRIPES; i++) sequencers[i] = new Object();
+        long every = sweepEvery.toMillis();
+        this.sweeping = scheduler == null ? null : scheduler.scheduleWithFixedDelay(this::sweepQuietly, every, every, TimeUnit.MILLISECONDS);
     }
 
     @Override
-    public void subscribe(Subscriber subscriber) {
-        subscribers.add(subscriber);
+    public void register(Handler handler) {
+        handlers.add(handler);
     }
 
     @Override
-    public int publish(String channel, Message message) {
-        if (closed) throw new IllegalStateException("the broker is closed");
-        int delivered = 0;
+    public void subscribe(String channel) {
         synchronized (sequencerOf(channel)) {
-            for (Subscriber subscriber : subscribers) {
-                try {
-                    delivered += subscriber.deliver(channel, message);
-                } catch (RuntimeException e) {
-                    log.error("A subscriber failed to take a message on channel '{}'; the others still got it", channel, e);
-                }
+            streams.computeIfAbsent(channel, c -> new Stream()).subscribed = true;
+        }
+    }
+
+    @Override
+    public void unsubscribe(String channel) {
+        synchronized (sequencerOf(channel)) {
+            Stream stream = streams.get(channel);
+            if (stream == null) return;
+            stream.subscribed = false;
+            forgetIfEmpty(channel, stream);
+        }
+    }
+
+    @Override
+    public PublishResult publish(String channel, Message message, PublishOptions options) {
+        if (closed) throw new IllegalStateException("the broker is closed");
+        long now = nanoTime.getAsLong();
+        synchronized (sequencerOf(channel)) {
+            Stream stream = streams.computeIfAbsent(channel, c -> new Stream());
+            stream.expire(now);
+            String key = options.idempotencyKey();
+            if (key != null) {
+                Long first = stream.idempotent(key);
+                if (first != null) return new PublishResult(new StreamPosition(first, stream.epoch), 0, true);
+            }
+            Publication publication = new Publication(++stream.offset, message);
+            if (options.historySize() > 0 && !options.historyTtl().isZero()) {
+                stream.append(publication, now + options.historyTtl().toNanos(), options.historySize());
+            }
+            if (key != null && !options.idempotencyWindow().isZero()) {
+                stream.remember(key, publication.offset(), now + options.idempotencyWindow().toNanos());
+            }
+            StreamPosition position = new StreamPosition(publication.offset(), stream.epoch);
+            int delivered = stream.subscribed ? deliver(channel, publication) : 0;
+            forgetIfEmpty(channel, stream);
+            return new PublishResult(position, delivered, false);
+        }
+    }
+
+    private int deliver(String channel, Publication publication) {
+        int delivered = 0;
+        for (Handler handler : handlers) {
+            try {
+                delivered += handler.deliver(channel, publication);
+            } catch (RuntimeException e) {
+                log.error("A handler failed to take a publication on channel '{}'; the others still got it", channel, e);
             }
         }
         return delivered;
+    }
+
+    @Override
+    public History history(String channel, long since, int limit) {
+        synchronized (sequencerOf(channel)) {
+            Stream stream = streams.get(channel);
+            if (stream == null) return new History(StreamPosition.NONE, List.of());
+            stream.expire(nanoTime.getAsLong());
+            if (forgetIfEmpty(channel, stream)) return new History(StreamPosition.NONE, List.of());
+            List<Publication> after = new ArrayList<>();
+            for (Entry entry : stream.history) {
+                if (after.size() >= limit) break;
+                if (entry.publication.offset() > since) after.add(entry.publication);
+            }
+            return new History(stream.position(), after);
+        }
+    }
+
+    @Override
+    public History latest(String channel, int limit) {
+        synchronized (sequencerOf(channel)) {
+            Stream stream = streams.get(channel);
+            if (stream == null) return new History(StreamPosition.NONE, List.of());
+            stream.expire(nanoTime.getAsLong());
+            if (forgetIfEmpty(channel, stream)) return new History(StreamPosition.NONE, List.of());
+            List<Publication> newest = new ArrayList<>();
+            Iterator<Entry> fromNewest = stream.history.descendingIterator();
+            while (fromNewest.hasNext() && newest.size() < limit) newest.add(0, fromNewest.next().publication);
+            return new History(stream.position(), newest);
+        }
+    }
+
+    /** Drops expired publications and keys, and forgets the channels left with nothing. */
+    void sweep() {
+        long now = nanoTime.getAsLong();
+        for (Map.Entry<String, Stream> each : streams.entrySet()) {
+            synchronized (sequencerOf(each.getKey())) {
+                Stream stream = streams.get(each.getKey());
+                if (stream != null) {
+                    stream.expire(now);
+                    forgetIfEmpty(each.getKey(), stream);
+                }
+            }
+        }
+    }
+
+    private void sweepQuietly() {
+        try {
+            sweep();
+        } catch (RuntimeException e) {
+            // A throw would cancel the periodic sweep for good.
+            log.warn("Could not sweep expired history", e);
+        }
+    }
+
+    /** Channels with a stream right now (subscribed, or holding history or keys). */
+    int channelCount() {
+        return streams.size();
+    }
+
+    /** Forgets a stream that is neither subscribed nor holds anything; true if it did. */
+    private boolean forgetIfEmpty(String channel, Stream stream) {
+        if (stream.subscribed || !stream.history.isEmpty() || !stream.keys.isEmpty()) return false;
+        streams.remove(channel, stream);
+        return true;
     }
 
     private Object sequencerOf(String channel) {
@@ -57,6 +203,53 @@ public final class InMemoryBroker implements Broker {
     @Override
     public void close() {
         closed = true;
-        subscribers.clear();
+        if (sweeping != null) sweeping.cancel(false);
+        handlers.clear();
+        streams.clear();
+    }
+
+    private record Entry(Publication publication, long expiresAt) {
+    }
+
+    private record Key(long offset, long expiresAt) {
+    }
+
+    /** One channel's stream; every field is guarded by the channel's sequencer. */
+    private static final class Stream {
+        final String epoch = Long.toHexString(EPOCHS.nextLong() | Long.MIN_VALUE);
+        final ArrayDeque<Entry> history = new ArrayDeque<>();
+        // Insertion order is expiry order as long as every publish of the channel uses one window.
+        final LinkedHashMap<String, Key> keys = new LinkedHashMap<>();
+        long offset;
+        boolean subscribed;
+
+        StreamPosition position() {
+            return new StreamPosition(offset, epoch);
+        }
+
+        void append(Publication publication, long expiresAt, int size) {
+            history.addLast(new Entry(publication, expiresAt));
+            while (history.size() > size) history.removeFirst();
+        }
+
+        void expire(long now) {
+            while (!history.isEmpty() && history.peekFirst().expiresAt - now <= 0) history.removeFirst();
+            Iterator<Key> oldest = keys.values().iterator();
+            while (oldest.hasNext() && oldest.next().expiresAt - now <= 0) oldest.remove();
+        }
+
+        @Nullable Long idempotent(String key) {
+            Key seen = keys.get(key);
+            return seen == null ? null : seen.offset;
+        }
+
+        void remember(String key, long offset, long expiresAt) {
+            keys.put(key, new Key(offset, expiresAt));
+            if (keys.size() > MAX_IDEMPOTENCY_KEYS) {
+                Iterator<String> oldest = keys.keySet().iterator();
+                oldest.next();
+                oldest.remove();
+            }
+        }
     }
 }

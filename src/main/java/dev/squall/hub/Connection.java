@@ -2,6 +2,7 @@ package dev.squall.hub;
 
 import dev.squall.SlowConsumerPolicy;
 import dev.squall.broker.Message;
+import org.jspecify.annotations.Nullable;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -57,7 +58,7 @@ public final class Connection {
     // publish that arrives while the first frame is written finds the connection subscribed (see Hub#opened).
     private volatile boolean opening = true;
     // Copy-on-write: a connection listens to few channels, and leaving reads them once.
-    private volatile List<String> channels = List.of();
+    private volatile List<Subscription> subscriptions = List.of();
 
     // Liveness bookkeeping, read and written only by the heartbeat's thread (see Heartbeat).
     long nextPingAt;
@@ -327,22 +328,48 @@ public final class Connection {
         return shard;
     }
 
-    synchronized void subscribed(String channel) {
-        if (channels.contains(channel)) return;
-        List<String> more = new ArrayList<>(channels);
-        more.add(channel);
-        channels = List.copyOf(more);
+    /** Adds a subscription; false (and nothing changes) when the connection is already on that channel. */
+    synchronized boolean subscribed(Subscription subscription) {
+        if (subscription(subscription.channel) != null) return false;
+        List<Subscription> more = new ArrayList<>(subscriptions);
+        more.add(subscription);
+        subscriptions = List.copyOf(more);
+        return true;
     }
 
-    synchronized void unsubscribed(String channel) {
-        List<String> fewer = new ArrayList<>(channels);
-        fewer.remove(channel);
-        channels = List.copyOf(fewer);
+    /** Removes the subscription to {@code channel}; returns it, or null when there was none. */
+    synchronized @Nullable Subscription unsubscribed(String channel) {
+        Subscription gone = subscription(channel);
+        if (gone == null) return null;
+        List<Subscription> fewer = new ArrayList<>(subscriptions);
+        fewer.remove(gone);
+        subscriptions = List.copyOf(fewer);
+        return gone;
+    }
+
+    /** This connection's subscription to {@code channel}, or null. */
+    @Nullable Subscription subscription(String channel) {
+        for (Subscription subscription : subscriptions) {
+            if (subscription.channel.equals(channel)) return subscription;
+        }
+        return null;
     }
 
     /** The channels this connection listens to. */
     List<String> channels() {
-        return channels;
+        List<String> names = new ArrayList<>();
+        for (Subscription subscription : subscriptions) names.add(subscription.channel);
+        return names;
+    }
+
+    /** How many channels this connection listens to. */
+    int channelCount() {
+        return subscriptions.size();
+    }
+
+    /** Its queue has overflowed in all but name (a recovery it cannot keep up with): the next flush closes it. */
+    void markSlow() {
+        slow = true;
     }
 
     /** The hub no longer lists it (closed by the peer, or by us): the heartbeat must not count it again. */

@@ -1,14 +1,22 @@
 package dev.squall.hub;
 
+import dev.squall.broker.Broker;
+import dev.squall.broker.History;
 import dev.squall.broker.Message;
+import dev.squall.broker.Publication;
+import dev.squall.broker.StreamPosition;
 import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 import java.util.Collection;
 import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.function.Function;
 
 /**
  * The connections open on this node, the channels they listen to, and the fan-out to them.
@@ -25,14 +33,28 @@ import java.util.concurrent.ScheduledExecutorService;
  * channel the same order. Sockets are written outside any lock, a share of the connections on each writer
  * thread; no thread ever waits for a client's socket. A connection whose queue overflows is closed as a slow
  * consumer, or loses its oldest messages, as {@link OutboundLimits#policy()} says.
+ *
+ * <p>Channels and the broker: the hub subscribes a channel at the broker when its first local subscriber arrives
+ * and unsubscribes it when the last one has left, so a networked broker holds one subscription per channel per
+ * node. Subscribing happens before the new subscriber reads history (recovery needs the live stream first);
+ * unsubscribing happens later, on the scheduler, because the last subscriber may leave from inside a delivery,
+ * where the broker holds the channel's sequencer. Both go through {@link #syncBroker}, which makes the broker's
+ * subscription match the hub's channel, whatever order the two changes ran in.
  */
 public final class Hub {
+
+    private static final Logger log = LoggerFactory.getLogger(Hub.class);
+    private static final int SUB_LOCKS = 64;               // a power of two
 
     /** The channel plain {@code /ws} clients are on. No valid channel name is empty, so it is never confused. */
     public static final String DEFAULT_CHANNEL = "";
 
     private final ConcurrentHashMap<String, Connection> connections = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, Set<Connection>> channels = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, Set<Subscription>> channels = new ConcurrentHashMap<>();
+    private final Set<String> brokerSubscribed = ConcurrentHashMap.newKeySet();
+    private final Object[] subLocks = new Object[SUB_LOCKS];
+    private final Broker broker;
+    private final int maxReplay;
     private final OutboundLimits limits;
     private final Metrics metrics;
     private final ScheduledExecutorService scheduler;
@@ -40,12 +62,18 @@ public final class Hub {
 
     /**
      * @param scheduler runs delayed work such as dropping a slow consumer that ignores its close frame
+     * @param broker    where channels are subscribed and history is read; the hub is one of its handlers
+     * @param maxReplay the most publications one recovery replays; a longer gap is not recovered
      * @param writers   single-threaded executors, each of which writes the connections of one shard; the
      *                  publishing thread only queues, so a burst of publishes runs ahead of the writers and each
      *                  connection's waiting frames go out gathered into one write. Empty: the publishing thread
      *                  writes to every connection itself before {@link #deliver} returns (tests, tiny embeddings)
      */
-    public Hub(OutboundLimits limits, Metrics metrics, ScheduledExecutorService scheduler, List<? extends Executor> writers) {
+    public Hub(OutboundLimits limits, Metrics metrics, ScheduledExecutorService scheduler, List<? extends Executor> writers,
+               Broker broker, int maxReplay) {
+        this.broker = broker;
+        this.maxReplay = maxReplay;
+        for (int i = 0; i < SUB_LOCKS; i++) subLocks[i] = new Object();
         this.limits = limits;
         this.metrics = metrics;
         this.scheduler = scheduler;
@@ -56,6 +84,7 @@ public final class Hub {
             for (int i = 0; i < writers.size(); i++) shards[i] = new Shard(i, writers.get(i));
         }
         metrics.watch(connections::size, this::queuedBytes);
+        broker.register(this::deliver);
     }
 
     /**
@@ -100,42 +129,139 @@ public final class Hub {
     }
 
     /**
-     * Adds a connection to a channel's subscribers; a channel exists while it has any. A connection that has
-     * already left (closed while its open handler ran) is not added, or is taken out again at once.
+     * Adds a connection to a channel's subscribers from the next publication on (the tutorial's {@code /ws}); a
+     * channel exists while it has any. A connection that has already left is not added.
      */
     public void subscribe(Connection connection, String channel) {
-        if (connection.hasLeft()) return;
-        channels.compute(channel, (name, subscribers) -> {
-            Set<Connection> set = subscribers != null ? subscribers : ConcurrentHashMap.newKeySet();
-            set.add(connection);
-            return set;
-        });
-        connection.subscribed(channel);
-        // Leaving reads the channels after marking the connection: one of the two sees the other.
-        if (connection.hasLeft()) unsubscribe(connection, channel);
-    }
-
-    void unsubscribe(Connection connection, String channel) {
-        connection.unsubscribed(channel);
-        // Atomic with subscribe: the last one out removes the channel, and nobody joins a set being dropped.
-        channels.computeIfPresent(channel, (name, subscribers) -> {
-            subscribers.remove(connection);
-            return subscribers.isEmpty() ? null : subscribers;
-        });
+        subscribe(connection, channel, Recovery.LIVE, subscribed -> null);
     }
 
     /**
-     * Queues {@code message} to every local subscriber of {@code channel} (Tornado: {@code write_message} in a
+     * Adds a connection to a channel, starting where {@code recovery} says: queues {@code firstFrame}'s message (a
+     * notice of how it started, or null for none), then any replay, then the live stream, with no gap and no
+     * duplicate at the switch-over. Returns null when the connection has left or is already on the channel.
+     */
+    public @Nullable Subscribed subscribe(Connection connection, String channel, Recovery recovery,
+                                          Function<Subscribed, @Nullable Message> firstFrame) {
+        if (connection.hasLeft()) return null;
+        boolean live = recovery.kind() == Recovery.Kind.LIVE;
+        Subscription subscription = new Subscription(connection, channel, live);
+        if (!connection.subscribed(subscription)) return null;
+        channels.compute(channel, (name, subscribers) -> {
+            Set<Subscription> set = subscribers != null ? subscribers : ConcurrentHashMap.newKeySet();
+            set.add(subscription);
+            return set;
+        });
+        syncBroker(channel);
+        // Leaving reads the subscriptions after marking the connection: one of the two sees the other.
+        if (connection.hasLeft()) {
+            unsubscribe(connection, channel);
+            return null;
+        }
+        if (live) return new Subscribed(channel, StreamPosition.NONE, 0, null, 0);
+
+        Subscribed started;
+        List<Publication> replay;
+        switch (recovery.kind()) {
+            case LATEST -> {
+                History newest = broker.latest(channel, 1);
+                replay = newest.publications();
+                long after = replay.isEmpty() ? newest.position().offset() : replay.get(0).offset() - 1;
+                started = new Subscribed(channel, newest.position(), after, null, replay.size());
+            }
+            case SINCE -> {
+                History missed = broker.history(channel, recovery.offset(), maxReplay + 1);
+                boolean recovered = covers(recovery, missed);
+                replay = recovered ? missed.publications() : List.of();
+                long after = recovered ? recovery.offset() : missed.position().offset();
+                started = new Subscribed(channel, missed.position(), after, recovered, replay.size());
+            }
+            default -> {
+                History now = broker.history(channel, Long.MAX_VALUE, 0);
+                replay = List.of();
+                started = new Subscribed(channel, now.position(), now.position().offset(), null, 0);
+            }
+        }
+        Message first = firstFrame.apply(started);
+        int queued = 0;
+        long bytes = 0;
+        if (first != null && connection.enqueue(first)) {
+            queued++;
+            bytes += first.size();
+        }
+        queued += subscription.goLive(replay, started.after());
+        for (Publication publication : replay) bytes += publication.message().size();
+        if (queued > 0) metrics.sent(queued, queued == 0 ? 0 : bytes / queued);
+        connection.flush();
+        return started;
+    }
+
+    /** Never partial: the epoch is the client's, the offset is not ahead, and the gap is within history and the bound. */
+    private boolean covers(Recovery recovery, History missed) {
+        StreamPosition position = missed.position();
+        if (recovery.epoch() != null && !recovery.epoch().equals(position.epoch())) return false;
+        long gap = position.offset() - recovery.offset();
+        if (gap < 0 || gap > maxReplay) return false;
+        return gap == 0 || missed.firstOffset() == recovery.offset() + 1 && missed.publications().size() == gap;
+    }
+
+    /** Takes a connection off a channel. */
+    public void unsubscribe(Connection connection, String channel) {
+        Subscription subscription = connection.unsubscribed(channel);
+        if (subscription == null) return;
+        // Atomic with subscribe: the last one out removes the channel, and nobody joins a set being dropped.
+        boolean emptied = channels.computeIfPresent(channel, (name, subscribers) -> {
+            subscribers.remove(subscription);
+            return subscribers.isEmpty() ? null : subscribers;
+        }) == null;
+        if (emptied) {
+            try {
+                scheduler.execute(() -> syncBroker(channel));
+            } catch (RejectedExecutionException stopping) {
+                // The node is stopping: the broker goes with it.
+            }
+        }
+    }
+
+    /** Subscribes or unsubscribes the channel at the broker so that it matches whether it has local subscribers. */
+    void syncBroker(String channel) {
+        synchronized (subLockOf(channel)) {
+            boolean wanted = channels.containsKey(channel);
+            try {
+                if (wanted && brokerSubscribed.add(channel)) {
+                    broker.subscribe(channel);
+                } else if (!wanted && brokerSubscribed.remove(channel)) {
+                    broker.unsubscribe(channel);
+                }
+            } catch (RuntimeException e) {
+                if (wanted) brokerSubscribed.remove(channel);
+                else brokerSubscribed.add(channel);
+                log.warn("Could not {} channel '{}' at the broker", wanted ? "subscribe" : "unsubscribe", channel, e);
+                throw e;
+            }
+        }
+    }
+
+    private Object subLockOf(String channel) {
+        int hash = channel.hashCode();
+        return subLocks[(hash ^ (hash >>> 16)) & (SUB_LOCKS - 1)];
+    }
+
+    /**
+     * Queues a publication to every local subscriber of {@code channel} (Tornado: {@code write_message} in a
      * loop, without the loop's stalls) and returns how many of them accepted it. Called by the broker, one call
      * at a time per channel.
      */
-    public int deliver(String channel, Message message) {
-        Set<Connection> subscribers = channels.get(channel);
+    int deliver(String channel, Publication publication) {
+        Set<Subscription> subscribers = channels.get(channel);
         if (subscribers == null) return 0;
+        Message message = publication.message();
         int delivered = 0;
         long touched = 0;                   // shards given work; with more than 64 some share a bit: extra wake-ups only
-        for (Connection connection : subscribers) {
-            if (connection.enqueue(message)) delivered++;
+        int maxWaiting = limits.maxMessages();
+        for (Subscription subscription : subscribers) {
+            Connection connection = subscription.connection;
+            if (subscription.offer(publication, maxWaiting)) delivered++;
             // Refused messages too: the flush is what closes a connection whose queue overflowed.
             Shard shard = connection.shard();
             shard.ready(connection);
@@ -188,7 +314,7 @@ public final class Hub {
 
     /** Local subscribers of a channel right now. */
     public int subscribers(String channel) {
-        Set<Connection> subscribers = channels.get(channel);
+        Set<Subscription> subscribers = channels.get(channel);
         return subscribers == null ? 0 : subscribers.size();
     }
 

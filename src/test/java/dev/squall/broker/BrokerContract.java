@@ -7,8 +7,10 @@ import org.junit.jupiter.api.Timeout;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.CountDownLatch;
@@ -22,13 +24,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
- * The delivery contract of {@link Broker}, run against every implementation: each one extends this class and
- * says how to make a broker.
+ * The contract of {@link Broker} (its Javadoc), run against every implementation: each one extends this class
+ * and says how to make a broker.
  */
 @Timeout(60)
 abstract class BrokerContract {
 
     private static final Duration DEADLINE = Duration.ofSeconds(10);
+    static final PublishOptions KEEP_100 = new PublishOptions(100, Duration.ofMinutes(5), null, Duration.ZERO);
 
     private Broker broker;
 
@@ -44,47 +47,192 @@ abstract class BrokerContract {
         broker.close();
     }
 
-    @Test
-    void every_subscriber_receives_each_published_message_with_its_channel() {
-        List<String> first = new CopyOnWriteArrayList<>();
-        List<String> second = new CopyOnWriteArrayList<>();
-        broker.subscribe(recorder(first));
-        broker.subscribe(recorder(second));
-
-        broker.publish("news", Message.text("hello"));
-
-        until("both subscribers to receive it", DEADLINE, () -> first.size() == 1 && second.size() == 1);
-        assertThat(first).containsExactly("news hello");
-        assertThat(second).containsExactly("news hello");
+    private PublishResult publish(String channel, String text) {
+        return broker.publish(channel, Message.text(text), KEEP_100);
     }
 
     @Test
-    void messages_published_one_after_another_arrive_in_that_order() {
+    void every_handler_receives_each_publication_of_a_subscribed_channel_with_its_offset() {
+        List<String> first = new CopyOnWriteArrayList<>();
+        List<String> second = new CopyOnWriteArrayList<>();
+        broker.register(recorder(first));
+        broker.register(recorder(second));
+        broker.subscribe("news");
+
+        publish("news", "hello");
+
+        until("both handlers to receive it", DEADLINE, () -> first.size() == 1 && second.size() == 1);
+        assertThat(first).containsExactly("news 1 hello");
+        assertThat(second).containsExactly("news 1 hello");
+    }
+
+    @Test
+    void only_subscribed_channels_are_delivered_and_unsubscribing_stops_them() {
         List<String> received = new CopyOnWriteArrayList<>();
-        broker.subscribe(recorder(received));
+        broker.register(recorder(received));
+        broker.subscribe("on");
 
-        List<String> sent = new ArrayList<>();
-        for (int i = 0; i < 1000; i++) {
-            sent.add("c m" + i);
-            broker.publish("c", Message.text("m" + i));
-        }
+        publish("off", "never");
+        publish("on", "one");
+        broker.unsubscribe("on");
+        publish("on", "after");
+        broker.subscribe("on");
+        broker.subscribe("on");                                           // twice is one subscription
+        publish("on", "again");
 
-        until("all 1000 to arrive", DEADLINE, () -> received.size() == 1000);
-        assertThat(received).containsExactlyElementsOf(sent);
+        until("the second delivery", DEADLINE, () -> received.size() == 2);
+        assertThat(received).containsExactly("on 1 one", "on 3 again");
+        broker.unsubscribe("never-subscribed");                           // nothing to do
     }
 
     @Test
-    void concurrent_publishers_to_one_channel_are_seen_in_one_order_by_every_subscriber() throws Exception {
-        List<String> first = new CopyOnWriteArrayList<>();
-        List<String> second = new CopyOnWriteArrayList<>();
-        broker.subscribe(recorder(first));
-        broker.subscribe(recorder(second));
+    void offsets_start_at_one_are_contiguous_per_channel_and_keep_the_epoch() {
+        broker.subscribe("a");
+        PublishResult a1 = publish("a", "x");
+        PublishResult a2 = publish("a", "y");
+        PublishResult b1 = publish("b", "z");
 
-        publishConcurrently(4, 500, publisher -> "c");
+        assertThat(a1.position().offset()).isEqualTo(1);
+        assertThat(a2.position().offset()).isEqualTo(2);
+        assertThat(b1.position().offset()).as("channels count on their own").isEqualTo(1);
+        assertThat(a1.position().epoch()).isNotEmpty().isEqualTo(a2.position().epoch());
+        assertThat(a1.duplicate()).isFalse();
+    }
 
-        until("every message at both subscribers", DEADLINE, () -> first.size() == 2000 && second.size() == 2000);
-        assertThat(second).as("one order for the channel, the same for every subscriber").isEqualTo(first);
-        assertEachPublishersOrder(first);
+    @Test
+    void history_returns_what_came_after_an_offset_oldest_first_with_the_position() {
+        for (int i = 1; i <= 5; i++) publish("c", "m" + i);
+
+        History after2 = broker.history("c", 2, 100);
+        assertThat(texts(after2)).containsExactly("3 m3", "4 m4", "5 m5");
+        assertThat(after2.position().offset()).isEqualTo(5);
+        assertThat(after2.firstOffset()).isEqualTo(3);
+        assertThat(texts(broker.history("c", 0, 2))).as("the oldest ones after the offset").containsExactly("1 m1", "2 m2");
+        assertThat(broker.history("c", 5, 100).publications()).isEmpty();
+        assertThat(texts(broker.latest("c", 2))).as("the newest ones").containsExactly("4 m4", "5 m5");
+    }
+
+    @Test
+    void history_keeps_at_most_its_size_and_none_with_size_zero() {
+        PublishOptions keep3 = new PublishOptions(3, Duration.ofMinutes(5), null, Duration.ZERO);
+        for (int i = 1; i <= 10; i++) broker.publish("c", Message.text("m" + i), keep3);
+        assertThat(texts(broker.history("c", 0, 100))).containsExactly("8 m8", "9 m9", "10 m10");
+
+        broker.subscribe("off");
+        PublishResult last = null;
+        for (int i = 1; i <= 3; i++) last = broker.publish("off", Message.text("m" + i), PublishOptions.NO_HISTORY);
+        assertThat(last.position().offset()).as("offsets go on without history").isEqualTo(3);
+        History none = broker.history("off", 0, 100);
+        assertThat(none.publications()).isEmpty();
+        assertThat(none.position()).isEqualTo(last.position());
+    }
+
+    @Test
+    void history_expires_after_its_ttl() {
+        PublishOptions brief = new PublishOptions(100, Duration.ofMillis(300), null, Duration.ZERO);
+        broker.subscribe("c");
+        broker.publish("c", Message.text("soon gone"), brief);
+        assertThat(broker.history("c", 0, 100).publications()).hasSize(1);
+
+        until("the publication to expire", DEADLINE, () -> broker.history("c", 0, 100).publications().isEmpty());
+        assertThat(broker.history("c", 0, 100).position().offset()).as("a subscribed channel keeps its offset").isEqualTo(1);
+    }
+
+    @Test
+    void a_channel_with_neither_subscription_nor_history_starts_a_new_epoch() {
+        PublishOptions brief = new PublishOptions(100, Duration.ofMillis(200), null, Duration.ZERO);
+        StreamPosition first = broker.publish("c", Message.text("x"), brief).position();
+
+        until("the channel to be forgotten", DEADLINE, () -> broker.history("c", 0, 100).position().equals(StreamPosition.NONE));
+        StreamPosition next = broker.publish("c", Message.text("y"), brief).position();
+
+        assertThat(next.epoch()).isNotEmpty().isNotEqualTo(first.epoch());
+        assertThat(next.offset()).isEqualTo(1);
+    }
+
+    @Test
+    void subscribing_creates_the_stream_so_its_epoch_holds_from_before_the_first_publish() {
+        broker.subscribe("c");
+        StreamPosition before = broker.history("c", 0, 10).position();
+        StreamPosition after = publish("c", "first").position();
+
+        assertThat(before.offset()).isZero();
+        assertThat(before.epoch()).isNotEmpty().isEqualTo(after.epoch());
+        assertThat(broker.history("never", 0, 10).position()).isEqualTo(StreamPosition.NONE);
+    }
+
+    @Test
+    void a_retried_publish_with_the_same_idempotency_key_is_published_once() {
+        List<String> received = new CopyOnWriteArrayList<>();
+        broker.register(recorder(received));
+        broker.subscribe("c");
+        PublishOptions keyed = KEEP_100.withIdempotencyKey("order-42", Duration.ofMinutes(1));
+
+        PublishResult first = broker.publish("c", Message.text("paid"), keyed);
+        PublishResult retry = broker.publish("c", Message.text("paid"), keyed);
+        PublishResult other = broker.publish("c", Message.text("shipped"), KEEP_100.withIdempotencyKey("order-43", Duration.ofMinutes(1)));
+
+        assertThat(retry.duplicate()).isTrue();
+        assertThat(retry.delivered()).isZero();
+        assertThat(retry.position()).isEqualTo(first.position());
+        assertThat(other.position().offset()).isEqualTo(2);
+        until("both publications", DEADLINE, () -> received.size() == 2);
+        assertThat(received).containsExactly("c 1 paid", "c 2 shipped");
+        assertThat(texts(broker.history("c", 0, 10))).containsExactly("1 paid", "2 shipped");
+    }
+
+    @Test
+    void an_idempotency_key_is_forgotten_after_its_window() {
+        PublishOptions keyed = KEEP_100.withIdempotencyKey("k", Duration.ofMillis(200));
+        broker.subscribe("c");
+        broker.publish("c", Message.text("once"), keyed);
+
+        until("the key to expire", DEADLINE, () -> !broker.publish("c", Message.text("again"), keyed).duplicate());
+    }
+
+    @Test
+    void concurrent_publishers_get_unique_contiguous_offsets_delivered_in_offset_order() throws Exception {
+        List<Long> first = new CopyOnWriteArrayList<>();
+        List<Long> second = new CopyOnWriteArrayList<>();
+        broker.register((channel, publication) -> {
+            first.add(publication.offset());
+            return 1;
+        });
+        broker.register((channel, publication) -> {
+            second.add(publication.offset());
+            return 1;
+        });
+        broker.subscribe("c");
+
+        List<Long> assigned = new CopyOnWriteArrayList<>();
+        publishConcurrently(4, 500, publisher -> "c", assigned);
+
+        until("every publication at both handlers", DEADLINE, () -> first.size() == 2000 && second.size() == 2000);
+        List<Long> expected = new ArrayList<>();
+        for (long offset = 1; offset <= 2000; offset++) expected.add(offset);
+        assertThat(first).as("offset order, one order for every handler").containsExactlyElementsOf(expected);
+        assertThat(second).isEqualTo(first);
+        assertThat(new HashSet<>(assigned)).as("each publish got its own offset").hasSize(2000);
+    }
+
+    @Test
+    void history_read_while_publishing_never_misses_a_publication_between_position_and_list() throws Exception {
+        ExecutorService pool = Executors.newSingleThreadExecutor();
+        try {
+            Future<?> publishing = pool.submit(() -> {
+                for (int i = 0; i < 2000; i++) publish("c", "m" + i);
+            });
+            while (!publishing.isDone()) {
+                History read = broker.history("c", 0, 1000);
+                if (!read.publications().isEmpty()) {
+                    Publication newest = read.publications().get(read.publications().size() - 1);
+                    assertThat(newest.offset()).as("the list reaches the position it came with").isEqualTo(read.position().offset());
+                }
+            }
+            publishing.get();
+        } finally {
+            pool.shutdownNow();
+        }
     }
 
     @Test
@@ -93,7 +241,7 @@ abstract class BrokerContract {
         Map<String, AtomicInteger> inside = new ConcurrentHashMap<>();
         AtomicInteger overlaps = new AtomicInteger();
         AtomicInteger deliveries = new AtomicInteger();
-        broker.subscribe((channel, message) -> {
+        broker.register((channel, publication) -> {
             AtomicInteger here = inside.computeIfAbsent(channel, c -> new AtomicInteger());
             if (here.incrementAndGet() > 1) overlaps.incrementAndGet();
             Thread.onSpinWait();
@@ -101,75 +249,69 @@ abstract class BrokerContract {
             deliveries.incrementAndGet();
             return 1;
         });
+        broker.subscribe("c0");
+        broker.subscribe("c1");
 
-        publishConcurrently(4, 500, publisher -> "c" + (publisher % 2));
+        publishConcurrently(4, 500, publisher -> "c" + (publisher % 2), new CopyOnWriteArrayList<>());
 
         until("every delivery", DEADLINE, () -> deliveries.get() == 2000);
         assertThat(overlaps.get()).isZero();
     }
 
     @Test
-    void channels_are_kept_apart() {
-        List<String> received = new CopyOnWriteArrayList<>();
-        broker.subscribe(recorder(received));
-
-        broker.publish("a", Message.text("1"));
-        broker.publish("b", Message.text("2"));
-
-        until("both", DEADLINE, () -> received.size() == 2);
-        assertThat(received).containsExactly("a 1", "b 2");
-    }
-
-    @Test
     void binary_payloads_arrive_unchanged() {
         List<byte[]> received = new CopyOnWriteArrayList<>();
-        broker.subscribe((channel, message) -> {
-            byte[] bytes = new byte[message.size()];
-            message.payload().get(bytes);
+        broker.register((channel, publication) -> {
+            byte[] bytes = new byte[publication.message().size()];
+            publication.message().payload().get(bytes);
             received.add(bytes);
             return 1;
         });
+        broker.subscribe("c");
 
-        broker.publish("c", Message.binary(new byte[]{0, (byte) 0xff, 7}));
+        broker.publish("c", Message.binary(new byte[]{0, (byte) 0xff, 7}), KEEP_100);
 
         until("the binary message", DEADLINE, () -> received.size() == 1);
         assertThat(received.get(0)).containsExactly(0, 0xff, 7);
+        assertThat(broker.history("c", 0, 1).publications().get(0).message().kind()).isEqualTo(Message.Kind.BINARY);
     }
 
     @Test
-    void a_subscriber_that_throws_does_not_keep_the_message_from_the_others_nor_fail_the_publish() {
+    void a_handler_that_throws_does_not_keep_the_publication_from_the_others_nor_fail_the_publish() {
         List<String> before = new CopyOnWriteArrayList<>();
         List<String> after = new CopyOnWriteArrayList<>();
-        broker.subscribe(recorder(before));
-        broker.subscribe((channel, message) -> {
-            throw new IllegalStateException("a broken subscriber");
+        broker.register(recorder(before));
+        broker.register((channel, publication) -> {
+            throw new IllegalStateException("a broken handler");
         });
-        broker.subscribe(recorder(after));
+        broker.register(recorder(after));
+        broker.subscribe("c");
 
-        broker.publish("c", Message.text("one"));
-        broker.publish("c", Message.text("two"));
+        publish("c", "one");
+        publish("c", "two");
 
-        until("both messages at both working subscribers", DEADLINE, () -> before.size() == 2 && after.size() == 2);
-        assertThat(before).containsExactly("c one", "c two");
-        assertThat(after).containsExactly("c one", "c two");
+        until("both publications at both working handlers", DEADLINE, () -> before.size() == 2 && after.size() == 2);
+        assertThat(before).containsExactly("c 1 one", "c 2 two");
+        assertThat(after).containsExactly("c 1 one", "c 2 two");
     }
 
     @Test
     void publish_after_close_is_refused_and_delivers_nothing() {
         List<String> received = new CopyOnWriteArrayList<>();
-        broker.subscribe(recorder(received));
-        broker.publish("c", Message.text("before"));
-        until("the message before close", DEADLINE, () -> received.size() == 1);
+        broker.register(recorder(received));
+        broker.subscribe("c");
+        publish("c", "before");
+        until("the publication before close", DEADLINE, () -> received.size() == 1);
 
         broker.close();
 
-        assertThatThrownBy(() -> broker.publish("c", Message.text("after")))
-                .isInstanceOf(IllegalStateException.class);
+        assertThatThrownBy(() -> publish("c", "after")).isInstanceOf(IllegalStateException.class);
         broker.close();                                              // idempotent
-        assertThat(received).containsExactly("c before");
+        assertThat(received).containsExactly("c 1 before");
     }
 
-    private void publishConcurrently(int publishers, int each, java.util.function.IntFunction<String> channelOf) throws Exception {
+    private void publishConcurrently(int publishers, int each, java.util.function.IntFunction<String> channelOf,
+                                     List<Long> assigned) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(publishers);
         CountDownLatch go = new CountDownLatch(1);
         try {
@@ -178,7 +320,9 @@ abstract class BrokerContract {
                 int publisher = p;
                 done.add(pool.submit(() -> {
                     go.await();
-                    for (int i = 0; i < each; i++) broker.publish(channelOf.apply(publisher), Message.text("p" + publisher + ":" + i));
+                    for (int i = 0; i < each; i++) {
+                        assigned.add(publish(channelOf.apply(publisher), "p" + publisher + ":" + i).position().offset());
+                    }
                     return null;
                 }));
             }
@@ -189,20 +333,15 @@ abstract class BrokerContract {
         }
     }
 
-    /** Each publisher's messages (channel p<N>:<seq>) appear in its own publish order. */
-    private static void assertEachPublishersOrder(List<String> received) {
-        Map<String, Integer> next = new ConcurrentHashMap<>();
-        for (String line : received) {
-            String[] parts = line.substring(line.indexOf(' ') + 1).split(":");
-            int expected = next.getOrDefault(parts[0], 0);
-            assertThat(Integer.parseInt(parts[1])).as(line).isEqualTo(expected);
-            next.put(parts[0], expected + 1);
-        }
+    private static List<String> texts(History history) {
+        List<String> texts = new ArrayList<>();
+        for (Publication publication : history.publications()) texts.add(publication.offset() + " " + publication.message().textPayload());
+        return texts;
     }
 
-    private static Broker.Subscriber recorder(List<String> into) {
-        return (channel, message) -> {
-            into.add(channel + " " + message.textPayload());
+    private static Broker.Handler recorder(List<String> into) {
+        return (channel, publication) -> {
+            into.add(channel + " " + publication.offset() + " " + publication.message().textPayload());
             return 1;
         };
     }

@@ -1,7 +1,9 @@
 package dev.squall.hub;
 
 import dev.squall.SlowConsumerPolicy;
+import dev.squall.broker.InMemoryBroker;
 import dev.squall.broker.Message;
+import dev.squall.broker.PublishOptions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -21,6 +23,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Timeout(30)
 class ConnectionTest {
 
+    private InMemoryBroker broker;
+
     private static final String CHANNEL = "c";
 
     private final Metrics metrics = new Metrics();
@@ -34,12 +38,12 @@ class ConnectionTest {
     }
 
     private Connection open(RecordingWire wire, long maxBytes, int maxMessages, SlowConsumerPolicy policy) {
-        hub = new Hub(new OutboundLimits(maxBytes, maxMessages, policy, Duration.ofSeconds(1)), metrics, scheduler, List.of());
+        hub = new Hub(new OutboundLimits(maxBytes, maxMessages, policy, Duration.ofSeconds(1)), metrics, scheduler, List.of(), broker = new InMemoryBroker(), 300);
         return hub.join(wire, "conn-1", CHANNEL, Message.text("W"));
     }
 
     private int publish(String text) {
-        return hub.deliver(CHANNEL, Message.text(text));
+        return broker.publish(CHANNEL, Message.text(text), PublishOptions.NO_HISTORY).delivered();
     }
 
     private double metric(String name) {
@@ -99,7 +103,7 @@ class ConnectionTest {
     @Test
     void a_queue_that_overflows_while_a_writer_runs_is_closed_when_that_writer_finishes() {
         RecordingWire wire = new RecordingWire();
-        hub = new Hub(new OutboundLimits(1 << 20, 3, SlowConsumerPolicy.CLOSE, Duration.ofSeconds(1)), metrics, scheduler, List.of());
+        hub = new Hub(new OutboundLimits(1 << 20, 3, SlowConsumerPolicy.CLOSE, Duration.ofSeconds(1)), metrics, scheduler, List.of(), broker = new InMemoryBroker(), 300);
         // While the greeting is being written, three publishes arrive: two fit, the third overflows. The flushes
         // they trigger find the writer busy and return; the busy writer itself must notice.
         wire.onSend = frame -> {
@@ -139,7 +143,7 @@ class ConnectionTest {
 
     @Test
     void one_connection_whose_write_throws_does_not_keep_the_publish_from_the_others() {
-        hub = new Hub(new OutboundLimits(1 << 20, 100, SlowConsumerPolicy.CLOSE, Duration.ofSeconds(1)), metrics, scheduler, List.of());
+        hub = new Hub(new OutboundLimits(1 << 20, 100, SlowConsumerPolicy.CLOSE, Duration.ofSeconds(1)), metrics, scheduler, List.of(), broker = new InMemoryBroker(), 300);
         RecordingWire broken = new RecordingWire();
         RecordingWire fine = new RecordingWire();
         hub.join(broken, "broken", CHANNEL, Message.text("W"));
@@ -153,7 +157,7 @@ class ConnectionTest {
 
     @Test
     void a_publish_reaches_only_the_channel_it_was_published_to() {
-        hub = new Hub(new OutboundLimits(1 << 20, 100, SlowConsumerPolicy.CLOSE, Duration.ofSeconds(1)), metrics, scheduler, List.of());
+        hub = new Hub(new OutboundLimits(1 << 20, 100, SlowConsumerPolicy.CLOSE, Duration.ofSeconds(1)), metrics, scheduler, List.of(), broker = new InMemoryBroker(), 300);
         RecordingWire listener = new RecordingWire();
         RecordingWire elsewhere = new RecordingWire();
         hub.join(listener, "listener", CHANNEL, Message.text("W"));

@@ -1,7 +1,9 @@
 package dev.squall.hub;
 
 import dev.squall.SlowConsumerPolicy;
+import dev.squall.broker.InMemoryBroker;
 import dev.squall.broker.Message;
+import dev.squall.broker.PublishOptions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -18,6 +20,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 @Timeout(30)
 class HeartbeatSweepTest {
 
+    private InMemoryBroker broker;
+
     private final Metrics metrics = new Metrics();
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
 
@@ -29,7 +33,7 @@ class HeartbeatSweepTest {
 
     @Test
     void a_connection_whose_ping_throws_does_not_stop_the_heartbeat_for_the_others() {
-        Hub hub = new Hub(new OutboundLimits(1 << 20, 100, SlowConsumerPolicy.CLOSE, Duration.ofSeconds(1)), metrics, scheduler, List.of());
+        Hub hub = new Hub(new OutboundLimits(1 << 20, 100, SlowConsumerPolicy.CLOSE, Duration.ofSeconds(1)), metrics, scheduler, List.of(), broker = new InMemoryBroker(), 300);
         RecordingWire throwing = new RecordingWire();
         throwing.failPing = new IllegalStateException("a wire whose ping throws");
         RecordingWire silent = new RecordingWire();
@@ -50,7 +54,7 @@ class HeartbeatSweepTest {
 
     @Test
     void pings_of_connections_opened_together_are_spread_over_a_fifth_of_the_interval() {
-        Hub hub = new Hub(new OutboundLimits(1 << 20, 100, SlowConsumerPolicy.CLOSE, Duration.ofSeconds(1)), metrics, scheduler, List.of());
+        Hub hub = new Hub(new OutboundLimits(1 << 20, 100, SlowConsumerPolicy.CLOSE, Duration.ofSeconds(1)), metrics, scheduler, List.of(), broker = new InMemoryBroker(), 300);
         int count = 200;
         RecordingWire[] wires = new RecordingWire[count];
         for (int i = 0; i < count; i++) {

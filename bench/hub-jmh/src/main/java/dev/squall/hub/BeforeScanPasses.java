@@ -53,7 +53,7 @@ public class BeforeScanPasses {
         scheduler = Executors.newSingleThreadScheduledExecutor(OneSubscriberPublish.daemon("bench-scheduler"));
         writer = Executors.newSingleThreadExecutor(OneSubscriberPublish.daemon("bench-writer"));
         hub = new Hub(new OutboundLimits(1 << 20, 1000, SlowConsumerPolicy.CLOSE, Duration.ofSeconds(1)),
-                new Metrics(), scheduler, List.of(writer));
+                new Metrics(), scheduler, List.of(writer), new dev.squall.broker.InMemoryBroker(), 300);
         Message greeting = Message.text("Welcome");
         for (int i = 0; i < idle; i++) hub.join(new OneSubscriberPublish.CountingWire(), "idle-" + i, "idle", greeting);
         hub.join(new OneSubscriberPublish.CountingWire(), "target-0", "target", greeting);

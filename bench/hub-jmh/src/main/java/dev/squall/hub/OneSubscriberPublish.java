@@ -3,6 +3,8 @@ package dev.squall.hub;
 import dev.squall.SlowConsumerPolicy;
 import dev.squall.broker.Message;
 import dev.squall.broker.InMemoryBroker;
+import dev.squall.broker.Publication;
+import dev.squall.broker.PublishOptions;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -61,6 +63,7 @@ public class OneSubscriberPublish {
     private long written;   // frames the subscriber's wire has had so far, greeting included
     private Connection targetConnection;
     private final Message message = Message.text("#0:1:123456789:" + "x".repeat(48));   // 64 bytes, as bench fanout
+    private final Publication publication = new Publication(1, message);
     private final Message greeting = Message.text("Welcome");
 
     @Setup(Level.Trial)
@@ -68,15 +71,14 @@ public class OneSubscriberPublish {
         scheduler = Executors.newSingleThreadScheduledExecutor(daemon("bench-scheduler"));
         writer = Executors.newSingleThreadExecutor(daemon("bench-writer-1"));
         secondWriter = Executors.newSingleThreadExecutor(daemon("bench-writer-2"));
+        broker = new InMemoryBroker();
         hub = new Hub(new OutboundLimits(1 << 20, 1000, SlowConsumerPolicy.CLOSE, Duration.ofSeconds(1)),
-                new Metrics(), scheduler, List.of(writer, secondWriter));
+                new Metrics(), scheduler, List.of(writer, secondWriter), broker, 300);
         for (int i = 0; i < idle; i++) hub.join(new CountingWire(), "idle-" + i, "idle", greeting);
         target = new CountingWire();
         String id = idWithShard(targetShard, 2);
         targetConnection = hub.join(target, id, "target", greeting);
         if (targetConnection.shard().index() != targetShard) throw new AssertionError("target on the wrong shard");
-        broker = new InMemoryBroker();
-        broker.subscribe(hub::deliver);
         written = target.frames.get();
     }
 
@@ -99,7 +101,7 @@ public class OneSubscriberPublish {
     /** The hub alone: what the broker calls for each publish. */
     @Benchmark
     public int deliver() {
-        int delivered = hub.deliver("target", message);
+        int delivered = hub.deliver("target", publication);
         awaitWritten();
         return delivered;
     }
@@ -107,7 +109,7 @@ public class OneSubscriberPublish {
     /** Through the in-memory broker, so its per-channel sequencer (striped lock) is included. */
     @Benchmark
     public int publish() {
-        int delivered = broker.publish("target", message);
+        int delivered = broker.publish("target", message, PublishOptions.NO_HISTORY).delivered();
         awaitWritten();
         return delivered;
     }
