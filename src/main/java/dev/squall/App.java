@@ -72,9 +72,19 @@ public final class App {
             cfg.metricsPath = "/metrics";
             cfg.healthPath = "/health";
             cfg.readyPath = "/ready";
+            cfg.publishApiPath = "/publish";                                   // POST {"channel", "data"}
+            cfg.channelsPath = "/channels";                                    // GET /channels/{c}/history
+            cfg.historySize = config.historySize();
+            cfg.historyTtl = config.historyTtl();
+            cfg.maxRecovery = config.maxRecovery();
             cfg.ws("/ws", ws -> {
                 ws.onOpen(client -> client.send("Welcome"));                                   // Tornado: open()
                 ws.onMessage((client, message) -> client.send("new message :" + message));  // Tornado: on_message()
+                ws.onBinaryMessage((client, data) -> client.send(data));
+            });
+            cfg.ws("/ws/{channel}", ws -> {                                    // one channel, with recovery
+                ws.channelFrom("channel");
+                ws.onMessage((client, message) -> client.send("new message :" + message));
                 ws.onBinaryMessage((client, data) -> client.send(data));
             });
         }, SettingNames.FLAGS);

@@ -2,6 +2,11 @@ package dev.squall;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.squall.broker.History;
+import dev.squall.broker.Message;
+import dev.squall.broker.Publication;
 import io.javalin.config.JavalinState;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
@@ -9,11 +14,13 @@ import io.javalin.http.Handler;
 import io.javalin.http.HandlerType;
 import io.javalin.http.HttpResponseException;
 import io.javalin.http.HttpStatus;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.InputStream;
+import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -70,14 +77,30 @@ final class Endpoints {
             routes.before(publish, guarded(guard::applyCors));
             routes.get(publish, guarded(ctx -> {
                 publishPolicy.check(ctx);
-                respond(ctx, Map.of("delivered", node.publish(decoder.fromQuery(ctx))));
+                String channel = decoder.channelOf(ctx);
+                publishTo(ctx, channel, decoder.fromQuery(ctx));
             }));
             routes.post(publish, guarded(ctx -> {
                 publishPolicy.check(ctx);
-                respond(ctx, Map.of("delivered", node.publish(decoder.fromBody(ctx))));
+                String channel = decoder.channelOf(ctx);
+                publishTo(ctx, channel, decoder.fromBody(ctx));
             }));
             // A browser publishing from another listed origin asks first.
             routes.addHttpHandler(HandlerType.OPTIONS, publish, ctx -> ctx.status(HttpStatus.NO_CONTENT));
+        }
+        String api = settings.publishApiPath();
+        if (api != null) {
+            routes.before(api, guarded(guard::applyCors));
+            routes.post(api, guarded(ctx -> {
+                publishPolicy.check(ctx);
+                PublishDecoder.ChannelPublish request = decoder.fromApi(ctx);
+                respond(ctx, published(node.publish(request.channel(), request.message(), request.idempotencyKey())));
+            }));
+            routes.addHttpHandler(HandlerType.OPTIONS, api, ctx -> ctx.status(HttpStatus.NO_CONTENT));
+        }
+        String channels = settings.channelsPath();
+        if (channels != null) {
+            routes.get(channels + "/{channel}/history", guarded(this::history));
         }
         if (settings.metricsPath() != null) {
             routes.get(settings.metricsPath(), ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
@@ -92,6 +115,68 @@ final class Endpoints {
                 respond(ctx, Map.of("status", "ready"));
             }));
         }
+    }
+
+    /** {@code /receive}: to the broadcast channel as the tutorial does, or to {@code ?channel=}. */
+    private void publishTo(Context ctx, @Nullable String channel, Message message) {
+        if (channel == null) {
+            respond(ctx, Map.of("delivered", node.publish(message)));
+        } else {
+            respond(ctx, published(node.publish(channel, message, null)));
+        }
+    }
+
+    private static Map<String, Object> published(Published result) {
+        Map<String, Object> body = new LinkedHashMap<>();
+        body.put("channel", result.channel());
+        body.put("offset", result.offset());
+        body.put("epoch", result.epoch());
+        body.put("delivered", result.delivered());
+        if (result.duplicate()) body.put("duplicate", true);
+        return body;
+    }
+
+    static final int MAX_HISTORY_LIMIT = 1000;
+
+    /** {@code GET /channels/{c}/history?since=&limit=}: publications after {@code since}, oldest first, and the position. */
+    private void history(Context ctx) {
+        String channel = ctx.pathParam("channel");
+        String problem = ChannelName.problem(channel);
+        if (problem != null) throw new Refusal(HttpStatus.BAD_REQUEST.getCode(), problem);
+        long since = number(ctx.queryParam("since"), "since", 0, Long.MAX_VALUE, 0);
+        int limit = (int) number(ctx.queryParam("limit"), "limit", 1, MAX_HISTORY_LIMIT, 100);
+        History history = node.history(channel, since, limit);
+        ObjectNode body = JSON.createObjectNode();
+        body.put("channel", channel);
+        body.put("offset", history.position().offset());
+        body.put("epoch", history.position().epoch());
+        ArrayNode publications = body.putArray("publications");
+        for (Publication publication : history.publications()) {
+            ObjectNode each = publications.addObject();
+            each.put("offset", publication.offset());
+            PublicationJson.putData(each, publication.message());
+        }
+        try {
+            ctx.contentType("application/json").result(JSON.writeValueAsString(body));
+        } catch (JsonProcessingException e) {
+            throw new IllegalStateException("a JSON tree is always JSON", e);
+        }
+    }
+
+    /** A whole-number query parameter within bounds, or its default when absent; 400 naming it otherwise. */
+    private static long number(@Nullable String value, String name, long min, long max, long absent) {
+        if (value == null) return absent;
+        long parsed;
+        try {
+            parsed = value.chars().allMatch(Character::isDigit) ? Long.parseLong(value) : -1;
+        } catch (NumberFormatException e) {
+            parsed = -1;
+        }
+        if (parsed < min || parsed > max) {
+            throw new Refusal(HttpStatus.BAD_REQUEST.getCode(), name + " must be a whole number from " + min
+                    + (max == Long.MAX_VALUE ? "" : " to " + max) + ", got '" + (value.length() > 40 ? value.substring(0, 40) + "..." : value) + "'");
+        }
+        return parsed;
     }
 
     /** Squall's refusals, whichever check raised them: their status and headers, and {@code {"error": ...}}. */

@@ -40,16 +40,19 @@ public final class Main implements Callable<Integer> {
     private static final Set<String> SECRETS = Set.of("SQUALL_PUBLISH_TOKEN");
 
     /** Every numeric option's accepted values, checked here so the message can name the flag or the variable. */
-    private static final Map<String, FlagRange> RANGES = Map.of(
-            "--port", FlagRange.of(0, 65535),
-            "--ping-interval", FlagRange.seconds(0, 86_400),
-            "--ping-timeout", FlagRange.seconds(1, 86_400),
-            "--max-message-bytes", FlagRange.bytes(1, Integer.MAX_VALUE),
-            "--max-queue-bytes", FlagRange.bytes(1024, Long.MAX_VALUE),
-            "--max-queue-messages", FlagRange.of(1, Integer.MAX_VALUE),
-            "--write-timeout", FlagRange.seconds(0, 86_400),
-            "--max-publish-bytes", FlagRange.bytes(1, Long.MAX_VALUE),
-            "--drain-seconds", FlagRange.seconds(0, SquallConfig.MAX_DRAIN.toSeconds()));
+    private static final Map<String, FlagRange> RANGES = Map.ofEntries(
+            Map.entry("--port", FlagRange.of(0, 65535)),
+            Map.entry("--ping-interval", FlagRange.seconds(0, 86_400)),
+            Map.entry("--ping-timeout", FlagRange.seconds(1, 86_400)),
+            Map.entry("--max-message-bytes", FlagRange.bytes(1, Integer.MAX_VALUE)),
+            Map.entry("--max-queue-bytes", FlagRange.bytes(1024, Long.MAX_VALUE)),
+            Map.entry("--max-queue-messages", FlagRange.of(1, Integer.MAX_VALUE)),
+            Map.entry("--write-timeout", FlagRange.seconds(0, 86_400)),
+            Map.entry("--max-publish-bytes", FlagRange.bytes(1, Long.MAX_VALUE)),
+            Map.entry("--drain-seconds", FlagRange.seconds(0, SquallConfig.MAX_DRAIN.toSeconds())),
+            Map.entry("--history-size", FlagRange.of(0, NodeSettings.MAX_HISTORY)),
+            Map.entry("--history-ttl", FlagRange.seconds(1, 86_400 * 7)),
+            Map.entry("--max-recovery", FlagRange.of(0, NodeSettings.MAX_HISTORY)));
 
     @Spec
     CommandSpec spec;
@@ -127,6 +130,20 @@ public final class Main implements Callable<Integer> {
                     + "stay open, so a load balancer stops routing here; then every WebSocket is closed with 1001. "
                     + "0-3600; the signal again stops at once (default: ${DEFAULT-VALUE}).")
     long drainSeconds;
+
+    @Option(names = "--history-size", paramLabel = "COUNT", defaultValue = "100",
+            description = "Publications each channel keeps, so a client that reconnects to /ws/CHANNEL?since=OFFSET gets what "
+                    + "it missed; 0 turns history off (default: ${DEFAULT-VALUE}).")
+    int historySize;
+
+    @Option(names = "--history-ttl", paramLabel = "SECONDS", defaultValue = "300",
+            description = "Seconds each publication stays in its channel's history (default: ${DEFAULT-VALUE}).")
+    long historyTtl;
+
+    @Option(names = "--max-recovery", paramLabel = "COUNT", defaultValue = "300",
+            description = "The most publications one reconnecting client is replayed; one further behind is told "
+                    + "recovered: false and resynchronises (default: ${DEFAULT-VALUE}).")
+    int maxRecovery;
 
     public static void main(String[] args) {
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
@@ -269,6 +286,9 @@ public final class Main implements Callable<Integer> {
                 .allowedHosts(allowedHosts)
                 .maxPublishBytes(maxPublishBytes)
                 .drainWindow(Duration.ofSeconds(drainSeconds))
+                .historySize(historySize)
+                .historyTtl(Duration.ofSeconds(historyTtl))
+                .maxRecovery(maxRecovery)
                 .build();
     }
 

@@ -3,13 +3,16 @@ package dev.squall;
 import dev.squall.broker.Broker;
 import dev.squall.broker.InMemoryBroker;
 import dev.squall.broker.Message;
+import dev.squall.broker.History;
 import dev.squall.broker.PublishOptions;
+import dev.squall.broker.PublishResult;
 import dev.squall.hub.Heartbeat;
 import dev.squall.hub.Hub;
 import dev.squall.hub.Metrics;
 import dev.squall.hub.Notice;
 import dev.squall.hub.OutboundLimits;
 import io.javalin.http.HttpStatus;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -32,8 +35,6 @@ import java.util.concurrent.TimeUnit;
 final class Node implements Squall {
 
     private static final Logger log = LoggerFactory.getLogger(Node.class);
-    /** The most publications one recovery replays. */
-    static final int MAX_REPLAY = 300;
 
     private final NodeSettings settings;
     private final Metrics metrics = new Metrics();
@@ -57,7 +58,7 @@ final class Node implements Squall {
         this.broker = new InMemoryBroker(scheduler, Duration.ofSeconds(1));
         this.writers = writers(Math.max(1, Runtime.getRuntime().availableProcessors()));
         this.hub = new Hub(new OutboundLimits(settings.maxQueueBytes(), settings.maxQueueMessages(), settings.slowConsumerPolicy(),
-                Duration.ofSeconds(1)), metrics, scheduler, writers, broker, MAX_REPLAY);
+                Duration.ofSeconds(1)), metrics, scheduler, writers, broker, settings.maxRecovery());
         this.heartbeat = new Heartbeat(hub, scheduler, settings.pingInterval(), settings.pingTimeout(), settings.writeTimeout());
         this.drain = new Drain(settings.drainWindow());
         this.activity = new ActivityLog(metrics, hub::size);
@@ -91,12 +92,56 @@ final class Node implements Squall {
     }
 
     private int broadcastChecked(Message message) {
+        check(message, "a broadcast");
+        return deliver(message);
+    }
+
+    @Override
+    public Published publish(String channel, String text) {
+        return publishChecked(channel, Message.text(text));
+    }
+
+    @Override
+    public Published publish(String channel, byte[] data) {
+        return publishChecked(channel, Message.binary(data.clone()));
+    }
+
+    private Published publishChecked(String channel, Message message) {
+        String problem = ChannelName.problem(channel);
+        if (problem != null) throw new IllegalArgumentException(problem);
+        check(message, "a publish");
+        return toChannel(channel, message, null);
+    }
+
+    private void check(Message message, String what) {
         if (message.size() > settings.maxPublishBytes()) {
-            throw new IllegalArgumentException("a broadcast of " + message.size() + " bytes is larger than "
+            throw new IllegalArgumentException(what + " of " + message.size() + " bytes is larger than "
                     + settings.names().name("maxPublishBytes") + " (" + settings.maxPublishBytes() + " bytes)");
         }
-        if (Notice.isReserved(message)) throw new IllegalArgumentException(reservedRule("the broadcast"));
-        return deliver(message);
+        if (Notice.isReserved(message)) throw new IllegalArgumentException(reservedRule(what));
+    }
+
+    /**
+     * A publish to a named channel that came over HTTP (its name already checked): refused with 503 while
+     * draining, and with 400 when it would forge a notice.
+     */
+    Published publish(String channel, Message message, @Nullable String idempotencyKey) {
+        if (drain.draining()) throw drain.refusal();
+        if (Notice.isReserved(message)) throw new Refusal(HttpStatus.BAD_REQUEST.getCode(), reservedRule("data"));
+        return toChannel(channel, message, idempotencyKey);
+    }
+
+    private Published toChannel(String channel, Message message, @Nullable String idempotencyKey) {
+        if (stopped) throw new IllegalStateException("Squall has stopped: nothing can be published any more");
+        metrics.published();
+        PublishResult result = broker.publish(channel, message, settings.publishOptions(idempotencyKey));
+        hub.helpWrite();
+        return new Published(channel, result.position().offset(), result.position().epoch(), result.delivered(), result.duplicate());
+    }
+
+    /** The channel's history after {@code since}, at most {@code limit}, and its position. */
+    History history(String channel, long since, int limit) {
+        return broker.history(channel, since, limit);
     }
 
     /** A publish that came over HTTP: refused with 503 while draining, and with 400 when it would forge a notice. */

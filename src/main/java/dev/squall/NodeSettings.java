@@ -30,12 +30,20 @@ record NodeSettings(
         @Nullable String metricsPath,
         @Nullable String healthPath,
         @Nullable String readyPath,
+        int historySize,
+        Duration historyTtl,
+        int maxRecovery,
+        Duration idempotencyWindow,
+        @Nullable String publishApiPath,
+        @Nullable String channelsPath,
         Duration drainWindow,
         Duration stopTimeout,
         Map<String, WsRoute> routes,
         SettingNames names) {
 
     static final Duration MAX_DRAIN = Duration.ofHours(1);
+    /** The largest history a channel may keep, and the longest replay. */
+    static final int MAX_HISTORY = 100_000;
     static final String DEFAULT_WS_PATH = "/ws";
 
     static NodeSettings from(SquallPlugin.Config c, SettingNames names) {
@@ -58,6 +66,12 @@ record NodeSettings(
         check.require(c.drainWindow != null && !c.drainWindow.isNegative() && c.drainWindow.compareTo(MAX_DRAIN) <= 0,
                 "drainWindow", "must be from 0 to 3600 seconds, got " + c.drainWindow);
         check.require(c.stopTimeout != null && !c.stopTimeout.isNegative(), "stopTimeout", "must not be negative");
+        check.require(c.historySize >= 0 && c.historySize <= MAX_HISTORY, "historySize",
+                "must be from 0 (off) to " + MAX_HISTORY + ", got " + c.historySize);
+        check.require(c.historyTtl != null && !c.historyTtl.isNegative() && !c.historyTtl.isZero(), "historyTtl", "must be at least 1 second");
+        check.require(c.maxRecovery >= 0 && c.maxRecovery <= MAX_HISTORY, "maxRecovery",
+                "must be from 0 to " + MAX_HISTORY + ", got " + c.maxRecovery);
+        check.require(c.idempotencyWindow != null && !c.idempotencyWindow.isNegative(), "idempotencyWindow", "must not be negative");
         List<String> origins = OriginPolicy.normalizeAll(check.list(c.allowedOrigins, "allowedOrigins"), names.name("allowedOrigins"));
         List<String> hosts = HostPolicy.normalizeAll(check.list(c.allowedHosts, "allowedHosts"), names.name("allowedHosts"));
 
@@ -73,15 +87,23 @@ record NodeSettings(
         check.path(c.metricsPath, "metricsPath", paths);
         check.path(c.healthPath, "healthPath", paths);
         check.path(c.readyPath, "readyPath", paths);
+        check.path(c.publishApiPath, "publishApiPath", paths);
+        check.path(c.channelsPath, "channelsPath", paths);
 
         return new NodeSettings(c.pingInterval, c.pingTimeout, c.writeTimeout, c.maxMessageBytes, c.maxQueueBytes,
                 c.maxQueueMessages, maxPublishBytes, c.slowConsumerPolicy, origins, hosts, c.checkHosts || !hosts.isEmpty(),
-                token, c.publishPath, c.metricsPath, c.healthPath, c.readyPath, c.drainWindow, c.stopTimeout,
+                token, c.publishPath, c.metricsPath, c.healthPath, c.readyPath, c.historySize, c.historyTtl, c.maxRecovery,
+                c.idempotencyWindow, c.publishApiPath, c.channelsPath, c.drainWindow, c.stopTimeout,
                 Map.copyOf(routes), names);
     }
 
     boolean heartbeatEnabled() {
         return !pingInterval.isZero();
+    }
+
+    /** How a publish to a channel is kept (namespaces will choose their own). */
+    dev.squall.broker.PublishOptions publishOptions(@Nullable String idempotencyKey) {
+        return new dev.squall.broker.PublishOptions(historySize, historyTtl, idempotencyKey, idempotencyWindow);
     }
 
     /** Validation that names the setting in its user's terms. */

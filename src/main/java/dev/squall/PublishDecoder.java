@@ -117,23 +117,93 @@ final class PublishDecoder {
     }
 
     private Message json(byte[] body) {
+        JsonNode tree = parseOne(body, "msg");
+        Message text = text(compact(tree));
+        return tree.isTextual() ? text : Message.json(text.textPayload());
+    }
+
+    /** What {@code POST /publish} carries: {@code {"channel": C, "data": ANY, "idempotency_key": K}}. */
+    record ChannelPublish(String channel, Message message, @Nullable String idempotencyKey) {
+    }
+
+    static final int MAX_IDEMPOTENCY_KEY = 256;
+    private static final String API_SHAPE = "{\"channel\": \"name\", \"data\": <any JSON>} (and optionally \"idempotency_key\")";
+
+    /**
+     * A publish to a channel: a JSON object with {@code channel} and {@code data}. A JSON string {@code data} is sent
+     * to plain clients as its text, any other value as compact JSON text.
+     */
+    ChannelPublish fromApi(Context ctx) {
+        String contentType = ctx.header(Header.CONTENT_TYPE);
+        String mediaType = contentType == null ? "" : contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+        if (!mediaType.equals("application/json")) {
+            throw new HttpResponseException(HttpStatus.UNSUPPORTED_MEDIA_TYPE.getCode(),
+                    "POST " + ctx.path() + " takes Content-Type application/json: " + API_SHAPE);
+        }
+        byte[] body = body(ctx);
+        if (body.length == 0) throw new BadRequestResponse("the body is empty: send " + API_SHAPE);
+        JsonNode tree = parseOne(body, "");
+        if (!tree.isObject()) throw new BadRequestResponse("the body must be a JSON object: " + API_SHAPE);
+        List<String> unknown = new ArrayList<>();
+        tree.fieldNames().forEachRemaining(name -> {
+            if (!name.equals("channel") && !name.equals("data") && !name.equals("idempotency_key")) unknown.add(name);
+        });
+        if (!unknown.isEmpty()) {
+            throw new BadRequestResponse("unknown field '" + unknown.get(0) + "'; the fields are channel, data and idempotency_key");
+        }
+        JsonNode channel = tree.get("channel");
+        if (channel == null || !channel.isTextual()) throw new BadRequestResponse("channel is missing or not a string: " + API_SHAPE);
+        String problem = ChannelName.problem(channel.asText());
+        if (problem != null) throw new BadRequestResponse(problem);
+        JsonNode data = tree.get("data");
+        if (data == null) throw new BadRequestResponse("data is missing: " + API_SHAPE);
+        Message message = data.isTextual() ? text(data.asText()) : Message.json(text(compact(data)).textPayload());
+        JsonNode key = tree.get("idempotency_key");
+        String idempotencyKey = null;
+        if (key != null && !key.isNull()) {
+            if (!key.isTextual() || key.asText().isEmpty() || key.asText().length() > MAX_IDEMPOTENCY_KEY) {
+                throw new BadRequestResponse("idempotency_key must be a string of 1-" + MAX_IDEMPOTENCY_KEY + " characters");
+            }
+            idempotencyKey = key.asText();
+        }
+        return new ChannelPublish(channel.asText(), message, idempotencyKey);
+    }
+
+    /** The {@code channel} query parameter of a {@code /receive} publish, checked, or null for the broadcast channel. */
+    @Nullable String channelOf(Context ctx) {
+        String query = ctx.queryString();
+        byte[] raw = query == null ? new byte[0] : query.getBytes(StandardCharsets.UTF_8);
+        String channel = FormFields.single(raw, "channel", "query parameter");
+        if (channel == null) return null;
+        String problem = ChannelName.problem(channel);
+        if (problem != null) throw new BadRequestResponse(problem);
+        return channel;
+    }
+
+    /** Exactly one JSON value, strictly: errors say what is wrong and where, after {@code what} (if any). */
+    private JsonNode parseOne(byte[] body, String what) {
+        String lead = what.isEmpty() ? "" : what + ": ";
         JsonNode tree;
         try (JsonParser parser = json.createParser(body)) {
             tree = json.readTree(parser);
-            if (tree == null || tree.isMissingNode()) throw new BadRequestResponse("msg: the body is empty");
+            if (tree == null || tree.isMissingNode()) throw new BadRequestResponse(lead + "the body is empty");
             // readTree stops after the first value: "{"a":1}{"b":2}" would otherwise publish {"a":1} and drop the rest.
             if (parser.nextToken() != null) {
                 JsonLocation at = parser.currentTokenLocation();
-                throw new BadRequestResponse("msg: the body is not valid JSON: more follows the JSON value, at line "
+                throw new BadRequestResponse(lead + "the body is not valid JSON: more follows the JSON value, at line "
                         + at.getLineNr() + ", column " + at.getColumnNr() + "; send exactly one value");
             }
         } catch (JsonProcessingException e) {
-            throw new BadRequestResponse("msg: the body is not valid JSON: " + plainWords(e));
+            throw new BadRequestResponse(lead + "the body is not valid JSON: " + plainWords(e));
         } catch (IOException e) {
-            throw new BadRequestResponse("msg: the body could not be read");
+            throw new BadRequestResponse(lead + "the body could not be read");
         }
+        return tree;
+    }
+
+    private String compact(JsonNode tree) {
         try {
-            return text(json.writeValueAsString(tree));
+            return json.writeValueAsString(tree);
         } catch (JsonProcessingException e) {
             throw new IllegalStateException("a parsed JSON tree could not be written", e);
         }

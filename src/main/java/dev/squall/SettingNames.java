@@ -47,7 +47,10 @@ abstract class SettingNames {
             Map.entry("allowedOrigins", "--allowed-origins"),
             Map.entry("allowedHosts", "--allowed-hosts"),
             Map.entry("publishToken", "--publish-token"),
-            Map.entry("drainWindow", "--drain-seconds"));
+            Map.entry("drainWindow", "--drain-seconds"),
+            Map.entry("historySize", "--history-size"),
+            Map.entry("historyTtl", "--history-ttl"),
+            Map.entry("maxRecovery", "--max-recovery"));
 
     /** The fields of a plugin's config class, named as {@code SquallPlugin.Config}. */
     static SettingNames fieldsOf(String configClass) {

@@ -5,6 +5,7 @@ import dev.squall.hub.Connection;
 import dev.squall.hub.Hub;
 import dev.squall.hub.JettyWire;
 import dev.squall.hub.Notice;
+import dev.squall.hub.Recovery;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.HttpStatus;
 import io.javalin.websocket.WsCloseContext;
@@ -31,6 +32,8 @@ final class SocketRoute {
 
     private static final Logger log = LoggerFactory.getLogger(SocketRoute.class);
     private static final String PATH_ATTRIBUTE = "squall.path";
+    private static final String CHANNEL_ATTRIBUTE = "squall.channel";
+    private static final String RECOVERY_ATTRIBUTE = "squall.recovery";
     private static final int INTERNAL_ERROR = 1011;
 
     private final String path;
@@ -67,6 +70,13 @@ final class SocketRoute {
             guard.checkUpgrade(ctx);
             UpgradeRequest.requireValid(ctx);
             ctx.attribute(PATH_ATTRIBUTE, ctx.path());
+            if (handlers.channelParam != null) {
+                String channel = ctx.pathParam(handlers.channelParam);
+                String problem = ChannelName.problem(channel);
+                if (problem != null) throw new Refusal(HttpStatus.BAD_REQUEST.getCode(), problem);
+                ctx.attribute(CHANNEL_ATTRIBUTE, channel);
+                ctx.attribute(RECOVERY_ATTRIBUTE, RecoveryParams.from(ctx.queryParam("since"), ctx.queryParam("epoch")));
+            }
             forgetNewSession(ctx.req().getSession(false));
         }));
         routes.ws(path, ws -> {
@@ -106,7 +116,13 @@ final class SocketRoute {
             client.run("onOpen", () -> handler.handle(client));
         }
         // Only now: what the open handler sent (a greeting) goes out before any broadcast.
-        node.hub().subscribe(connection, Hub.DEFAULT_CHANNEL);
+        String channel = ctx.attribute(CHANNEL_ATTRIBUTE);
+        if (channel == null) {
+            node.hub().subscribe(connection, Hub.DEFAULT_CHANNEL);
+        } else {
+            Recovery recovery = ctx.attribute(RECOVERY_ATTRIBUTE);
+            node.hub().subscribe(connection, channel, recovery != null ? recovery : Recovery.FROM_NOW, Notice::subscribed);
+        }
         node.hub().opened(connection);
     }
 

@@ -29,6 +29,19 @@ public interface Squall {
      */
     int broadcast(byte[] data);
 
+    /**
+     * Publishes {@code text} to one channel: numbered, kept in its history, and queued to its subscribers.
+     *
+     * @throws IllegalArgumentException for a channel name outside the rule (1-255 of letters, digits and
+     *                                  {@code -_.:@=,}), a message over {@link SquallPlugin.Config#maxPublishBytes},
+     *                                  or a reserved {@code "squall"} notice
+     * @throws IllegalStateException    once the server has stopped
+     */
+    Published publish(String channel, String text);
+
+    /** Publishes {@code data} (copied) as a binary message to one channel; as {@link #publish(String, String)}. */
+    Published publish(String channel, byte[] data);
+
     /** Connections open on Squall's WebSocket routes right now, on this node. */
     int connectionCount();
 }

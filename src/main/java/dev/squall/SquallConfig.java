@@ -18,6 +18,9 @@ import java.util.Optional;
  * @param maxPublishBytes largest message (and {@code POST /receive} body) a publish may carry
  * @param drainWindow    how long a stopping node answers 503 on {@code /ready} and {@code /receive} with its
  *                       connectors still open, before it closes them (0 to 3600 seconds)
+ * @param historySize    publications each channel keeps for recovery (0: none)
+ * @param historyTtl     how long each of them is kept
+ * @param maxRecovery    the most one reconnecting client gets replayed
  */
 public record SquallConfig(
         String host,
@@ -35,7 +38,10 @@ public record SquallConfig(
         Duration writeTimeout,
         List<String> allowedHosts,
         long maxPublishBytes,
-        Duration drainWindow) {
+        Duration drainWindow,
+        int historySize,
+        Duration historyTtl,
+        int maxRecovery) {
 
     /** Bytes that {@code new message :} adds to an echoed message; the echo must fit a client's queue. */
     static final int ECHO_PREFIX_BYTES = "new message :".length();
@@ -68,6 +74,11 @@ public record SquallConfig(
                 "--max-publish-bytes (" + maxPublishBytes + ") must be between 1 and half of --max-queue-bytes ("
                         + maxQueueBytes + " / 2 = " + maxQueueBytes / 2 + ") so a client's queue holds two of the largest "
                         + "publishes: lower --max-publish-bytes or raise --max-queue-bytes");
+        require(historySize >= 0 && historySize <= NodeSettings.MAX_HISTORY,
+                "--history-size must be from 0 (off) to " + NodeSettings.MAX_HISTORY + ", got " + historySize);
+        require(!historyTtl.isNegative() && !historyTtl.isZero(), "--history-ttl must be at least 1 second");
+        require(maxRecovery >= 0 && maxRecovery <= NodeSettings.MAX_HISTORY,
+                "--max-recovery must be from 0 to " + NodeSettings.MAX_HISTORY + ", got " + maxRecovery);
         require(!drainWindow.isNegative() && drainWindow.compareTo(MAX_DRAIN) <= 0,
                 "--drain-seconds must be a whole number of seconds from 0 to 3600, got " + drainWindow.toSeconds());
     }
@@ -119,6 +130,9 @@ public record SquallConfig(
         private List<String> allowedHosts = List.of();
         private Long maxPublishBytes;
         private Duration drainWindow = Duration.ofSeconds(3);
+        private int historySize = 100;
+        private Duration historyTtl = Duration.ofSeconds(300);
+        private int maxRecovery = 300;
 
         private Builder() {
         }
@@ -140,6 +154,9 @@ public record SquallConfig(
             allowedHosts = c.allowedHosts;
             maxPublishBytes = c.maxPublishBytes;
             drainWindow = c.drainWindow;
+            historySize = c.historySize;
+            historyTtl = c.historyTtl;
+            maxRecovery = c.maxRecovery;
         }
 
         public Builder host(String v) { host = v; return this; }
@@ -159,11 +176,15 @@ public record SquallConfig(
         /** Null: a quarter of {@code maxQueueBytes}, whatever that ends up being. */
         public Builder maxPublishBytes(Long v) { maxPublishBytes = v; return this; }
         public Builder drainWindow(Duration v) { drainWindow = v; return this; }
+        public Builder historySize(int v) { historySize = v; return this; }
+        public Builder historyTtl(Duration v) { historyTtl = v; return this; }
+        public Builder maxRecovery(int v) { maxRecovery = v; return this; }
 
         public SquallConfig build() {
             return new SquallConfig(host, port, allowedOrigins, pingInterval, pingTimeout, maxMessageBytes,
                     publishToken, publicDir, maxQueueBytes, maxQueueMessages, slowConsumerPolicy, stopTimeout, writeTimeout,
-                    allowedHosts, maxPublishBytes != null ? maxPublishBytes : maxQueueBytes / 4, drainWindow);
+                    allowedHosts, maxPublishBytes != null ? maxPublishBytes : maxQueueBytes / 4, drainWindow,
+                    historySize, historyTtl, maxRecovery);
         }
     }
 }

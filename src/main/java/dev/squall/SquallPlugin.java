@@ -79,6 +79,18 @@ public final class SquallPlugin extends Plugin<SquallPlugin.Config> {
         public @Nullable String healthPath = null;
         /** Where a readiness probe answers 200 while serving and 503 while starting or stopping; null: not mounted. */
         public @Nullable String readyPath = null;
+        /** Publications each channel keeps for recovery and history (0 turns history off; offsets go on). */
+        public int historySize = 100;
+        /** How long each publication stays in its channel's history. */
+        public Duration historyTtl = Duration.ofSeconds(300);
+        /** The most publications one recovery replays; a client further behind is told it was not recovered. */
+        public int maxRecovery = 300;
+        /** How long a publish's idempotency key is remembered, so that a retry within it is not published twice. */
+        public Duration idempotencyWindow = Duration.ofMinutes(5);
+        /** Where {@code POST {"channel", "data"}} publishes are taken (the standalone server's {@code /publish}); null: not mounted. */
+        public @Nullable String publishApiPath = null;
+        /** Where channels are described: {@code PATH/{channel}/history}; null: not mounted. */
+        public @Nullable String channelsPath = null;
         /** On stop, how long {@link #readyPath} and {@link #publishPath} answer 503 before connections are closed (0 to 1 hour). */
         public Duration drainWindow = Duration.ofSeconds(3);
         /** On stop, how long connections get to finish their close handshake. */

@@ -37,12 +37,26 @@ public final class WsRoute {
         void handle(SquallConnection connection, int code, @Nullable String reason) throws Exception;
     }
 
+    @Nullable String channelParam;
     @Nullable OpenHandler open;
     @Nullable TextHandler text;
     @Nullable BinaryHandler binary;
     @Nullable CloseHandler close;
 
     WsRoute() {
+    }
+
+    /**
+     * Puts each client on the channel its path names, instead of the broadcast channel: with the route
+     * {@code /ws/{channel}} and {@code channelFrom("channel")}, {@code /ws/chat:room1} subscribes to
+     * {@code chat:room1}. A name outside the rule gets 400 before the upgrade. The client's first frame is then
+     * {@code {"squall":"subscribed","channel":C,"offset":N,"epoch":E}}: its next message has offset N + 1. With
+     * {@code ?since=OFFSET} (and, to be sure, {@code &epoch=E}) it gets exactly what it missed after that offset and
+     * {@code "recovered":true}, or nothing of it and {@code "recovered":false} (never a part); {@code ?since=latest}
+     * starts with the newest message still in history.
+     */
+    public void channelFrom(String pathParam) {
+        channelParam = pathParam;
     }
 
     /** Sets the handler for new connections; a second call replaces the first. */

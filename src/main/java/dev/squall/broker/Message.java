@@ -14,29 +14,44 @@ public final class Message {
 
     private final Kind kind;
     private final ByteBuffer payload;
+    private final boolean json;
 
-    private Message(Kind kind, ByteBuffer payload) {
+    private Message(Kind kind, ByteBuffer payload, boolean json) {
         this.kind = kind;
         this.payload = payload.asReadOnlyBuffer();
+        this.json = json;
     }
 
     /** A text frame carrying {@code text}. */
     public static Message text(String text) {
-        return new Message(Kind.TEXT, ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)));
+        return new Message(Kind.TEXT, ByteBuffer.wrap(text.getBytes(StandardCharsets.UTF_8)), false);
     }
 
     /** A text frame from bytes the caller has already checked to be valid UTF-8. */
     public static Message utf8(byte[] validUtf8) {
-        return new Message(Kind.TEXT, ByteBuffer.wrap(validUtf8));
+        return new Message(Kind.TEXT, ByteBuffer.wrap(validUtf8), false);
+    }
+
+    /**
+     * A text frame carrying a JSON value other than a string, already written compactly: plain clients get that
+     * text, and history and the JSON protocol pass the value on as JSON rather than as a string.
+     */
+    public static Message json(String compactJson) {
+        return new Message(Kind.TEXT, ByteBuffer.wrap(compactJson.getBytes(StandardCharsets.UTF_8)), true);
     }
 
     /** A binary frame; the bytes are not copied, so the caller must not change them afterwards. */
     public static Message binary(byte[] bytes) {
-        return new Message(Kind.BINARY, ByteBuffer.wrap(bytes));
+        return new Message(Kind.BINARY, ByteBuffer.wrap(bytes), false);
     }
 
     public Kind kind() {
         return kind;
+    }
+
+    /** True when the text is a JSON value (not a string) that was published as JSON. */
+    public boolean isJson() {
+        return json;
     }
 
     /** Payload size in bytes: what this message weighs in a connection's outbound queue. */

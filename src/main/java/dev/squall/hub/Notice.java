@@ -32,6 +32,19 @@ public final class Notice {
     }
 
     /**
+     * {@code {"squall":"subscribed","channel":C,"offset":N,"epoch":E}}, with {@code "recovered":true|false} when
+     * recovery was asked for: the first frame on a channel. The client's next message has offset N + 1 (and each
+     * one after it the next offset, drop notices adding their count), so it knows where to recover from.
+     */
+    public static Message subscribed(Subscribed started) {
+        StringBuilder json = new StringBuilder("{\"" + KEY + "\":\"subscribed\",\"channel\":\"").append(started.channel())
+                .append("\",\"offset\":").append(started.after())
+                .append(",\"epoch\":\"").append(started.position().epoch()).append('"');
+        if (started.recovered() != null) json.append(",\"recovered\":").append(started.recovered());
+        return Message.text(json.append('}').toString());
+    }
+
+    /**
      * Whether a page parsing this frame as JSON would find a top-level {@code "squall"} member: what no publisher
      * may send. Only text that starts (after whitespace) with {@code {} is parsed, and only up to that member.
      */
