@@ -100,7 +100,19 @@ final class Endpoints {
         }
         String channels = settings.channelsPath();
         if (channels != null) {
-            routes.get(channels + "/{channel}/history", guarded(this::history));
+            // Channel names, counts and history are the server's view, not a subscriber's: the publish policy guards them.
+            routes.get(channels, guarded(ctx -> {
+                publishPolicy.check(ctx);
+                channelList(ctx);
+            }));
+            routes.get(channels + "/{channel}", guarded(ctx -> {
+                publishPolicy.check(ctx);
+                channelInfo(ctx);
+            }));
+            routes.get(channels + "/{channel}/history", guarded(ctx -> {
+                publishPolicy.check(ctx);
+                history(ctx);
+            }));
         }
         if (settings.metricsPath() != null) {
             routes.get(settings.metricsPath(), ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
@@ -140,9 +152,7 @@ final class Endpoints {
 
     /** {@code GET /channels/{c}/history?since=&limit=}: publications after {@code since}, oldest first, and the position. */
     private void history(Context ctx) {
-        String channel = ctx.pathParam("channel");
-        String problem = ChannelName.problem(channel);
-        if (problem != null) throw new Refusal(HttpStatus.BAD_REQUEST.getCode(), problem);
+        String channel = channelParam(ctx);
         long since = number(ctx.queryParam("since"), "since", 0, Long.MAX_VALUE, 0);
         int limit = (int) number(ctx.queryParam("limit"), "limit", 1, MAX_HISTORY_LIMIT, 100);
         History history = node.history(channel, since, limit);
@@ -156,6 +166,43 @@ final class Endpoints {
             each.put("offset", publication.offset());
             PublicationJson.putData(each, publication.message());
         }
+        write(ctx, body);
+    }
+
+    static final int MAX_CHANNEL_LIST = 1000;
+
+    /** {@code GET /channels?limit=}: channels with subscribers on this node, by name, with their counts. */
+    private void channelList(Context ctx) {
+        int limit = (int) number(ctx.queryParam("limit"), "limit", 1, MAX_CHANNEL_LIST, MAX_CHANNEL_LIST);
+        ObjectNode body = JSON.createObjectNode();
+        ArrayNode list = body.putArray("channels");
+        java.util.SortedMap<String, Integer> counts = node.hub().channelSubscribers();
+        counts.entrySet().stream().limit(limit).forEach(entry -> list.addObject()
+                .put("channel", entry.getKey()).put("subscribers", entry.getValue()));
+        body.put("more", counts.size() > limit);
+        write(ctx, body);
+    }
+
+    /** {@code GET /channels/{c}}: its subscribers on this node and its stream's position. */
+    private void channelInfo(Context ctx) {
+        String channel = channelParam(ctx);
+        History position = node.history(channel, Long.MAX_VALUE, 0);
+        ObjectNode body = JSON.createObjectNode();
+        body.put("channel", channel);
+        body.put("subscribers", node.hub().subscribers(channel));
+        body.put("offset", position.position().offset());
+        body.put("epoch", position.position().epoch());
+        write(ctx, body);
+    }
+
+    private static String channelParam(Context ctx) {
+        String channel = ctx.pathParam("channel");
+        String problem = ChannelName.problem(channel);
+        if (problem != null) throw new Refusal(HttpStatus.BAD_REQUEST.getCode(), problem);
+        return channel;
+    }
+
+    private static void write(Context ctx, ObjectNode body) {
         try {
             ctx.contentType("application/json").result(JSON.writeValueAsString(body));
         } catch (JsonProcessingException e) {

@@ -237,6 +237,48 @@ class ChannelsTest {
     }
 
     @Test
+    void presence_counts_follow_subscribers_through_churn() throws Exception {
+        server = TestServer.start();
+        java.net.http.HttpClient http = java.net.http.HttpClient.newHttpClient();
+        List<WsTestClient> lobby = new ArrayList<>();
+        for (int round = 0; round < 5; round++) {
+            List<java.util.concurrent.CompletableFuture<WsTestClient>> opening = new ArrayList<>();
+            for (int i = 0; i < 20; i++) opening.add(WsTestClient.connectAsync(http, URI.create("ws://localhost:" + server.port() + "/ws/lobby")));
+            for (java.util.concurrent.CompletableFuture<WsTestClient> each : opening) lobby.add(each.join());
+            for (int i = 0; i < 10; i++) lobby.remove(0).close();          // half of them leave again, abruptly
+        }
+        clients.addAll(lobby);
+        WsTestClient kitchen = connect("/ws/kitchen");
+        notice(kitchen);
+        publish("lobby", "\"hi\"");
+
+        dev.squall.support.Await.until("the lobby count to settle at 50", Duration.ofSeconds(10),
+                () -> lobbyCount() == 50);
+        JsonNode list = JSON.readTree(server.get("/channels").body());
+        assertThat(list.path("channels").toString())
+                .isEqualTo("[{\"channel\":\"kitchen\",\"subscribers\":1},{\"channel\":\"lobby\",\"subscribers\":50}]");
+        assertThat(list.path("more").asBoolean()).isFalse();
+        JsonNode lobbyInfo = JSON.readTree(server.get("/channels/lobby").body());
+        assertThat(lobbyInfo.path("subscribers").asInt()).isEqualTo(50);
+        assertThat(lobbyInfo.path("offset").asLong()).isEqualTo(1);
+        assertThat(JSON.readTree(server.get("/channels?limit=1").body()).path("more").asBoolean()).isTrue();
+
+        kitchen.close();
+        dev.squall.support.Await.until("the kitchen to be gone", Duration.ofSeconds(10),
+                () -> !server.getQuietly("/channels").contains("kitchen"));
+        RawHttp crossSite = RawHttp.get(server.port(), "/channels", Map.of("Sec-Fetch-Site", "cross-site"));
+        assertThat(crossSite.status()).as("the publish policy guards the server's view").isEqualTo(403);
+    }
+
+    private int lobbyCount() {
+        try {
+            return JSON.readTree(server.get("/channels/lobby").body()).path("subscribers").asInt();
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
     void bad_channel_names_and_parameters_are_refused_with_what_is_allowed() throws Exception {
         server = TestServer.start();
         RawHttp badName = RawHttp.get(server.port(), "/ws/has%20space", upgrade());
@@ -266,6 +308,8 @@ class ChannelsTest {
         assertRefused(server.get("/channels/a/history?since=x"), 400, "since must be a whole number from 0");
         assertRefused(server.get("/channels/a/history?limit=0"), 400, "limit must be a whole number from 1 to 1000");
         assertRefused(server.get("/channels/a/history?limit=1001"), 400, "limit must be a whole number from 1 to 1000");
+        assertRefused(server.get("/channels/a%20b"), 400, "has a space");
+        assertRefused(server.get("/channels?limit=x"), 400, "limit must be a whole number from 1 to 1000");
     }
 
     private static void assertRefused(HttpResponse<String> response, int status, String says) throws Exception {

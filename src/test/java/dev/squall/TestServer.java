@@ -49,6 +49,15 @@ final class TestServer implements AutoCloseable {
                 HttpResponse.BodyHandlers.ofString());
     }
 
+    /** The body of a GET, for polling in an await. */
+    String getQuietly(String pathAndQuery) {
+        try {
+            return get(pathAndQuery).body();
+        } catch (Exception e) {
+            throw new AssertionError(e);
+        }
+    }
+
     HttpResponse<String> post(String path, String contentType, byte[] body) throws Exception {
         return http.send(HttpRequest.newBuilder(http(path)).timeout(Duration.ofSeconds(10))
                         .header("Content-Type", contentType)

@@ -318,6 +318,15 @@ public final class Hub {
         return subscribers == null ? 0 : subscribers.size();
     }
 
+    /** Every channel with local subscribers and how many, sorted by name (the broadcast channel left out). */
+    public java.util.SortedMap<String, Integer> channelSubscribers() {
+        java.util.TreeMap<String, Integer> counts = new java.util.TreeMap<>();
+        channels.forEach((name, subscribers) -> {
+            if (!name.equals(DEFAULT_CHANNEL)) counts.put(name, subscribers.size());
+        });
+        return counts;
+    }
+
     /** Channels with at least one local subscriber. */
     int channelCount() {
         return channels.size();
