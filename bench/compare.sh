@@ -4,6 +4,9 @@
 #   bench/compare.sh [--rounds N] [--servers "squall node-ws tornado"] [--no-build] [WORKLOAD...]
 #
 # Server squall-alt likewise runs $SQUALL_ALT_JAR (a variant under test; SQUALL_ALT_NOTE says what it is).
+# Servers squall-history and squall-nohistory run target/squall.jar with --history-size 100 and 0, for the
+# channel workloads fanout-channel and fanout-channel-rate (fanout and fanout-rate on /ws/bench, published with
+# /receive?channel=bench): what keeping history costs.
 # Server squall-before: the same flags as squall, but the jar $SQUALL_BEFORE_JAR (e.g. an older commit's build,
 # made outside this tree), for before/after runs of one change: --servers "squall squall-before".
 #
@@ -27,7 +30,7 @@ while [[ $# -gt 0 ]]; do
     --servers) SERVERS=$2; shift 2 ;;
     --no-build) BUILD=0; shift ;;
     -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
-    fanout|fanout-rate|fanout-rate-warm|echo|echo-warm|wrk|wrk-warm|conns|burst15k) WORKLOADS+=("$1"); shift ;;
+    fanout|fanout-rate|fanout-rate-warm|fanout-channel|fanout-channel-rate|echo|echo-warm|wrk|wrk-warm|conns|burst15k) WORKLOADS+=("$1"); shift ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -94,6 +97,10 @@ start_server() {
                  --port "$port" --ping-interval 0) >"$log" 2>&1 & ;;
     squall-alt) (cd "$ROOT" && exec java $SQUALL_JAVA_OPTS -jar "$SQUALL_ALT_JAR" --host 127.0.0.1 \
                  --port "$port" --ping-interval 0) >"$log" 2>&1 & ;;
+    squall-history) (cd "$ROOT" && exec java $SQUALL_JAVA_OPTS -jar target/squall.jar --host 127.0.0.1 \
+                 --port "$port" --ping-interval 0 --history-size 100) >"$log" 2>&1 & ;;
+    squall-nohistory) (cd "$ROOT" && exec java $SQUALL_JAVA_OPTS -jar target/squall.jar --host 127.0.0.1 \
+                 --port "$port" --ping-interval 0 --history-size 0) >"$log" 2>&1 & ;;
     node-ws) node "$BENCH_DIR/peers/node-ws/server.js" --port "$port" >"$log" 2>&1 & ;;
     tornado) $PYTHON "$BENCH_DIR/peers/tornado_server.py" --port "$port" >"$log" 2>&1 & ;;
     *) echo "unknown server $name" >&2; return 1 ;;
@@ -116,6 +123,10 @@ run_workload() {
     fanout)      timeout 300 $GENERATOR fanout "${common[@]}" --subscribers 1000 --messages 500 --publishers 4 ;;
     fanout-rate) timeout 300 $GENERATOR fanout "${common[@]}" --subscribers 1000 --messages 400 --publishers 4 \
                      --rate 40 ;;
+    fanout-channel) timeout 300 $GENERATOR fanout "${common[@]}" --subscribers 1000 --messages 500 --publishers 4 \
+                     --path /ws/bench --publish-path '/receive?channel=bench' ;;
+    fanout-channel-rate) timeout 300 $GENERATOR fanout "${common[@]}" --subscribers 1000 --messages 400 --publishers 4 \
+                     --rate 40 --path /ws/bench --publish-path '/receive?channel=bench' ;;
     fanout-rate-warm) timeout 300 $GENERATOR fanout "${common[@]}" --subscribers 1000 --messages 400 --publishers 4 \
                      --rate 40 --warmup 1000 ;;
     echo)        timeout 120 $GENERATOR echo "${common[@]}" --clients 50 --duration-s 10 ;;

@@ -139,11 +139,25 @@ final class FanoutCommand implements Callable<Integer> {
                 d.warmupReceived++;
             } else if (length == 7 && phase == 'W') { // "Welcome"
                 d.welcomes++;
+            } else if (phase == '{' && startsWith(frame, offset, length, SUBSCRIBED)) {
+                d.welcomes++;                         // a channel route's first frame plays Welcome's part
+
             } else {
                 d.malformed++;
             }
         }
     };
+
+    /** The notice a channel route ({@code /ws/{channel}}) sends first. */
+    private static final byte[] SUBSCRIBED = "{\"squall\":\"subscribed\"".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+
+    private static boolean startsWith(ByteBuffer frame, int offset, int length, byte[] prefix) {
+        if (length < prefix.length) return false;
+        for (int i = 0; i < prefix.length; i++) {
+            if (frame.get(offset + i) != prefix[i]) return false;
+        }
+        return true;
+    }
 
     @Override
     public Integer call() throws Exception {
