@@ -77,6 +77,10 @@ public final class App {
             cfg.historySize = config.historySize();
             cfg.historyTtl = config.historyTtl();
             cfg.maxRecovery = config.maxRecovery();
+            config.namespaces().forEach((name, settings) -> cfg.namespace(name, namespace -> {
+                namespace.historySize = settings.historySize();
+                namespace.historyTtl = settings.historyTtl();
+            }));
             cfg.ws("/ws", ws -> {
                 ws.onOpen(client -> client.send("Welcome"));                                   // Tornado: open()
                 ws.onMessage((client, message) -> client.send("new message :" + message));  // Tornado: on_message()

@@ -1,5 +1,6 @@
 package dev.squall;
 
+import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
@@ -59,6 +60,9 @@ public final class Main implements Callable<Integer> {
 
     /** Where the environment defaults came from, to name a variable whose value is wrong. */
     private Map<String, String> env = Map.of();
+
+    /** The {@code --config} file's settings, read before parsing so that they can serve as defaults. */
+    private ConfigFile configFile = ConfigFile.NONE;
 
     @Option(names = "--port", paramLabel = "PORT", defaultValue = "8000",
             description = "TCP port to listen on, 0-65535 (env PORT; default: ${DEFAULT-VALUE}).")
@@ -131,6 +135,12 @@ public final class Main implements Callable<Integer> {
                     + "0-3600; the signal again stops at once (default: ${DEFAULT-VALUE}).")
     long drainSeconds;
 
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "A YAML file with any of these settings under their names without '--' (port: 8000, "
+                    + "allowed-origins: [https://a.example]) and per-namespace history (namespaces: {chat: {history-size: 500, "
+                    + "history-ttl: 600}}). Flags and environment variables override it; an unknown key is an error.")
+    Path config;
+
     @Option(names = "--history-size", paramLabel = "COUNT", defaultValue = "100",
             description = "Publications each channel keeps, so a client that reconnects to /ws/CHANNEL?since=OFFSET gets what "
                     + "it missed; 0 turns history off (default: ${DEFAULT-VALUE}).")
@@ -151,7 +161,37 @@ public final class Main implements Callable<Integer> {
 
     /** Parses, validates and runs; returns the process exit code. */
     static int run(String[] args, PrintWriter out, PrintWriter err) {
-        return commandLine(new Main(), System.getenv(), out, err).execute(args);
+        return run(args, System.getenv(), out, err);
+    }
+
+    /** As {@link #run(String[], PrintWriter, PrintWriter)}, with this environment (tests pass their own). */
+    static int run(String[] args, Map<String, String> env, PrintWriter out, PrintWriter err) {
+        Main main = new Main();
+        CommandLine commandLine = commandLine(main, env, out, err);
+        try {
+            readConfigFile(main, commandLine, args);
+        } catch (IllegalArgumentException e) {
+            err.println("squall: " + e.getMessage());
+            return CommandLine.ExitCode.USAGE;
+        }
+        return commandLine.execute(args);
+    }
+
+    /** Reads the {@code --config} file named in {@code args}, if any, so that its settings become the defaults. */
+    static void readConfigFile(Main main, CommandLine commandLine, String[] args) {
+        Path file = configPath(args);
+        if (file == null) return;
+        main.configFile = ConfigFile.read(file, commandLine.getCommandSpec().optionsMap().keySet().stream()
+                .filter(name -> name.startsWith("--")).collect(java.util.stream.Collectors.toSet()));
+    }
+
+    /** The {@code --config} argument, found before picocli parses (its settings are the parse's defaults). */
+    private static @Nullable Path configPath(String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--config") && i + 1 < args.length) return Path.of(args[i + 1]);
+            if (args[i].startsWith("--config=")) return Path.of(args[i].substring("--config=".length()));
+        }
+        return null;
     }
 
     /** The parser for {@code main}, reading environment defaults from {@code env} (tests pass their own). */
@@ -161,14 +201,15 @@ public final class Main implements Callable<Integer> {
         commandLine.setOut(out);
         commandLine.setErr(err);
         // picocli's ${env:...} reads System.getenv directly; a provider lets the environment be passed in.
+        // Flag, else environment variable, else the --config file, else the option's own default.
         commandLine.setDefaultValueProvider(arg -> {
-            String variable = arg instanceof CommandLine.Model.OptionSpec option
-                    ? ENVIRONMENT_DEFAULTS.get(option.longestName())
-                    : null;
-            return variable == null ? null : env.get(variable);
+            if (!(arg instanceof CommandLine.Model.OptionSpec option)) return null;
+            String variable = ENVIRONMENT_DEFAULTS.get(option.longestName());
+            if (variable != null && env.containsKey(variable)) return env.get(variable);
+            return main.configFile.values.get(option.longestName());
         });
         commandLine.setParameterExceptionHandler((exception, arguments) -> {
-            err.println("squall: " + describe(exception, arguments, env));
+            err.println("squall: " + describe(exception, arguments, env, main.configFile));
             return CommandLine.ExitCode.USAGE;
         });
         return commandLine;
@@ -183,7 +224,15 @@ public final class Main implements Callable<Integer> {
             spec.commandLine().getErr().println("squall: " + e.getMessage());
             return CommandLine.ExitCode.USAGE;
         }
-        App app = new App(config);
+        App app;
+        try {
+            app = new App(config);
+        } catch (IllegalArgumentException e) {
+            // A namespace of the config file, checked where the plugin checks every namespace.
+            String message = e.getMessage().startsWith("namespaces.") ? configFile.path + ": " + e.getMessage() : e.getMessage();
+            spec.commandLine().getErr().println("squall: " + message);
+            return CommandLine.ExitCode.USAGE;
+        }
         try {
             app.start();
         } catch (ListeningSocket.CannotListen e) {
@@ -202,15 +251,17 @@ public final class Main implements Callable<Integer> {
     }
 
     /** picocli's {@code 'abc' is not an int} says what is wrong, not what is allowed: say that instead. */
-    private static String describe(CommandLine.ParameterException exception, String[] arguments, Map<String, String> env) {
+    private static String describe(CommandLine.ParameterException exception, String[] arguments, Map<String, String> env,
+                                   ConfigFile file) {
         if (exception.getCause() instanceof CommandLine.TypeConversionException
                 && exception.getArgSpec() instanceof CommandLine.Model.OptionSpec option
                 && RANGES.containsKey(option.longestName())) {
             String flag = option.longestName();
             String variable = ENVIRONMENT_DEFAULTS.get(flag);
-            boolean fromEnvironment = variable != null && !givenOnCommandLine(flag, arguments) && env.containsKey(variable);
-            return problem(flag, fromEnvironment ? variable : null, exception.getValue(),
-                    "must be " + RANGES.get(flag).describe());
+            boolean onCommandLine = givenOnCommandLine(flag, arguments);
+            boolean fromEnvironment = variable != null && !onCommandLine && env.containsKey(variable);
+            String source = fromEnvironment ? variable : onCommandLine ? null : file.nameOf(flag);
+            return problem(flag, source, exception.getValue(), "must be " + RANGES.get(flag).describe());
         }
         return exception.getMessage() + " (see --help)";
     }
@@ -222,10 +273,15 @@ public final class Main implements Callable<Integer> {
         return false;
     }
 
-    /** {@code --port must be ..., got 'abc'}, or when the value came from the environment {@code PORT=abc: must be ...}. */
-    private static String problem(String flag, String variable, String value, String rule) {
-        if (variable == null) return flag + " " + rule + ", got '" + value + "'";
-        return (SECRETS.contains(variable) ? variable : variable + "=" + value) + ": " + rule;
+    /**
+     * {@code --port must be ..., got 'abc'}; when the value came from the environment {@code PORT=abc: must be ...};
+     * from the config file {@code squall.yaml: port must be ..., got 'abc'}. Secrets are never echoed.
+     */
+    private static String problem(String flag, @Nullable String source, String value, String rule) {
+        boolean secret = flag.equals("--publish-token");
+        if (source == null) return flag + " " + rule + (secret ? "" : ", got '" + value + "'");
+        if (source.contains(": ")) return source + " " + rule + (secret ? "" : ", got '" + value + "'");
+        return (SECRETS.contains(source) ? source : source + "=" + value) + ": " + rule;
     }
 
     SquallConfig toConfig() {
@@ -243,27 +299,36 @@ public final class Main implements Callable<Integer> {
             if (given == null) return;                           // an option whose default is computed later
             long value = given.longValue();
             if (!range.contains(value)) {
-                throw new IllegalArgumentException(problem(flag, variableThatSet(flag), Long.toString(value),
+                throw new IllegalArgumentException(problem(flag, sourceOf(flag), Long.toString(value),
                         "must be " + range.describe()));
             }
         });
     }
 
-    /** SquallConfig's messages name flags; a value that came from the environment is named by its variable. */
+    /**
+     * SquallConfig's messages name flags; a value that came from the environment is named by its variable, one
+     * from the config file by its key there.
+     */
     private String naming(String message) {
-        for (Map.Entry<String, String> fallback : ENVIRONMENT_DEFAULTS.entrySet()) {
-            String flag = fallback.getKey();
-            String variable = variableThatSet(flag);
-            if (variable != null && message.startsWith(flag + " ")) {
-                return problem(flag, variable, String.valueOf((Object) spec.findOption(flag).getValue()),
-                        message.substring(flag.length() + 1));
-            }
-        }
-        return message;
+        java.util.regex.Matcher leading = java.util.regex.Pattern.compile("^(--[a-z-]+) (.*)$", java.util.regex.Pattern.DOTALL).matcher(message);
+        if (!leading.matches()) return message;
+        String flag = leading.group(1);
+        String source = spec.findOption(flag) == null ? null : sourceOf(flag);
+        if (source == null) return message;
+        if (source.contains(": ")) return source + " " + leading.group(2);   // the rule already says what it got
+        return problem(flag, source, String.valueOf((Object) spec.findOption(flag).getValue()), leading.group(2));
+    }
+
+    /** Where an option's value came from when not from the command line: its variable, or its config-file key. */
+    private @Nullable String sourceOf(String flag) {
+        String variable = variableThatSet(flag);
+        if (variable != null) return variable;
+        if (spec.commandLine().getParseResult().hasMatchedOption(flag)) return null;
+        return configFile.nameOf(flag);
     }
 
     /** The environment variable the option's value came from, or null when the flag was given (or defaulted). */
-    private String variableThatSet(String flag) {
+    private @Nullable String variableThatSet(String flag) {
         String variable = ENVIRONMENT_DEFAULTS.get(flag);
         if (variable == null || spec.commandLine().getParseResult().hasMatchedOption(flag)) return null;
         return env.containsKey(variable) ? variable : null;
@@ -289,6 +354,7 @@ public final class Main implements Callable<Integer> {
                 .historySize(historySize)
                 .historyTtl(Duration.ofSeconds(historyTtl))
                 .maxRecovery(maxRecovery)
+                .namespaces(configFile.namespaces)
                 .build();
     }
 

@@ -134,7 +134,7 @@ final class Node implements Squall {
     private Published toChannel(String channel, Message message, @Nullable String idempotencyKey) {
         if (stopped) throw new IllegalStateException("Squall has stopped: nothing can be published any more");
         metrics.published();
-        PublishResult result = broker.publish(channel, message, settings.publishOptions(idempotencyKey));
+        PublishResult result = broker.publish(channel, message, settings.publishOptions(channel, idempotencyKey));
         hub.helpWrite();
         return new Published(channel, result.position().offset(), result.position().epoch(), result.delivered(), result.duplicate());
     }

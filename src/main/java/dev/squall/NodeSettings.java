@@ -1,5 +1,6 @@
 package dev.squall;
 
+import dev.squall.broker.PublishOptions;
 import org.jspecify.annotations.Nullable;
 
 import java.time.Duration;
@@ -39,6 +40,7 @@ record NodeSettings(
         Duration drainWindow,
         Duration stopTimeout,
         Map<String, WsRoute> routes,
+        Map<String, PublishOptions> namespaces,
         SettingNames names) {
 
     static final Duration MAX_DRAIN = Duration.ofHours(1);
@@ -81,6 +83,12 @@ record NodeSettings(
                     + "; declare each path once with ws(path, handlers)");
         }
         if (routes.isEmpty()) routes.put(DEFAULT_WS_PATH, new WsRoute());
+        if (!c.duplicateNamespaces.isEmpty()) {
+            throw new IllegalArgumentException("SquallPlugin: namespace '" + c.duplicateNamespaces.get(0)
+                    + "' is declared twice; declare each namespace once with namespace(name, options)");
+        }
+        Map<String, PublishOptions> namespaces = new LinkedHashMap<>();
+        c.namespaces.forEach((name, options) -> namespaces.put(name, check.namespace(name, options, c)));
         List<String> paths = new ArrayList<>();
         for (String path : routes.keySet()) check.path(path, "ws(path, ...)", paths);
         check.path(c.publishPath, "publishPath", paths);
@@ -94,16 +102,18 @@ record NodeSettings(
                 c.maxQueueMessages, maxPublishBytes, c.slowConsumerPolicy, origins, hosts, c.checkHosts || !hosts.isEmpty(),
                 token, c.publishPath, c.metricsPath, c.healthPath, c.readyPath, c.historySize, c.historyTtl, c.maxRecovery,
                 c.idempotencyWindow, c.publishApiPath, c.channelsPath, c.drainWindow, c.stopTimeout,
-                Map.copyOf(routes), names);
+                Map.copyOf(routes), Map.copyOf(namespaces), names);
     }
 
     boolean heartbeatEnabled() {
         return !pingInterval.isZero();
     }
 
-    /** How a publish to a channel is kept (namespaces will choose their own). */
-    dev.squall.broker.PublishOptions publishOptions(@Nullable String idempotencyKey) {
-        return new dev.squall.broker.PublishOptions(historySize, historyTtl, idempotencyKey, idempotencyWindow);
+    /** How a publish to {@code channel} is kept: its namespace's history options, else the node's. */
+    PublishOptions publishOptions(String channel, @Nullable String idempotencyKey) {
+        PublishOptions namespace = namespaces.get(ChannelName.namespace(channel));
+        PublishOptions kept = namespace != null ? namespace : new PublishOptions(historySize, historyTtl, null, Duration.ZERO);
+        return kept.withIdempotencyKey(idempotencyKey, idempotencyWindow);
     }
 
     /** Validation that names the setting in its user's terms. */
@@ -116,6 +126,27 @@ record NodeSettings(
             require(values != null, field, "must be a list (empty for none)");
             for (String value : values) require(value != null, field, "must not contain null");
             return values;
+        }
+
+        /** A namespace's options, checked and completed from the node's. */
+        PublishOptions namespace(String name, SquallPlugin.Namespace options, SquallPlugin.Config c) {
+            String where = names == SettingNames.FLAGS ? "namespaces." + name + "." : "SquallPlugin.Config.namespace(\"" + name + "\").";
+            String problem = ChannelName.problem(name);
+            if (problem != null || name.contains(":")) {
+                throw new IllegalArgumentException(where.substring(0, where.length() - 1) + ": '" + name
+                        + "' is not a namespace name: use 1-255 letters, digits and - _ . @ = , (no ':')");
+            }
+            int size = options.historySize != null ? options.historySize : c.historySize;
+            Duration ttl = options.historyTtl != null ? options.historyTtl : c.historyTtl;
+            if (size < 0 || size > MAX_HISTORY) {
+                throw new IllegalArgumentException(where + (names == SettingNames.FLAGS ? "history-size" : "historySize")
+                        + " must be from 0 (off) to " + MAX_HISTORY + ", got " + size);
+            }
+            if (ttl.isNegative() || ttl.isZero()) {
+                throw new IllegalArgumentException(where + (names == SettingNames.FLAGS ? "history-ttl" : "historyTtl")
+                        + " must be at least 1 second");
+            }
+            return new PublishOptions(size, ttl, null, Duration.ZERO);
         }
 
         /** A mount point: absolute, and not one another Squall route already has. */

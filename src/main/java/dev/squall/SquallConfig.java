@@ -1,10 +1,13 @@
 package dev.squall;
 
 
+import org.jspecify.annotations.Nullable;
+
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -41,7 +44,12 @@ public record SquallConfig(
         Duration drainWindow,
         int historySize,
         Duration historyTtl,
-        int maxRecovery) {
+        int maxRecovery,
+        Map<String, Namespace> namespaces) {
+
+    /** One namespace's history settings from the config file; null: the node's. */
+    public record Namespace(@Nullable Integer historySize, @Nullable Duration historyTtl) {
+    }
 
     /** Bytes that {@code new message :} adds to an echoed message; the echo must fit a client's queue. */
     static final int ECHO_PREFIX_BYTES = "new message :".length();
@@ -79,6 +87,7 @@ public record SquallConfig(
         require(!historyTtl.isNegative() && !historyTtl.isZero(), "--history-ttl must be at least 1 second");
         require(maxRecovery >= 0 && maxRecovery <= NodeSettings.MAX_HISTORY,
                 "--max-recovery must be from 0 to " + NodeSettings.MAX_HISTORY + ", got " + maxRecovery);
+        namespaces = Map.copyOf(namespaces);
         require(!drainWindow.isNegative() && drainWindow.compareTo(MAX_DRAIN) <= 0,
                 "--drain-seconds must be a whole number of seconds from 0 to 3600, got " + drainWindow.toSeconds());
     }
@@ -133,6 +142,7 @@ public record SquallConfig(
         private int historySize = 100;
         private Duration historyTtl = Duration.ofSeconds(300);
         private int maxRecovery = 300;
+        private Map<String, Namespace> namespaces = Map.of();
 
         private Builder() {
         }
@@ -157,6 +167,7 @@ public record SquallConfig(
             historySize = c.historySize;
             historyTtl = c.historyTtl;
             maxRecovery = c.maxRecovery;
+            namespaces = c.namespaces;
         }
 
         public Builder host(String v) { host = v; return this; }
@@ -179,12 +190,13 @@ public record SquallConfig(
         public Builder historySize(int v) { historySize = v; return this; }
         public Builder historyTtl(Duration v) { historyTtl = v; return this; }
         public Builder maxRecovery(int v) { maxRecovery = v; return this; }
+        public Builder namespaces(Map<String, Namespace> v) { namespaces = Map.copyOf(v); return this; }
 
         public SquallConfig build() {
             return new SquallConfig(host, port, allowedOrigins, pingInterval, pingTimeout, maxMessageBytes,
                     publishToken, publicDir, maxQueueBytes, maxQueueMessages, slowConsumerPolicy, stopTimeout, writeTimeout,
                     allowedHosts, maxPublishBytes != null ? maxPublishBytes : maxQueueBytes / 4, drainWindow,
-                    historySize, historyTtl, maxRecovery);
+                    historySize, historyTtl, maxRecovery, namespaces);
         }
     }
 }

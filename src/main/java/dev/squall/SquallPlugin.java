@@ -98,6 +98,18 @@ public final class SquallPlugin extends Plugin<SquallPlugin.Config> {
 
         final Map<String, WsRoute> routes = new LinkedHashMap<>();
         final List<String> duplicateRoutes = new ArrayList<>();
+        final Map<String, Namespace> namespaces = new LinkedHashMap<>();
+        final List<String> duplicateNamespaces = new ArrayList<>();
+
+        /**
+         * Options for the channels of one namespace ({@code chat} for {@code chat:room1}); what {@code options}
+         * leaves unset comes from this config.
+         */
+        public void namespace(String name, Consumer<Namespace> options) {
+            Namespace namespace = new Namespace();
+            options.accept(namespace);
+            if (namespaces.putIfAbsent(name, namespace) != null) duplicateNamespaces.add(name);
+        }
 
         /**
          * Declares a Squall WebSocket route at {@code path} (Javalin path syntax, such as {@code /rooms/{room}});
@@ -108,6 +120,14 @@ public final class SquallPlugin extends Plugin<SquallPlugin.Config> {
             handlers.accept(route);
             if (routes.putIfAbsent(path, route) != null) duplicateRoutes.add(path);
         }
+    }
+
+    /** What one namespace's channels do differently; null fields follow the plugin's {@link Config}. */
+    public static final class Namespace {
+        /** Publications each channel of the namespace keeps (0: none); null: {@link Config#historySize}. */
+        public @Nullable Integer historySize = null;
+        /** How long each stays; null: {@link Config#historyTtl}. */
+        public @Nullable Duration historyTtl = null;
     }
 
     private final SettingNames names;

@@ -137,6 +137,20 @@ class ChannelsTest {
     }
 
     @Test
+    void a_namespace_keeps_the_history_its_config_gives_it() throws Exception {
+        server = TestServer.start(TestServer.config().historySize(100)
+                .namespaces(Map.of("chat", new SquallConfig.Namespace(2, null))).build());
+        for (int i = 1; i <= 5; i++) {
+            publish("chat:room1", "\"c" + i + "\"");
+            publish("news", "\"n" + i + "\"");
+        }
+        assertThat(JSON.readTree(server.get("/channels/chat:room1/history").body()).path("publications").size()).isEqualTo(2);
+        assertThat(JSON.readTree(server.get("/channels/news/history").body()).path("publications").size()).isEqualTo(5);
+        assertThat(JSON.readTree(server.get("/channels/chatter/history").body()).path("publications").size())
+                .as("only the namespace before ':' counts").isZero();
+    }
+
+    @Test
     void since_latest_starts_with_the_newest_message() throws Exception {
         server = TestServer.start();
         publish("price", "{\"eur\": 1.07}");

@@ -284,6 +284,14 @@ class EmbeddingTest {
             config.registerPlugin(new SquallPlugin());
             config.registerPlugin(new SquallPlugin());
         })).hasMessageContaining("SquallPlugin is already registered");
+        assertThatThrownBy(() -> Javalin.create(config -> config.registerPlugin(new SquallPlugin(cfg ->
+                cfg.namespace("a:b", ns -> ns.historySize = 5)))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("SquallPlugin.Config.namespace(\"a:b\"): 'a:b' is not a namespace name: use 1-255 letters, digits and - _ . @ = , (no ':')");
+        assertThatThrownBy(() -> Javalin.create(config -> config.registerPlugin(new SquallPlugin(cfg ->
+                cfg.namespace("chat", ns -> ns.historySize = -1)))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("SquallPlugin.Config.namespace(\"chat\").historySize must be from 0 (off) to 100000, got -1");
         SquallPlugin unregistered = new SquallPlugin();
         assertThatThrownBy(unregistered::squall).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("config.registerPlugin(plugin)");

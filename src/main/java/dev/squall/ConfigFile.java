@@ -1,0 +1,153 @@
+package dev.squall;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import org.jspecify.annotations.Nullable;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeSet;
+
+/**
+ * {@code --config squall.yaml}: the flags' settings in a file, under the same names without {@code --}, plus
+ * {@code namespaces:}. A flag on the command line (or its environment variable) overrides the file. Anything the
+ * file says that is not a setting is an error naming it, never ignored: a typo must not silently leave a default.
+ *
+ * <pre>
+ * port: 8000
+ * allowed-origins: [https://app.example]
+ * history-size: 100
+ * namespaces:
+ *   chat:
+ *     history-size: 500
+ *     history-ttl: 600
+ * </pre>
+ */
+final class ConfigFile {
+
+    private static final Set<String> NAMESPACE_KEYS = Set.of("history-size", "history-ttl");
+
+    final Path path;
+    /** Flag (with {@code --}) to the value the file gives it, as text. */
+    final Map<String, String> values;
+    final Map<String, SquallConfig.Namespace> namespaces;
+
+    private ConfigFile(Path path, Map<String, String> values, Map<String, SquallConfig.Namespace> namespaces) {
+        this.path = path;
+        this.values = values;
+        this.namespaces = namespaces;
+    }
+
+    static final ConfigFile NONE = new ConfigFile(Path.of(""), Map.of(), Map.of());
+
+    /**
+     * Reads and checks the file against the flags the command line has.
+     *
+     * @throws IllegalArgumentException naming the file, the key and what is allowed
+     */
+    static ConfigFile read(Path path, Set<String> flags) {
+        String name = path.toString();
+        JsonNode root;
+        try {
+            root = new YAMLMapper().readTree(Files.readAllBytes(path));
+        } catch (NoSuchFileException e) {
+            throw new IllegalArgumentException("--config " + name + ": no such file");
+        } catch (IOException e) {
+            throw new IllegalArgumentException("--config " + name + ": not readable YAML: " + firstLine(e.getMessage()));
+        }
+        Map<String, String> values = new LinkedHashMap<>();
+        Map<String, SquallConfig.Namespace> namespaces = new LinkedHashMap<>();
+        if (root == null || root.isMissingNode() || root.isNull()) return new ConfigFile(path, values, namespaces);
+        if (!root.isObject()) throw new IllegalArgumentException(name + ": must be a mapping of settings (key: value)");
+        Set<String> keys = new TreeSet<>();
+        for (String flag : flags) keys.add(flag.substring(2));
+        keys.removeAll(Set.of("config", "help", "version"));
+        for (Iterator<Map.Entry<String, JsonNode>> it = root.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> entry = it.next();
+            String key = entry.getKey();
+            if (key.equals("namespaces")) {
+                readNamespaces(name, entry.getValue(), namespaces);
+            } else if (keys.contains(key)) {
+                values.put("--" + key, scalar(name + ": " + key, entry.getValue()));
+            } else {
+                throw new IllegalArgumentException(name + ": unknown key '" + key + "'; the keys are the flags without "
+                        + "'--' (" + String.join(", ", keys) + ") and namespaces");
+            }
+        }
+        return new ConfigFile(path, values, namespaces);
+    }
+
+    private static void readNamespaces(String file, JsonNode node, Map<String, SquallConfig.Namespace> into) {
+        if (!node.isObject()) throw new IllegalArgumentException(file + ": namespaces must map names to their settings");
+        for (Iterator<Map.Entry<String, JsonNode>> it = node.fields(); it.hasNext(); ) {
+            Map.Entry<String, JsonNode> namespace = it.next();
+            String where = file + ": namespaces." + namespace.getKey();
+            JsonNode settings = namespace.getValue();
+            if (!settings.isObject()) throw new IllegalArgumentException(where + " must be a mapping (history-size, history-ttl)");
+            Integer size = null;
+            Duration ttl = null;
+            for (Iterator<Map.Entry<String, JsonNode>> keys = settings.fields(); keys.hasNext(); ) {
+                Map.Entry<String, JsonNode> setting = keys.next();
+                String key = setting.getKey();
+                if (!NAMESPACE_KEYS.contains(key)) {
+                    throw new IllegalArgumentException(where + ": unknown key '" + key + "'; a namespace takes history-size and history-ttl");
+                }
+                long value = wholeNumber(where + "." + key, setting.getValue());
+                if (key.equals("history-size")) {
+                    if (value > Integer.MAX_VALUE) throw new IllegalArgumentException(where + ".history-size is too large, got " + value);
+                    size = (int) value;
+                } else {
+                    ttl = Duration.ofSeconds(value);
+                }
+            }
+            into.put(namespace.getKey(), new SquallConfig.Namespace(size, ttl));
+        }
+    }
+
+    private static long wholeNumber(String where, JsonNode value) {
+        if (!value.isIntegralNumber() || value.asLong() < 0) {
+            throw new IllegalArgumentException(where + " must be a whole number from 0, got " + shown(value));
+        }
+        return value.asLong();
+    }
+
+    /** A setting's value as the flag would take it: a list of scalars becomes comma-separated. */
+    private static String scalar(String where, JsonNode value) {
+        if (value.isNull()) throw new IllegalArgumentException(where + " has no value; remove the key or give one");
+        if (value.isValueNode()) return value.asText();
+        if (value.isArray()) {
+            List<String> items = new ArrayList<>();
+            for (JsonNode item : value) {
+                if (!item.isValueNode() || item.isNull()) throw new IllegalArgumentException(where + " must be a list of plain values");
+                items.add(item.asText());
+            }
+            return String.join(",", items);
+        }
+        throw new IllegalArgumentException(where + " must be a single value (or a list for the *-origins and *-hosts keys)");
+    }
+
+    /** How an error names a setting that came from this file: {@code squall.yaml: port}. */
+    @Nullable String nameOf(String flag) {
+        return values.containsKey(flag) ? path + ": " + flag.substring(2) : null;
+    }
+
+    private static String shown(JsonNode value) {
+        String text = value.isTextual() ? "'" + value.asText() + "'" : value.toString();
+        return text.length() > 40 ? text.substring(0, 40) + "..." : text;
+    }
+
+    private static String firstLine(@Nullable String message) {
+        if (message == null) return "unknown error";
+        int end = message.indexOf('\n');
+        return end < 0 ? message : message.substring(0, end);
+    }
+}

@@ -1,0 +1,175 @@
+package dev.squall;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@code --config squall.yaml}: the flags' settings and per-namespace history in a file, overridden by flags and
+ * environment variables; anything else in it is refused with one line naming the key, before a server starts.
+ */
+class ConfigFileTest {
+
+    @TempDir
+    Path dir;
+
+    private final StringWriter out = new StringWriter();
+    private final StringWriter err = new StringWriter();
+
+    private Path file(String yaml) throws IOException {
+        Path file = dir.resolve("squall.yaml");
+        Files.writeString(file, yaml);
+        return file;
+    }
+
+    private SquallConfig parse(Map<String, String> env, String... args) {
+        Main main = new Main();
+        picocli.CommandLine commandLine = Main.commandLine(main, env, new PrintWriter(out, true), new PrintWriter(err, true));
+        Main.readConfigFile(main, commandLine, args);
+        commandLine.parseArgs(args);
+        return main.toConfig();
+    }
+
+    /** Runs the whole command line; only for files refused before a server would start. */
+    private int run(String... args) {
+        return Main.run(args, Map.of(), new PrintWriter(out, true), new PrintWriter(err, true));
+    }
+
+    private List<String> errLines() {
+        return err.toString().lines().toList();
+    }
+
+    @Test
+    void the_file_sets_what_the_flags_set_and_namespaces_keep_their_own_history() throws Exception {
+        Path file = file("""
+                port: 8123
+                host: 127.0.0.1
+                allowed-origins: [https://app.example, "http://localhost:3000"]
+                ping-interval: 5
+                slow-consumer: drop-oldest
+                history-size: 50
+                namespaces:
+                  chat:
+                    history-size: 500
+                    history-ttl: 600
+                  prices:
+                    history-size: 1
+                """);
+
+        SquallConfig config = parse(Map.of(), "--config", file.toString());
+
+        assertThat(config.port()).isEqualTo(8123);
+        assertThat(config.host()).isEqualTo("127.0.0.1");
+        assertThat(config.allowedOrigins()).containsExactly("https://app.example", "http://localhost:3000");
+        assertThat(config.pingInterval()).isEqualTo(Duration.ofSeconds(5));
+        assertThat(config.slowConsumerPolicy()).isEqualTo(SlowConsumerPolicy.DROP_OLDEST);
+        assertThat(config.historySize()).isEqualTo(50);
+        assertThat(config.namespaces()).containsEntry("chat", new SquallConfig.Namespace(500, Duration.ofSeconds(600)))
+                .containsEntry("prices", new SquallConfig.Namespace(1, null));
+    }
+
+    @Test
+    void the_readmes_complete_example_is_a_valid_file() throws Exception {
+        String readme = Files.readString(Path.of("README.md"));
+        int start = readme.indexOf("```yaml\n") + "```yaml\n".length();
+        String example = readme.substring(start, readme.indexOf("```", start));
+
+        SquallConfig config = parse(Map.of(), "--config", file(example).toString());
+
+        assertThat(config.allowedOrigins()).containsExactly("https://app.example", "http://localhost:3000");
+        assertThat(config.namespaces()).containsOnlyKeys("chat", "prices");
+        assertThat(config.publishToken()).isPresent();
+    }
+
+    @Test
+    void flags_and_environment_variables_override_the_file() throws Exception {
+        Path file = file("port: 8123\nhistory-size: 50\n");
+
+        assertThat(parse(Map.of(), "--config", file.toString(), "--port", "9000").port()).isEqualTo(9000);
+        assertThat(parse(Map.of(), "--port=9001", "--config=" + file).port()).isEqualTo(9001);
+        assertThat(parse(Map.of("PORT", "9002"), "--config", file.toString()).port()).isEqualTo(9002);
+        assertThat(parse(Map.of(), "--config", file.toString(), "--history-size", "7").historySize()).isEqualTo(7);
+    }
+
+    @Test
+    void an_empty_file_changes_nothing() throws Exception {
+        assertThat(parse(Map.of(), "--config", file("").toString())).isEqualTo(parse(Map.of()));
+    }
+
+    @Test
+    void an_unknown_key_is_refused_with_one_line_naming_it_and_the_keys() throws Exception {
+        Path file = file("prot: 8000\n");
+        assertThat(run("--config", file.toString())).isEqualTo(2);
+        assertThat(errLines()).hasSize(1);
+        assertThat(errLines().get(0)).startsWith("squall: " + file + ": unknown key 'prot'; the keys are the flags without '--' (")
+                .contains("port", "history-size").endsWith(") and namespaces");
+    }
+
+    @Test
+    void a_bad_value_names_the_key_in_the_file_and_what_is_allowed() throws Exception {
+        Path badPort = file("port: 99999\n");
+        assertThat(run("--config", badPort.toString())).isEqualTo(2);
+        assertThat(errLines()).containsExactly("squall: " + badPort + ": port must be a whole number from 0 to 65535, got '99999'");
+    }
+
+    @Test
+    void a_value_picocli_cannot_convert_names_the_key_in_the_file() throws Exception {
+        Path file = file("ping-interval: soon\n");
+        assertThat(run("--config", file.toString())).isEqualTo(2);
+        assertThat(errLines()).hasSize(1);
+        assertThat(errLines().get(0)).startsWith("squall: " + file + ": ping-interval must be").endsWith("got 'soon'");
+    }
+
+    @Test
+    void a_rule_the_settings_check_names_the_key_in_the_file() throws Exception {
+        Path file = file("slow-consumer: sometimes\n");
+        assertThat(run("--config", file.toString())).isEqualTo(2);
+        assertThat(errLines()).containsExactly("squall: " + file + ": slow-consumer must be 'close' or 'drop-oldest', got 'sometimes'");
+    }
+
+    @Test
+    void namespaces_are_checked_too() throws Exception {
+        Path unknown = file("namespaces:\n  chat:\n    history: 5\n");
+        assertThat(run("--config", unknown.toString())).isEqualTo(2);
+        assertThat(errLines()).containsExactly("squall: " + unknown
+                + ": namespaces.chat: unknown key 'history'; a namespace takes history-size and history-ttl");
+
+        err.getBuffer().setLength(0);
+        Path negative = file("namespaces:\n  chat:\n    history-size: -5\n");
+        assertThat(run("--config", negative.toString())).isEqualTo(2);
+        assertThat(errLines()).containsExactly("squall: " + negative + ": namespaces.chat.history-size must be a whole number from 0, got -5");
+
+        err.getBuffer().setLength(0);
+        Path badName = file("namespaces:\n  \"chat:room\":\n    history-size: 5\n");
+        assertThat(run("--config", badName.toString(), "--port", "0", "--host", "127.0.0.1")).isEqualTo(2);
+        assertThat(errLines()).containsExactly("squall: " + badName
+                + ": namespaces.chat:room: 'chat:room' is not a namespace name: use 1-255 letters, digits and - _ . @ = , (no ':')");
+    }
+
+    @Test
+    void a_missing_or_broken_file_is_one_line_too() throws Exception {
+        assertThat(run("--config", dir.resolve("nope.yaml").toString())).isEqualTo(2);
+        assertThat(errLines()).containsExactly("squall: --config " + dir.resolve("nope.yaml") + ": no such file");
+
+        err.getBuffer().setLength(0);
+        Path broken = file("port: [unclosed\n");
+        assertThat(run("--config", broken.toString())).isEqualTo(2);
+        assertThat(errLines()).hasSize(1);
+        assertThat(errLines().get(0)).startsWith("squall: --config " + broken + ": not readable YAML: ");
+
+        err.getBuffer().setLength(0);
+        Path list = file("- port\n");
+        assertThat(run("--config", list.toString())).isEqualTo(2);
+        assertThat(errLines()).containsExactly("squall: " + list + ": must be a mapping of settings (key: value)");
+    }
+}
