@@ -151,6 +151,23 @@ class ChannelsTest {
     }
 
     @Test
+    void a_replay_larger_than_half_the_clients_queue_is_not_recovered_rather_than_closing_the_client() throws Exception {
+        server = TestServer.start(TestServer.config().maxQueueBytes(4096).maxMessageBytes(1024).maxPublishBytes(1024L).build());
+        String big = "\"" + "x".repeat(500) + "\"";
+        for (int i = 0; i < 10; i++) publish("big", big);                  // 5000 bytes missed, the queue holds 4096
+
+        WsTestClient client = connect("/ws/big?since=0");
+        JsonNode started = notice(client);
+        assertThat(started.path("recovered").asBoolean()).isFalse();
+        assertThat(started.path("offset").asLong()).isEqualTo(10);
+        publish("big", "\"small\"");
+        assertThat(client.takeText()).as("still connected, and live").isEqualTo("small");
+
+        WsTestClient fits = connect("/ws/big?since=7");                    // 1500 bytes: within half the queue
+        assertThat(notice(fits).path("recovered").asBoolean()).isTrue();
+    }
+
+    @Test
     void since_latest_starts_with_the_newest_message() throws Exception {
         server = TestServer.start();
         publish("price", "{\"eur\": 1.07}");

@@ -4,7 +4,6 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.security.SecureRandom;
 import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -15,6 +14,7 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.LongSupplier;
 
@@ -39,7 +39,6 @@ public final class InMemoryBroker implements Broker {
     private static final int STRIPES = 64;                    // a power of two
     /** Idempotency keys kept per channel within their window; past it the oldest go first. */
     static final int MAX_IDEMPOTENCY_KEYS = 10_000;
-    private static final SecureRandom EPOCHS = new SecureRandom();
 
     private final List<Handler> handlers = new CopyOnWriteArrayList<>();
     private final Object[] sequencers = new Object[STRIPES];
@@ -216,7 +215,8 @@ public final class InMemoryBroker implements Broker {
 
     /** One channel's stream; every field is guarded by the channel's sequencer. */
     private static final class Stream {
-        final String epoch = Long.toHexString(EPOCHS.nextLong() | Long.MIN_VALUE);
+        // 64 random bits, 16 hex digits: a restarted node or a forgotten channel never meets its old epoch again.
+        final String epoch = Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
         final ArrayDeque<Entry> history = new ArrayDeque<>();
         // Insertion order is expiry order as long as every publish of the channel uses one window.
         final LinkedHashMap<String, Key> keys = new LinkedHashMap<>();

@@ -171,7 +171,7 @@ public final class Hub {
             }
             case SINCE -> {
                 History missed = broker.history(channel, recovery.offset(), maxReplay + 1);
-                boolean recovered = covers(recovery, missed);
+                boolean recovered = covers(recovery, missed) && fitsQueue(missed.publications());
                 replay = recovered ? missed.publications() : List.of();
                 long after = recovered ? recovery.offset() : missed.position().offset();
                 started = new Subscribed(channel, missed.position(), after, recovered, replay.size());
@@ -203,6 +203,16 @@ public final class Hub {
         long gap = position.offset() - recovery.offset();
         if (gap < 0 || gap > maxReplay) return false;
         return gap == 0 || missed.firstOffset() == recovery.offset() + 1 && missed.publications().size() == gap;
+    }
+
+    /**
+     * Whether a replay leaves half the connection's queue for the live stream: a replay the queue cannot hold
+     * would close the reconnecting client as a slow consumer, and it would reconnect into the same replay.
+     */
+    private boolean fitsQueue(List<Publication> replay) {
+        long bytes = 0;
+        for (Publication publication : replay) bytes += publication.message().size();
+        return replay.size() <= limits.maxMessages() / 2 && bytes <= limits.maxBytes() / 2;
     }
 
     /** Takes a connection off a channel. */
