@@ -166,7 +166,7 @@ final class Node implements Squall {
 
     @Override
     public int connectionCount() {
-        return hub.size();
+        return hub.openCount();
     }
 
     /** When the server has started: pings, the activity summary, and ready. */

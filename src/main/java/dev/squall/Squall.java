@@ -42,6 +42,9 @@ public interface Squall {
     /** Publishes {@code data} (copied) as a binary message to one channel; as {@link #publish(String, String)}. */
     Published publish(String channel, byte[] data);
 
-    /** Connections open on Squall's WebSocket routes right now, on this node. */
+    /**
+     * Connections open on Squall's WebSocket routes right now, on this node, counted once their open handler has
+     * run: each of them gets the next broadcast (or publish to its channel).
+     */
     int connectionCount();
 }

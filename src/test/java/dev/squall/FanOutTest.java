@@ -115,7 +115,7 @@ class FanOutTest {
         List<WsTestClient> readers = connect(20);
         RawWsClient stalled = RawWsClient.connect(server.port(), Map.of(), 4096);   // tiny window, never reads
         rawClients.add(stalled);
-        Await.until("hub size", Duration.ofSeconds(10), () -> server.hub().size(), 21);
+        Await.until("open and subscribed", Duration.ofSeconds(10), () -> server.hub().openCount(), 21);
 
         int droppedAt = -1;
         long mostQueued = 0;
@@ -159,7 +159,7 @@ class FanOutTest {
         List<WsTestClient> readers = connect(20);
         RawWsClient late = RawWsClient.connect(server.port(), Map.of(), 4096);   // tiny window; reads between phases
         rawClients.add(late);
-        Await.until("hub size", Duration.ofSeconds(10), () -> server.hub().size(), 21);
+        Await.until("open and subscribed", Duration.ofSeconds(10), () -> server.hub().openCount(), 21);
         assertThat(late.read(WsTestClient.DEADLINE).text()).isEqualTo("Welcome");
 
         long mostQueued = 0;
@@ -298,7 +298,7 @@ class FanOutTest {
         }
         List<WsTestClient> opened = new ArrayList<>();
         for (Future<WsTestClient> future : opening) opened.add(future.get(30, TimeUnit.SECONDS));
-        Await.until("hub size", Duration.ofSeconds(10), () -> server.hub().size(), count);
+        Await.until("open and subscribed", Duration.ofSeconds(10), () -> server.hub().openCount(), count);
         return opened;
     }
 

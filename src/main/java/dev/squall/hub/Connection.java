@@ -382,6 +382,9 @@ public final class Connection {
         opening = false;
     }
 
+    /** Counted among the hub's open connections: set once when opened, cleared once when it leaves. */
+    final AtomicBoolean counted = new AtomicBoolean();
+
     boolean hasLeft() {
         return left;
     }

@@ -50,6 +50,7 @@ public final class Hub {
     public static final String DEFAULT_CHANNEL = "";
 
     private final ConcurrentHashMap<String, Connection> connections = new ConcurrentHashMap<>();
+    private final java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
     private final ConcurrentHashMap<String, Set<Subscription>> channels = new ConcurrentHashMap<>();
     private final Set<String> brokerSubscribed = ConcurrentHashMap.newKeySet();
     private final Object[] subLocks = new Object[SUB_LOCKS];
@@ -108,10 +109,23 @@ public final class Hub {
         return connection;
     }
 
-    /** The connection's open handler has run and it is subscribed: what it was sent goes out now. */
+    /**
+     * The connection's open handler has run and it is subscribed: what it was sent goes out now, and it counts
+     * among the {@link #openCount open} connections, each of which gets the next publish to its channels.
+     */
     public void opened(Connection connection) {
         connection.opened();
+        if (!connection.hasLeft() && connection.counted.compareAndSet(false, true)) {
+            open.incrementAndGet();
+            // It may have left between the check and the count; leaving uncounts only what it sees counted.
+            if (connection.hasLeft() && connection.counted.compareAndSet(true, false)) open.decrementAndGet();
+        }
         connection.flush();
+    }
+
+    /** Connections past their open handler and not yet gone: what a server-side caller can publish to. */
+    public int openCount() {
+        return open.get();
     }
 
     /** The connection with this id, or null once it has left. */
@@ -365,6 +379,7 @@ public final class Hub {
 
     private void forget(Connection connection) {
         connection.left();
+        if (connection.counted.compareAndSet(true, false)) open.decrementAndGet();
         for (String channel : connection.channels()) unsubscribe(connection, channel);
     }
 

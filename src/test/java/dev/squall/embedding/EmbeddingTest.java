@@ -1,6 +1,7 @@
 package dev.squall.embedding;
 
 import dev.squall.OriginPolicyPlugin;
+import dev.squall.Published;
 import dev.squall.Squall;
 import dev.squall.SquallPlugin;
 import dev.squall.support.Await;
@@ -246,6 +247,27 @@ class EmbeddingTest {
         assertThat(sessions(context.get())).as("Squall's upgrades").isZero();
         for (int i = 0; i < 5; i++) connect("/own");
         assertThat(sessions(context.get())).as("Javalin's own upgrades create one each: the check can fail").isEqualTo(5);
+    }
+
+    @Test
+    void server_side_code_publishes_to_a_channel_and_learns_its_position() {
+        SquallPlugin plugin = new SquallPlugin(cfg -> {
+            cfg.drainWindow = Duration.ZERO;
+            cfg.ws("/rooms/{room}", ws -> ws.channelFrom("room"));
+        });
+        app = Javalin.create(config -> config.registerPlugin(plugin)).start("127.0.0.1", 0);
+        WsTestClient client = connect("/rooms/lobby");
+        assertThat(client.takeText()).startsWith("{\"squall\":\"subscribed\",\"channel\":\"lobby\",\"offset\":0,");
+
+        Published published = plugin.squall().publish("lobby", "hi");
+
+        assertThat(published.offset()).isEqualTo(1);
+        assertThat(published.delivered()).isEqualTo(1);
+        assertThat(published.epoch()).isNotEmpty();
+        assertThat(client.takeText()).isEqualTo("hi");
+        assertThat(plugin.squall().publish("elsewhere", "nobody").delivered()).isZero();
+        assertThatThrownBy(() -> plugin.squall().publish("a b", "x"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("has a space");
     }
 
     @Test
