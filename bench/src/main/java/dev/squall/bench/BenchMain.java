@@ -6,7 +6,7 @@ import picocli.CommandLine.Command;
 /** Entry point: {@code java -jar squall-bench.jar fanout|echo|conns --port P ...}. */
 @Command(name = "squall-bench", mixinStandardHelpOptions = true,
         description = "Lean WebSocket load generator for Squall and its peers.",
-        subcommands = {FanoutCommand.class, EchoCommand.class, ConnsCommand.class})
+        subcommands = {FanoutCommand.class, EchoCommand.class, ConnsCommand.class, RecoverCommand.class})
 public final class BenchMain implements Runnable {
 
     public static void main(String[] args) {
