@@ -134,6 +134,10 @@ class ChannelsTest {
         publish("feed", "\"m6\"");
         assertThat(beyond.takeText()).as("not recovered, then live: nothing replayed").isEqualTo("m6");
         assertThat(covered.takeText()).isEqualTo("m6");
+        String metrics = server.get("/metrics").body();
+        assertThat(metrics).containsPattern("squall_recoveries_total\\{result=\"recovered\"[^}]*} 1\\.0")
+                .containsPattern("squall_recoveries_total\\{result=\"not_recovered\"[^}]*} 3\\.0")
+                .containsPattern("(?m)^squall_channels 1\\.0");
     }
 
     @Test

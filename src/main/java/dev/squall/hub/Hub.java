@@ -84,7 +84,7 @@ public final class Hub {
             this.shards = new Shard[writers.size()];
             for (int i = 0; i < writers.size(); i++) shards[i] = new Shard(i, writers.get(i));
         }
-        metrics.watch(connections::size, this::queuedBytes);
+        metrics.watch(connections::size, this::queuedBytes, () -> channels.size() - (channels.containsKey(DEFAULT_CHANNEL) ? 1 : 0));
         broker.register(this::deliver);
     }
 
@@ -186,6 +186,7 @@ public final class Hub {
             case SINCE -> {
                 History missed = broker.history(channel, recovery.offset(), maxReplay + 1);
                 boolean recovered = covers(recovery, missed) && fitsQueue(missed.publications());
+                metrics.recovery(recovered);
                 replay = recovered ? missed.publications() : List.of();
                 long after = recovered ? recovery.offset() : missed.position().offset();
                 started = new Subscribed(channel, missed.position(), after, recovered, replay.size());

@@ -35,6 +35,10 @@ public final class Metrics implements AutoCloseable {
     private final Counter deadPeers = counter("squall.dead.peers", "connections closed because nothing arrived after a ping");
     private final Counter stalledPeers = counter("squall.stalled.peers", "connections dropped because their socket took nothing of their queue for --write-timeout");
     private final Counter tooLarge = counter("squall.requests.too.large", "request bodies refused with 413 (larger than the limit)");
+    private final Counter recovered = Counter.builder("squall.recoveries").description("reconnecting clients that asked for what they missed, by outcome")
+            .tag("result", "recovered").register(registry);
+    private final Counter notRecovered = Counter.builder("squall.recoveries").description("reconnecting clients that asked for what they missed, by outcome")
+            .tag("result", "not_recovered").register(registry);
 
     public Metrics() {
         new ClassLoaderMetrics().bindTo(registry);
@@ -46,12 +50,18 @@ public final class Metrics implements AutoCloseable {
     }
 
     /** Registers the gauges whose values live elsewhere: they are read on scrape, never on the hot path. */
-    public void watch(Supplier<Number> connections, Supplier<Number> queuedBytes) {
+    public void watch(Supplier<Number> connections, Supplier<Number> queuedBytes, Supplier<Number> channels) {
         Gauge.builder("squall.connections", connections).description("open WebSocket connections").register(registry);
+        Gauge.builder("squall.channels", channels).description("channels with subscribers on this node").register(registry);
         Gauge.builder("squall.queued.bytes", queuedBytes).description("bytes waiting in outbound queues").register(registry);
     }
 
     public void connected() { connects.increment(); }
+
+    /** A client asked to recover from an offset: whether it got everything it missed, or nothing (never a part). */
+    public void recovery(boolean wasRecovered) {
+        (wasRecovered ? recovered : notRecovered).increment();
+    }
 
     public void disconnected(int closeCode) {
         disconnectsByCode.computeIfAbsent(codeLabel(closeCode), code -> Counter.builder("squall.disconnects")
