@@ -130,21 +130,18 @@ record NodeSettings(
 
         /** A namespace's options, checked and completed from the node's. */
         PublishOptions namespace(String name, SquallPlugin.Namespace options, SquallPlugin.Config c) {
-            String where = names == SettingNames.FLAGS ? "namespaces." + name + "." : "SquallPlugin.Config.namespace(\"" + name + "\").";
             String problem = ChannelName.problem(name);
             if (problem != null || name.contains(":")) {
-                throw new IllegalArgumentException(where.substring(0, where.length() - 1) + ": '" + name
+                throw new IllegalArgumentException(names.namespace(name) + ": '" + name
                         + "' is not a namespace name: use 1-255 letters, digits and - _ . @ = , (no ':')");
             }
             int size = options.historySize != null ? options.historySize : c.historySize;
             Duration ttl = options.historyTtl != null ? options.historyTtl : c.historyTtl;
             if (size < 0 || size > MAX_HISTORY) {
-                throw new IllegalArgumentException(where + (names == SettingNames.FLAGS ? "history-size" : "historySize")
-                        + " must be from 0 (off) to " + MAX_HISTORY + ", got " + size);
+                throw new IllegalArgumentException(names.inNamespace(name, "historySize") + " must be from 0 (off) to " + MAX_HISTORY + ", got " + size);
             }
             if (ttl.isNegative() || ttl.isZero()) {
-                throw new IllegalArgumentException(where + (names == SettingNames.FLAGS ? "history-ttl" : "historyTtl")
-                        + " must be at least 1 second");
+                throw new IllegalArgumentException(names.inNamespace(name, "historyTtl") + " must be at least 1 second");
             }
             return new PublishOptions(size, ttl, null, Duration.ZERO);
         }

@@ -30,6 +30,16 @@ abstract class SettingNames {
         String howToSkipTheDrain() {
             return " (signal again to stop now)";
         }
+
+        @Override
+        String namespace(String namespace) {
+            return "namespaces." + namespace;                            // as the config file writes it
+        }
+
+        @Override
+        String inNamespace(String namespace, String field) {
+            return namespace(namespace) + "." + name(field).substring(2);
+        }
     };
 
     /** The fields of {@link SquallPlugin.Config}. */
@@ -74,6 +84,16 @@ abstract class SettingNames {
             String howToSkipTheDrain() {
                 return "";
             }
+
+            @Override
+            String namespace(String namespace) {
+                return configClass + ".namespace(\"" + namespace + "\")";
+            }
+
+            @Override
+            String inNamespace(String namespace, String field) {
+                return namespace(namespace) + "." + field;
+            }
         };
     }
 
@@ -88,4 +108,10 @@ abstract class SettingNames {
 
     /** How a stop that is draining is made to go on at once, if its user has a way (the CLI: a second signal). */
     abstract String howToSkipTheDrain();
+
+    /** One namespace's settings: {@code namespaces.chat} or {@code SquallPlugin.Config.namespace("chat")}. */
+    abstract String namespace(String namespace);
+
+    /** A setting of one namespace: {@code namespaces.chat.history-size} or {@code ...namespace("chat").historySize}. */
+    abstract String inNamespace(String namespace, String field);
 }
