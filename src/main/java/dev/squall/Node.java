@@ -126,9 +126,14 @@ final class Node implements Squall {
      * draining, and with 400 when it would forge a notice.
      */
     Published publish(String channel, Message message, @Nullable String idempotencyKey) {
-        if (drain.draining()) throw drain.refusal();
-        if (Notice.isReserved(message)) throw new Refusal(HttpStatus.BAD_REQUEST.getCode(), reservedRule("data"));
+        admitOverHttp(message, "data");
         return toChannel(channel, message, idempotencyKey);
+    }
+
+    /** The gates of an HTTP publish: 503 while draining, 400 for a forged notice (named as its field). */
+    private void admitOverHttp(Message message, String field) {
+        if (drain.draining()) throw drain.refusal();
+        if (Notice.isReserved(message)) throw new Refusal(HttpStatus.BAD_REQUEST.getCode(), reservedRule(field));
     }
 
     private Published toChannel(String channel, Message message, @Nullable String idempotencyKey) {
@@ -146,8 +151,7 @@ final class Node implements Squall {
 
     /** A publish that came over HTTP: refused with 503 while draining, and with 400 when it would forge a notice. */
     int publish(Message message) {
-        if (drain.draining()) throw drain.refusal();
-        if (Notice.isReserved(message)) throw new Refusal(HttpStatus.BAD_REQUEST.getCode(), reservedRule("msg"));
+        admitOverHttp(message, "msg");
         return deliver(message);
     }
 
