@@ -198,15 +198,9 @@ public final class Hub {
             }
         }
         Message first = firstFrame.apply(started);
-        int queued = 0;
-        long bytes = 0;
-        if (first != null && connection.enqueue(first)) {
-            queued++;
-            bytes += first.size();
-        }
-        queued += subscription.goLive(replay, started.after());
-        for (Publication publication : replay) bytes += publication.message().size();
-        if (queued > 0) metrics.sent(queued, queued == 0 ? 0 : bytes / queued);
+        if (first != null && connection.enqueue(first)) metrics.sent(1, first.size());
+        Subscription.Queued queued = subscription.goLive(replay, started.after());
+        metrics.sentTotal(queued.messages(), queued.bytes());
         connection.flush();
         return started;
     }

@@ -84,8 +84,13 @@ public final class Metrics implements AutoCloseable {
     public void received() { messagesReceived.increment(); }
 
     public void sent(int copies, long bytesPerCopy) {
-        messagesSent.increment(copies);
-        bytesSent.increment((double) copies * bytesPerCopy);
+        sentTotal(copies, (long) copies * bytesPerCopy);
+    }
+
+    /** {@code messages} of different sizes, {@code bytes} in all (a replay). */
+    public void sentTotal(int messages, long bytes) {
+        messagesSent.increment(messages);
+        bytesSent.increment((double) bytes);
     }
 
     public void published() { publishes.increment(); }

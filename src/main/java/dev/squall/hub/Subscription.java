@@ -45,25 +45,37 @@ final class Subscription {
         return connection.enqueue(publication.message());
     }
 
+    /** What {@link #goLive} queued: for the sent counters. */
+    record Queued(int messages, long bytes) {
+    }
+
     /**
      * Ends recovery: queues {@code replay} (already in offset order), then what waited with offsets after both
-     * the replay and {@code after}, and goes live. Returns how many messages it queued.
+     * the replay and {@code after}, and goes live.
      */
-    int goLive(List<Publication> replay, long after) {
-        int queued = 0;
+    Queued goLive(List<Publication> replay, long after) {
+        int messages = 0;
+        long bytes = 0;
         synchronized (this) {
             last = after;
-            for (Publication publication : replay) queued += queue(publication);
-            for (Publication publication : waiting) queued += queue(publication);
+            for (Publication publication : concat(replay, waiting)) {
+                if (publication.offset() <= last) continue;              // already in history's part, or before it
+                last = publication.offset();
+                if (connection.enqueue(publication.message())) {
+                    messages++;
+                    bytes += publication.message().size();
+                }
+            }
             waiting = List.of();
             live = true;
         }
-        return queued;
+        return new Queued(messages, bytes);
     }
 
-    private int queue(Publication publication) {
-        if (publication.offset() <= last) return 0;                  // already in history's part, or before it
-        last = publication.offset();
-        return connection.enqueue(publication.message()) ? 1 : 0;
+    private static List<Publication> concat(List<Publication> first, List<Publication> then) {
+        List<Publication> both = new ArrayList<>(first.size() + then.size());
+        both.addAll(first);
+        both.addAll(then);
+        return both;
     }
 }
