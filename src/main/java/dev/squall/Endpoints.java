@@ -166,7 +166,7 @@ final class Endpoints {
             each.put("offset", publication.offset());
             PublicationJson.putData(each, publication.message());
         }
-        write(ctx, body);
+        respond(ctx, body);
     }
 
     static final int MAX_CHANNEL_LIST = 1000;
@@ -180,7 +180,7 @@ final class Endpoints {
         counts.entrySet().stream().limit(limit).forEach(entry -> list.addObject()
                 .put("channel", entry.getKey()).put("subscribers", entry.getValue()));
         body.put("more", counts.size() > limit);
-        write(ctx, body);
+        respond(ctx, body);
     }
 
     /** {@code GET /channels/{c}}: its subscribers on this node and its stream's position. */
@@ -192,7 +192,7 @@ final class Endpoints {
         body.put("subscribers", node.hub().subscribers(channel));
         body.put("offset", position.position().offset());
         body.put("epoch", position.position().epoch());
-        write(ctx, body);
+        respond(ctx, body);
     }
 
     private static String channelParam(Context ctx) {
@@ -200,14 +200,6 @@ final class Endpoints {
         String problem = ChannelName.problem(channel);
         if (problem != null) throw new Refusal(HttpStatus.BAD_REQUEST.getCode(), problem);
         return channel;
-    }
-
-    private static void write(Context ctx, ObjectNode body) {
-        try {
-            ctx.contentType("application/json").result(JSON.writeValueAsString(body));
-        } catch (JsonProcessingException e) {
-            throw new IllegalStateException("a JSON tree is always JSON", e);
-        }
     }
 
     /** A whole-number query parameter within bounds, or its default when absent; 400 naming it otherwise. */
@@ -240,11 +232,12 @@ final class Endpoints {
         if (isUpgradeRequest(ctx)) writeResultNow(ctx);
     }
 
-    private static void respond(Context ctx, Map<String, ?> body) {
+    /** Squall's own JSON writer, so its answers do not depend on the app's JSON mapper. */
+    private static void respond(Context ctx, Object body) {
         try {
             ctx.contentType("application/json").result(JSON.writeValueAsString(body));
         } catch (JsonProcessingException e) {
-            throw new IllegalStateException("a map of strings and numbers is always JSON", e);
+            throw new IllegalStateException("maps of strings and numbers, and JSON trees, are always JSON", e);
         }
     }
 
