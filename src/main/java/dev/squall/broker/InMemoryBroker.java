@@ -132,10 +132,8 @@ public final class InMemoryBroker implements Broker {
     @Override
     public History history(String channel, long since, int limit) {
         synchronized (sequencerOf(channel)) {
-            Stream stream = streams.get(channel);
+            Stream stream = current(channel);
             if (stream == null) return new History(StreamPosition.NONE, List.of());
-            stream.expire(nanoTime.getAsLong());
-            if (forgetIfEmpty(channel, stream)) return new History(StreamPosition.NONE, List.of());
             List<Publication> after = new ArrayList<>();
             for (Entry entry : stream.history) {
                 if (after.size() >= limit) break;
@@ -148,15 +146,21 @@ public final class InMemoryBroker implements Broker {
     @Override
     public History latest(String channel, int limit) {
         synchronized (sequencerOf(channel)) {
-            Stream stream = streams.get(channel);
+            Stream stream = current(channel);
             if (stream == null) return new History(StreamPosition.NONE, List.of());
-            stream.expire(nanoTime.getAsLong());
-            if (forgetIfEmpty(channel, stream)) return new History(StreamPosition.NONE, List.of());
             List<Publication> newest = new ArrayList<>();
             Iterator<Entry> fromNewest = stream.history.descendingIterator();
             while (fromNewest.hasNext() && newest.size() < limit) newest.add(0, fromNewest.next().publication);
             return new History(stream.position(), newest);
         }
+    }
+
+    /** The channel's stream with what has expired dropped, or null when it has none (left); under its sequencer. */
+    private @Nullable Stream current(String channel) {
+        Stream stream = streams.get(channel);
+        if (stream == null) return null;
+        stream.expire(nanoTime.getAsLong());
+        return forgetIfEmpty(channel, stream) ? null : stream;
     }
 
     /** Drops expired publications and keys, and forgets the channels left with nothing. */
