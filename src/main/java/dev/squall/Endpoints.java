@@ -205,15 +205,10 @@ final class Endpoints {
     /** A whole-number query parameter within bounds, or its default when absent; 400 naming it otherwise. */
     private static long number(@Nullable String value, String name, long min, long max, long absent) {
         if (value == null) return absent;
-        long parsed;
-        try {
-            parsed = value.chars().allMatch(Character::isDigit) ? Long.parseLong(value) : -1;
-        } catch (NumberFormatException e) {
-            parsed = -1;
-        }
+        long parsed = WholeNumber.parse(value);
         if (parsed < min || parsed > max) {
             throw new Refusal(HttpStatus.BAD_REQUEST.getCode(), name + " must be a whole number from " + min
-                    + (max == Long.MAX_VALUE ? "" : " to " + max) + ", got '" + (value.length() > 40 ? value.substring(0, 40) + "..." : value) + "'");
+                    + (max == Long.MAX_VALUE ? "" : " to " + max) + ", got '" + WholeNumber.shown(value) + "'");
         }
         return parsed;
     }

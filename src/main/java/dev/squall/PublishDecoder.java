@@ -58,9 +58,7 @@ final class PublishDecoder {
     }
 
     Message fromQuery(Context ctx) {
-        String query = ctx.queryString();
-        // The raw query: Jetty's own parameters turn %zz into a missing msg and keep only the first of two.
-        byte[] raw = query == null ? new byte[0] : query.getBytes(StandardCharsets.UTF_8);
+        byte[] raw = rawQuery(ctx);
         return text(requireMsg(FormFields.single(raw, "msg", "query parameter"), "query parameter 'msg'"));
     }
 
@@ -171,13 +169,18 @@ final class PublishDecoder {
 
     /** The {@code channel} query parameter of a {@code /receive} publish, checked, or null for the broadcast channel. */
     @Nullable String channelOf(Context ctx) {
-        String query = ctx.queryString();
-        byte[] raw = query == null ? new byte[0] : query.getBytes(StandardCharsets.UTF_8);
+        byte[] raw = rawQuery(ctx);
         String channel = FormFields.single(raw, "channel", "query parameter");
         if (channel == null) return null;
         String problem = ChannelName.problem(channel);
         if (problem != null) throw new BadRequestResponse(problem);
         return channel;
+    }
+
+    /** The raw query: Jetty's own parameters turn %zz into a missing value and keep only the first of two. */
+    private static byte[] rawQuery(Context ctx) {
+        String query = ctx.queryString();
+        return query == null ? new byte[0] : query.getBytes(StandardCharsets.UTF_8);
     }
 
     /** Exactly one JSON value, strictly: errors say what is wrong and where, after {@code what} (if any). */

@@ -30,23 +30,14 @@ final class RecoveryParams {
             if (epoch != null) throw refused("since=latest takes no epoch");
             return Recovery.LATEST;
         }
-        long offset;
-        try {
-            offset = Long.parseLong(since);
-        } catch (NumberFormatException e) {
-            offset = -1;
-        }
-        if (offset < 0 || !since.chars().allMatch(Character::isDigit)) {
-            throw refused("since must be an offset (a whole number from 0) or 'latest', got '" + shown(since) + "'");
+        long offset = WholeNumber.parse(since);
+        if (offset < 0) {
+            throw refused("since must be an offset (a whole number from 0) or 'latest', got '" + WholeNumber.shown(since) + "'");
         }
         return Recovery.since(offset, epoch);
     }
 
     private static Refusal refused(String message) {
         return new Refusal(HttpStatus.BAD_REQUEST.getCode(), message);
-    }
-
-    private static String shown(String value) {
-        return value.length() > 40 ? value.substring(0, 40) + "..." : value;
     }
 }
