@@ -198,10 +198,8 @@ public final class App {
 
     private void started() {
         String shownHost = config.host().equals("0.0.0.0") ? "localhost" : config.host();
-        PublishPolicy publishing = new PublishPolicy(config.publishToken(), new OriginPolicy(config.allowedOrigins()),
-                new HostPolicy(config.allowedHosts()), SettingNames.FLAGS);
         log.info("Squall listening on http://{}:{} (WebSocket /ws, channels /ws/CHANNEL); origins: {}; publishing: {}; heartbeat: {}; client: {}",
-                shownHost, javalin.port(), originPolicy.describe(), publishing.describe(),
+                shownHost, javalin.port(), originPolicy.describe(), squall.describePublishing(),
                 config.heartbeatEnabled()
                         ? "ping every " + config.pingInterval().toSeconds() + " s, timeout " + config.pingTimeout().toSeconds() + " s"
                         : "off",

@@ -213,6 +213,11 @@ final class Endpoints {
         return parsed;
     }
 
+    /** One line on who may publish, for the start-up log. */
+    String describePublishing() {
+        return publishPolicy.describe();
+    }
+
     /** Squall's refusals, whichever check raised them: their status and headers, and {@code {"error": ...}}. */
     private void answer(Refusal e, Context ctx) {
         if (e.getStatus() == HttpStatus.CONTENT_TOO_LARGE.getCode()) {

@@ -132,6 +132,7 @@ public final class SquallPlugin extends Plugin<SquallPlugin.Config> {
 
     private final SettingNames names;
     private @Nullable Node node;
+    private @Nullable Endpoints endpoints;
 
     /** A plugin configured by {@code config}, which starts from the defaults documented on {@link Config}. */
     public SquallPlugin(Consumer<Config> config) {
@@ -159,7 +160,13 @@ public final class SquallPlugin extends Plugin<SquallPlugin.Config> {
 
     @Override
     public void onStart(JavalinState state) {
-        new Endpoints(node(), state).mount();
+        endpoints = new Endpoints(node(), state);
+        endpoints.mount();
+    }
+
+    /** Who may publish, for the standalone server's start-up line; empty before the plugin has started. */
+    String describePublishing() {
+        return endpoints == null ? "" : endpoints.describePublishing();
     }
 
     /**
