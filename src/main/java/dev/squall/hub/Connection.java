@@ -362,11 +362,6 @@ public final class Connection {
         return names;
     }
 
-    /** How many channels this connection listens to. */
-    int channelCount() {
-        return subscriptions.size();
-    }
-
     /** Its queue has overflowed in all but name (a recovery it cannot keep up with): the next flush closes it. */
     void markSlow() {
         slow = true;

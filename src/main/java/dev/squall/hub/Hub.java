@@ -172,7 +172,7 @@ public final class Hub {
             unsubscribe(connection, channel);
             return null;
         }
-        if (live) return new Subscribed(channel, StreamPosition.NONE, 0, null, 0);
+        if (live) return new Subscribed(channel, StreamPosition.NONE, 0, null);
 
         Subscribed started;
         List<Publication> replay;
@@ -181,7 +181,7 @@ public final class Hub {
                 History newest = broker.latest(channel, 1);
                 replay = newest.publications();
                 long after = replay.isEmpty() ? newest.position().offset() : replay.get(0).offset() - 1;
-                started = new Subscribed(channel, newest.position(), after, null, replay.size());
+                started = new Subscribed(channel, newest.position(), after, null);
             }
             case SINCE -> {
                 History missed = broker.history(channel, recovery.offset(), maxReplay + 1);
@@ -189,12 +189,12 @@ public final class Hub {
                 metrics.recovery(recovered);
                 replay = recovered ? missed.publications() : List.of();
                 long after = recovered ? recovery.offset() : missed.position().offset();
-                started = new Subscribed(channel, missed.position(), after, recovered, replay.size());
+                started = new Subscribed(channel, missed.position(), after, recovered);
             }
             default -> {
                 History now = broker.history(channel, Long.MAX_VALUE, 0);
                 replay = List.of();
-                started = new Subscribed(channel, now.position(), now.position().offset(), null, 0);
+                started = new Subscribed(channel, now.position(), now.position().offset(), null);
             }
         }
         Message first = firstFrame.apply(started);

@@ -9,7 +9,6 @@ import org.jspecify.annotations.Nullable;
  *
  * @param after     the offset just before the first message that follows (a client counts on from here)
  * @param recovered null unless recovery was asked for; false: nothing was replayed, the client must resynchronise
- * @param replayed  how many publications were replayed
  */
-public record Subscribed(String channel, StreamPosition position, long after, @Nullable Boolean recovered, int replayed) {
+public record Subscribed(String channel, StreamPosition position, long after, @Nullable Boolean recovered) {
 }
