@@ -38,6 +38,7 @@ public final class Connection {
     private final OutboundLimits limits;
     private final Hub hub;
     private final Shard shard;
+    private final Framing framing;
 
     private final ConcurrentLinkedQueue<Message> pending = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean writing = new AtomicBoolean();
@@ -67,8 +68,9 @@ public final class Connection {
     long outboundAtCheck;
     long lastWriteProgressAt;
 
-    Connection(String id, Wire wire, OutboundLimits limits, Hub hub, Shard shard) {
+    Connection(String id, Wire wire, Framing framing, OutboundLimits limits, Hub hub, Shard shard) {
         this.id = id;
+        this.framing = framing;
         this.wire = wire;
         this.limits = limits;
         this.dropsOldest = limits.policy() == SlowConsumerPolicy.DROP_OLDEST;
@@ -214,7 +216,7 @@ public final class Connection {
             if (message != null) droppedSinceNotice = 0;
         }
         if (message != null && dropped > 0) {
-            Message notice = Notice.dropped(dropped);   // a reserved envelope: no publisher can forge it
+            Message notice = framing.dropped(dropped);  // a reserved envelope: no publisher can forge it
             count(notice.size());
             write(notice, true);
         }
@@ -321,6 +323,11 @@ public final class Connection {
     /** Taken off the ready queue: the next message queued puts it back. */
     void unschedule() {
         scheduled.set(false);
+    }
+
+    /** How this connection's protocol frames publications. */
+    Framing framing() {
+        return framing;
     }
 
     /** Which writer writes this connection's broadcasts. */

@@ -94,7 +94,12 @@ public final class Hub {
      * and a publish that arrives while the first frame is being written still reaches it.
      */
     public Connection connect(Wire wire, String id) {
-        Connection connection = new Connection(id, wire, limits, this, shards[Math.floorMod(id.hashCode(), shards.length)]);
+        return connect(wire, id, Framing.PLAIN);
+    }
+
+    /** {@link #connect(Wire, String)} for a connection whose protocol frames publications as {@code framing} says. */
+    public Connection connect(Wire wire, String id, Framing framing) {
+        Connection connection = new Connection(id, wire, framing, limits, this, shards[Math.floorMod(id.hashCode(), shards.length)]);
         connections.put(id, connection);
         metrics.connected();
         return connection;
@@ -274,13 +279,26 @@ public final class Hub {
     int deliver(String channel, Publication publication) {
         Set<Subscription> subscribers = channels.get(channel);
         if (subscribers == null) return 0;
-        Message message = publication.message();
+        Message plain = publication.message();
+        @Nullable Frames frames = null;     // only when a subscriber speaks another protocol: plain channels allocate nothing
         int delivered = 0;
+        long bytes = 0;
         long touched = 0;                   // shards given work; with more than 64 some share a bit: extra wake-ups only
         int maxWaiting = limits.maxMessages();
         for (Subscription subscription : subscribers) {
             Connection connection = subscription.connection;
-            if (subscription.offer(publication, maxWaiting)) delivered++;
+            Framing framing = connection.framing();
+            Message frame;
+            if (framing == Framing.PLAIN) {
+                frame = plain;
+            } else {
+                if (frames == null) frames = new Frames(channel, publication);
+                frame = frames.in(framing);
+            }
+            if (subscription.offer(publication, frame, maxWaiting)) {
+                delivered++;
+                bytes += frame.size();
+            }
             // Refused messages too: the flush is what closes a connection whose queue overflowed.
             Shard shard = connection.shard();
             shard.ready(connection);
@@ -289,8 +307,32 @@ public final class Hub {
         for (int i = 0; i < shards.length; i++) {
             if ((touched & (1L << (i & 63))) != 0) shards[i].wake();
         }
-        metrics.sent(delivered, message.size());
+        metrics.sentTotal(delivered, bytes);
         return delivered;
+    }
+
+    /** One publication's frame in each framing its subscribers speak, made once for all of them (a handful at most). */
+    private static final class Frames {
+        private final String channel;
+        private final Publication publication;
+        private final Framing[] framings = new Framing[4];
+        private final Message[] made = new Message[4];
+
+        Frames(String channel, Publication publication) {
+            this.channel = channel;
+            this.publication = publication;
+        }
+
+        Message in(Framing framing) {
+            for (int i = 0; i < framings.length; i++) {
+                if (framings[i] == framing) return made[i];
+                if (framings[i] == null) {
+                    framings[i] = framing;
+                    return made[i] = framing.frame(channel, publication);
+                }
+            }
+            return framing.frame(channel, publication);   // more protocols than slots: correct, just not shared
+        }
     }
 
     /**

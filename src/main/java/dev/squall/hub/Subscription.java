@@ -1,5 +1,6 @@
 package dev.squall.hub;
 
+import dev.squall.broker.Message;
 import dev.squall.broker.Publication;
 
 import java.util.ArrayList;
@@ -26,10 +27,11 @@ final class Subscription {
     }
 
     /**
-     * Hands a live publication on: queued to the connection, or kept for the switch-over while recovering.
-     * Returns whether the connection has it (queued, or waiting to be).
+     * Hands a live publication on, as {@code frame} (its frame in the connection's framing): queued to the
+     * connection, or kept for the switch-over while recovering. Returns whether the connection has it (queued, or
+     * waiting to be).
      */
-    boolean offer(Publication publication, int maxWaiting) {
+    boolean offer(Publication publication, Message frame, int maxWaiting) {
         if (!live) {
             synchronized (this) {
                 if (!live) {
@@ -42,7 +44,7 @@ final class Subscription {
                 }
             }
         }
-        return connection.enqueue(publication.message());
+        return connection.enqueue(frame);
     }
 
     /** What {@link #goLive} queued: for the sent counters. */
@@ -56,14 +58,16 @@ final class Subscription {
     Queued goLive(List<Publication> replay, long after) {
         int messages = 0;
         long bytes = 0;
+        Framing framing = connection.framing();
         synchronized (this) {
             last = after;
             for (Publication publication : concat(replay, waiting)) {
                 if (publication.offset() <= last) continue;              // already in history's part, or before it
                 last = publication.offset();
-                if (connection.enqueue(publication.message())) {
+                Message frame = framing.frame(channel, publication);
+                if (connection.enqueue(frame)) {
                     messages++;
-                    bytes += publication.message().size();
+                    bytes += frame.size();
                 }
             }
             waiting = List.of();

@@ -1,0 +1,40 @@
+package dev.squall.hub;
+
+import dev.squall.broker.Message;
+import dev.squall.broker.Publication;
+
+/**
+ * How one protocol puts a channel's publications, and the hub's own notices, into frames: plain WebSocket
+ * clients get the message itself (the tutorial's protocol); {@code squall.v1} and SSE clients get it wrapped with
+ * its channel and offset.
+ *
+ * <p>Contract: {@link #frame} is a pure function of its arguments (the hub makes each publication's frame once
+ * per framing and gives every subscriber speaking it the same bytes, so it may be called once for many
+ * connections); it never returns null, and never throws for a publication that passed the publish checks.
+ */
+public interface Framing {
+
+    /** The tutorial's protocol: the published text or bytes as they are. */
+    Framing PLAIN = new Framing() {
+        @Override
+        public Message frame(String channel, Publication publication) {
+            return publication.message();
+        }
+
+        @Override
+        public Message dropped(int count) {
+            return Notice.dropped(count);
+        }
+
+        @Override
+        public String toString() {
+            return "Framing.PLAIN";
+        }
+    };
+
+    /** The frame that carries {@code publication} of {@code channel}. */
+    Message frame(String channel, Publication publication);
+
+    /** The frame that tells the client that {@code count} messages were dropped just before the next one. */
+    Message dropped(int count);
+}
