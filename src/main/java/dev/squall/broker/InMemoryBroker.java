@@ -193,7 +193,7 @@ public final class InMemoryBroker implements Broker {
 
     /** Forgets a stream that is neither subscribed nor holds anything; true if it did. */
     private boolean forgetIfEmpty(String channel, Stream stream) {
-        if (stream.subscribed || !stream.history.isEmpty() || !stream.keys.isEmpty()) return false;
+        if (stream.subscribed || !stream.history.isEmpty() || !stream.keys().isEmpty()) return false;
         streams.remove(channel, stream);
         return true;
     }
@@ -221,11 +221,17 @@ public final class InMemoryBroker implements Broker {
     private static final class Stream {
         // 64 random bits, 16 hex digits: a restarted node or a forgotten channel never meets its old epoch again.
         final String epoch = Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
-        final ArrayDeque<Entry> history = new ArrayDeque<>();
+        // Sized for nothing: a channel without history (or with one message) should not carry 16 empty slots.
+        final ArrayDeque<Entry> history = new ArrayDeque<>(0);
         // Insertion order is expiry order as long as every publish of the channel uses one window.
-        final LinkedHashMap<String, Key> keys = new LinkedHashMap<>();
+        // Made by the first publish with a key: most channels never see one.
+        private @Nullable LinkedHashMap<String, Key> keys;
         long offset;
         boolean subscribed;
+
+        Map<String, Key> keys() {
+            return keys != null ? keys : Map.of();
+        }
 
         StreamPosition position() {
             return new StreamPosition(offset, epoch);
@@ -238,16 +244,17 @@ public final class InMemoryBroker implements Broker {
 
         void expire(long now) {
             while (!history.isEmpty() && history.peekFirst().expiresAt - now <= 0) history.removeFirst();
-            Iterator<Key> oldest = keys.values().iterator();
+            Iterator<Key> oldest = keys().values().iterator();
             while (oldest.hasNext() && oldest.next().expiresAt - now <= 0) oldest.remove();
         }
 
         @Nullable Long idempotent(String key) {
-            Key seen = keys.get(key);
+            Key seen = keys().get(key);
             return seen == null ? null : seen.offset;
         }
 
         void remember(String key, long offset, long expiresAt) {
+            if (keys == null) keys = new LinkedHashMap<>();
             keys.put(key, new Key(offset, expiresAt));
             if (keys.size() > MAX_IDEMPOTENCY_KEYS) {
                 Iterator<String> oldest = keys.keySet().iterator();

@@ -17,13 +17,14 @@ final class Subscription {
     final String channel;
     // Read without the lock on every delivery; written under it, after the replay has been queued.
     private volatile boolean live;
-    private List<Publication> waiting = new ArrayList<>();          // guarded by this, until live
+    private List<Publication> waiting;                               // guarded by this, until live
     private long last;                                                // guarded by this: the last offset queued
 
     Subscription(Connection connection, String channel, boolean live) {
         this.connection = connection;
         this.channel = channel;
         this.live = live;
+        this.waiting = live ? List.of() : new ArrayList<>();
     }
 
     /**
