@@ -40,6 +40,36 @@ public final class ServerProcess {
         return -1;
     }
 
+    /**
+     * The JVM server's live heap in bytes: a full collection ({@code jcmd PID GC.run}), then the heap's used size
+     * ({@code GC.heap_info}); -1 when unknown or not a JVM. Unlike VmRSS this does not depend on how far the heap
+     * had grown before.
+     */
+    public long liveHeapBytes() {
+        if (!known()) {
+            return -1;
+        }
+        try {
+            jcmd("GC.run");
+            java.util.regex.Matcher used = java.util.regex.Pattern.compile("used (\\d+)K").matcher(jcmd("GC.heap_info"));
+            return used.find() ? Long.parseLong(used.group(1)) * 1024 : -1;
+        } catch (IOException | RuntimeException e) {
+            System.err.println("cannot read the heap of pid " + pid + ": " + e);
+            return -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
+    private String jcmd(String command) throws IOException, InterruptedException {
+        Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+        Process process = new ProcessBuilder(jcmd.toString(), Long.toString(pid), command).redirectErrorStream(true).start();
+        String out = new String(process.getInputStream().readAllBytes(), java.nio.charset.StandardCharsets.UTF_8);
+        if (process.waitFor() != 0) throw new IOException("jcmd " + command + " failed: " + out.strip());
+        return out;
+    }
+
     /** User plus system CPU time of the whole process (all threads) in nanoseconds, or -1 when unknown. */
     public long cpuNanos() {
         if (!known()) {

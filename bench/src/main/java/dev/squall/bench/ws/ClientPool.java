@@ -27,6 +27,11 @@ public final class ClientPool implements AutoCloseable {
     private volatile Semaphore upgradesInFlight = new Semaphore(Integer.MAX_VALUE);
 
     public ClientPool(InetSocketAddress target, String path, int loopCount, WsHandler handler) throws IOException {
+        this(target, path, null, loopCount, handler);
+    }
+
+    /** A pool whose connections offer {@code subprotocol} (null: none). */
+    public ClientPool(InetSocketAddress target, String path, String subprotocol, int loopCount, WsHandler handler) throws IOException {
         this.target = target;
         WsHandler counting = new WsHandler() {
             @Override
@@ -54,7 +59,7 @@ public final class ClientPool implements AutoCloseable {
             }
         };
         for (int i = 0; i < loopCount; i++) {
-            EventLoop loop = new EventLoop("ws-loop-" + i, target, path, counting);
+            EventLoop loop = new EventLoop("ws-loop-" + i, target, path, subprotocol, counting);
             loops.add(loop);
             loop.start();
         }

@@ -37,6 +37,11 @@ public final class EventLoop {
     private volatile boolean running = true;
 
     EventLoop(String name, InetSocketAddress target, String path, WsHandler handler) throws IOException {
+        this(name, target, path, null, handler);
+    }
+
+    /** {@code subprotocol}: offered as {@code Sec-WebSocket-Protocol} (null: none, the tutorial's protocol). */
+    EventLoop(String name, InetSocketAddress target, String path, String subprotocol, WsHandler handler) throws IOException {
         this.handler = handler;
         // A fixed key is fine: the client only needs a syntactically valid one, and we do not verify the
         // accept hash (the 101 status is proof enough for a benchmark against our own servers).
@@ -45,6 +50,7 @@ public final class EventLoop {
                 + "Upgrade: websocket\r\n"
                 + "Connection: Upgrade\r\n"
                 + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n"
+                + (subprotocol == null ? "" : "Sec-WebSocket-Protocol: " + subprotocol + "\r\n")
                 + "Sec-WebSocket-Version: 13\r\n\r\n").getBytes(StandardCharsets.US_ASCII);
         this.selector = Selector.open();
         this.thread = new Thread(this::run, name);
