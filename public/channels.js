@@ -202,6 +202,7 @@ Object.defineProperty(window, 'squallChannels', {
   value: Object.freeze({
     get state() { return client ? client.state : 'idle'; },
     get stats() { return client ? { ...client.stats } : null; },
+    get attempt() { return client ? client.attempt : 0; },
     get channels() { return [...channels.keys()]; },
   }),
 });
