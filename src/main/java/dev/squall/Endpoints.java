@@ -7,6 +7,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.squall.broker.History;
 import dev.squall.broker.Message;
 import dev.squall.broker.Publication;
+import dev.squall.protocol.Codec;
+import dev.squall.protocol.V1Framing;
 import io.javalin.config.JavalinState;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
@@ -39,6 +41,7 @@ final class Endpoints {
     private final RequestGuard guard;
     private final PublishPolicy publishPolicy;
     private final PublishDecoder decoder;
+    private final V1Framing v1;
 
     Endpoints(Node node, JavalinState state) {
         this.node = node;
@@ -49,12 +52,13 @@ final class Endpoints {
         this.guard = new RequestGuard(origins, hosts, settings.checkHosts(), 600, settings.names());
         this.publishPolicy = new PublishPolicy(settings.publishToken(), origins, hosts, settings.names());
         this.decoder = new PublishDecoder(JSON, settings.maxPublishBytes(), settings.names());
+        this.v1 = new V1Framing(new Codec(ChannelName::problem, RecoveryParams.MAX_EPOCH_LENGTH, PublishDecoder.MAX_IDEMPOTENCY_KEY));
     }
 
     void mount() {
         RoutesConfig routes = state.routes;
         routes.exception(Refusal.class, this::answer);
-        settings.routes().forEach((path, handlers) -> new SocketRoute(path, handlers, node, guard).mount(routes));
+        settings.routes().forEach((path, handlers) -> new SocketRoute(path, handlers, node, guard, publishPolicy, v1).mount(routes));
         try {
             mountHttp(routes);
         } catch (IllegalArgumentException e) {

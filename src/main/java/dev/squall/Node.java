@@ -58,7 +58,7 @@ final class Node implements Squall {
         this.broker = new InMemoryBroker(scheduler, Duration.ofSeconds(1));
         this.writers = writers(Math.max(1, Runtime.getRuntime().availableProcessors()));
         this.hub = new Hub(new OutboundLimits(settings.maxQueueBytes(), settings.maxQueueMessages(), settings.slowConsumerPolicy(),
-                Duration.ofSeconds(1)), metrics, scheduler, writers, broker, settings.maxRecovery());
+                Duration.ofSeconds(1)), metrics, scheduler, writers, broker, settings.maxRecovery(), settings::presence);
         this.heartbeat = new Heartbeat(hub, scheduler, settings.pingInterval(), settings.pingTimeout(), settings.writeTimeout());
         this.drain = new Drain(settings.drainWindow());
         this.activity = new ActivityLog(metrics, hub::size);
@@ -147,6 +147,19 @@ final class Node implements Squall {
     /** The channel's history after {@code since}, at most {@code limit}, and its position. */
     History history(String channel, long since, int limit) {
         return broker.history(channel, since, limit);
+    }
+
+    /**
+     * A publish from a {@code squall.v1} client, which has checked its name, size and notice envelope itself and
+     * answers each with its own error code; refused only if the node has stopped.
+     */
+    Published publishFromClient(String channel, Message message, @Nullable String idempotencyKey) {
+        return toChannel(channel, message, idempotencyKey);
+    }
+
+    /** Whether publishes are refused because the node is stopping (the drain window, then the stop). */
+    boolean draining() {
+        return drain.draining() || stopped;
     }
 
     /** A publish that came over HTTP: refused with 503 while draining, and with 400 when it would forge a notice. */

@@ -9,6 +9,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.Set;
 
 /**
  * {@link SquallPlugin.Config} read once and checked: what a node runs with. Every error names the setting as its
@@ -41,12 +42,16 @@ record NodeSettings(
         Duration stopTimeout,
         Map<String, WsRoute> routes,
         Map<String, PublishOptions> namespaces,
+        int maxChannelsPerConnection,
+        Set<String> presenceNamespaces,
         SettingNames names) {
 
     static final Duration MAX_DRAIN = Duration.ofHours(1);
     /** The largest history a channel may keep, and the longest replay. */
     static final int MAX_HISTORY = 100_000;
     static final String DEFAULT_WS_PATH = "/ws";
+    /** The most channels one {@code squall.v1} connection may be on: what a setting may raise the bound to. */
+    static final int MAX_CHANNELS_PER_CONNECTION = 100_000;
 
     static NodeSettings from(SquallPlugin.Config c, SettingNames names) {
         Check check = new Check(names);
@@ -73,6 +78,8 @@ record NodeSettings(
         check.require(c.historyTtl != null && !c.historyTtl.isNegative() && !c.historyTtl.isZero(), "historyTtl", "must be at least 1 second");
         check.require(c.maxRecovery >= 0 && c.maxRecovery <= MAX_HISTORY, "maxRecovery",
                 "must be from 0 to " + MAX_HISTORY + ", got " + c.maxRecovery);
+        check.require(c.maxChannelsPerConnection >= 1 && c.maxChannelsPerConnection <= MAX_CHANNELS_PER_CONNECTION,
+                "maxChannelsPerConnection", "must be from 1 to " + MAX_CHANNELS_PER_CONNECTION + ", got " + c.maxChannelsPerConnection);
         check.require(c.idempotencyWindow != null && !c.idempotencyWindow.isNegative(), "idempotencyWindow", "must not be negative");
         List<String> origins = OriginPolicy.normalizeAll(check.list(c.allowedOrigins, "allowedOrigins"), names.name("allowedOrigins"));
         List<String> hosts = HostPolicy.normalizeAll(check.list(c.allowedHosts, "allowedHosts"), names.name("allowedHosts"));
@@ -89,6 +96,10 @@ record NodeSettings(
         }
         Map<String, PublishOptions> namespaces = new LinkedHashMap<>();
         c.namespaces.forEach((name, options) -> namespaces.put(name, check.namespace(name, options, c)));
+        Set<String> presence = new java.util.HashSet<>();
+        c.namespaces.forEach((name, options) -> {
+            if (options.presence) presence.add(name);
+        });
         List<String> paths = new ArrayList<>();
         for (String path : routes.keySet()) check.path(path, "ws(path, ...)", paths);
         check.path(c.publishPath, "publishPath", paths);
@@ -102,11 +113,16 @@ record NodeSettings(
                 c.maxQueueMessages, maxPublishBytes, c.slowConsumerPolicy, origins, hosts, c.checkHosts || !hosts.isEmpty(),
                 token, c.publishPath, c.metricsPath, c.healthPath, c.readyPath, c.historySize, c.historyTtl, c.maxRecovery,
                 c.idempotencyWindow, c.publishApiPath, c.channelsPath, c.drainWindow, c.stopTimeout,
-                Map.copyOf(routes), Map.copyOf(namespaces), names);
+                Map.copyOf(routes), Map.copyOf(namespaces), c.maxChannelsPerConnection, Set.copyOf(presence), names);
     }
 
     boolean heartbeatEnabled() {
         return !pingInterval.isZero();
+    }
+
+    /** Whether subscribers of {@code channel} hear who joins and leaves it (its namespace's {@code presence}). */
+    boolean presence(String channel) {
+        return !presenceNamespaces.isEmpty() && presenceNamespaces.contains(ChannelName.namespace(channel));
     }
 
     /** How a publish to {@code channel} is kept: its namespace's history options, else the node's. */

@@ -6,7 +6,10 @@ import dev.squall.hub.Hub;
 import dev.squall.hub.JettyWire;
 import dev.squall.hub.Notice;
 import dev.squall.hub.Recovery;
+import dev.squall.protocol.V1Framing;
 import io.javalin.config.RoutesConfig;
+import io.javalin.http.Context;
+import io.javalin.http.HttpResponseException;
 import io.javalin.http.HttpStatus;
 import io.javalin.websocket.WsCloseContext;
 import io.javalin.websocket.WsConnectContext;
@@ -19,6 +22,7 @@ import org.slf4j.LoggerFactory;
 import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Collections;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -27,6 +31,10 @@ import java.util.concurrent.ConcurrentHashMap;
  * One Squall WebSocket route on Javalin: the upgrade checks, the per-connection limits, and the app's
  * {@link WsRoute} handlers around the hub's connection. Everything Jetty or Javalin stays in here; handlers see a
  * {@link SquallConnection}.
+ *
+ * <p>A client that offers the subprotocol {@value #V1} gets it (Tornado: {@code select_subprotocol}) and speaks
+ * JSON commands to a {@link ProtocolSession} instead: it starts on no channel, whatever the path, and the route's
+ * handlers are not called for it. Any other client is a plain one, as before.
  */
 final class SocketRoute {
 
@@ -34,19 +42,32 @@ final class SocketRoute {
     private static final String PATH_ATTRIBUTE = "squall.path";
     private static final String CHANNEL_ATTRIBUTE = "squall.channel";
     private static final String RECOVERY_ATTRIBUTE = "squall.recovery";
+    private static final String V1_ATTRIBUTE = "squall.v1";
+    /** The subprotocol of Squall's JSON protocol. */
+    static final String V1 = "squall.v1";
+    private static final String SUBPROTOCOL_HEADER = "Sec-WebSocket-Protocol";
     private static final int INTERNAL_ERROR = 1011;
 
     private final String path;
     private final WsRoute handlers;
     private final Node node;
     private final RequestGuard guard;
+    private final PublishPolicy publishPolicy;
+    private final V1Framing v1;
     private final ConcurrentHashMap<String, Client> clients = new ConcurrentHashMap<>();
+    private final ConcurrentHashMap<String, ProtocolSession> sessions = new ConcurrentHashMap<>();
 
-    SocketRoute(String path, WsRoute handlers, Node node, RequestGuard guard) {
+    SocketRoute(String path, WsRoute handlers, Node node, RequestGuard guard, PublishPolicy publishPolicy, V1Framing v1) {
         this.path = path;
         this.handlers = handlers;
         this.node = node;
         this.guard = guard;
+        this.publishPolicy = publishPolicy;
+        this.v1 = v1;
+    }
+
+    /** How a {@code squall.v1} upgrade went: whether its request may publish, decided once, here. */
+    private record V1Upgrade(@Nullable String publishRefusal) {
     }
 
     void mount(RoutesConfig routes) {
@@ -70,7 +91,11 @@ final class SocketRoute {
             guard.checkUpgrade(ctx);
             UpgradeRequest.requireValid(ctx);
             ctx.attribute(PATH_ATTRIBUTE, ctx.path());
-            if (handlers.channelParam != null) {
+            if (offersV1(ctx)) {                                               // Tornado: select_subprotocol
+                // Javalin has already answered with the first protocol offered; the answer is this one.
+                ctx.header(SUBPROTOCOL_HEADER, V1);
+                ctx.attribute(V1_ATTRIBUTE, new V1Upgrade(publishRefusal(ctx)));
+            } else if (handlers.channelParam != null) {
                 String channel = ctx.pathParam(handlers.channelParam);
                 String problem = ChannelName.problem(channel);
                 if (problem != null) throw new Refusal(HttpStatus.BAD_REQUEST.getCode(), problem);
@@ -83,6 +108,11 @@ final class SocketRoute {
             ws.onConnect(this::open);                                          // Tornado: open()
             ws.onMessage(ctx -> {                                              // Tornado: on_message(message)
                 node.metrics().received();
+                ProtocolSession protocol = sessions.get(ctx.sessionId());
+                if (protocol != null) {
+                    protocol.onText(ctx.message());
+                    return;
+                }
                 Client client = clients.get(ctx.sessionId());
                 if (client != null && handlers.text != null) {
                     WsRoute.TextHandler handler = handlers.text;
@@ -91,6 +121,11 @@ final class SocketRoute {
             });
             ws.onBinaryMessage(ctx -> {
                 node.metrics().received();
+                ProtocolSession protocol = sessions.get(ctx.sessionId());
+                if (protocol != null) {
+                    protocol.onBinary();
+                    return;
+                }
                 Client client = clients.get(ctx.sessionId());
                 if (client != null && handlers.binary != null) {
                     WsRoute.BinaryHandler handler = handlers.binary;
@@ -103,9 +138,34 @@ final class SocketRoute {
         });
     }
 
+    /** Whether the handshake lists {@value #V1} among its subprotocols (tokens are case-sensitive, RFC 6455 4.1). */
+    private static boolean offersV1(Context ctx) {
+        for (String header : Collections.list(ctx.req().getHeaders(SUBPROTOCOL_HEADER))) {
+            for (String offered : header.split(",")) {
+                if (offered.trim().equals(V1)) return true;
+            }
+        }
+        return false;
+    }
+
+    /** Why this upgrade may not publish over {@value #V1}, as the HTTP publish route would say it; null: it may. */
+    private @Nullable String publishRefusal(Context ctx) {
+        try {
+            publishPolicy.check(ctx);
+            return null;
+        } catch (HttpResponseException refused) {
+            return refused.getMessage();
+        }
+    }
+
     private void open(WsConnectContext ctx) {
         Session session = ctx.session;
         applyLimits(session);
+        V1Upgrade upgrade = ctx.attribute(V1_ATTRIBUTE);
+        if (upgrade != null) {
+            openV1(ctx, upgrade);
+            return;
+        }
         Connection connection = node.hub().connect(JettyWire.of(session), ctx.sessionId());
         String requested = ctx.attribute(PATH_ATTRIBUTE);
         Client client = new Client(connection, requested != null ? requested : path, ctx.pathParamMap(), ctx.queryParamMap());
@@ -126,8 +186,20 @@ final class SocketRoute {
         node.hub().opened(connection);
     }
 
+    /** A {@value #V1} connection: on no channel, its commands for its session; the route's handlers are for plain ones. */
+    private void openV1(WsConnectContext ctx, V1Upgrade upgrade) {
+        Connection connection = node.hub().connect(JettyWire.of(ctx.session), ctx.sessionId(), v1);
+        sessions.put(ctx.sessionId(), new ProtocolSession(connection, node, v1.codec(), upgrade.publishRefusal()));
+        if (log.isDebugEnabled()) log.debug("WebSocket {} opened on {} with {} from {}", ctx.sessionId(), ctx.attribute(PATH_ATTRIBUTE), V1, ctx.session.getRemoteSocketAddress());
+        node.hub().opened(connection);
+    }
+
     private void closed(WsCloseContext ctx) {
         node.hub().leave(ctx.sessionId(), ctx.status());
+        if (sessions.remove(ctx.sessionId()) != null) {
+            log.debug("WebSocket {} ({}) closed: {} {}", ctx.sessionId(), V1, ctx.status(), ctx.reason());
+            return;
+        }
         Client client = clients.remove(ctx.sessionId());
         log.debug("WebSocket {} closed: {} {}", ctx.sessionId(), ctx.status(), ctx.reason());
         if (client != null && handlers.close != null) {

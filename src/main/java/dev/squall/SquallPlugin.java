@@ -85,6 +85,8 @@ public final class SquallPlugin extends Plugin<SquallPlugin.Config> {
         public Duration historyTtl = Duration.ofSeconds(300);
         /** The most publications one recovery replays; a client further behind is told it was not recovered. */
         public int maxRecovery = 300;
+        /** The most channels one {@code squall.v1} connection may be subscribed to at once; one more is {@code too_many_channels}. */
+        public int maxChannelsPerConnection = 128;
         /** How long a publish's idempotency key is remembered, so that a retry within it is not published twice. */
         public Duration idempotencyWindow = Duration.ofMinutes(5);
         /** Where {@code POST {"channel", "data"}} publishes are taken (the standalone server's {@code /publish}); null: not mounted. */
@@ -128,6 +130,12 @@ public final class SquallPlugin extends Plugin<SquallPlugin.Config> {
         public @Nullable Integer historySize = null;
         /** How long each stays; null: {@link Config#historyTtl}. */
         public @Nullable Duration historyTtl = null;
+        /**
+         * Whether {@code squall.v1} subscribers of the namespace's channels get {@code join} and {@code leave} events
+         * when another subscriber (of any protocol) comes or goes. Each event visits the channel's subscribers, so
+         * it is off unless asked for.
+         */
+        public boolean presence = false;
     }
 
     private final SettingNames names;

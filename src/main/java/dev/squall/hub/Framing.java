@@ -2,6 +2,7 @@ package dev.squall.hub;
 
 import dev.squall.broker.Message;
 import dev.squall.broker.Publication;
+import org.jspecify.annotations.Nullable;
 
 /**
  * How one protocol puts a channel's publications, and the hub's own notices, into frames: plain WebSocket
@@ -37,4 +38,17 @@ public interface Framing {
 
     /** The frame that tells the client that {@code count} messages were dropped just before the next one. */
     Message dropped(int count);
+
+    /**
+     * The event that tells a subscriber of {@code channel} that {@code client} has joined it (channels whose
+     * namespace has presence on), or null for a protocol that has no such event (plain clients: none).
+     */
+    default @Nullable Message joined(String channel, String client) {
+        return null;
+    }
+
+    /** As {@link #joined}, for a subscriber that has left (unsubscribed or disconnected). */
+    default @Nullable Message left(String channel, String client) {
+        return null;
+    }
 }

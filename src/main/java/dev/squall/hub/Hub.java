@@ -17,6 +17,7 @@ import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Function;
+import java.util.function.Predicate;
 
 /**
  * The connections open on this node, the channels they listen to, and the fan-out to them.
@@ -60,6 +61,7 @@ public final class Hub {
     private final Metrics metrics;
     private final ScheduledExecutorService scheduler;
     private final Shard[] shards;
+    private final Predicate<String> presence;
 
     /**
      * @param scheduler runs delayed work such as dropping a slow consumer that ignores its close frame
@@ -72,6 +74,18 @@ public final class Hub {
      */
     public Hub(OutboundLimits limits, Metrics metrics, ScheduledExecutorService scheduler, List<? extends Executor> writers,
                Broker broker, int maxReplay) {
+        this(limits, metrics, scheduler, writers, broker, maxReplay, channel -> false);
+    }
+
+    /**
+     * {@link #Hub(OutboundLimits, Metrics, ScheduledExecutorService, List, Broker, int)}, with join and leave
+     * events on the channels {@code presence} accepts: whenever a connection subscribes to such a channel or leaves
+     * it (unsubscribing, or disconnecting), its other subscribers whose {@link Framing} has such events are told.
+     * Each event visits the channel's subscribers, so it is opt-in; publishing never looks at it.
+     */
+    public Hub(OutboundLimits limits, Metrics metrics, ScheduledExecutorService scheduler, List<? extends Executor> writers,
+               Broker broker, int maxReplay, Predicate<String> presence) {
+        this.presence = presence;
         this.broker = broker;
         this.maxReplay = maxReplay;
         for (int i = 0; i < SUB_LOCKS; i++) subLocks[i] = new Object();
@@ -177,6 +191,7 @@ public final class Hub {
             unsubscribe(connection, channel);
             return null;
         }
+        if (presence.test(channel)) announce(channel, connection, true);
         if (live) return new Subscribed(channel, StreamPosition.NONE, 0, null);
 
         Subscribed started;
@@ -238,6 +253,7 @@ public final class Hub {
             subscribers.remove(subscription);
             return subscribers.isEmpty() ? null : subscribers;
         }) == null;
+        if (!emptied && presence.test(channel)) announce(channel, connection, false);
         if (emptied) {
             try {
                 scheduler.execute(() -> syncBroker(channel));
@@ -309,6 +325,38 @@ public final class Hub {
         }
         metrics.sentTotal(delivered, bytes);
         return delivered;
+    }
+
+    /**
+     * Tells the channel's other subscribers that {@code who} joined or left it, in the framings that have such an
+     * event, each event made once per framing. Subscribers still recovering are left out: nothing may go before
+     * their first frame. Queued and handed to the writers like a publication: no socket is written here.
+     */
+    private void announce(String channel, Connection who, boolean joined) {
+        Set<Subscription> subscribers = channels.get(channel);
+        if (subscribers == null) return;
+        java.util.Map<Framing, @Nullable Message> made = new java.util.IdentityHashMap<>(4);
+        long touched = 0;
+        for (Subscription subscription : subscribers) {
+            Connection connection = subscription.connection;
+            if (connection == who || !subscription.isLive()) continue;
+            Framing framing = connection.framing();
+            Message event;
+            if (made.containsKey(framing)) {
+                event = made.get(framing);
+            } else {
+                event = joined ? framing.joined(channel, who.id()) : framing.left(channel, who.id());
+                made.put(framing, event);
+            }
+            if (event == null) continue;
+            if (connection.enqueue(event)) metrics.sent(1, event.size());
+            Shard shard = connection.shard();
+            shard.ready(connection);
+            touched |= 1L << (shard.index() & 63);
+        }
+        for (int i = 0; i < shards.length; i++) {
+            if ((touched & (1L << (i & 63))) != 0) shards[i].wake();
+        }
     }
 
     /** One publication's frame in each framing its subscribers speak, made once for all of them (a handful at most). */

@@ -47,6 +47,11 @@ final class Subscription {
         return connection.enqueue(frame);
     }
 
+    /** Past its recovery: its first frame and any replay are queued, so other frames may follow them. */
+    boolean isLive() {
+        return live;
+    }
+
     /** What {@link #goLive} queued: for the sent counters. */
     record Queued(int messages, long bytes) {
     }

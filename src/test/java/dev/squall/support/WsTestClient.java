@@ -5,6 +5,7 @@ import java.net.http.HttpClient;
 import java.net.http.WebSocket;
 import java.nio.ByteBuffer;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
@@ -32,8 +33,15 @@ public final class WsTestClient implements AutoCloseable {
     private final WebSocket socket;
 
     private WsTestClient(HttpClient http, URI uri, Map<String, String> headers) {
+        this(http, uri, headers, List.of());
+    }
+
+    private WsTestClient(HttpClient http, URI uri, Map<String, String> headers, List<String> subprotocols) {
         WebSocket.Builder builder = http.newWebSocketBuilder().connectTimeout(DEADLINE);
         headers.forEach(builder::header);
+        if (!subprotocols.isEmpty()) {
+            builder.subprotocols(subprotocols.get(0), subprotocols.subList(1, subprotocols.size()).toArray(String[]::new));
+        }
         this.socket = builder.buildAsync(uri, new Listener()).orTimeout(DEADLINE.toSeconds(), TimeUnit.SECONDS).join();
     }
 
@@ -50,6 +58,16 @@ public final class WsTestClient implements AutoCloseable {
     /** Connects through a shared client: many test clients, one selector thread. */
     public static WsTestClient connect(HttpClient http, URI uri, Map<String, String> headers) {
         return new WsTestClient(http, uri, headers);
+    }
+
+    /** Connects offering these subprotocols, most preferred first (Tornado's client: {@code subprotocols=[...]}). */
+    public static WsTestClient connect(URI uri, Map<String, String> headers, List<String> subprotocols) {
+        return new WsTestClient(HttpClient.newHttpClient(), uri, headers, subprotocols);
+    }
+
+    /** The subprotocol the server selected; empty for none. */
+    public String subprotocol() {
+        return socket.getSubprotocol();
     }
 
     /** Starts connecting without waiting (for opening hundreds of clients at once). */

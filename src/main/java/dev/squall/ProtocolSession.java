@@ -1,0 +1,137 @@
+package dev.squall;
+
+import dev.squall.broker.Message;
+import dev.squall.broker.StreamPosition;
+import dev.squall.hub.Connection;
+import dev.squall.hub.Notice;
+import dev.squall.protocol.Codec;
+import dev.squall.protocol.Command;
+import dev.squall.protocol.ErrorCode;
+import dev.squall.protocol.ProtocolError;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.util.HashSet;
+import java.util.Set;
+
+/**
+ * One {@code squall.v1} connection's commands: subscribe, unsubscribe, publish, presence and ping, each answered
+ * with a reply carrying its id, or an error reply with a code; no command closes the connection. It starts on no
+ * channel. Subscriptions go through the hub, whose recovery queues the {@code subscribed} reply first, then what
+ * the client missed, then the live stream.
+ *
+ * <p>Threading: Jetty hands one connection's frames over one at a time, so the set of channels is only touched by
+ * that thread; the hub takes the connection off every channel when it leaves.
+ */
+final class ProtocolSession {
+
+    private static final Logger log = LoggerFactory.getLogger(ProtocolSession.class);
+
+    private final Connection connection;
+    private final Node node;
+    private final Codec codec;
+    private final @Nullable String publishRefusal;
+    private final Set<String> channels = new HashSet<>();
+
+    /**
+     * @param publishRefusal why the upgrade request may not publish (the publish policy's answer, decided once at the
+     *                       upgrade), or null when it may
+     */
+    ProtocolSession(Connection connection, Node node, Codec codec, @Nullable String publishRefusal) {
+        this.connection = connection;
+        this.node = node;
+        this.codec = codec;
+        this.publishRefusal = publishRefusal;
+    }
+
+    /** A text frame (Tornado: {@code on_message}): one command, and its reply or error. */
+    void onText(String text) {
+        Long id = null;
+        try {
+            Command command = codec.decode(text);
+            id = command.id();
+            run(command);
+        } catch (ProtocolError e) {
+            connection.send(codec.error(e));
+        } catch (RuntimeException e) {
+            log.warn("A squall.v1 command on connection {} failed", connection.id(), e);
+            connection.send(codec.error(new ProtocolError(id, ErrorCode.INTERNAL, "internal error")));
+        }
+    }
+
+    /** A binary frame: the protocol is JSON text only. */
+    void onBinary() {
+        connection.send(codec.error(new ProtocolError(null, ErrorCode.BAD_JSON,
+                "squall.v1 frames are JSON text; binary frames are not commands (publish bytes as base64 in data)")));
+    }
+
+    private void run(Command command) {
+        if (command instanceof Command.Subscribe subscribe) subscribe(subscribe);
+        else if (command instanceof Command.Unsubscribe unsubscribe) unsubscribe(unsubscribe);
+        else if (command instanceof Command.Publish publish) publish(publish);
+        else if (command instanceof Command.Presence presence) presence(presence);
+        else connection.send(codec.pong(command.id()));
+    }
+
+    private void subscribe(Command.Subscribe command) {
+        if (channels.contains(command.channel())) {
+            throw new ProtocolError(command.id(), ErrorCode.ALREADY_SUBSCRIBED, "already subscribed to '" + command.channel()
+                    + "'; to start again from another position, unsubscribe first");
+        }
+        int max = node.settings().maxChannelsPerConnection();
+        if (channels.size() >= max) {
+            throw new ProtocolError(command.id(), ErrorCode.TOO_MANY_CHANNELS, "this connection is on " + channels.size()
+                    + " channels, the most one may be on (" + node.settings().names().name("maxChannelsPerConnection")
+                    + "); unsubscribe from one first, or open another connection");
+        }
+        channels.add(command.channel());
+        // The reply is the subscription's first frame, so it precedes the replay and the live stream.
+        node.hub().subscribe(connection, command.channel(), command.recovery(), started -> codec.subscribed(command.id(), started));
+    }
+
+    private void unsubscribe(Command.Unsubscribe command) {
+        if (!channels.remove(command.channel())) {
+            throw new ProtocolError(command.id(), ErrorCode.NOT_SUBSCRIBED, "not subscribed to '" + command.channel() + "'");
+        }
+        node.hub().unsubscribe(connection, command.channel());
+        connection.send(codec.unsubscribed(command.id(), command.channel()));
+    }
+
+    /** The gates of an HTTP publish, in the same order, each with its own code. */
+    private void publish(Command.Publish command) {
+        if (publishRefusal != null) throw new ProtocolError(command.id(), ErrorCode.FORBIDDEN, publishRefusal);
+        if (node.draining()) {
+            throw new ProtocolError(command.id(), ErrorCode.UNAVAILABLE, "shutting down: this server takes no more publishes");
+        }
+        Message message = command.message();
+        long max = node.settings().maxPublishBytes();
+        if (message.size() > max) {
+            throw new ProtocolError(command.id(), ErrorCode.TOO_LARGE, "data of " + message.size() + " bytes is larger than "
+                    + node.settings().names().name("maxPublishBytes") + " (" + max + " bytes)");
+        }
+        if (Notice.isReserved(message)) throw new ProtocolError(command.id(), ErrorCode.RESERVED, Node.reservedRule("data"));
+        Published published;
+        try {
+            published = node.publishFromClient(command.channel(), message, command.idempotencyKey());
+        } catch (IllegalStateException stopped) {
+            throw new ProtocolError(command.id(), ErrorCode.UNAVAILABLE, "shutting down: this server takes no more publishes");
+        }
+        connection.send(codec.published(command.id(), published.channel(),
+                new StreamPosition(published.offset(), published.epoch()), published.delivered(), published.duplicate()));
+    }
+
+    /**
+     * A channel's subscribers here and its position: the server's view, so guarded like publishing (as
+     * {@code GET /channels/{c}} is), except on channels whose namespace has presence on, where subscribers hear who
+     * comes and goes anyway.
+     */
+    private void presence(Command.Presence command) {
+        if (publishRefusal != null && !node.settings().presence(command.channel())) {
+            throw new ProtocolError(command.id(), ErrorCode.FORBIDDEN, "presence of '" + command.channel()
+                    + "' is shown to connections that may publish, or in a namespace with presence on: " + publishRefusal);
+        }
+        StreamPosition position = node.history(command.channel(), Long.MAX_VALUE, 0).position();
+        connection.send(codec.presence(command.id(), command.channel(), node.hub().subscribers(command.channel()), position));
+    }
+}

@@ -1,0 +1,48 @@
+package dev.squall.protocol;
+
+import dev.squall.broker.Message;
+import dev.squall.broker.Publication;
+import dev.squall.hub.Framing;
+
+/**
+ * How {@code squall.v1} connections get a channel's publications: {@code {"channel","offset","data"}}, made once
+ * per publication for all of them (the hub shares the frame), and the hub's notices as events.
+ */
+public final class V1Framing implements Framing {
+
+    private final Codec codec;
+
+    public V1Framing(Codec codec) {
+        this.codec = codec;
+    }
+
+    /** The codec the frames come from, for the replies of the same connections. */
+    public Codec codec() {
+        return codec;
+    }
+
+    @Override
+    public Message frame(String channel, Publication publication) {
+        return codec.publication(channel, publication);
+    }
+
+    @Override
+    public Message dropped(int count) {
+        return codec.dropped(count);
+    }
+
+    @Override
+    public Message joined(String channel, String client) {
+        return codec.presenceEvent(true, channel, client);
+    }
+
+    @Override
+    public Message left(String channel, String client) {
+        return codec.presenceEvent(false, channel, client);
+    }
+
+    @Override
+    public String toString() {
+        return "V1Framing";
+    }
+}
