@@ -16,12 +16,13 @@ const options = {
 };
 const logMax = positiveInt('logMax', 500);
 
+// Prefixed, so that the two status lines on the page (and what a screen reader announces) say which is which.
 const STATUS_TEXT = {
-  idle: () => 'Not connected: subscribe to a channel to connect.',
-  connecting: () => 'Connecting…',
-  open: () => 'Connection open',
-  reconnecting: ({ delayMs }) => `Reconnecting in ${Math.max(1, Math.ceil(delayMs / 1000))} s`,
-  closed: () => 'Connection closed',
+  idle: () => 'Channels: not connected; subscribe to a channel to connect.',
+  connecting: () => 'Channels: connecting…',
+  open: () => 'Channels: connection open',
+  reconnecting: ({ delayMs }) => `Channels: reconnecting in ${Math.max(1, Math.ceil(delayMs / 1000))} s`,
+  closed: () => 'Channels: connection closed',
 };
 const RECOVERY_TEXT = {
   subscribing: 'subscribing…',
@@ -127,12 +128,13 @@ function subscribe(channel) {
       if (recovered === false) {
         showRecovery(channel, 'not-recovered', offset);
         addEntry('system', 'Info', `${channel}: not recovered: some messages may be missing. Now at offset ${offset} (epoch ${epoch}).`);
-      } else if (resubscribed) {
+      } else if (recovered === true) {
         showRecovery(channel, 'recovered', offset);
         addEntry('system', 'Info', `${channel}: recovered after offset ${offset}; what was missed follows.`);
       } else {
+        // Only a subscribe without a position has no "recovered"; squall.js resubscribes with one.
         showRecovery(channel, 'live', offset);
-        addEntry('system', 'Info', `Subscribed to ${channel} at offset ${offset}.`);
+        addEntry('system', 'Info', `${resubscribed ? 'Subscribed again' : 'Subscribed'} to ${channel} at offset ${offset}.`);
       }
     },
     onError(err) {

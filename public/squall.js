@@ -52,6 +52,8 @@ export class SquallError extends Error {
  * @property {(count: number) => void} [onDropped] the server dropped this many frames for this client (its
  *   --slow-consumer drop-oldest policy), just before the next one
  * @property {(error: Error) => void} [onError] a problem no subscription or promise owns
+ * @property {typeof WebSocket} [WebSocket] the WebSocket class to use, for runtimes without a global one
+ *   (Node's `ws` package) and for tests that play the server
  */
 
 /**
@@ -123,7 +125,7 @@ export class Client {
     this.socket = null;
     /** @type {Map<string, Subscription>} */
     this.subscriptions = new Map();
-    /** @type {Map<number, {resolve: Function, reject: Function}>} commands waiting for their reply */
+    /** @type {Map<number, (error: SquallError | null, reply?: object) => void>} commands waiting for their reply */
     this.pending = new Map();
     this.nextId = 1;
     this.attempt = 0; // consecutive failed attempts, drives the backoff
@@ -204,7 +206,8 @@ export class Client {
     this.setState('connecting', {});
     let ws;
     try {
-      ws = new WebSocket(this.url, PROTOCOL);
+      const Socket = this.options.WebSocket || WebSocket;
+      ws = new Socket(this.url, PROTOCOL);
     } catch (err) {
       // A malformed URL or a blocked port: no point in retrying the same URL.
       this.report(err);
@@ -311,21 +314,31 @@ export class Client {
 
   /** @private */
   request(command) {
+    return new Promise((resolve, reject) => {
+      this.command(command, (error, reply) => (error ? reject(error) : resolve(reply)));
+    });
+  }
+
+  /**
+   * Sends a command; `settle(error, reply)` runs as the reply is read, before the next frame, which a subscribe
+   * needs: its publications follow the reply at once (a promise would settle only after them).
+   * @private
+   */
+  command(command, settle) {
     if (this.state !== 'open') {
-      return Promise.reject(new SquallError('disconnected', `not connected (${this.state})`));
+      settle(new SquallError('disconnected', `not connected (${this.state})`));
+      return;
     }
     const id = this.nextId++;
-    return new Promise((resolve, reject) => {
-      this.pending.set(id, { resolve, reject });
-      this.socket.send(JSON.stringify({ id, ...command }));
-    });
+    this.pending.set(id, settle);
+    this.socket.send(JSON.stringify({ id, ...command }));
   }
 
   /** @private */
   failPending(code, message) {
     const waiting = [...this.pending.values()];
     this.pending.clear();
-    for (const { reject } of waiting) reject(new SquallError(code, message));
+    for (const settle of waiting) settle(new SquallError(code, message));
   }
 
   /** @private */
@@ -338,10 +351,7 @@ export class Client {
       command.since = 'latest';
     }
     const resubscribed = subscription.confirmed;
-    this.request(command).then(
-      (reply) => subscription.onReply(reply, resubscribed),
-      (err) => subscription.onRefused(err),
-    );
+    this.command(command, (error, reply) => (error ? subscription.onRefused(error) : subscription.onReply(reply, resubscribed)));
   }
 
   /** @private */
@@ -370,17 +380,17 @@ export class Client {
 
   /** @private */
   onReply(frame) {
-    const waiting = this.pending.get(frame.id);
-    if (!waiting) {
+    const settle = this.pending.get(frame.id);
+    if (!settle) {
       // "id": null means the server could not read our command at all: a bug worth seeing.
       if (frame.type === 'error') this.report(new SquallError(frame.code, frame.message));
       return;
     }
     this.pending.delete(frame.id);
     if (frame.type === 'error') {
-      waiting.reject(new SquallError(frame.code, frame.message));
+      settle(new SquallError(frame.code, frame.message));
     } else {
-      waiting.resolve(frame);
+      settle(null, frame);
     }
   }
 
