@@ -77,9 +77,11 @@ public final class App {
             cfg.historySize = config.historySize();
             cfg.historyTtl = config.historyTtl();
             cfg.maxRecovery = config.maxRecovery();
+            cfg.maxChannelsPerConnection = config.maxChannelsPerConnection();
             config.namespaces().forEach((name, settings) -> cfg.namespace(name, namespace -> {
                 namespace.historySize = settings.historySize();
                 namespace.historyTtl = settings.historyTtl();
+                namespace.presence = settings.presence();
             }));
             cfg.ws("/ws", ws -> {
                 ws.onOpen(client -> client.send("Welcome"));                                   // Tornado: open()

@@ -30,11 +30,12 @@ import java.util.TreeSet;
  *   chat:
  *     history-size: 500
  *     history-ttl: 600
+ *     presence: true
  * </pre>
  */
 final class ConfigFile {
 
-    private static final Set<String> NAMESPACE_KEYS = Set.of("history-size", "history-ttl");
+    private static final Set<String> NAMESPACE_KEYS = Set.of("history-size", "history-ttl", "presence");
 
     final Path path;
     /** Flag (with {@code --}) to the value the file gives it, as text. */
@@ -92,14 +93,22 @@ final class ConfigFile {
             Map.Entry<String, JsonNode> namespace = it.next();
             String where = file + ": namespaces." + namespace.getKey();
             JsonNode settings = namespace.getValue();
-            if (!settings.isObject()) throw new IllegalArgumentException(where + " must be a mapping (history-size, history-ttl)");
+            if (!settings.isObject()) throw new IllegalArgumentException(where + " must be a mapping (history-size, history-ttl, presence)");
             Integer size = null;
             Duration ttl = null;
+            boolean presence = false;
             for (Iterator<Map.Entry<String, JsonNode>> keys = settings.fields(); keys.hasNext(); ) {
                 Map.Entry<String, JsonNode> setting = keys.next();
                 String key = setting.getKey();
                 if (!NAMESPACE_KEYS.contains(key)) {
-                    throw new IllegalArgumentException(where + ": unknown key '" + key + "'; a namespace takes history-size and history-ttl");
+                    throw new IllegalArgumentException(where + ": unknown key '" + key + "'; a namespace takes history-size, history-ttl and presence");
+                }
+                if (key.equals("presence")) {
+                    if (!setting.getValue().isBoolean()) {
+                        throw new IllegalArgumentException(where + ".presence must be true or false, got " + shown(setting.getValue()));
+                    }
+                    presence = setting.getValue().asBoolean();
+                    continue;
                 }
                 long value = wholeNumber(where + "." + key, setting.getValue());
                 if (key.equals("history-size")) {
@@ -109,7 +118,7 @@ final class ConfigFile {
                     ttl = Duration.ofSeconds(value);
                 }
             }
-            into.put(namespace.getKey(), new SquallConfig.Namespace(size, ttl));
+            into.put(namespace.getKey(), new SquallConfig.Namespace(size, ttl, presence));
         }
     }
 

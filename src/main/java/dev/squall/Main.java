@@ -53,7 +53,8 @@ public final class Main implements Callable<Integer> {
             Map.entry("--drain-seconds", FlagRange.seconds(0, SquallConfig.MAX_DRAIN.toSeconds())),
             Map.entry("--history-size", FlagRange.of(0, NodeSettings.MAX_HISTORY)),
             Map.entry("--history-ttl", FlagRange.seconds(1, 86_400 * 7)),
-            Map.entry("--max-recovery", FlagRange.of(0, NodeSettings.MAX_HISTORY)));
+            Map.entry("--max-recovery", FlagRange.of(0, NodeSettings.MAX_HISTORY)),
+            Map.entry("--max-channels-per-connection", FlagRange.of(1, NodeSettings.MAX_CHANNELS_PER_CONNECTION)));
 
     @Spec
     CommandSpec spec;
@@ -137,8 +138,8 @@ public final class Main implements Callable<Integer> {
 
     @Option(names = "--config", paramLabel = "FILE",
             description = "A YAML file with any of these settings under their names without '--' (port: 8000, "
-                    + "allowed-origins: [https://a.example]) and per-namespace history (namespaces: {chat: {history-size: 500, "
-                    + "history-ttl: 600}}). Flags and environment variables override it; an unknown key is an error.")
+                    + "allowed-origins: [https://a.example]) and per-namespace settings (namespaces: {chat: {history-size: 500, "
+                    + "history-ttl: 600, presence: true}}). Flags and environment variables override it; an unknown key is an error.")
     Path config;
 
     @Option(names = "--history-size", paramLabel = "COUNT", defaultValue = "100",
@@ -154,6 +155,11 @@ public final class Main implements Callable<Integer> {
             description = "The most publications one reconnecting client is replayed; one further behind is told "
                     + "recovered: false and resynchronises (default: ${DEFAULT-VALUE}).")
     int maxRecovery;
+
+    @Option(names = "--max-channels-per-connection", paramLabel = "COUNT", defaultValue = "128",
+            description = "The most channels one squall.v1 connection may be subscribed to at once; one more subscribe "
+                    + "is refused with too_many_channels (default: ${DEFAULT-VALUE}).")
+    int maxChannelsPerConnection;
 
     public static void main(String[] args) {
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
@@ -355,6 +361,7 @@ public final class Main implements Callable<Integer> {
                 .historyTtl(Duration.ofSeconds(historyTtl))
                 .maxRecovery(maxRecovery)
                 .namespaces(configFile.namespaces)
+                .maxChannelsPerConnection(maxChannelsPerConnection)
                 .build();
     }
 

@@ -60,7 +60,8 @@ abstract class SettingNames {
             Map.entry("drainWindow", "--drain-seconds"),
             Map.entry("historySize", "--history-size"),
             Map.entry("historyTtl", "--history-ttl"),
-            Map.entry("maxRecovery", "--max-recovery"));
+            Map.entry("maxRecovery", "--max-recovery"),
+            Map.entry("maxChannelsPerConnection", "--max-channels-per-connection"));
 
     /** The fields of a plugin's config class, named as {@code SquallPlugin.Config}. */
     static SettingNames fieldsOf(String configClass) {

@@ -24,6 +24,7 @@ import java.util.Optional;
  * @param historySize    publications each channel keeps for recovery (0: none)
  * @param historyTtl     how long each of them is kept
  * @param maxRecovery    the most one reconnecting client gets replayed
+ * @param maxChannelsPerConnection the most channels one {@code squall.v1} connection may be subscribed to
  */
 public record SquallConfig(
         String host,
@@ -45,10 +46,19 @@ public record SquallConfig(
         int historySize,
         Duration historyTtl,
         int maxRecovery,
-        Map<String, Namespace> namespaces) {
+        Map<String, Namespace> namespaces,
+        int maxChannelsPerConnection) {
 
-    /** One namespace's history settings from the config file; null: the node's. */
-    public record Namespace(@Nullable Integer historySize, @Nullable Duration historyTtl) {
+    /**
+     * One namespace's settings from the config file; null: the node's.
+     *
+     * @param presence whether {@code squall.v1} subscribers of its channels get join and leave events
+     */
+    public record Namespace(@Nullable Integer historySize, @Nullable Duration historyTtl, boolean presence) {
+        /** History settings only, presence off. */
+        public Namespace(@Nullable Integer historySize, @Nullable Duration historyTtl) {
+            this(historySize, historyTtl, false);
+        }
     }
 
     /** Bytes that {@code new message :} adds to an echoed message; the echo must fit a client's queue. */
@@ -88,6 +98,9 @@ public record SquallConfig(
         require(maxRecovery >= 0 && maxRecovery <= NodeSettings.MAX_HISTORY,
                 "--max-recovery must be from 0 to " + NodeSettings.MAX_HISTORY + ", got " + maxRecovery);
         namespaces = Map.copyOf(namespaces);
+        require(maxChannelsPerConnection >= 1 && maxChannelsPerConnection <= NodeSettings.MAX_CHANNELS_PER_CONNECTION,
+                "--max-channels-per-connection must be from 1 to " + NodeSettings.MAX_CHANNELS_PER_CONNECTION + ", got "
+                        + maxChannelsPerConnection);
         require(!drainWindow.isNegative() && drainWindow.compareTo(MAX_DRAIN) <= 0,
                 "--drain-seconds must be a whole number of seconds from 0 to 3600, got " + drainWindow.toSeconds());
     }
@@ -143,6 +156,7 @@ public record SquallConfig(
         private Duration historyTtl = Duration.ofSeconds(300);
         private int maxRecovery = 300;
         private Map<String, Namespace> namespaces = Map.of();
+        private int maxChannelsPerConnection = 128;
 
         private Builder() {
         }
@@ -168,6 +182,7 @@ public record SquallConfig(
             historyTtl = c.historyTtl;
             maxRecovery = c.maxRecovery;
             namespaces = c.namespaces;
+            maxChannelsPerConnection = c.maxChannelsPerConnection;
         }
 
         public Builder host(String v) { host = v; return this; }
@@ -191,12 +206,13 @@ public record SquallConfig(
         public Builder historyTtl(Duration v) { historyTtl = v; return this; }
         public Builder maxRecovery(int v) { maxRecovery = v; return this; }
         public Builder namespaces(Map<String, Namespace> v) { namespaces = Map.copyOf(v); return this; }
+        public Builder maxChannelsPerConnection(int v) { maxChannelsPerConnection = v; return this; }
 
         public SquallConfig build() {
             return new SquallConfig(host, port, allowedOrigins, pingInterval, pingTimeout, maxMessageBytes,
                     publishToken, publicDir, maxQueueBytes, maxQueueMessages, slowConsumerPolicy, stopTimeout, writeTimeout,
                     allowedHosts, maxPublishBytes != null ? maxPublishBytes : maxQueueBytes / 4, drainWindow,
-                    historySize, historyTtl, maxRecovery, namespaces);
+                    historySize, historyTtl, maxRecovery, namespaces, maxChannelsPerConnection);
         }
     }
 }

@@ -62,8 +62,10 @@ class ConfigFileTest {
                   chat:
                     history-size: 500
                     history-ttl: 600
+                    presence: true
                   prices:
                     history-size: 1
+                max-channels-per-connection: 16
                 """);
 
         SquallConfig config = parse(Map.of(), "--config", file.toString());
@@ -74,8 +76,19 @@ class ConfigFileTest {
         assertThat(config.pingInterval()).isEqualTo(Duration.ofSeconds(5));
         assertThat(config.slowConsumerPolicy()).isEqualTo(SlowConsumerPolicy.DROP_OLDEST);
         assertThat(config.historySize()).isEqualTo(50);
-        assertThat(config.namespaces()).containsEntry("chat", new SquallConfig.Namespace(500, Duration.ofSeconds(600)))
-                .containsEntry("prices", new SquallConfig.Namespace(1, null));
+        assertThat(config.namespaces()).containsEntry("chat", new SquallConfig.Namespace(500, Duration.ofSeconds(600), true))
+                .containsEntry("prices", new SquallConfig.Namespace(1, null, false));
+        assertThat(config.maxChannelsPerConnection()).isEqualTo(16);
+    }
+
+    @Test
+    void max_channels_per_connection_defaults_to_128_and_is_checked_like_its_flag() throws Exception {
+        assertThat(parse(Map.of()).maxChannelsPerConnection()).isEqualTo(128);
+        assertThat(parse(Map.of(), "--max-channels-per-connection", "3").maxChannelsPerConnection()).isEqualTo(3);
+        Path zero = file("max-channels-per-connection: 0\n");
+        assertThat(run("--config", zero.toString())).isEqualTo(2);
+        assertThat(errLines()).hasSize(1);
+        assertThat(errLines().get(0)).startsWith("squall: " + zero + ": max-channels-per-connection must be a whole number from 1 to 100000");
     }
 
     @Test
@@ -142,7 +155,12 @@ class ConfigFileTest {
         Path unknown = file("namespaces:\n  chat:\n    history: 5\n");
         assertThat(run("--config", unknown.toString())).isEqualTo(2);
         assertThat(errLines()).containsExactly("squall: " + unknown
-                + ": namespaces.chat: unknown key 'history'; a namespace takes history-size and history-ttl");
+                + ": namespaces.chat: unknown key 'history'; a namespace takes history-size, history-ttl and presence");
+
+        err.getBuffer().setLength(0);
+        Path notBoolean = file("namespaces:\n  chat:\n    presence: yes please\n");
+        assertThat(run("--config", notBoolean.toString())).isEqualTo(2);
+        assertThat(errLines()).containsExactly("squall: " + notBoolean + ": namespaces.chat.presence must be true or false, got 'yes please'");
 
         err.getBuffer().setLength(0);
         Path negative = file("namespaces:\n  chat:\n    history-size: -5\n");

@@ -179,6 +179,31 @@ class EmbeddingTest {
     }
 
     @Test
+    void an_apps_own_squall_route_speaks_squall_v1_to_clients_that_offer_it_without_calling_its_handlers() throws Exception {
+        List<String> opened = new java.util.concurrent.CopyOnWriteArrayList<>();
+        app = start(cfg -> {
+            cfg.maxChannelsPerConnection = 1;
+            cfg.namespace("chat", ns -> ns.presence = true);
+            cfg.ws("/live", ws -> ws.onOpen(client -> {
+                opened.add(client.id());
+                client.send("hello plain client");
+            }));
+        }, config -> { });
+        WsTestClient v1 = WsTestClient.connect(URI.create("ws://localhost:" + app.port() + "/live"), Map.of(), List.of("squall.v1"));
+        clients.add(v1);
+        assertThat(v1.subprotocol()).isEqualTo("squall.v1");
+        v1.send("{\"id\":1,\"type\":\"subscribe\",\"channel\":\"chat:1\"}");
+        assertThat(v1.takeText()).startsWith("{\"id\":1,\"type\":\"subscribed\",\"channel\":\"chat:1\",\"offset\":0,");
+        v1.send("{\"id\":2,\"type\":\"subscribe\",\"channel\":\"chat:2\"}");
+        assertThat(v1.takeText()).contains("\"code\":\"too_many_channels\"").contains("SquallPlugin.Config.maxChannelsPerConnection");
+        assertThat(opened).as("the route's handlers are for plain clients").isEmpty();
+
+        WsTestClient plain = connect("/live");
+        assertThat(plain.takeText()).isEqualTo("hello plain client");
+        assertThat(opened).hasSize(1);
+    }
+
+    @Test
     void path_and_query_parameters_of_the_upgrade_reach_the_handlers() {
         app = start(cfg -> cfg.ws("/rooms/{room}", ws -> ws.onOpen(client -> client.send(
                 client.path() + " " + client.pathParam("room") + " " + client.queryParam("name") + " "
@@ -314,6 +339,9 @@ class EmbeddingTest {
                 cfg.namespace("chat", ns -> ns.historySize = -1)))))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("SquallPlugin.Config.namespace(\"chat\").historySize must be from 0 (off) to 100000, got -1");
+        assertThatThrownBy(() -> Javalin.create(config -> config.registerPlugin(new SquallPlugin(cfg -> cfg.maxChannelsPerConnection = 0))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("SquallPlugin.Config.maxChannelsPerConnection must be from 1 to 100000, got 0");
         SquallPlugin unregistered = new SquallPlugin();
         assertThatThrownBy(unregistered::squall).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("config.registerPlugin(plugin)");
