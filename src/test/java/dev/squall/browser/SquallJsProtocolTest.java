@@ -19,7 +19,8 @@ import static org.assertj.core.api.Assertions.assertThat;
  * duplicate, a publication before its subscribe reply, stay silent, refuse the subprotocol) and the exact frames
  * the client sends, which {@link BrowserChannelClientTest} cannot see. The script plays the server through the
  * module's {@code WebSocket} option: a socket whose opening, frames and closing the test decides, so every step
- * is deterministic. The module itself is the one the page serves, loaded from a real Squall.
+ * is deterministic. The module itself is the one the page serves, loaded from a real Squall. One browser and one
+ * server for the class, a fresh tab (so a fresh copy of the module) for each test.
  */
 class SquallJsProtocolTest {
 
@@ -57,31 +58,32 @@ class SquallJsProtocolTest {
             """;
 
     private static Browser browser;
-    private LiveServer server;
+    /** Only serves the module: the scripted sockets never reach it, so one server does for the class. */
+    private static LiveServer server;
 
     @BeforeAll
-    static void startBrowser() {
+    static void startBrowserAndServer() {
         browser = Browser.start(1000, 1100);
+        server = LiveServer.start();
     }
 
     @AfterAll
-    static void quitBrowser() {
-        if (browser != null) browser.close();
+    static void quitBrowserAndServer() {
+        try {
+            if (browser != null) browser.close();
+        } finally {
+            if (server != null) server.close();
+        }
     }
 
     @BeforeEach
     void openAPageOfTheServer() {
-        server = LiveServer.start();
         browser.openTab(server.url("/index")); // any same-origin document may import the module
     }
 
     @AfterEach
-    void closeTabAndServer() {
-        try {
-            if (browser != null) browser.closeTab();
-        } finally {
-            server.close();
-        }
+    void closeTab() {
+        browser.closeTab();
     }
 
     @Test
