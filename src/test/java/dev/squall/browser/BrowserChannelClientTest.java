@@ -1,6 +1,7 @@
 package dev.squall.browser;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.squall.support.Browser;
 import org.junit.jupiter.api.AfterAll;
@@ -217,6 +218,45 @@ class BrowserChannelClientTest {
         await("the channel view to disconnect", d -> "idle".equals(channelState()));
         await("the squall.v1 connection to close", d -> server.openConnections() == 1);
         assertThat(text("#channel-status")).isEqualTo("Channels: not connected; subscribe to a channel to connect.");
+    }
+
+    @Test
+    void anAppPublishesAndAsksForPresenceThroughTheModuleAndARetriedKeyIsDeliveredOnce() throws Exception {
+        open("/?channel=news");
+        awaitRecovery("news", "live");
+
+        // What the README shows an app doing, in the page: a second client of its own, publishing.
+        String answer = browser.asyncJs("""
+                const done = arguments[arguments.length - 1];
+                (async () => {
+                  const { connect } = await import('/squall.js');
+                  let opened;
+                  const isOpen = new Promise((resolve) => { opened = resolve; });
+                  const client = connect(new URL('/ws', location.href.replace(/^http/, 'ws')), {
+                    onState: (state) => { if (state === 'open') opened(); },
+                  });
+                  await isOpen;
+                  const published = await client.publish('news', { from: 'the module' }, { idempotencyKey: 'post-1' });
+                  const retried = await client.publish('news', { from: 'the module' }, { idempotencyKey: 'post-1' });
+                  const presence = await client.presence('news');
+                  const refused = await client.publish('bad name', 1).catch((e) => e.code);
+                  client.close();
+                  return { published, retried, presence, refused };
+                })().then((value) => done(JSON.stringify(value)), (e) => done(JSON.stringify({ error: String(e) })));
+                """);
+        JsonNode result = JSON.readTree(answer);
+        assertThat(result.has("error")).as(answer).isFalse();
+
+        assertThat(result.at("/published/offset").asLong()).isEqualTo(1);
+        assertThat(result.at("/published/delivered").asInt()).as("delivered to the page's subscription").isEqualTo(1);
+        assertThat(result.at("/published/duplicate").asBoolean()).isFalse();
+        assertThat(result.at("/retried/offset").asLong()).as("the retry answers the first offset").isEqualTo(1);
+        assertThat(result.at("/retried/duplicate").asBoolean()).isTrue();
+        assertThat(result.at("/presence/subscribers").asInt()).isEqualTo(1);
+        assertThat(result.at("/presence/offset").asLong()).isEqualTo(1);
+        assertThat(result.at("/refused").asText()).isEqualTo("bad_channel");
+        publish("news", "next");
+        awaitPublications("news", "1 {\"from\":\"the module\"}", "2 next");
     }
 
     @Test
