@@ -1,0 +1,112 @@
+package dev.squall.hub;
+
+import dev.squall.SlowConsumerPolicy;
+import dev.squall.broker.Broker;
+import dev.squall.broker.History;
+import dev.squall.broker.InMemoryBroker;
+import dev.squall.broker.Message;
+import dev.squall.broker.PublishOptions;
+import dev.squall.broker.PublishResult;
+import dev.squall.broker.Publication;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * Join and leave events: sent to a channel's other subscribers whose framing has them, only on channels the
+ * presence predicate accepts, and never ahead of a recovering subscriber's first frame.
+ */
+class HubPresenceTest {
+
+    /** Frames publications as their text, and join/leave as {@code join:ID} / {@code leave:ID}. */
+    private static final Framing EVENTS = new Framing() {
+        @Override public Message frame(String channel, Publication publication) { return publication.message(); }
+        @Override public Message dropped(int count) { return Message.text("dropped:" + count); }
+        @Override public Message joined(String channel, String client) { return Message.text("join:" + client); }
+        @Override public Message left(String channel, String client) { return Message.text("leave:" + client); }
+    };
+
+    private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
+    private final Metrics metrics = new Metrics();
+    private final InMemoryBroker real = new InMemoryBroker();
+    private Runnable duringHistoryRead;                    // runs inside the next history read, once
+    private final Broker racing = new Broker() {
+        @Override public void register(Handler handler) { real.register(handler); }
+        @Override public void subscribe(String channel) { real.subscribe(channel); }
+        @Override public void unsubscribe(String channel) { real.unsubscribe(channel); }
+        @Override public PublishResult publish(String channel, Message message, PublishOptions options) {
+            return real.publish(channel, message, options);
+        }
+        @Override public History history(String channel, long since, int limit) {
+            Runnable hook = duringHistoryRead;
+            duringHistoryRead = null;
+            if (hook != null) hook.run();
+            return real.history(channel, since, limit);
+        }
+        @Override public History latest(String channel, int limit) { return real.latest(channel, limit); }
+        @Override public void close() { real.close(); }
+    };
+    private final Hub hub = new Hub(new OutboundLimits(1 << 20, 100, SlowConsumerPolicy.CLOSE, Duration.ofSeconds(1)),
+            metrics, scheduler, List.of(), racing, 300, channel -> channel.startsWith("chat:"));
+
+    @AfterEach
+    void stop() {
+        scheduler.shutdownNow();
+        metrics.close();
+    }
+
+    private Connection open(String id, RecordingWire wire, Framing framing, String channel) {
+        Connection connection = hub.connect(wire, id, framing);
+        hub.subscribe(connection, channel, Recovery.FROM_NOW, started -> Message.text("subscribed:" + id));
+        hub.opened(connection);
+        return connection;
+    }
+
+    @Test
+    void the_other_subscribers_hear_a_join_and_a_leave_by_unsubscribe_or_disconnect_and_plain_ones_hear_nothing() {
+        RecordingWire alice = new RecordingWire();
+        RecordingWire plain = new RecordingWire();
+        RecordingWire bob = new RecordingWire();
+        open("alice", alice, EVENTS, "chat:room");
+        open("plain", plain, Framing.PLAIN, "chat:room");
+        Connection bobs = open("bob", bob, EVENTS, "chat:room");
+
+        hub.unsubscribe(bobs, "chat:room");
+        hub.subscribe(bobs, "chat:room", Recovery.FROM_NOW, started -> null);
+        hub.leave("bob", 1000);
+        hub.leave("plain", 1000);
+
+        assertThat(alice.texts()).containsExactly("subscribed:alice", "join:plain", "join:bob", "leave:bob", "join:bob",
+                "leave:bob", "leave:plain");
+        assertThat(bob.texts()).as("not its own join").containsExactly("subscribed:bob");
+        assertThat(plain.texts()).containsExactly("subscribed:plain");
+    }
+
+    @Test
+    void a_channel_the_predicate_refuses_has_no_events() {
+        RecordingWire alice = new RecordingWire();
+        open("alice", alice, EVENTS, "news");
+        open("bob", new RecordingWire(), EVENTS, "news");
+        hub.leave("bob", 1000);
+        assertThat(alice.texts()).containsExactly("subscribed:alice");
+    }
+
+    @Test
+    void a_join_while_a_subscriber_recovers_does_not_go_ahead_of_its_first_frame() {
+        RecordingWire recovering = new RecordingWire();
+        Connection connection = hub.connect(recovering, "late", EVENTS);
+        duringHistoryRead = () -> open("bob", new RecordingWire(), EVENTS, "chat:room");
+        hub.subscribe(connection, "chat:room", Recovery.since(0, null), started -> Message.text("subscribed:late"));
+        hub.opened(connection);
+        hub.leave("bob", 1000);
+
+        assertThat(recovering.texts()).as("bob joined while its history was read: too early to be told")
+                .containsExactly("subscribed:late", "leave:bob");
+    }
+}
