@@ -318,12 +318,13 @@ class BrowserClientTest {
                 "return Array.from(document.querySelectorAll('button, [role=button], input[type=button], input[type=submit], [onclick]'),"
                         + " e => e.tagName + '#' + e.id + ':' + e.textContent.trim());");
         assertThat(buttons).containsExactlyInAnyOrder(
-                "BUTTON#connect-button:Disconnect", "BUTTON#send-button:Send", "BUTTON#publish-button:Publish");
+                "BUTTON#connect-button:Disconnect", "BUTTON#send-button:Send", "BUTTON#publish-button:Publish",
+                "BUTTON#subscribe-button:Subscribe");
         assertThat(find("#status").getAttribute("role")).isEqualTo("status");
 
         browser.js("document.activeElement && document.activeElement.blur(); window.focus();");
         List<String> order = new java.util.ArrayList<>();
-        for (int i = 0; i < 7; i++) {
+        for (int i = 0; i < 10; i++) {
             new Actions(browser.driver()).sendKeys(Keys.TAB).perform();
             Map<String, Object> focus = browser.js("""
                     const e = document.activeElement, s = getComputedStyle(e);
@@ -335,10 +336,11 @@ class BrowserClientTest {
             assertThat(((Number) focus.get("width")).doubleValue()).as("outline width of focused #" + focus.get("id")).isPositive();
         }
         assertThat(order).containsExactly("connect-button", "log", "message-input", "send-button",
-                "publish-input", "token-input", "publish-button");
+                "publish-input", "token-input", "publish-button", "channel-input", "subscribe-button", "channel-log");
 
         // Keyboard only: back to the message box, type, Enter.
-        new Actions(browser.driver()).keyDown(Keys.SHIFT).sendKeys(Keys.TAB, Keys.TAB, Keys.TAB, Keys.TAB).keyUp(Keys.SHIFT).perform();
+        new Actions(browser.driver()).keyDown(Keys.SHIFT)
+                .sendKeys(Keys.TAB, Keys.TAB, Keys.TAB, Keys.TAB, Keys.TAB, Keys.TAB, Keys.TAB).keyUp(Keys.SHIFT).perform();
         assertThat((String) browser.js("return document.activeElement.id")).isEqualTo("message-input");
         new Actions(browser.driver()).sendKeys("typed", Keys.ENTER).perform();
         awaitReceived("new message :typed");
@@ -370,7 +372,7 @@ class BrowserClientTest {
             assertThat(wide).as("elements sticking out of the viewport").isEmpty();
             Map<String, Object> fontSizes = browser.js(
                     "return Object.fromEntries(Array.from(document.querySelectorAll('input, button'), e => [e.id, parseFloat(getComputedStyle(e).fontSize)]));");
-            assertThat(fontSizes).hasSize(6);
+            assertThat(fontSizes).hasSize(8);
             fontSizes.forEach((id, size) -> assertThat(((Number) size).doubleValue()).as("font size of #" + id).isGreaterThanOrEqualTo(16));
         } finally {
             browser.driver().executeCdpCommand("Emulation.clearDeviceMetricsOverride", Map.of());

@@ -114,6 +114,21 @@ final class LiveServer implements AutoCloseable {
                 .POST(HttpRequest.BodyPublishers.ofString(message, StandardCharsets.UTF_8))));
     }
 
+    /**
+     * {@code POST /publish} of {@code dataJson} (any JSON value, as text) to a channel; returns the offset it got.
+     */
+    long publishTo(String channel, String dataJson) {
+        String body = "{\"channel\":\"" + channel + "\",\"data\":" + dataJson + "}";
+        HttpResponse<String> response = send(HttpRequest.newBuilder(URI.create(url("/publish")))
+                .header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(body, StandardCharsets.UTF_8)));
+        Matcher offset = Pattern.compile("\"offset\"\\s*:\\s*(\\d+)").matcher(response.body());
+        if (response.statusCode() != 200 || !offset.find()) {
+            throw new AssertionError("publish to " + channel + " failed: HTTP " + response.statusCode() + " " + response.body());
+        }
+        return Long.parseLong(offset.group(1));
+    }
+
     /** {@code GET /receive?msg=...}, whatever the answer: its HTTP status. */
     int publishStatus(String message) {
         return get(publishPath(message)).statusCode();

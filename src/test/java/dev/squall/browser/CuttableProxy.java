@@ -1,0 +1,166 @@
+package dev.squall.browser;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+/**
+ * A plain TCP proxy in front of a {@link LiveServer}: a page loaded through it reaches the server only through
+ * it, so the test can cut the page's network. {@link #sever()} closes every connection and refuses new ones,
+ * as when a Wi-Fi link drops; {@link #blackhole()} keeps connections open but lets no byte through either way,
+ * as when a NAT forgets a connection (no close event reaches the page; only its own ping can notice);
+ * {@link #restore()} lets new connections through again. A connection that was cut stays cut.
+ *
+ * <p>It adds no header, so the server sees a loopback peer and the proxy's own {@code Host}, which is also the
+ * page's origin: to Squall the page is same-origin and may publish.
+ */
+final class CuttableProxy implements AutoCloseable {
+
+    private enum Mode { FORWARD, REFUSE, BLACKHOLE }
+
+    private final ServerSocket listener;
+    private final int targetPort;
+    private final Set<Link> links = ConcurrentHashMap.newKeySet();
+    private volatile Mode mode = Mode.FORWARD;
+
+    private CuttableProxy(int targetPort) throws IOException {
+        this.targetPort = targetPort;
+        this.listener = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
+        Thread acceptor = new Thread(this::acceptLoop, "proxy-accept-" + listener.getLocalPort());
+        acceptor.setDaemon(true);
+        acceptor.start();
+    }
+
+    /** A proxy on a free loopback port that forwards to {@code 127.0.0.1:targetPort}. */
+    static CuttableProxy to(int targetPort) {
+        try {
+            return new CuttableProxy(targetPort);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    String url(String pathAndQuery) {
+        return "http://127.0.0.1:" + listener.getLocalPort() + pathAndQuery;
+    }
+
+    /** Closes every connection through the proxy and refuses new ones until {@link #restore()}. */
+    void sever() {
+        mode = Mode.REFUSE;
+        for (Link link : links) link.close();
+    }
+
+    /** Lets nothing through any connection, old or new, and closes none, until {@link #restore()}. */
+    void blackhole() {
+        mode = Mode.BLACKHOLE;
+        for (Link link : links) link.silenced = true;
+    }
+
+    /** New connections are forwarded again; the ones that were cut stay cut. */
+    void restore() {
+        mode = Mode.FORWARD;
+    }
+
+    /** Connections that currently forward bytes. */
+    long forwarding() {
+        return links.stream().filter(link -> !link.silenced).count();
+    }
+
+    private void acceptLoop() {
+        while (!listener.isClosed()) {
+            Socket client;
+            try {
+                client = listener.accept();
+            } catch (IOException e) {
+                return; // closed
+            }
+            Mode now = mode;
+            if (now == Mode.REFUSE) {
+                closeQuietly(client);
+                continue;
+            }
+            Link link = new Link(client);
+            link.silenced = now == Mode.BLACKHOLE;
+            links.add(link);
+            link.start();
+        }
+    }
+
+    /** One proxied connection: a thread per direction. */
+    private final class Link {
+        private final Socket client;
+        private final Socket upstream = new Socket();
+        volatile boolean silenced;
+
+        Link(Socket client) {
+            this.client = client;
+        }
+
+        void start() {
+            Thread starter = new Thread(() -> {
+                try {
+                    upstream.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), targetPort), 5000);
+                } catch (IOException e) {
+                    close();
+                    return;
+                }
+                pump(upstream, client, "down");
+                pump(client, upstream, "up");
+            }, "proxy-link");
+            starter.setDaemon(true);
+            starter.start();
+        }
+
+        private void pump(Socket from, Socket to, String direction) {
+            Thread thread = new Thread(() -> {
+                byte[] buffer = new byte[16 * 1024];
+                try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
+                    int n;
+                    while ((n = in.read(buffer)) >= 0) {
+                        if (silenced) continue; // read and discard: to both ends the network just went quiet
+                        out.write(buffer, 0, n);
+                        out.flush();
+                    }
+                } catch (IOException e) {
+                    // one side closed or was severed; close the other below
+                } finally {
+                    close();
+                }
+            }, "proxy-" + direction);
+            thread.setDaemon(true);
+            thread.start();
+        }
+
+        void close() {
+            silenced = true;
+            links.remove(this);
+            closeQuietly(client);
+            closeQuietly(upstream);
+        }
+    }
+
+    private static void closeQuietly(Socket socket) {
+        try {
+            socket.close();
+        } catch (IOException e) {
+            // already gone; nothing to do
+        }
+    }
+
+    @Override
+    public void close() {
+        try {
+            listener.close();
+        } catch (IOException e) {
+            // closing anyway
+        }
+        for (Link link : links) link.close();
+    }
+}

@@ -1,0 +1,322 @@
+package dev.squall.browser;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.squall.support.Browser;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+/**
+ * {@code public/squall.js} in Chromium against a scripted server: what a real Squall never does (send a
+ * duplicate, a publication before its subscribe reply, stay silent, refuse the subprotocol) and the exact frames
+ * the client sends, which {@link BrowserChannelClientTest} cannot see. The script plays the server through the
+ * module's {@code WebSocket} option: a socket whose opening, frames and closing the test decides, so every step
+ * is deterministic. The module itself is the one the page serves, loaded from a real Squall. One browser and one
+ * server for the class, a fresh tab (so a fresh copy of the module) for each test.
+ */
+class SquallJsProtocolTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    /**
+     * A socket the script controls: {@code accept()} opens it as a squall.v1 server would, {@code push(frame)}
+     * delivers a frame, {@code drop()} closes it from the server's side. {@code until(condition)} waits, with a
+     * deadline, for what the client does on its own timers.
+     */
+    private static final String HARNESS = """
+            class ScriptedSocket {
+              static all = [];
+              constructor(url, protocol) {
+                this.url = url; this.offered = protocol; this.protocol = ''; this.sent = []; this.closedWith = null;
+                ScriptedSocket.all.push(this);
+              }
+              send(text) { this.sent.push(JSON.parse(text)); }
+              close(code, reason) { this.closedWith = { code, reason }; }
+              accept(protocol = 'squall.v1') { this.protocol = protocol; this.onopen && this.onopen({}); }
+              push(frame) { this.onmessage && this.onmessage({ data: typeof frame === 'string' ? frame : JSON.stringify(frame) }); }
+              drop(code = 1006) { this.onclose && this.onclose({ code, reason: '' }); }
+            }
+            async function until(what, condition, ms = 5000) {
+              const end = Date.now() + ms;
+              while (!condition()) {
+                if (Date.now() > end) throw new Error('timed out waiting for ' + what);
+                await new Promise((resolve) => setTimeout(resolve, 5));
+              }
+            }
+            const { connect } = await import('/squall.js');
+            const socket = async (n) => { await until('socket ' + n, () => ScriptedSocket.all.length > n); return ScriptedSocket.all[n]; };
+            const fast = { WebSocket: ScriptedSocket, backoffBaseMs: 1, backoffMaxMs: 5, onError: (e) => errors.push(e.code) };
+            const errors = [];
+            """;
+
+    private static Browser browser;
+    /** Only serves the module: the scripted sockets never reach it, so one server does for the class. */
+    private static LiveServer server;
+
+    @BeforeAll
+    static void startBrowserAndServer() {
+        browser = Browser.start(1000, 1100);
+        server = LiveServer.start();
+    }
+
+    @AfterAll
+    static void quitBrowserAndServer() {
+        try {
+            if (browser != null) browser.close();
+        } finally {
+            if (server != null) server.close();
+        }
+    }
+
+    @BeforeEach
+    void openAPageOfTheServer() {
+        browser.openTab(server.url("/index")); // any same-origin document may import the module
+    }
+
+    @AfterEach
+    void closeTab() {
+        browser.closeTab();
+    }
+
+    @Test
+    void duplicatesStaleOffsetsAndEarlyPublicationsAreDroppedAndAReconnectResubscribesFromTheLastOffsetAndEpoch() {
+        JsonNode result = run("""
+                const got = [], infos = [];
+                const client = connect('ws://squall.test/ws', fast);
+                client.subscribe('news', {
+                  onPublication: (data, { channel, offset }) => got.push(`${channel} ${offset} ${data}`),
+                  onSubscribed: (info) => infos.push(info),
+                });
+                const first = await socket(0);
+                first.accept();
+                const firstSubscribe = first.sent[0];
+                first.push({ channel: 'news', offset: 3, data: 'before the reply: an older subscription' });
+                first.push({ id: 1, type: 'subscribed', channel: 'news', offset: 4, epoch: 'e1' });
+                for (const [offset, data] of [[4, 'the reply offset itself'], [5, 'a'], [5, 'a again'], [3, 'old'], [6, 'b']]) {
+                  first.push({ channel: 'news', offset, data });
+                }
+                first.push({ channel: 'other', offset: 7, data: 'not subscribed' });
+                const beforeCut = [...got];
+
+                first.drop();
+                const second = await socket(1);
+                second.accept();
+                const resubscribe = second.sent[0];
+                second.push({ id: resubscribe.id, type: 'subscribed', channel: 'news', offset: 0, epoch: 'e2', recovered: false });
+                second.push({ channel: 'news', offset: 1, data: 'first of the new epoch' });
+                return { offered: first.offered, firstSubscribe, beforeCut, resubscribe, got, infos,
+                         duplicates: client.stats.duplicatesDropped, opens: client.stats.opens, errors };
+                """);
+
+        assertThat(result.get("offered").asText()).isEqualTo("squall.v1");
+        assertThat(result.get("firstSubscribe")).isEqualTo(json("{\"id\":1,\"type\":\"subscribe\",\"channel\":\"news\"}"));
+        assertThat(texts(result.get("beforeCut"))).containsExactly("news 5 a", "news 6 b");
+        assertThat(result.get("duplicates").asInt()).as("publications at or below the last offset").isEqualTo(3);
+        assertThat(result.get("resubscribe"))
+                .isEqualTo(json("{\"id\":2,\"type\":\"subscribe\",\"channel\":\"news\",\"since\":6,\"epoch\":\"e1\"}"));
+        assertThat(texts(result.get("got"))).as("offset 1 of a new epoch is new, not a duplicate")
+                .containsExactly("news 5 a", "news 6 b", "news 1 first of the new epoch");
+        assertThat(result.get("infos")).isEqualTo(json("""
+                [{"channel":"news","offset":4,"epoch":"e1","resubscribed":false},
+                 {"channel":"news","offset":0,"epoch":"e2","resubscribed":true,"recovered":false}]"""));
+        assertThat(result.get("opens").asInt()).isEqualTo(2);
+        assertThat(result.get("errors")).isEmpty();
+    }
+
+    @Test
+    void aQuietConnectionIsPingedAndOneThatDoesNotAnswerIsReplaced() {
+        JsonNode result = run("""
+                const client = connect('ws://squall.test/ws', { ...fast, pingIntervalMs: 40, pingTimeoutMs: 150 });
+                const first = await socket(0);
+                first.accept();
+                await until('a ping', () => first.sent.length === 1);
+                const ping = first.sent[0];
+                first.push({ id: ping.id, type: 'pong' });
+                await until('a second ping', () => first.sent.length === 2);
+                // Not answered: after pingTimeoutMs the client gives up on this socket and opens another.
+                const second = await socket(1);
+                return { ping, secondPing: first.sent[1], closedWith: first.closedWith, pingsSent: client.stats.pingsSent,
+                         pingTimeouts: client.stats.pingTimeouts, state: client.state, sockets: ScriptedSocket.all.length };
+                """);
+
+        assertThat(result.get("ping")).isEqualTo(json("{\"id\":1,\"type\":\"ping\"}"));
+        assertThat(result.get("secondPing")).isEqualTo(json("{\"id\":2,\"type\":\"ping\"}"));
+        assertThat(result.get("pingsSent").asInt()).isEqualTo(2);
+        assertThat(result.get("pingTimeouts").asInt()).isEqualTo(1);
+        assertThat(result.get("closedWith")).isEqualTo(json("{\"code\":4000,\"reason\":\"ping timeout\"}"));
+        assertThat(result.get("state").asText()).isEqualTo("connecting");
+        assertThat(result.get("sockets").asInt()).isEqualTo(2);
+    }
+
+    @Test
+    void reconnectDelaysAreFullJitterUnderADoublingBoundAndAStableConnectionResetsIt() {
+        JsonNode result = run("""
+                const delays = [];
+                const client = connect('ws://squall.test/ws', { ...fast, backoffBaseMs: 10, backoffMaxMs: 80, stableMs: 30,
+                  onState: (state, detail) => { if (state === 'reconnecting') delays.push(detail.delayMs); } });
+                for (let n = 0; n < 6; n++) (await socket(n)).drop();   // six failed attempts in a row
+                const failedInARow = [...delays];
+                const stable = await socket(6);
+                stable.accept();
+                await until('the backoff to reset', () => client.attempt === 0);
+                stable.drop(1001);
+                await socket(7);
+                const open = ScriptedSocket.all.filter((s) => s.closedWith === null && s.onopen !== null).length;
+                return { failedInARow, afterStable: delays[6], open };
+                """);
+
+        double[] bounds = {10, 20, 40, 80, 80, 80};
+        JsonNode delays = result.get("failedInARow");
+        assertThat(delays).hasSize(6);
+        for (int i = 0; i < bounds.length; i++) {
+            assertThat(delays.get(i).asDouble()).as("delay after failure " + (i + 1)).isBetween(0.0, bounds[i]);
+        }
+        assertThat(result.get("afterStable").asDouble()).as("delay after a stable connection ended").isBetween(0.0, 10.0);
+        assertThat(result.get("open").asInt()).as("sockets the client still listens to").isEqualTo(1);
+    }
+
+    @Test
+    void aServerThatDoesNotSelectSquallV1IsNotSpokenToAndARefusedSubscriptionEnds() {
+        JsonNode result = run("""
+                const refusals = [];
+                const client = connect('ws://squall.test/ws', fast);
+                client.subscribe('bad name', { onError: (e) => refusals.push(`${e.code}: ${e.message}`) });
+                const plain = await socket(0);
+                plain.accept('');                              // an old server: no subprotocol selected
+                const sentToPlain = plain.sent.length;
+                const v1 = await socket(1);
+                v1.accept();
+                const subscribe = v1.sent[0];
+                v1.push({ id: subscribe.id, type: 'error', code: 'bad_channel', message: 'channel names are 1-255 characters' });
+                v1.drop();
+                const next = await socket(2);
+                next.accept();
+                return { errors, sentToPlain, refusals, sentAfterRefusal: next.sent.length };
+                """);
+
+        assertThat(result.get("errors")).isEqualTo(json("[\"protocol\"]"));
+        assertThat(result.get("sentToPlain").asInt()).isZero();
+        assertThat(texts(result.get("refusals"))).containsExactly("bad_channel: channel names are 1-255 characters");
+        assertThat(result.get("sentAfterRefusal").asInt()).as("commands after a reconnect: the refused channel is not retried").isZero();
+    }
+
+    @Test
+    void repliesSettleTheirCommandsByIdAndALostConnectionFailsWhatWasWaiting() {
+        JsonNode result = run("""
+                const client = connect('ws://squall.test/ws', fast);
+                const s = await socket(0);
+                s.accept();
+                const published = client.publish('news', { price: 42 }, { idempotencyKey: 'k1' });
+                const refused = client.publish('news', 'x').catch((e) => `${e.code}: ${e.message}`);
+                const presence = client.presence('news');
+                const lost = client.publish('news', 'never answered').catch((e) => e.code);
+                const [p1, p2, p3] = s.sent;
+                // Answered out of order: the id, not the order, says which command a reply settles.
+                s.push({ id: p3.id, type: 'presence', channel: 'news', subscribers: 5, offset: 42, epoch: 'e' });
+                s.push({ id: p2.id, type: 'error', code: 'forbidden', message: 'publishing needs a token' });
+                s.push({ id: p1.id, type: 'published', channel: 'news', offset: 43, epoch: 'e', delivered: 5, duplicate: false });
+                const answers = { published: await published, refused: await refused, presence: await presence };
+                s.drop();
+                return { sent: s.sent, answers, lost: await lost };
+                """);
+
+        assertThat(result.get("sent").get(0)).isEqualTo(json(
+                "{\"id\":1,\"type\":\"publish\",\"channel\":\"news\",\"data\":{\"price\":42},\"idempotency_key\":\"k1\"}"));
+        assertThat(result.at("/answers/published/offset").asInt()).isEqualTo(43);
+        assertThat(result.at("/answers/refused").asText()).isEqualTo("forbidden: publishing needs a token");
+        assertThat(result.at("/answers/presence/subscribers").asInt()).isEqualTo(5);
+        assertThat(result.get("lost").asText()).isEqualTo("disconnected");
+    }
+
+    @Test
+    void binaryDataArrivesAsBytesAndOtherServerEventsReachTheirHandlers() {
+        JsonNode result = run("""
+                const seen = [];
+                const client = connect('ws://squall.test/ws', { ...fast, onDropped: (n) => seen.push(`dropped ${n}`) });
+                client.subscribe('chat:room', {
+                  onPublication: (data, { offset }) => seen.push(`${offset} ${data instanceof Uint8Array ? 'bytes ' + [...data] : data}`),
+                  onJoin: (id) => seen.push(`join ${id}`),
+                  onLeave: (id) => seen.push(`leave ${id}`),
+                });
+                const s = await socket(0);
+                s.accept();
+                s.push({ id: 1, type: 'subscribed', channel: 'chat:room', offset: 0, epoch: 'e' });
+                s.push({ channel: 'chat:room', offset: 1, data: 'AAEC/w==', encoding: 'base64' });
+                s.push({ type: 'join', channel: 'chat:room', client: 'c7' });
+                s.push({ type: 'dropped', count: 3 });
+                s.push({ type: 'something-newer', channel: 'chat:room' });
+                s.push('not json');
+                s.push({ channel: 'chat:room', offset: 5, data: 'after the drop' });
+                s.push({ type: 'leave', channel: 'chat:room', client: 'c7' });
+                return { seen, errors };
+                """);
+
+        assertThat(texts(result.get("seen"))).containsExactly(
+                "1 bytes 0,1,2,255", "join c7", "dropped 3", "5 after the drop", "leave c7");
+        assertThat(result.get("errors")).isEqualTo(json("[\"bad_frame\"]"));
+    }
+
+    @Test
+    void anUnsubscribeBeforeTheReplyStopsDeliveryAndTellsTheServer() {
+        JsonNode result = run("""
+                const got = [];
+                const client = connect('ws://squall.test/ws', fast);
+                const sub = client.subscribe('news', { onPublication: (data) => got.push(data) });
+                const s = await socket(0);
+                s.accept();
+                sub.unsubscribe();
+                s.push({ id: 1, type: 'subscribed', channel: 'news', offset: 0, epoch: 'e' });
+                s.push({ channel: 'news', offset: 1, data: 'too late' });
+                const again = client.subscribe('news', { onPublication: (data) => got.push('again: ' + data) });
+                s.push({ id: 2, type: 'unsubscribed', channel: 'news' });
+                s.push({ channel: 'news', offset: 2, data: 'still the old subscription' });
+                s.push({ id: 3, type: 'subscribed', channel: 'news', offset: 2, epoch: 'e' });
+                s.push({ channel: 'news', offset: 3, data: 'new' });
+                client.close();
+                s.push({ channel: 'news', offset: 4, data: 'after close' });
+                return { sent: s.sent, got, closedWith: s.closedWith, state: client.state };
+                """);
+
+        assertThat(result.get("sent")).isEqualTo(json("""
+                [{"id":1,"type":"subscribe","channel":"news"},
+                 {"id":2,"type":"unsubscribe","channel":"news"},
+                 {"id":3,"type":"subscribe","channel":"news"}]"""));
+        assertThat(texts(result.get("got"))).containsExactly("again: new");
+        assertThat(result.get("closedWith")).isEqualTo(json("{\"code\":1000,\"reason\":\"client closed\"}"));
+        assertThat(result.get("state").asText()).isEqualTo("closed");
+    }
+
+    // ---- helpers -------------------------------------------------------------------------------
+
+    /** Runs {@code body} (an async function body that returns a JSON-able value) after the harness. */
+    private JsonNode run(String body) {
+        String script = "const done = arguments[arguments.length - 1];\n(async () => {\n" + HARNESS + body + "\n})()"
+                + ".then((value) => done(JSON.stringify({ value })), (e) => done(JSON.stringify({ error: String(e && e.stack || e) })));";
+        String answer = browser.asyncJs(script);
+        JsonNode node = json(answer);
+        if (node.has("error")) throw new AssertionError("the script failed: " + node.get("error").asText());
+        return node.get("value");
+    }
+
+    private static JsonNode json(String text) {
+        try {
+            return JSON.readTree(text);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    private static java.util.List<String> texts(JsonNode array) {
+        java.util.List<String> texts = new java.util.ArrayList<>();
+        array.forEach(item -> texts.add(item.asText()));
+        return texts;
+    }
+}
