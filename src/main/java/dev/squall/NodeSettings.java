@@ -37,6 +37,7 @@ record NodeSettings(
         Duration idempotencyWindow,
         @Nullable String publishApiPath,
         @Nullable String channelsPath,
+        @Nullable String ssePath,
         Duration drainWindow,
         Duration stopTimeout,
         Map<String, WsRoute> routes,
@@ -47,6 +48,7 @@ record NodeSettings(
     /** The largest history a channel may keep, and the longest replay. */
     static final int MAX_HISTORY = 100_000;
     static final String DEFAULT_WS_PATH = "/ws";
+    static final String SSE_CHANNEL_PARAM = "{channel}";
 
     static NodeSettings from(SquallPlugin.Config c, SettingNames names) {
         Check check = new Check(names);
@@ -97,11 +99,14 @@ record NodeSettings(
         check.path(c.readyPath, "readyPath", paths);
         check.path(c.publishApiPath, "publishApiPath", paths);
         check.path(c.channelsPath, "channelsPath", paths);
+        check.path(c.ssePath, "ssePath", paths);
+        check.require(c.ssePath == null || c.ssePath.contains(SSE_CHANNEL_PARAM), "ssePath",
+                "must have the path parameter " + SSE_CHANNEL_PARAM + " that names the channel (such as /sse/{channel}), got '" + c.ssePath + "'");
 
         return new NodeSettings(c.pingInterval, c.pingTimeout, c.writeTimeout, c.maxMessageBytes, c.maxQueueBytes,
                 c.maxQueueMessages, maxPublishBytes, c.slowConsumerPolicy, origins, hosts, c.checkHosts || !hosts.isEmpty(),
                 token, c.publishPath, c.metricsPath, c.healthPath, c.readyPath, c.historySize, c.historyTtl, c.maxRecovery,
-                c.idempotencyWindow, c.publishApiPath, c.channelsPath, c.drainWindow, c.stopTimeout,
+                c.idempotencyWindow, c.publishApiPath, c.channelsPath, c.ssePath, c.drainWindow, c.stopTimeout,
                 Map.copyOf(routes), Map.copyOf(namespaces), names);
     }
 

@@ -89,6 +89,11 @@ public final class SquallPlugin extends Plugin<SquallPlugin.Config> {
         public Duration idempotencyWindow = Duration.ofMinutes(5);
         /** Where {@code POST {"channel", "data"}} publishes are taken (the standalone server's {@code /publish}); null: not mounted. */
         public @Nullable String publishApiPath = null;
+        /**
+         * Where a channel is streamed as Server-Sent Events, a path with a {@code {channel}} parameter (the
+         * standalone server's {@code /sse/{channel}}); null: not mounted.
+         */
+        public @Nullable String ssePath = null;
         /** Where channels are described: {@code PATH/{channel}/history}; null: not mounted. */
         public @Nullable String channelsPath = null;
         /** On stop, how long {@link #readyPath} and {@link #publishPath} answer 503 before connections are closed (0 to 1 hour). */
