@@ -71,7 +71,7 @@ final class SseRoute {
         Start start = start(ctx);
 
         ctx.status(HttpStatus.OK);
-        ctx.res().setContentType("text/event-stream;charset=utf-8");
+        ctx.contentType("text/event-stream;charset=utf-8");
         ctx.header("Cache-Control", "no-cache");
         ctx.header("X-Accel-Buffering", "no");        // nginx would otherwise hold events back
         // The connection ends with the stream: its idle timeout is the stream's, not one for a reused connection.

@@ -304,6 +304,18 @@ class SseTest {
         }
     }
 
+    @Test
+    void head_opens_no_stream_and_other_methods_are_405() throws Exception {
+        server = TestServer.start();
+        RawHttp head = RawHttp.request(server.port(), "HEAD", "/sse/news", Map.of(), new byte[0]);
+        assertThat(head.status()).as("Javalin answers HEAD itself where there is a GET, without running it").isEqualTo(200);
+        RawHttp post = RawHttp.request(server.port(), "POST", "/sse/news", Map.of(), "x".getBytes(StandardCharsets.UTF_8));
+        assertThat(post.status()).isEqualTo(405);
+        assertThat(post.header("Allow")).isEqualTo("GET, HEAD, OPTIONS");
+        assertThat(server.hub().size()).as("no connection behind either").isZero();
+        assertThat(server.metric("squall_connects_total")).isZero();
+    }
+
     private static String readUntil(InputStream in, String marker) throws Exception {
         StringBuilder seen = new StringBuilder();
         while (!seen.toString().contains(marker)) {
