@@ -1,7 +1,6 @@
 package dev.squall;
 
 import dev.squall.broker.Message;
-import dev.squall.hub.Connection;
 import dev.squall.hub.Wire;
 import jakarta.servlet.ServletOutputStream;
 import jakarta.servlet.WriteListener;
@@ -225,10 +224,5 @@ final class SseWire implements Wire, WriteListener {
             this.size = payload.remaining();
             this.written = written;
         }
-    }
-
-    @Override
-    public String toString() {
-        return "SseWire[" + Connection.class.getSimpleName() + "]";
     }
 }

@@ -3,6 +3,7 @@ package dev.squall;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.squall.support.Await;
+import io.javalin.Javalin;
 import dev.squall.support.RawHttp;
 import dev.squall.support.SseTestClient;
 import dev.squall.support.SseTestClient.Event;
@@ -27,6 +28,7 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * {@code GET /sse/{channel}}: a channel as Server-Sent Events, read by a real HTTP client line by line. Events carry
@@ -370,6 +372,41 @@ class SseTest {
         }
         publish("flood", "\"after\"");
         assertThat(reader.take().data()).as("the reader was unaffected").isEqualTo("after");
+    }
+
+    @Test
+    void with_drop_oldest_a_client_that_never_reads_is_dropped_by_the_write_timeout() throws Exception {
+        server = TestServer.start(TestServer.config().slowConsumerPolicy(SlowConsumerPolicy.DROP_OLDEST)
+                .maxQueueBytes(64 * 1024).maxMessageBytes(16 * 1024).maxPublishBytes(16 * 1024L)
+                .pingInterval(Duration.ZERO).writeTimeout(Duration.ofMillis(500)).build());
+        try (Socket stalled = new Socket()) {
+            stalled.setReceiveBufferSize(4096);
+            stalled.connect(new InetSocketAddress("127.0.0.1", server.port()), 5000);
+            stalled.getOutputStream().write(("GET /sse/flood HTTP/1.1\r\nHost: localhost:" + server.port() + "\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            Await.until("the stream subscribed", Duration.ofSeconds(5), () -> server.hub().subscribers("flood"), 1);
+            String big = "\"" + "y".repeat(8000) + "\"";
+            for (int i = 0; i < 3000 && server.metric("squall_stalled_peers_total") == 0; i++) {
+                publish("flood", big);
+                assertThat(server.hub().queuedBytes()).as("drop-oldest keeps it within the bound").isLessThanOrEqualTo(64 * 1024 + 8100);
+            }
+            Await.until("dropped as stalled", Duration.ofSeconds(10), () -> server.metric("squall_stalled_peers_total"), 1.0);
+            Await.until("gone from the hub", Duration.ofSeconds(5), () -> server.hub().size(), 0);
+            assertThat(server.metric("squall_dropped_messages_total")).as("the oldest made room first").isPositive();
+        }
+    }
+
+    @Test
+    void an_sse_path_without_a_channel_parameter_is_refused_at_create() {
+        assertThatThrownBy(() -> Javalin.create(config -> config.registerPlugin(new SquallPlugin(cfg -> cfg.ssePath = "/events"))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("SquallPlugin.Config.ssePath must have the path parameter {channel}");
+        assertThatThrownBy(() -> Javalin.create(config -> config.registerPlugin(new SquallPlugin(cfg -> {
+                    cfg.ssePath = "/x/{channel}";
+                    cfg.channelsPath = "/x/{channel}";
+                }))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("already one of Squall's routes");
     }
 
     @Test
