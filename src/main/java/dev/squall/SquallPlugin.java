@@ -29,7 +29,8 @@ import java.util.function.Consumer;
  * <p>What it mounts: the WebSocket routes declared with {@link Config#ws}, or, when none is, one push-only route
  * at {@code /ws}; a plain {@code GET} on each such path (426, "connect with a WebSocket client"); and only the
  * routes whose path is set: {@link Config#publishPath}, {@link Config#metricsPath}, {@link Config#healthPath},
- * {@link Config#readyPath} (the publish route with its CORS preflight). Nothing else of the app changes: its own routes, WebSocket routes, limits, error
+ * {@link Config#readyPath}, {@link Config#publishApiPath}, {@link Config#channelsPath}, {@link Config#ssePath}
+ * (the publish routes with their CORS preflight). Nothing else of the app changes: its own routes, WebSocket routes, limits, error
  * handlers, CORS and sessions are left as they are (Squall's limits are set on each of its own connections).
  * For the same origin and {@code Host} policy on every route, register {@link OriginPolicyPlugin} too.
  *
