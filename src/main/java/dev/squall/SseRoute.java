@@ -95,15 +95,22 @@ final class SseRoute {
         String id = "sse-" + ids.incrementAndGet();
         Hub hub = node.hub();
         ServletOutputStream out = ctx.res().getOutputStream();
-        SseWire wire = new SseWire(out, servletChannel, code -> {
+        SseWire wire = new SseWire(out, servletChannel, (code, cleanly) -> {
             hub.leave(id, code);
             streams.remove(id);
-            log.debug("SSE stream {} on {} ended ({})", id, channel, code);
-            // Javalin completes the response on the thread that completes this; a container thread, not ours.
-            try {
-                async.start(() -> finished.complete(null));
-            } catch (IllegalStateException alreadyOver) {
-                finished.complete(null);
+            log.debug("SSE stream {} on {} ended ({}{})", id, channel, code, cleanly ? "" : ", cut");
+            if (cleanly) {
+                // Javalin finishes the request (after-handlers, request log, complete) on the thread that completes
+                // the future: a container thread in the request's context, not a fan-out writer.
+                try {
+                    async.start(() -> finished.complete(null));
+                } catch (IllegalStateException alreadyOver) {
+                    // The client went at the same moment and Jetty has ended the request: nothing is left to finish.
+                }
+            } else {
+                // Failed or aborted: Jetty recycles the request, and Javalin must not touch it again, so its future
+                // is left alone (nothing else holds it) and the async cycle is ended here if Jetty has not yet.
+                completeQuietly(async);
             }
         });
         async.addListener(new Ended(wire));
@@ -113,6 +120,14 @@ final class SseRoute {
         hub.subscribe(connection, channel, start.recovery(), start.firstEvent());
         hub.opened(connection);
         if (log.isDebugEnabled()) log.debug("SSE stream {} opened on {} from {}", id, channel, ctx.req().getRemoteAddr());
+    }
+
+    private static void completeQuietly(AsyncContext async) {
+        try {
+            async.complete();
+        } catch (IllegalStateException alreadyOver) {
+            // Jetty has completed it already.
+        }
     }
 
     /** Where the stream starts, and how its first event says so. */

@@ -14,7 +14,6 @@ import java.util.ArrayDeque;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.function.IntConsumer;
 
 /**
  * A {@link Wire} on one SSE response: the servlet container's non-blocking output ({@link WriteListener}), so no
@@ -31,8 +30,17 @@ import java.util.function.IntConsumer;
  */
 final class SseWire implements Wire, WriteListener {
 
-    /** Told once, with the close code the metrics count (1006 when the peer went away). */
-    private final IntConsumer ended;
+    /** What the route does when the stream is over. */
+    @FunctionalInterface
+    interface Ended {
+        /**
+         * Called once. {@code closeCode}: what the metrics count (1006 when the peer went away); {@code cleanly}:
+         * the response is intact and may be completed as usual, rather than failed or cut by the server.
+         */
+        void ended(int closeCode, boolean cleanly);
+    }
+
+    private final Ended ended;
     private final ServletOutputStream out;
     private final ServletChannel channel;
 
@@ -49,7 +57,7 @@ final class SseWire implements Wire, WriteListener {
     /** Abnormal closure: what the metrics count when the client went away, as for a WebSocket that was dropped. */
     static final int GONE = 1006;
 
-    SseWire(ServletOutputStream out, ServletChannel channel, IntConsumer ended) {
+    SseWire(ServletOutputStream out, ServletChannel channel, Ended ended) {
         this.out = out;
         this.channel = channel;
         this.ended = ended;
@@ -104,8 +112,9 @@ final class SseWire implements Wire, WriteListener {
         synchronized (lock) {
             code = closing ? closeCode : GONE;
         }
-        channel.abort(new IOException("event stream dropped by the server"));
-        end(code, null);
+        IOException cut = new IOException("event stream dropped by the server");
+        channel.abort(cut);
+        end(code, cut);
     }
 
     /**
@@ -210,7 +219,7 @@ final class SseWire implements Wire, WriteListener {
         for (Pending pending : dropped) {
             if (pending.written != null) pending.written.failed(failure);
         }
-        ended.accept(code);
+        ended.ended(code, cause == null);
     }
 
     /** One event handed to the wire, with what to tell once it is out (null for a ping, which nobody counts). */

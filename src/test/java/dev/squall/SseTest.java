@@ -369,9 +369,27 @@ class SseTest {
                     .isLessThanOrEqualTo(64 * 1024 + 9000);
             Await.until("the stalled stream has left", Duration.ofSeconds(5), () -> server.hub().subscribers("flood"), 1);
             Await.until("no SSE stream but the reader's", Duration.ofSeconds(5), () -> server.metric("squall_sse_streams"), 1.0);
+            assertThat(readsToTheEnd(stalled, Duration.ofSeconds(20))).as("its connection was cut, not left open").isTrue();
         }
         publish("flood", "\"after\"");
         assertThat(reader.take().data()).as("the reader was unaffected").isEqualTo("after");
+    }
+
+    /** Reads (and discards) until the server closes the connection; false if it is still open at the deadline. */
+    private static boolean readsToTheEnd(Socket socket, Duration deadline) throws Exception {
+        long end = System.nanoTime() + deadline.toNanos();
+        socket.setSoTimeout(500);
+        byte[] buffer = new byte[64 * 1024];
+        while (System.nanoTime() < end) {
+            try {
+                if (socket.getInputStream().read(buffer) < 0) return true;
+            } catch (java.net.SocketTimeoutException quiet) {
+                // Nothing yet: look again until the deadline.
+            } catch (java.io.IOException reset) {
+                return true;
+            }
+        }
+        return false;
     }
 
     @Test
@@ -393,6 +411,7 @@ class SseTest {
             Await.until("dropped as stalled", Duration.ofSeconds(10), () -> server.metric("squall_stalled_peers_total"), 1.0);
             Await.until("gone from the hub", Duration.ofSeconds(5), () -> server.hub().size(), 0);
             assertThat(server.metric("squall_dropped_messages_total")).as("the oldest made room first").isPositive();
+            assertThat(readsToTheEnd(stalled, Duration.ofSeconds(20))).as("its connection was cut").isTrue();
         }
     }
 
