@@ -341,6 +341,20 @@ class SseTest {
     }
 
     @Test
+    void a_client_that_goes_away_from_a_quiet_channel_leaves_by_the_next_pings() throws Exception {
+        server = TestServer.start(TestServer.config().pingInterval(Duration.ofMillis(200)).pingTimeout(Duration.ofSeconds(1)).build());
+        SseTestClient client = connect("/sse/quiet");
+        subscribed(client);
+        assertThat(server.hub().size()).isEqualTo(1);
+        client.close();
+        // Nothing arrives on a stream, so the server learns of the close only when a write fails: a ping's.
+        Await.until("the stream has left the hub", Duration.ofSeconds(5), () -> server.hub().size(), 0);
+        assertThat(server.metric("squall_sse_streams")).isZero();
+        assertThat(server.metrics().scrape()).as("counted as a client that went away")
+                .containsPattern("squall_disconnects_total\\{code=\"1006\"[^}]*} 1\\.0");
+    }
+
+    @Test
     void a_client_that_never_reads_is_closed_as_a_slow_consumer_and_the_others_get_everything() throws Exception {
         server = TestServer.start(TestServer.config().maxQueueBytes(64 * 1024).maxMessageBytes(16 * 1024).maxPublishBytes(16 * 1024L)
                 .writeTimeout(Duration.ofSeconds(30)).build());
