@@ -70,12 +70,7 @@ final class SseRoute {
         if (problem != null) throw new Refusal(HttpStatus.BAD_REQUEST.getCode(), problem);
         Start start = start(ctx);
 
-        ctx.status(HttpStatus.OK);
-        ctx.contentType("text/event-stream;charset=utf-8");
-        ctx.header("Cache-Control", "no-cache");
-        ctx.header("X-Accel-Buffering", "no");        // nginx would otherwise hold events back
-        // The connection ends with the stream: its idle timeout is the stream's, not one for a reused connection.
-        ctx.header("Connection", "close");
+        streamHeaders(ctx);
 
         // Started here with no timeout, so Javalin's asyncTimeout (an app's setting for its own futures) does not
         // cut streams; Javalin completes the request when the future below does.
@@ -85,12 +80,7 @@ final class SseRoute {
         ctx.future(() -> finished);
 
         ServletChannel servletChannel = ServletContextRequest.getServletContextRequest(ctx.req()).getServletChannel();
-        NodeSettings settings = node.settings();
-        // As for WebSockets: with a heartbeat, the heartbeat decides who is dead (its pings are writes, and writes
-        // reset this); without one, a quiet stream must not be cut, and the write timeout drops a reader that stalls.
-        servletChannel.getEndPoint().setIdleTimeout(settings.heartbeatEnabled()
-                ? settings.pingInterval().plus(settings.pingTimeout()).plusSeconds(30).toMillis()
-                : 0);
+        servletChannel.getEndPoint().setIdleTimeout(idleTimeoutMillis());
 
         String id = "sse-" + ids.incrementAndGet();
         Hub hub = node.hub();
@@ -113,13 +103,33 @@ final class SseRoute {
                 completeQuietly(async);
             }
         });
-        async.addListener(new Ended(wire));
+        async.addListener(new ResponseOver(wire));
         streams.add(id);
         Connection connection = hub.connect(wire, id, SseFraming.EVENTS);
         out.setWriteListener(wire);
         hub.subscribe(connection, channel, start.recovery(), start.firstEvent());
         hub.opened(connection);
         if (log.isDebugEnabled()) log.debug("SSE stream {} opened on {} from {}", id, channel, ctx.req().getRemoteAddr());
+    }
+
+    private static void streamHeaders(Context ctx) {
+        ctx.status(HttpStatus.OK);
+        ctx.contentType("text/event-stream;charset=utf-8");
+        ctx.header("Cache-Control", "no-cache");
+        ctx.header("X-Accel-Buffering", "no");        // nginx would otherwise hold events back
+        // The connection ends with the stream: its idle timeout is the stream's, not one for a reused connection.
+        ctx.header("Connection", "close");
+    }
+
+    /**
+     * Jetty applies the idle timeout to a stream only while a write is pending (checked: a quiet stream outlives the
+     * connector's 30 s), so it is a backstop for a stuck write. As for WebSockets, the heartbeat and the write timeout
+     * decide first: with a heartbeat, ping interval + timeout + 30 s; without one, none (the write timeout and the
+     * queue bounds still hold, and {@code writeTimeout = 0} means off).
+     */
+    private long idleTimeoutMillis() {
+        NodeSettings settings = node.settings();
+        return settings.heartbeatEnabled() ? settings.pingInterval().plus(settings.pingTimeout()).plusSeconds(30).toMillis() : 0;
     }
 
     private static void completeQuietly(AsyncContext async) {
@@ -176,10 +186,10 @@ final class SseRoute {
     }
 
     /** The container's word that the response is over, whichever way: the wire ends (once) if it has not yet. */
-    private static final class Ended implements AsyncListener {
+    private static final class ResponseOver implements AsyncListener {
         private final SseWire wire;
 
-        Ended(SseWire wire) {
+        ResponseOver(SseWire wire) {
             this.wire = wire;
         }
 

@@ -24,9 +24,12 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * others). An event's {@link Wire.Written} is told only once the socket has taken all of it, so what Jetty
  * still holds counts against the connection's queue bounds.
  *
- * <p>The servlet rules: {@code write}/{@code flush} only after {@code isReady()} said true, and nothing while a
- * write is pending; after {@code isReady()} said false the container calls {@link #onWritePossible} once the
- * socket takes more. All of that happens under one lock, held only for non-blocking calls; callbacks run outside it.
+ * <p>The servlet rules: {@code write} only after {@code isReady()} said true, and nothing while a write is
+ * pending; after {@code isReady()} said false the container calls {@link #onWritePossible} once the socket takes
+ * more. All of that happens under one lock, held only for non-blocking calls; callbacks run outside it.
+ *
+ * <p>Threads: {@code send}/{@code flush} come from the connection's one writer at a time, {@code ping} from the
+ * heartbeat, {@code close}/{@code abort} from anywhere, {@code onWritePossible}/{@code onError} from Jetty.
  */
 final class SseWire implements Wire, WriteListener {
 
@@ -48,7 +51,7 @@ final class SseWire implements Wire, WriteListener {
     private final ArrayDeque<Pending> queue = new ArrayDeque<>();
     private final List<Pending> issued = new ArrayList<>();   // written, not yet known to be in the socket
     private boolean waiting;                  // isReady() said false: onWritePossible comes when the socket takes more
-    private boolean pinging;                  // a ping is queued or not yet flushed: one at a time is enough
+    private boolean pinging;                  // a ping is queued or not yet in the socket: one at a time is enough
     private boolean closing;
     private int closeCode = 1000;
     private volatile long flushedBytes;       // in the socket; written by the pump under the lock, read by the heartbeat
