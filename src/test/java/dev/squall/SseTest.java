@@ -318,11 +318,13 @@ class SseTest {
         assertThat(server.metric("squall_connects_total")).isZero();
     }
 
-    private static String readUntil(InputStream in, String marker) throws Exception {
+    /** Reads up to and including {@code marker} (and perhaps a little past it, into its buffer). */
+    private static String readUntil(InputStream raw, String marker) throws Exception {
+        InputStream in = new java.io.BufferedInputStream(raw);
         StringBuilder seen = new StringBuilder();
-        while (!seen.toString().contains(marker)) {
+        while (seen.length() < marker.length() || !seen.substring(seen.length() - marker.length()).equals(marker)) {
             int b = in.read();
-            if (b < 0) throw new AssertionError("the stream ended before '" + marker + "': " + seen);
+            if (b < 0) throw new AssertionError("the stream ended before '" + marker + "' after " + seen.length() + " bytes");
             seen.append((char) b);
         }
         return seen.toString();
@@ -426,6 +428,46 @@ class SseTest {
             Await.until("gone from the hub", Duration.ofSeconds(5), () -> server.hub().size(), 0);
             assertThat(server.metric("squall_dropped_messages_total")).as("the oldest made room first").isPositive();
             assertThat(readsToTheEnd(stalled, Duration.ofSeconds(20))).as("its connection was cut").isTrue();
+        }
+    }
+
+    @Test
+    void with_drop_oldest_a_reader_that_falls_behind_is_told_how_many_events_it_lost_and_the_ids_say_the_same() throws Exception {
+        server = TestServer.start(TestServer.config().slowConsumerPolicy(SlowConsumerPolicy.DROP_OLDEST)
+                .maxQueueBytes(64 * 1024).maxMessageBytes(16 * 1024).maxPublishBytes(16 * 1024L)
+                .pingInterval(Duration.ZERO).writeTimeout(Duration.ZERO).build());
+        try (Socket late = new Socket()) {
+            late.setReceiveBufferSize(4096);
+            late.connect(new InetSocketAddress("127.0.0.1", server.port()), 5000);
+            late.setSoTimeout(10_000);
+            late.getOutputStream().write(("GET /sse/prices HTTP/1.1\r\nHost: localhost:" + server.port() + "\r\n\r\n")
+                    .getBytes(StandardCharsets.ISO_8859_1));
+            Await.until("the stream subscribed", Duration.ofSeconds(5), () -> server.hub().subscribers("prices"), 1);
+            String big = "\"" + "p".repeat(8000) + "\"";
+            int published = 0;
+            while (server.metric("squall_dropped_messages_total") == 0 && published < 3000) {
+                publish("prices", big);
+                published++;
+            }
+            publish("prices", "\"last\"");
+            published++;
+            String stream = readUntil(late.getInputStream(), "data: last\n");
+
+            java.util.regex.Matcher each = java.util.regex.Pattern
+                    .compile("id: (\\d+):|event: dropped\ndata: \\{\"count\":(\\d+)}").matcher(stream);
+            long expected = 0;                                         // the subscribed event's id: the start
+            int notices = 0;
+            while (each.find()) {
+                if (each.group(2) != null) {
+                    expected += Long.parseLong(each.group(2));
+                    notices++;
+                } else {
+                    assertThat(Long.parseLong(each.group(1))).as("the next id after what was lost").isEqualTo(expected);
+                    expected++;
+                }
+            }
+            assertThat(notices).as("at least one dropped event").isPositive();
+            assertThat(expected - 1).as("every offset accounted for, received or reported lost").isEqualTo(published);
         }
     }
 
