@@ -80,7 +80,8 @@ final class SseRoute {
         ctx.future(() -> finished);
 
         ServletChannel servletChannel = ServletContextRequest.getServletContextRequest(ctx.req()).getServletChannel();
-        servletChannel.getEndPoint().setIdleTimeout(idleTimeoutMillis());
+        // Over HTTP/2 the end point is the whole connection, shared with other requests: left as it is.
+        if (ctx.req().getProtocol().startsWith("HTTP/1")) servletChannel.getEndPoint().setIdleTimeout(idleTimeoutMillis());
 
         String id = "sse-" + ids.incrementAndGet();
         Hub hub = node.hub();
