@@ -64,8 +64,8 @@ final class Endpoints {
         } catch (IllegalArgumentException e) {
             // Javalin's "Handler with type='GET' and path='/metrics' already exists": say whose route it is.
             throw new IllegalArgumentException("SquallPlugin: the app already has a route on one of the paths Squall was "
-                    + "asked to mount (" + e.getMessage() + "); set publishPath, metricsPath, healthPath or readyPath to "
-                    + "another path, or to null", e);
+                    + "asked to mount (" + e.getMessage() + "); set publishPath, metricsPath, healthPath, readyPath, "
+                    + "publishApiPath, channelsPath or ssePath to another path, or to null", e);
         }
         state.events.serverStarted(node::start);
         // Javalin fires serverStopping on the stopping thread before it stops Jetty, so the connectors are still
@@ -102,6 +102,8 @@ final class Endpoints {
             }));
             routes.addHttpHandler(HandlerType.OPTIONS, api, ctx -> ctx.status(HttpStatus.NO_CONTENT));
         }
+        String sse = settings.ssePath();
+        if (sse != null) new SseRoute(sse, node, guard).mount(routes);
         String channels = settings.channelsPath();
         if (channels != null) {
             // Channel names, counts and history are the server's view, not a subscriber's: the publish policy guards them.

@@ -38,6 +38,7 @@ record NodeSettings(
         Duration idempotencyWindow,
         @Nullable String publishApiPath,
         @Nullable String channelsPath,
+        @Nullable String ssePath,
         Duration drainWindow,
         Duration stopTimeout,
         Map<String, WsRoute> routes,
@@ -52,6 +53,7 @@ record NodeSettings(
     static final String DEFAULT_WS_PATH = "/ws";
     /** The most channels one {@code squall.v1} connection may be on: what a setting may raise the bound to. */
     static final int MAX_CHANNELS_PER_CONNECTION = 100_000;
+    static final String SSE_CHANNEL_PARAM = "{channel}";
 
     static NodeSettings from(SquallPlugin.Config c, SettingNames names) {
         Check check = new Check(names);
@@ -108,11 +110,14 @@ record NodeSettings(
         check.path(c.readyPath, "readyPath", paths);
         check.path(c.publishApiPath, "publishApiPath", paths);
         check.path(c.channelsPath, "channelsPath", paths);
+        check.path(c.ssePath, "ssePath", paths);
+        check.require(c.ssePath == null || c.ssePath.contains(SSE_CHANNEL_PARAM), "ssePath",
+                "must have the path parameter " + SSE_CHANNEL_PARAM + " that names the channel (such as /sse/{channel}), got '" + c.ssePath + "'");
 
         return new NodeSettings(c.pingInterval, c.pingTimeout, c.writeTimeout, c.maxMessageBytes, c.maxQueueBytes,
                 c.maxQueueMessages, maxPublishBytes, c.slowConsumerPolicy, origins, hosts, c.checkHosts || !hosts.isEmpty(),
                 token, c.publishPath, c.metricsPath, c.healthPath, c.readyPath, c.historySize, c.historyTtl, c.maxRecovery,
-                c.idempotencyWindow, c.publishApiPath, c.channelsPath, c.drainWindow, c.stopTimeout,
+                c.idempotencyWindow, c.publishApiPath, c.channelsPath, c.ssePath, c.drainWindow, c.stopTimeout,
                 Map.copyOf(routes), Map.copyOf(namespaces), c.maxChannelsPerConnection, Set.copyOf(presence), names);
     }
 

@@ -29,7 +29,8 @@ import java.util.function.Consumer;
  * <p>What it mounts: the WebSocket routes declared with {@link Config#ws}, or, when none is, one push-only route
  * at {@code /ws}; a plain {@code GET} on each such path (426, "connect with a WebSocket client"); and only the
  * routes whose path is set: {@link Config#publishPath}, {@link Config#metricsPath}, {@link Config#healthPath},
- * {@link Config#readyPath} (the publish route with its CORS preflight). Nothing else of the app changes: its own routes, WebSocket routes, limits, error
+ * {@link Config#readyPath}, {@link Config#publishApiPath}, {@link Config#channelsPath}, {@link Config#ssePath}
+ * (the publish routes with their CORS preflight). Nothing else of the app changes: its own routes, WebSocket routes, limits, error
  * handlers, CORS and sessions are left as they are (Squall's limits are set on each of its own connections).
  * For the same origin and {@code Host} policy on every route, register {@link OriginPolicyPlugin} too.
  *
@@ -91,6 +92,11 @@ public final class SquallPlugin extends Plugin<SquallPlugin.Config> {
         public Duration idempotencyWindow = Duration.ofMinutes(5);
         /** Where {@code POST {"channel", "data"}} publishes are taken (the standalone server's {@code /publish}); null: not mounted. */
         public @Nullable String publishApiPath = null;
+        /**
+         * Where a channel is streamed as Server-Sent Events, a path with a {@code {channel}} parameter (the
+         * standalone server's {@code /sse/{channel}}); null: not mounted.
+         */
+        public @Nullable String ssePath = null;
         /** Where channels are described: {@code PATH/{channel}/history}; null: not mounted. */
         public @Nullable String channelsPath = null;
         /** On stop, how long {@link #readyPath} and {@link #publishPath} answer 503 before connections are closed (0 to 1 hour). */

@@ -103,7 +103,7 @@ public final class InMemoryBroker implements Broker {
                 Long first = stream.idempotent(key);
                 if (first != null) return new PublishResult(new StreamPosition(first, stream.epoch), 0, true);
             }
-            Publication publication = new Publication(++stream.offset, message);
+            Publication publication = new Publication(++stream.offset, message, stream.epoch);
             if (options.historySize() > 0 && !options.historyTtl().isZero()) {
                 stream.append(publication, now + options.historyTtl().toNanos(), options.historySize());
             }

@@ -25,7 +25,7 @@ public final class Metrics implements AutoCloseable {
     private final JvmGcMetrics gcMetrics = new JvmGcMetrics();
     private final ConcurrentMap<String, Counter> disconnectsByCode = new ConcurrentHashMap<>();
 
-    private final Counter connects = counter("squall.connects", "WebSocket connections opened");
+    private final Counter connects = counter("squall.connects", "connections opened (WebSocket and SSE)");
     private final Counter messagesReceived = counter("squall.messages.received", "messages received from clients");
     private final Counter messagesSent = counter("squall.messages.sent", "messages queued to clients (each copy counts)");
     private final Counter bytesSent = counter("squall.bytes.sent", "payload bytes queued to clients");
@@ -51,9 +51,15 @@ public final class Metrics implements AutoCloseable {
 
     /** Registers the gauges whose values live elsewhere: they are read on scrape, never on the hot path. */
     public void watch(Supplier<Number> connections, Supplier<Number> queuedBytes, Supplier<Number> channels) {
-        Gauge.builder("squall.connections", connections).description("open WebSocket connections").register(registry);
+        Gauge.builder("squall.connections", connections).description("open connections (WebSocket and SSE)").register(registry);
         Gauge.builder("squall.channels", channels).description("channels with subscribers on this node").register(registry);
         Gauge.builder("squall.queued.bytes", queuedBytes).description("bytes waiting in outbound queues").register(registry);
+    }
+
+    /** The open SSE streams (each one is also a connection in {@code squall_connections}); read on scrape. */
+    public void watchSseStreams(Supplier<Number> streams) {
+        Gauge.builder("squall.sse.streams", streams).description("open Server-Sent Events streams (also counted in squall_connections)")
+                .register(registry);
     }
 
     public void connected() { connects.increment(); }
@@ -65,7 +71,7 @@ public final class Metrics implements AutoCloseable {
 
     public void disconnected(int closeCode) {
         disconnectsByCode.computeIfAbsent(codeLabel(closeCode), code -> Counter.builder("squall.disconnects")
-                .description("WebSocket connections closed, by close code")
+                .description("connections closed, by close code (an SSE stream: the code of the same cause, 1006 when the client went away)")
                 .tag("code", code)
                 .register(registry)).increment();
     }
