@@ -132,7 +132,24 @@ export class Client {
     this.lastFrameAt = 0;
     this.timers = { reconnect: 0, connect: 0, stable: 0, idle: 0, ping: 0 };
     this.onOnline = () => this.reconnectNow();
-    if (typeof window !== 'undefined') window.addEventListener('online', this.onOnline);
+    // An open WebSocket keeps a page out of the back/forward cache: close it when the page is hidden into the
+    // cache, and reconnect (recovering every channel from its last offset) when the page is shown again.
+    this.onPageHide = (event) => {
+      if (!event.persisted || this.state === 'closed') return;
+      clearTimeout(this.timers.reconnect);
+      this.closeSocket(1001, 'page hidden');
+      this.failPending('disconnected', 'the page was hidden before the reply came');
+      for (const subscription of this.subscriptions.values()) subscription.live = false;
+      this.setState('reconnecting', { reason: 'page hidden', delayMs: 0 });
+    };
+    this.onPageShow = (event) => {
+      if (event.persisted && this.state === 'reconnecting' && !this.socket) this.reconnectNow();
+    };
+    if (typeof window !== 'undefined') {
+      window.addEventListener('online', this.onOnline);
+      window.addEventListener('pagehide', this.onPageHide);
+      window.addEventListener('pageshow', this.onPageShow);
+    }
     // Opened in a microtask, so the first onState call comes after connect() has returned the client.
     queueMicrotask(() => this.state === 'connecting' && this.open());
   }
@@ -184,7 +201,11 @@ export class Client {
   /** Closes the connection for good; subscriptions end and pending commands fail with code `closed`. */
   close() {
     if (this.state === 'closed') return;
-    if (typeof window !== 'undefined') window.removeEventListener('online', this.onOnline);
+    if (typeof window !== 'undefined') {
+      window.removeEventListener('online', this.onOnline);
+      window.removeEventListener('pagehide', this.onPageHide);
+      window.removeEventListener('pageshow', this.onPageShow);
+    }
     this.closeSocket(1000, 'client closed');
     clearTimeout(this.timers.reconnect);
     this.subscriptions.clear();

@@ -132,6 +132,36 @@ class SquallJsProtocolTest {
     }
 
     @Test
+    void aPageHiddenIntoTheBackForwardCacheClosesItsSocketAndRecoversEveryChannelWhenShownAgain() {
+        JsonNode result = run("""
+                const states = [];
+                const client = connect('ws://squall.test/ws', { ...fast, onState: (state) => states.push(state) });
+                client.subscribe('news', {});
+                const first = await socket(0);
+                first.accept();
+                first.push({ id: 1, type: 'subscribed', channel: 'news', offset: 4, epoch: 'e1' });
+                first.push({ channel: 'news', offset: 5, data: 'a' });
+                window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: false }));
+                const closedByAnOrdinaryUnload = first.closedWith;
+                window.dispatchEvent(new PageTransitionEvent('pagehide', { persisted: true }));
+                const closedWith = first.closedWith;
+                await new Promise((resolve) => setTimeout(resolve, 50));   // the fast backoff would have reconnected by now
+                const socketsWhileHidden = ScriptedSocket.all.length;
+                window.dispatchEvent(new PageTransitionEvent('pageshow', { persisted: true }));
+                const second = await socket(1);
+                second.accept();
+                return { closedByAnOrdinaryUnload, closedWith, socketsWhileHidden, resubscribe: second.sent[0], states };
+                """);
+
+        assertThat(result.get("closedByAnOrdinaryUnload").isNull()).as("a page that is really leaving keeps its socket until it goes").isTrue();
+        assertThat(result.get("closedWith")).isEqualTo(json("{\"code\":1001,\"reason\":\"page hidden\"}"));
+        assertThat(result.get("socketsWhileHidden").asInt()).as("no reconnect while in the cache").isEqualTo(1);
+        assertThat(result.get("resubscribe"))
+                .isEqualTo(json("{\"id\":2,\"type\":\"subscribe\",\"channel\":\"news\",\"since\":5,\"epoch\":\"e1\"}"));
+        assertThat(texts(result.get("states"))).containsExactly("connecting", "open", "reconnecting", "connecting", "open");
+    }
+
+    @Test
     void aQuietConnectionIsPingedAndOneThatDoesNotAnswerIsReplaced() {
         JsonNode result = run("""
                 const client = connect('ws://squall.test/ws', { ...fast, pingIntervalMs: 40, pingTimeoutMs: 150 });
