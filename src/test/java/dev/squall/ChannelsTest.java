@@ -14,10 +14,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -44,12 +41,6 @@ class ChannelsTest {
         return client;
     }
 
-    private JsonNode publish(String channel, String dataJson) throws Exception {
-        HttpResponse<String> response = server.post("/publish", "application/json",
-                ("{\"channel\":\"" + channel + "\",\"data\":" + dataJson + "}").getBytes(StandardCharsets.UTF_8));
-        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-        return JSON.readTree(response.body());
-    }
 
     private static JsonNode notice(WsTestClient client) throws Exception {
         JsonNode notice = JSON.readTree(client.takeText());
@@ -70,14 +61,14 @@ class ChannelsTest {
         assertThat(first.path("epoch").asText()).isNotEmpty();
         notice(sport);
 
-        JsonNode published = publish("news", "\"hello\"");
+        JsonNode published = server.publish("news", "\"hello\"");
         assertThat(published.path("channel").asText()).isEqualTo("news");
         assertThat(published.path("offset").asLong()).isEqualTo(1);
         assertThat(published.path("epoch").asText()).isEqualTo(first.path("epoch").asText());
         assertThat(published.path("delivered").asInt()).isEqualTo(1);
         assertThat(news.takeText()).as("a JSON string arrives as its text").isEqualTo("hello");
 
-        publish("news", "{\"score\": [1, 2]}");
+        server.publish("news", "{\"score\": [1, 2]}");
         assertThat(news.takeText()).as("other JSON as compact JSON text").isEqualTo("{\"score\":[1,2]}");
         HttpResponse<String> viaReceive = server.get("/receive?channel=sport&msg=goal");
         assertThat(JSON.readTree(viaReceive.body()).path("offset").asLong()).isEqualTo(1);
@@ -85,9 +76,9 @@ class ChannelsTest {
         assertThat(server.get("/receive?msg=everyone").body()).isEqualTo("{\"delivered\":1}");
         assertThat(tutorial.takeText()).as("the tutorial's channel is its own").isEqualTo("everyone");
 
-        publish("news", "\"sentinel\"");
+        server.publish("news", "\"sentinel\"");
         assertThat(news.takeText()).as("nothing of sport's or the broadcast came first").isEqualTo("sentinel");
-        publish("sport", "\"sentinel\"");
+        server.publish("sport", "\"sentinel\"");
         assertThat(sport.takeText()).isEqualTo("sentinel");
     }
 
@@ -96,26 +87,26 @@ class ChannelsTest {
         server = TestServer.start();
         WsTestClient first = connect("/ws/room");
         String epoch = notice(first).path("epoch").asText();
-        publish("room", "\"one\"");
+        server.publish("room", "\"one\"");
         assertThat(first.takeText()).isEqualTo("one");
         first.close();
 
-        publish("room", "\"two\"");
-        publish("room", "\"three\"");
+        server.publish("room", "\"two\"");
+        server.publish("room", "\"three\"");
         WsTestClient again = connect("/ws/room?since=1&epoch=" + epoch);
         JsonNode resumed = notice(again);
         assertThat(resumed.path("recovered").asBoolean()).isTrue();
         assertThat(resumed.path("offset").asLong()).as("the next message comes after the client's offset").isEqualTo(1);
         assertThat(again.takeText()).isEqualTo("two");
         assertThat(again.takeText()).isEqualTo("three");
-        publish("room", "\"four\"");
+        server.publish("room", "\"four\"");
         assertThat(again.takeText()).isEqualTo("four");
     }
 
     @Test
     void recovery_is_never_partial_a_lost_epoch_or_a_gap_beyond_history_says_recovered_false() throws Exception {
         server = TestServer.start(TestServer.config().historySize(3).build());
-        for (int i = 1; i <= 5; i++) publish("feed", "\"m" + i + "\"");
+        for (int i = 1; i <= 5; i++) server.publish("feed", "\"m" + i + "\"");
 
         WsTestClient covered = connect("/ws/feed?since=2");
         assertThat(notice(covered).path("recovered").asBoolean()).isTrue();
@@ -131,7 +122,7 @@ class ChannelsTest {
         JsonNode ahead = notice(connect("/ws/feed?since=99"));
         assertThat(ahead.path("recovered").asBoolean()).as("an offset the channel never had").isFalse();
 
-        publish("feed", "\"m6\"");
+        server.publish("feed", "\"m6\"");
         assertThat(beyond.takeText()).as("not recovered, then live: nothing replayed").isEqualTo("m6");
         assertThat(covered.takeText()).isEqualTo("m6");
         String metrics = server.get("/metrics").body();
@@ -145,8 +136,8 @@ class ChannelsTest {
         server = TestServer.start(TestServer.config().historySize(100)
                 .namespaces(Map.of("chat", new SquallConfig.Namespace(2, null))).build());
         for (int i = 1; i <= 5; i++) {
-            publish("chat:room1", "\"c" + i + "\"");
-            publish("news", "\"n" + i + "\"");
+            server.publish("chat:room1", "\"c" + i + "\"");
+            server.publish("news", "\"n" + i + "\"");
         }
         assertThat(JSON.readTree(server.get("/channels/chat:room1/history").body()).path("publications").size()).isEqualTo(2);
         assertThat(JSON.readTree(server.get("/channels/news/history").body()).path("publications").size()).isEqualTo(5);
@@ -158,13 +149,13 @@ class ChannelsTest {
     void a_replay_larger_than_half_the_clients_queue_is_not_recovered_rather_than_closing_the_client() throws Exception {
         server = TestServer.start(TestServer.config().maxQueueBytes(4096).maxMessageBytes(1024).maxPublishBytes(1024L).build());
         String big = "\"" + "x".repeat(500) + "\"";
-        for (int i = 0; i < 10; i++) publish("big", big);                  // 5000 bytes missed, the queue holds 4096
+        for (int i = 0; i < 10; i++) server.publish("big", big);                  // 5000 bytes missed, the queue holds 4096
 
         WsTestClient client = connect("/ws/big?since=0");
         JsonNode started = notice(client);
         assertThat(started.path("recovered").asBoolean()).isFalse();
         assertThat(started.path("offset").asLong()).isEqualTo(10);
-        publish("big", "\"small\"");
+        server.publish("big", "\"small\"");
         assertThat(client.takeText()).as("still connected, and live").isEqualTo("small");
 
         WsTestClient fits = connect("/ws/big?since=7");                    // 1500 bytes: within half the queue
@@ -174,8 +165,8 @@ class ChannelsTest {
     @Test
     void since_latest_starts_with_the_newest_message() throws Exception {
         server = TestServer.start();
-        publish("price", "{\"eur\": 1.07}");
-        publish("price", "{\"eur\": 1.08}");
+        server.publish("price", "{\"eur\": 1.07}");
+        server.publish("price", "{\"eur\": 1.08}");
 
         WsTestClient dashboard = connect("/ws/price?since=latest");
         assertThat(notice(dashboard).path("offset").asLong()).isEqualTo(1);
@@ -185,26 +176,11 @@ class ChannelsTest {
     @Test
     void a_client_reconnecting_dozens_of_times_under_continuous_publishing_misses_nothing_and_sees_nothing_twice() throws Exception {
         server = TestServer.start(TestServer.config().historySize(10_000).maxRecovery(10_000).build());
-        Map<Long, String> published = new ConcurrentHashMap<>();
-        AtomicBoolean publishing = new AtomicBoolean(true);
-        AtomicLong lastOffset = new AtomicLong();
-        Thread publisher = new Thread(() -> {
-            for (int i = 0; publishing.get(); i++) {
-                try {
-                    JsonNode answer = publish("load", "\"m" + i + "\"");
-                    published.put(answer.path("offset").asLong(), "m" + i);
-                    lastOffset.set(answer.path("offset").asLong());
-                } catch (Exception e) {
-                    throw new AssertionError(e);
-                }
-            }
-        }, "test-publisher");
-
         WsTestClient client = connect("/ws/load");
         JsonNode start = notice(client);
         long startedAfter = start.path("offset").asLong();
         String epoch = start.path("epoch").asText();
-        publisher.start();
+        ContinuousPublisher publisher = ContinuousPublisher.start(server, "load");
         List<String> received = new ArrayList<>();
         long offset = startedAfter;
         for (int reconnect = 0; reconnect < 40; reconnect++) {
@@ -219,15 +195,13 @@ class ChannelsTest {
             assertThat(resumed.path("recovered").asBoolean()).as("reconnect " + reconnect).isTrue();
             assertThat(resumed.path("offset").asLong()).isEqualTo(offset);
         }
-        publishing.set(false);
-        publisher.join(10_000);
-        while (offset < lastOffset.get()) {
+        long last = publisher.stop();
+        while (offset < last) {
             received.add(client.takeText());
             offset++;
         }
 
-        List<String> expected = new ArrayList<>();
-        for (long o = startedAfter + 1; o <= lastOffset.get(); o++) expected.add(published.get(o));
+        List<String> expected = publisher.publishedAfter(startedAfter);
         assertThat(received).as("exactly what was published, in order").containsExactlyElementsOf(expected);
         assertThat(expected).hasSizeGreaterThan(40);
     }
@@ -245,7 +219,7 @@ class ChannelsTest {
         assertThat(retry.path("offset").asLong()).isEqualTo(first.path("offset").asLong());
         assertThat(retry.path("duplicate").asBoolean()).isTrue();
         assertThat(retry.path("delivered").asInt()).isZero();
-        publish("orders", "\"next\"");
+        server.publish("orders", "\"next\"");
         assertThat(client.takeText()).isEqualTo("paid");
         assertThat(client.takeText()).as("the retry was not delivered").isEqualTo("next");
     }
@@ -253,8 +227,8 @@ class ChannelsTest {
     @Test
     void history_lists_what_came_after_an_offset_with_the_position() throws Exception {
         server = TestServer.start();
-        publish("log", "\"a\"");
-        publish("log", "{\"b\": true}");
+        server.publish("log", "\"a\"");
+        server.publish("log", "{\"b\": true}");
         server.post("/receive?channel=log", "application/octet-stream", new byte[]{1, 2, 3});
 
         JsonNode all = JSON.readTree(server.get("/channels/log/history").body());
@@ -285,7 +259,7 @@ class ChannelsTest {
         clients.addAll(lobby);
         WsTestClient kitchen = connect("/ws/kitchen");
         notice(kitchen);
-        publish("lobby", "\"hi\"");
+        server.publish("lobby", "\"hi\"");
 
         dev.squall.support.Await.until("the lobby count to settle at 50", Duration.ofSeconds(10),
                 () -> lobbyCount() == 50);

@@ -9,16 +9,11 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.net.URI;
-import java.net.http.HttpResponse;
-import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 import dev.squall.support.Await;
 
 import static org.assertj.core.api.Assertions.assertThat;
@@ -120,12 +115,6 @@ class ProtocolV1Test {
         }
     }
 
-    private JsonNode publishOverHttp(String channel, String dataJson) throws Exception {
-        HttpResponse<String> response = server.post("/publish", "application/json",
-                ("{\"channel\":\"" + channel + "\",\"data\":" + dataJson + "}").getBytes(StandardCharsets.UTF_8));
-        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-        return JSON.readTree(response.body());
-    }
 
     @Test
     void the_handshake_selects_squall_v1_when_offered_among_others_and_nothing_for_plain_clients() throws Exception {
@@ -150,7 +139,7 @@ class ProtocolV1Test {
         V1 onWs = new V1("/ws");
         V1 onChannelPath = new V1("/ws/news");
         server.get("/receive?msg=hello");
-        publishOverHttp("news", "\"n1\"");
+        server.publish("news", "\"n1\"");
         onWs.assertQuiet();
         onChannelPath.assertQuiet();
     }
@@ -158,7 +147,7 @@ class ProtocolV1Test {
     @Test
     void subscribe_replies_with_the_position_then_publications_arrive_with_channel_and_offset() throws Exception {
         server = TestServer.start();
-        publishOverHttp("news", "\"before\"");
+        server.publish("news", "\"before\"");
         V1 client = new V1("/ws");
         JsonNode subscribed = client.subscribe(7, "news");
         assertThat(subscribed.path("id").asLong()).isEqualTo(7);
@@ -167,8 +156,8 @@ class ProtocolV1Test {
         assertThat(subscribed.path("epoch").asText()).isNotEmpty();
         assertThat(subscribed.has("recovered")).as("only when since was a number").isFalse();
 
-        publishOverHttp("news", "\"hello\"");
-        publishOverHttp("news", "{\"score\":[1,2]}");
+        server.publish("news", "\"hello\"");
+        server.publish("news", "{\"score\":[1,2]}");
         server.post("/receive?channel=news", "application/octet-stream", new byte[]{1, 2, 3});
         assertThat(client.next().toString()).isEqualTo("{\"channel\":\"news\",\"offset\":2,\"data\":\"hello\"}");
         assertThat(client.next().toString()).isEqualTo("{\"channel\":\"news\",\"offset\":3,\"data\":{\"score\":[1,2]}}");
@@ -182,7 +171,7 @@ class ProtocolV1Test {
         client.subscribe(1, "news");
         JsonNode reply = client.call("{\"id\":2,\"type\":\"unsubscribe\",\"channel\":\"news\"}");
         assertThat(reply.toString()).isEqualTo("{\"id\":2,\"type\":\"unsubscribed\",\"channel\":\"news\"}");
-        assertThat(publishOverHttp("news", "\"gone\"").path("delivered").asInt()).isZero();
+        assertThat(server.publish("news", "\"gone\"").path("delivered").asInt()).isZero();
         client.assertQuiet();
     }
 
@@ -220,9 +209,9 @@ class ProtocolV1Test {
         V1 other = new V1("/ws");
         for (int i = 0; i < 40; i++) client.subscribe(i + 1, "room" + i);
         other.subscribe(1, "elsewhere");
-        for (int i = 0; i < 40; i++) publishOverHttp("room" + i, "\"to room" + i + "\"");
-        publishOverHttp("elsewhere", "\"not for client\"");
-        publishOverHttp("nobody", "\"not for anyone\"");
+        for (int i = 0; i < 40; i++) server.publish("room" + i, "\"to room" + i + "\"");
+        server.publish("elsewhere", "\"not for client\"");
+        server.publish("nobody", "\"not for anyone\"");
         for (int i = 0; i < 40; i++) {
             JsonNode publication = client.next();
             assertThat(publication.path("channel").asText()).isEqualTo("room" + i);
@@ -237,8 +226,8 @@ class ProtocolV1Test {
     @Test
     void recovery_gives_what_was_missed_after_the_reply_or_says_recovered_false_never_a_part() throws Exception {
         server = TestServer.start(TestServer.config().historySize(3).build());
-        String epoch = publishOverHttp("feed", "\"m1\"").path("epoch").asText();
-        for (int i = 2; i <= 5; i++) publishOverHttp("feed", "\"m" + i + "\"");
+        String epoch = server.publish("feed", "\"m1\"").path("epoch").asText();
+        for (int i = 2; i <= 5; i++) server.publish("feed", "\"m" + i + "\"");
 
         V1 covered = new V1("/ws");
         JsonNode resumed = covered.subscribe(1, "feed", ",\"since\":3,\"epoch\":\"" + epoch + "\"");
@@ -257,7 +246,7 @@ class ProtocolV1Test {
         assertThat(lost.path("recovered").asBoolean()).isFalse();
         assertThat(lost.path("offset").asLong()).isEqualTo(5);
 
-        publishOverHttp("feed", "\"m6\"");
+        server.publish("feed", "\"m6\"");
         assertThat(beyond.next().path("data").asText()).as("not recovered, then live: nothing replayed").isEqualTo("m6");
         assertThat(otherEpoch.next().path("offset").asLong()).isEqualTo(6);
         assertThat(covered.next().path("offset").asLong()).isEqualTo(6);
@@ -266,8 +255,8 @@ class ProtocolV1Test {
     @Test
     void since_latest_starts_with_the_newest_publication() throws Exception {
         server = TestServer.start();
-        publishOverHttp("price", "41");
-        publishOverHttp("price", "42");
+        server.publish("price", "41");
+        server.publish("price", "42");
         V1 dashboard = new V1("/ws");
         JsonNode subscribed = dashboard.subscribe(1, "price", ",\"since\":\"latest\"");
         assertThat(subscribed.path("offset").asLong()).isEqualTo(1);
@@ -281,28 +270,14 @@ class ProtocolV1Test {
     @Test
     void a_client_reconnecting_dozens_of_times_under_continuous_publishing_misses_nothing_and_sees_nothing_twice() throws Exception {
         server = TestServer.start(TestServer.config().historySize(10_000).maxRecovery(10_000).build());
-        Map<Long, String> published = new ConcurrentHashMap<>();
-        AtomicBoolean publishing = new AtomicBoolean(true);
-        AtomicLong lastOffset = new AtomicLong();
-        Thread publisher = new Thread(() -> {
-            for (int i = 0; publishing.get(); i++) {
-                try {
-                    JsonNode answer = publishOverHttp("load", "\"m" + i + "\"");
-                    published.put(answer.path("offset").asLong(), "m" + i);
-                    lastOffset.set(answer.path("offset").asLong());
-                } catch (Exception e) {
-                    throw new AssertionError(e);
-                }
-            }
-        }, "test-publisher");
-
         V1 client = new V1("/ws");
         JsonNode start = client.subscribe(1, "load");
         long startedAfter = start.path("offset").asLong();
         String epoch = start.path("epoch").asText();
-        publisher.start();
         List<String> received = new ArrayList<>();
         long offset = startedAfter;
+        long last;
+        ContinuousPublisher publisher = ContinuousPublisher.start(server, "load");
         try {
             for (int reconnect = 0; reconnect < 40; reconnect++) {
                 int take = ThreadLocalRandom.current().nextInt(1, 30);
@@ -319,16 +294,14 @@ class ProtocolV1Test {
                 assertThat(resumed.path("offset").asLong()).isEqualTo(offset);
             }
         } finally {
-            publishing.set(false);
-            publisher.join(10_000);
+            last = publisher.stop();
         }
-        while (offset < lastOffset.get()) {
+        while (offset < last) {
             received.add(client.next().path("data").asText());
             offset++;
         }
 
-        List<String> expected = new ArrayList<>();
-        for (long o = startedAfter + 1; o <= lastOffset.get(); o++) expected.add(published.get(o));
+        List<String> expected = publisher.publishedAfter(startedAfter);
         assertThat(received).as("exactly what was published, in order").containsExactlyElementsOf(expected);
         assertThat(expected).hasSizeGreaterThan(40);
     }
@@ -361,7 +334,7 @@ class ProtocolV1Test {
         plain.takeText();
         V1 client = new V1("/ws");
         client.subscribe(1, "lobby");
-        JsonNode published = publishOverHttp("lobby", "\"hi\"");
+        JsonNode published = server.publish("lobby", "\"hi\"");
         client.next();
         JsonNode presence = client.call("{\"id\":2,\"type\":\"presence\",\"channel\":\"lobby\"}");
         assertThat(presence.toString()).isEqualTo("{\"id\":2,\"type\":\"presence\",\"channel\":\"lobby\",\"subscribers\":2,"
@@ -514,7 +487,7 @@ class ProtocolV1Test {
         assertThat(client.error("{\"id\":5,\"type\":\"subscribe\",\"channel\":\"a b\"}", "bad_channel").path("message").asText())
                 .isEqualTo(ChannelName.problem("a b"));
         client.assertWorks(8);
-        publishOverHttp("twice", "\"still subscribed\"");
+        server.publish("twice", "\"still subscribed\"");
         assertThat(client.next().path("data").asText()).isEqualTo("still subscribed");
         assertThat(server.metric("squall_connections")).isEqualTo(1);
     }

@@ -16,16 +16,12 @@ import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.net.URI;
-import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
@@ -60,12 +56,6 @@ class SseTest {
         return connect(pathAndQuery, Map.of());
     }
 
-    private JsonNode publish(String channel, String dataJson) throws Exception {
-        HttpResponse<String> response = server.post("/publish", "application/json",
-                ("{\"channel\":\"" + channel + "\",\"data\":" + dataJson + "}").getBytes(StandardCharsets.UTF_8));
-        assertThat(response.statusCode()).as(response.body()).isEqualTo(200);
-        return JSON.readTree(response.body());
-    }
 
     /** The first event of a stream: {@code event: subscribed}, its data as JSON. */
     private static JsonNode subscribed(SseTestClient client) throws Exception {
@@ -97,13 +87,13 @@ class SseTest {
         assertThat(start.has("squall")).as("no reserved key: the event type says what it is").isFalse();
         assertThat(first.id()).isEqualTo("0:" + epoch);
 
-        publish("news", "\"hello\"");
+        server.publish("news", "\"hello\"");
         Event hello = news.take();
         assertThat(hello.event()).isEqualTo("message");
         assertThat(hello.id()).isEqualTo("1:" + epoch);
         assertThat(hello.data()).as("as a plain client gets it").isEqualTo("hello");
 
-        publish("news", "{\"score\": [1, 2]}");
+        server.publish("news", "{\"score\": [1, 2]}");
         assertThat(news.take().data()).isEqualTo("{\"score\":[1,2]}");
     }
 
@@ -113,12 +103,12 @@ class SseTest {
         SseTestClient log = connect("/sse/log");
         subscribed(log);
 
-        publish("log", "\"first line\\nsecond line\\n\\nafter a blank line\\r\\nlast\"");
+        server.publish("log", "\"first line\\nsecond line\\n\\nafter a blank line\\r\\nlast\"");
         assertThat(log.take().data()).as("a line break survives; CRLF comes back as LF, as SSE cannot carry CR")
                 .isEqualTo("first line\nsecond line\n\nafter a blank line\nlast");
-        publish("log", "\"\"");
+        server.publish("log", "\"\"");
         assertThat(log.take().data()).as("an empty text is an event too").isEmpty();
-        publish("log", "\"data: forged\\n\\nevent: subscribed\"");
+        server.publish("log", "\"data: forged\\n\\nevent: subscribed\"");
         Event tricky = log.take();
         assertThat(tricky.event()).as("a text cannot end its event or name another").isEqualTo("message");
         assertThat(tricky.data()).isEqualTo("data: forged\n\nevent: subscribed");
@@ -138,12 +128,12 @@ class SseTest {
         subscribed(news);
         subscribed(sport);
 
-        publish("sport", "\"goal\"");
+        server.publish("sport", "\"goal\"");
         server.get("/receive?msg=everyone");
-        publish("news", "\"sentinel\"");
+        server.publish("news", "\"sentinel\"");
         assertThat(news.take().data()).as("nothing of sport's or the broadcast came first").isEqualTo("sentinel");
         assertThat(sport.take().data()).isEqualTo("goal");
-        publish("sport", "\"sentinel\"");
+        server.publish("sport", "\"sentinel\"");
         assertThat(sport.take().data()).isEqualTo("sentinel");
     }
 
@@ -152,19 +142,19 @@ class SseTest {
         server = TestServer.start();
         SseTestClient first = connect("/sse/room");
         subscribed(first);
-        publish("room", "\"one\"");
+        server.publish("room", "\"one\"");
         Event one = first.take();
         first.close();
 
-        publish("room", "\"two\"");
-        publish("room", "\"three\"");
+        server.publish("room", "\"two\"");
+        server.publish("room", "\"three\"");
         SseTestClient again = connect("/sse/room", Map.of("Last-Event-ID", one.id()));
         JsonNode resumed = subscribed(again);
         assertThat(resumed.path("recovered").asBoolean()).isTrue();
         assertThat(resumed.path("offset").asLong()).isEqualTo(1);
         assertThat(again.take().data()).isEqualTo("two");
         assertThat(again.take().data()).isEqualTo("three");
-        publish("room", "\"four\"");
+        server.publish("room", "\"four\"");
         assertThat(again.take().data()).isEqualTo("four");
     }
 
@@ -173,7 +163,7 @@ class SseTest {
         server = TestServer.start();
         SseTestClient probe = connect("/sse/feed");
         String epoch = subscribed(probe).path("epoch").asText();
-        for (int i = 1; i <= 4; i++) publish("feed", "\"m" + i + "\"");
+        for (int i = 1; i <= 4; i++) server.publish("feed", "\"m" + i + "\"");
 
         SseTestClient page = connect("/sse/feed?lastEventId=2:" + epoch);
         assertThat(subscribed(page).path("recovered").asBoolean()).isTrue();
@@ -202,7 +192,7 @@ class SseTest {
         SseTestClient first = connect("/sse/quiet");
         Event start = first.take();
         first.close();
-        publish("quiet", "\"while away\"");
+        server.publish("quiet", "\"while away\"");
 
         SseTestClient again = connect("/sse/quiet", Map.of("Last-Event-ID", start.id()));
         assertThat(subscribed(again).path("recovered").asBoolean()).isTrue();
@@ -214,7 +204,7 @@ class SseTest {
         server = TestServer.start(TestServer.config().historySize(3).build());
         SseTestClient before = connect("/sse/feed");
         subscribed(before);
-        for (int i = 1; i <= 5; i++) publish("feed", "\"m" + i + "\"");
+        for (int i = 1; i <= 5; i++) server.publish("feed", "\"m" + i + "\"");
         String lastIdBeforeRestart = null;
         for (int i = 1; i <= 5; i++) lastIdBeforeRestart = before.take().id();
         String epoch = lastIdBeforeRestart.substring(lastIdBeforeRestart.indexOf(':') + 1);
@@ -227,22 +217,22 @@ class SseTest {
         server.close();
         clients.forEach(SseTestClient::close);
         server = TestServer.start();                                   // a new node: new streams, new epochs
-        publish("feed", "\"after restart 1\"");
-        publish("feed", "\"after restart 2\"");
+        server.publish("feed", "\"after restart 1\"");
+        server.publish("feed", "\"after restart 2\"");
         SseTestClient reconnected = connect("/sse/feed", Map.of("Last-Event-ID", "1:" + epoch));
         JsonNode restarted = subscribed(reconnected);
         assertThat(restarted.path("recovered").asBoolean())
                 .as("offset 1 of the new stream is not what the client had: the epoch says so").isFalse();
         assertThat(restarted.path("offset").asLong()).isEqualTo(2);
         assertThat(restarted.path("epoch").asText()).isNotEqualTo(epoch);
-        publish("feed", "\"live\"");
+        server.publish("feed", "\"live\"");
         assertThat(reconnected.take().data()).as("nothing replayed, then live").isEqualTo("live");
     }
 
     @Test
     void a_malformed_last_event_id_header_still_gets_a_stream_told_it_was_not_recovered() throws Exception {
         server = TestServer.start();
-        publish("feed", "\"old\"");
+        server.publish("feed", "\"old\"");
         for (String id : List.of("not-an-id", "-1", "1:2:3", "99999999999999999999", "x".repeat(500))) {
             SseTestClient client = connect("/sse/feed", Map.of("Last-Event-ID", id));
             assertThat(client.status()).as("an EventSource gives up on anything but 200: " + id).isEqualTo(200);
@@ -251,7 +241,7 @@ class SseTest {
             assertThat(start.path("offset").asLong()).isEqualTo(1);
         }
         SseTestClient live = clients.get(clients.size() - 1);
-        publish("feed", "\"new\"");
+        server.publish("feed", "\"new\"");
         assertThat(live.take().data()).isEqualTo("new");
     }
 
@@ -338,7 +328,7 @@ class SseTest {
         for (int i = 0; i < 5; i++) assertThat(client.takeComment(Duration.ofSeconds(3))).isEqualTo("ping");
         assertThat(client.ended()).as("a client that reads is alive: nothing ever arrives from it, and it is not dropped").isFalse();
         assertThat(server.metric("squall_dead_peers_total")).isZero();
-        publish("news", "\"still here\"");
+        server.publish("news", "\"still here\"");
         assertThat(client.take().data()).isEqualTo("still here");
     }
 
@@ -374,7 +364,7 @@ class SseTest {
             long maxQueued = 0;
             int published = 0;
             while (server.metric("squall_slow_consumers_total") == 0 && published < 2000) {
-                publish("flood", big);
+                server.publish("flood", big);
                 published++;
                 maxQueued = Math.max(maxQueued, server.hub().queuedBytes());
                 Event event = reader.take();
@@ -387,7 +377,7 @@ class SseTest {
             Await.until("no SSE stream but the reader's", Duration.ofSeconds(5), () -> server.metric("squall_sse_streams"), 1.0);
             assertThat(readsToTheEnd(stalled, Duration.ofSeconds(20))).as("its connection was cut, not left open").isTrue();
         }
-        publish("flood", "\"after\"");
+        server.publish("flood", "\"after\"");
         assertThat(reader.take().data()).as("the reader was unaffected").isEqualTo("after");
     }
 
@@ -421,7 +411,7 @@ class SseTest {
             Await.until("the stream subscribed", Duration.ofSeconds(5), () -> server.hub().subscribers("flood"), 1);
             String big = "\"" + "y".repeat(8000) + "\"";
             for (int i = 0; i < 3000 && server.metric("squall_stalled_peers_total") == 0; i++) {
-                publish("flood", big);
+                server.publish("flood", big);
                 assertThat(server.hub().queuedBytes()).as("drop-oldest keeps it within the bound").isLessThanOrEqualTo(64 * 1024 + 8100);
             }
             Await.until("dropped as stalled", Duration.ofSeconds(10), () -> server.metric("squall_stalled_peers_total"), 1.0);
@@ -446,10 +436,10 @@ class SseTest {
             String big = "\"" + "p".repeat(8000) + "\"";
             int published = 0;
             while (server.metric("squall_dropped_messages_total") == 0 && published < 3000) {
-                publish("prices", big);
+                server.publish("prices", big);
                 published++;
             }
-            publish("prices", "\"last\"");
+            server.publish("prices", "\"last\"");
             published++;
             String stream = readUntil(late.getInputStream(), "data: last\n");
 
@@ -499,26 +489,11 @@ class SseTest {
     @Test
     void a_client_reconnecting_dozens_of_times_under_continuous_publishing_misses_nothing_and_sees_nothing_twice() throws Exception {
         server = TestServer.start(TestServer.config().historySize(10_000).maxRecovery(10_000).build());
-        Map<Long, String> published = new ConcurrentHashMap<>();
-        AtomicBoolean publishing = new AtomicBoolean(true);
-        AtomicLong lastOffset = new AtomicLong();
-        Thread publisher = new Thread(() -> {
-            for (int i = 0; publishing.get(); i++) {
-                try {
-                    JsonNode answer = publish("load", "\"m" + i + "\"");
-                    published.put(answer.path("offset").asLong(), "m" + i);
-                    lastOffset.set(answer.path("offset").asLong());
-                } catch (Exception e) {
-                    throw new AssertionError(e);
-                }
-            }
-        }, "test-publisher");
-
         SseTestClient client = connect("/sse/load");
         Event start = client.take();
         long startedAfter = JSON.readTree(start.data()).path("offset").asLong();
         String lastId = start.id();
-        publisher.start();
+        ContinuousPublisher publisher = ContinuousPublisher.start(server, "load");
         List<String> received = new ArrayList<>();
         long offset = startedAfter;
         for (int reconnect = 0; reconnect < 40; reconnect++) {
@@ -535,15 +510,13 @@ class SseTest {
             assertThat(resumed.path("recovered").asBoolean()).as("reconnect " + reconnect).isTrue();
             assertThat(resumed.path("offset").asLong()).isEqualTo(offset);
         }
-        publishing.set(false);
-        publisher.join(10_000);
-        while (offset < lastOffset.get()) {
+        long last = publisher.stop();
+        while (offset < last) {
             received.add(client.take().data());
             offset++;
         }
 
-        List<String> expected = new ArrayList<>();
-        for (long o = startedAfter + 1; o <= lastOffset.get(); o++) expected.add(published.get(o));
+        List<String> expected = publisher.publishedAfter(startedAfter);
         assertThat(received).as("exactly what was published, in order").containsExactlyElementsOf(expected);
         assertThat(expected).hasSizeGreaterThan(40);
         Await.until("closed streams have left the hub", Duration.ofSeconds(10), () -> server.hub().size(), 1);

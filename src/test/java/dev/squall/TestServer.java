@@ -1,5 +1,7 @@
 package dev.squall;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.squall.hub.Metrics;
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -64,6 +66,19 @@ final class TestServer implements AutoCloseable {
                         .POST(HttpRequest.BodyPublishers.ofByteArray(body)).build(),
                 HttpResponse.BodyHandlers.ofString());
     }
+
+    /**
+     * {@code POST /publish} of {@code {"channel": channel, "data": dataJson}}; fails unless it answers 200, and returns
+     * the answer ({@code channel}, {@code offset}, {@code epoch}, {@code delivered}, {@code duplicate}).
+     */
+    JsonNode publish(String channel, String dataJson) throws Exception {
+        HttpResponse<String> response = post("/publish", "application/json",
+                ("{\"channel\":\"" + channel + "\",\"data\":" + dataJson + "}").getBytes(java.nio.charset.StandardCharsets.UTF_8));
+        if (response.statusCode() != 200) throw new AssertionError("POST /publish answered " + response.statusCode() + ": " + response.body());
+        return JSON.readTree(response.body());
+    }
+
+    private static final ObjectMapper JSON = new ObjectMapper();
 
     dev.squall.hub.Hub hub() {
         return app.hub();
