@@ -13,6 +13,10 @@ METRICS = [
     ("fanout", "p99_ms", "lower"),
     ("fanout-rate", "p99_ms", "lower"),
     ("fanout-rate-warm", "p99_ms", "lower"),
+    ("fanout-channel", "delivered_per_s", "higher"),
+    ("fanout-channel", "p99_ms", "lower"),
+    ("fanout-channel-rate", "p99_ms", "lower"),
+    ("fanout-channel-rate", "p50_ms", "lower"),
     ("echo", "round_trips_per_s", "higher"),
     ("echo", "p99_ms", "lower"),
     ("echo-warm", "round_trips_per_s", "higher"),
@@ -28,6 +32,8 @@ CPU = ["gen_loop_max_pct", "gen_cpu_pct", "server_cpu_pct"]
 # Machine-wide CPU pressure (PSI some avg10) at the end of each run: other load on the shared machine.
 PRESSURE = "cpu_pressure_avg10"
 PEERS = ["node-ws", "tornado", "squall-before", "squall-alt"]   # squall/squall-before: after/before of one change
+# Pairs of servers other than squall compared with each other: (numerator, denominator).
+PAIRS = [("squall-history", "squall-nohistory")]
 
 
 def parse(path):
@@ -67,7 +73,9 @@ def main():
     failed = [f'{r.get("workload")}/{r["server"]}#{r.get("round")}' for r in rows if r.get("mode") == "failed"]
     servers.sort(key=lambda s: (s != "squall", s))
     peers = [p for p in PEERS if p in servers]
-    header = ["workload", "metric"] + servers + ["n"] + ([f"squall/{p}" for p in peers] if "squall" in servers else [])
+    pairs = [(a, b) for a, b in PAIRS if a in servers and b in servers]
+    header = (["workload", "metric"] + servers + ["n"] + ([f"squall/{p}" for p in peers] if "squall" in servers else [])
+              + [f"{a}/{b}" for a, b in pairs])
     table = [header]
     for workload, metric, better in METRICS:
         medians = {s: median(values.get((workload, metric, s), [])) for s in servers}
@@ -79,6 +87,9 @@ def main():
             for p in peers:
                 a, b = medians.get("squall"), medians.get(p)
                 row.append(f"{a / b:.2f}" if a is not None and b else "-")
+        for a_name, b_name in pairs:
+            a, b = medians.get(a_name), medians.get(b_name)
+            row.append(f"{a / b:.2f}" if a is not None and b else "-")
         table.append(row)
     widths = [max(len(r[i]) for r in table) for i in range(len(header))]
     for r in table:
