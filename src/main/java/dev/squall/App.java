@@ -79,6 +79,7 @@ public final class App {
             cfg.historyTtl = config.historyTtl();
             cfg.maxRecovery = config.maxRecovery();
             cfg.maxChannelsPerConnection = config.maxChannelsPerConnection();
+            cfg.redis = config.redis().orElse(null);
             config.namespaces().forEach((name, settings) -> cfg.namespace(name, namespace -> {
                 namespace.historySize = settings.historySize();
                 namespace.historyTtl = settings.historyTtl();

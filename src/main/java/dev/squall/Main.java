@@ -161,6 +161,12 @@ public final class Main implements Callable<Integer> {
                     + "is refused with too_many_channels (default: ${DEFAULT-VALUE}).")
     int maxChannelsPerConnection;
 
+    @Option(names = "--redis", paramLabel = "URI",
+            description = "Share channels with every other node on this Redis (redis://host:port): publishes on any node "
+                    + "reach subscribers on all of them, in one order, and history and recovery work across nodes. "
+                    + "Without it channels live in this process.")
+    String redis;
+
     public static void main(String[] args) {
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
@@ -362,6 +368,7 @@ public final class Main implements Callable<Integer> {
                 .maxRecovery(maxRecovery)
                 .namespaces(configFile.namespaces)
                 .maxChannelsPerConnection(maxChannelsPerConnection)
+                .redis(redis)
                 .build();
     }
 

@@ -6,6 +6,7 @@ import dev.squall.broker.Message;
 import dev.squall.broker.History;
 import dev.squall.broker.PublishOptions;
 import dev.squall.broker.PublishResult;
+import dev.squall.broker.redis.RedisBroker;
 import dev.squall.hub.Heartbeat;
 import dev.squall.hub.Hub;
 import dev.squall.hub.Metrics;
@@ -55,7 +56,9 @@ final class Node implements Squall {
             thread.setDaemon(true);
             return thread;
         });
-        this.broker = new InMemoryBroker(scheduler, Duration.ofSeconds(1));
+        this.broker = settings.redis() != null
+                ? new RedisBroker(settings.redis(), scheduler)
+                : new InMemoryBroker(scheduler, Duration.ofSeconds(1));
         this.writers = writers(Math.max(1, Runtime.getRuntime().availableProcessors()));
         this.hub = new Hub(new OutboundLimits(settings.maxQueueBytes(), settings.maxQueueMessages(), settings.slowConsumerPolicy(),
                 Duration.ofSeconds(1)), metrics, scheduler, writers, broker, settings.maxRecovery(), settings::presence);

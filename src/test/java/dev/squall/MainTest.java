@@ -78,6 +78,10 @@ class MainTest {
             "--slow-consumer, DROP_OLDEST",
             "--drain-seconds, -1",
             "--drain-seconds, 3601",
+            "--redis, http://127.0.0.1:6379",
+            "--redis, redis://",
+            "--redis, redis://127.0.0.1:99999",
+            "--redis, 127.0.0.1:6379",
     })
     void a_bad_value_exits_2_with_one_line_naming_the_flag(String flag, String value) {
         assertThat(run(flag, value)).isEqualTo(2);
@@ -98,6 +102,8 @@ class MainTest {
             "--max-queue-messages | many        | --max-queue-messages must be a whole number from 1 to 2147483647, got 'many'",
             "--drain-seconds      | soon        | --drain-seconds must be a whole number of seconds from 0 to 3600, got 'soon'",
             "--drain-seconds      | 3601        | --drain-seconds must be a whole number of seconds from 0 to 3600, got '3601'",
+            "--redis              | ftp://x     | --redis must be a redis:// or rediss:// URI (such as redis://127.0.0.1:6379), got 'ftp://x'",
+            "--redis              | redis://h/x | --redis may only name a database number after the port (such as redis://127.0.0.1:6379), got 'redis://h/x'",
     })
     void a_bad_number_says_what_the_flag_accepts(String flag, String value, String message) {
         assertThat(run(flag, value)).isEqualTo(2);
@@ -185,6 +191,7 @@ class MainTest {
         assertThat(config.maxMessageBytes()).isEqualTo(65536);
         assertThat(config.maxQueueBytes()).isEqualTo(1_048_576);
         assertThat(config.publishToken()).isEmpty();
+        assertThat(config.redis()).as("channels in memory").isEmpty();
         assertThat(config.publicDir()).isEmpty();
         assertThat(config.slowConsumerPolicy()).isEqualTo(SlowConsumerPolicy.CLOSE);
         assertThat(config.writeTimeout()).isEqualTo(Duration.ofSeconds(30));

@@ -8,7 +8,6 @@ import dev.squall.broker.PublishOptions;
 import dev.squall.broker.PublishResult;
 import dev.squall.broker.StreamPosition;
 import io.lettuce.core.ClientOptions;
-import io.lettuce.core.LettuceFutures;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisNoScriptException;
@@ -16,6 +15,7 @@ import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
+import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
@@ -209,20 +209,25 @@ public final class RedisBroker implements Broker {
         }
     }
 
-    /** Keeps the meta hash of every subscribed channel alive, pipelined: one round trip for all of them. */
+    /**
+     * Keeps the meta hash of every subscribed channel alive, pipelined and without waiting: it runs on the node's
+     * scheduler, which also sends the pings, so a slow Redis must not hold it up.
+     */
     private void refresh() {
         if (closed || subscribed.isEmpty()) return;
         try {
-            commands.sync().scriptLoad(keep.source());       // after a Redis restart the script is gone
-            List<RedisFuture<?>> sent = new ArrayList<>();
+            RedisAsyncCommands<byte[], byte[]> async = commands.async();
+            async.scriptLoad(keep.source());                   // after a Redis restart the script is gone
+            RedisFuture<Object> last = null;
             for (String channel : subscribed) {
-                sent.add(commands.async().evalsha(keep.sha(), ScriptOutputType.MULTI, keys(channel), newEpoch(),
-                        number(KEEP.toMillis())));
+                last = async.evalsha(keep.sha(), ScriptOutputType.MULTI, keys(channel), newEpoch(), number(KEEP.toMillis()));
             }
-            LettuceFutures.awaitAll(COMMAND_TIMEOUT, sent.toArray(new RedisFuture[0]));
+            if (last != null) last.whenComplete((done, failed) -> {
+                if (failed != null) log.warn("Could not refresh the streams of the subscribed channels in Redis: {}", failed.getMessage());
+            });
         } catch (RuntimeException e) {
             // A throw would cancel the periodic refresh for good.
-            log.warn("Could not refresh the streams of {} subscribed channels in Redis: {}", subscribed.size(), e.getMessage());
+            log.warn("Could not refresh the streams of the subscribed channels in Redis: {}", e.getMessage());
         }
     }
 
