@@ -1,5 +1,6 @@
 package dev.squall;
 
+import dev.squall.broker.redis.RedisBroker;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -244,6 +245,9 @@ public final class Main implements Callable<Integer> {
             String message = e.getMessage().startsWith("namespaces.") ? configFile.path + ": " + e.getMessage() : e.getMessage();
             spec.commandLine().getErr().println("squall: " + message);
             return CommandLine.ExitCode.USAGE;
+        } catch (RedisBroker.Unreachable e) {
+            spec.commandLine().getErr().println("squall: " + e.getMessage());
+            return 1;
         }
         try {
             app.start();

@@ -93,7 +93,7 @@ public final class RedisBroker implements Broker {
      * Connects to Redis at {@code uri} ({@code redis://host:port}) and keeps the subscribed channels' streams
      * alive on {@code scheduler}.
      *
-     * @throws IllegalStateException when Redis cannot be reached
+     * @throws Unreachable when Redis cannot be reached
      */
     public RedisBroker(String uri, ScheduledExecutorService scheduler) {
         this.client = RedisClient.create(RedisURI.create(uri));
@@ -107,7 +107,9 @@ public final class RedisBroker implements Broker {
             this.pubsub = client.connectPubSub(ByteArrayCodec.INSTANCE);
         } catch (RuntimeException e) {
             client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-            throw new IllegalStateException("Could not reach Redis at " + uri + ": " + e.getMessage(), e);
+            Throwable root = e;
+            while (root.getCause() != null) root = root.getCause();
+            throw new Unreachable("Could not reach Redis at " + uri + ": " + root.getMessage(), String.valueOf(root.getMessage()), e);
         }
         pubsub.addListener(new RedisPubSubAdapter<>() {
             @Override
@@ -283,6 +285,21 @@ public final class RedisBroker implements Broker {
             commands.close();
         } finally {
             client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
+        }
+    }
+
+    /** Redis could not be reached when the broker was made; the message says where and why. */
+    public static final class Unreachable extends IllegalStateException {
+        private final String reason;
+
+        /** @param reason why, in the network's words ({@code Connection refused: /127.0.0.1:6379}) */
+        public Unreachable(String message, String reason, Throwable cause) {
+            super(message, cause);
+            this.reason = reason;
+        }
+
+        public String reason() {
+            return reason;
         }
     }
 
