@@ -10,9 +10,12 @@ import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import static dev.squall.support.Await.until;
 import static org.assertj.core.api.Assertions.assertThat;
@@ -74,6 +77,24 @@ class RedisBrokerTest extends BrokerContract {
             broker.register((channel, publication) -> 1);
             broker.subscribe("c");
             assertThat(broker.publish("c", Message.text("x"), KEEP_100).delivered()).isEqualTo(PublishResult.NOT_KNOWN);
+        }
+    }
+
+    @Test
+    void deliveries_of_every_channel_come_on_one_thread_the_pub_sub_connections_event_loop() {
+        try (Broker broker = new RedisBroker(redis.uri(), scheduler)) {
+            Set<String> threads = ConcurrentHashMap.newKeySet();
+            AtomicInteger deliveries = new AtomicInteger();
+            broker.register((channel, publication) -> {
+                threads.add(Thread.currentThread().getName());
+                deliveries.incrementAndGet();
+                return 1;
+            });
+            for (int c = 0; c < 4; c++) broker.subscribe("t" + c);
+            for (int i = 0; i < 200; i++) broker.publish("t" + (i % 4), Message.text("x"), PublishOptions.NO_HISTORY);
+
+            until("every delivery", DEADLINE, () -> deliveries.get() == 200);
+            assertThat(threads).as("what the class comment promises about Lettuce's listener").hasSize(1);
         }
     }
 

@@ -87,6 +87,8 @@ public final class RedisBroker implements Broker {
     private final List<Handler> handlers = new CopyOnWriteArrayList<>();
     private final Set<String> subscribed = ConcurrentHashMap.newKeySet();
     private final ScheduledFuture<?> refreshing;
+    private final Duration keepFor;
+    private final Duration metaFloor;
     private volatile boolean closed;
 
     /**
@@ -96,6 +98,13 @@ public final class RedisBroker implements Broker {
      * @throws Unreachable when Redis cannot be reached
      */
     public RedisBroker(String uri, ScheduledExecutorService scheduler) {
+        this(uri, scheduler, KEEP, META_FLOOR);
+    }
+
+    /** With other lives of a meta hash than {@link #KEEP} and {@link #META_FLOOR}, for tests of expiry. */
+    RedisBroker(String uri, ScheduledExecutorService scheduler, Duration keepFor, Duration metaFloor) {
+        this.keepFor = keepFor;
+        this.metaFloor = metaFloor;
         this.client = RedisClient.create(RedisURI.create(uri));
         client.setOptions(ClientOptions.builder()
                 // Nothing queues without bound while Redis is away: a publish then fails at once.
@@ -117,7 +126,7 @@ public final class RedisBroker implements Broker {
                 received(channel, message);
             }
         });
-        long every = KEEP.toMillis() / 3;
+        long every = Math.max(1, keepFor.toMillis() / 3);
         this.refreshing = scheduler.scheduleWithFixedDelay(this::refresh, every, every, TimeUnit.MILLISECONDS);
     }
 
@@ -130,7 +139,7 @@ public final class RedisBroker implements Broker {
     public void subscribe(String channel) {
         if (!subscribed.add(channel)) return;
         try {
-            run(keep, keys(channel), newEpoch(), number(KEEP.toMillis()));
+            run(keep, keys(channel), newEpoch(), number(keepFor.toMillis()));
             // Returns once Redis has confirmed: whatever is published from then on reaches this node.
             pubsub.sync().subscribe(bytes(PUB_PREFIX + channel));
         } catch (RuntimeException e) {
@@ -156,7 +165,7 @@ public final class RedisBroker implements Broker {
                 bytes("squall:k:" + channel.length() + ":" + channel + (key == null ? "" : key))};
         List<Object> result = run(publish, keys, bytes(PUB_PREFIX + channel), new byte[]{Envelope.kindOf(message)},
                 payload, number(options.historySize()), number(millis(options.historyTtl())), number(window),
-                newEpoch(), number(META_FLOOR.toMillis()));
+                newEpoch(), number(metaFloor.toMillis()));
         StreamPosition position = new StreamPosition((Long) result.get(0), text(result.get(1)));
         boolean duplicate = (Long) result.get(2) == 1;
         return new PublishResult(position, duplicate ? 0 : PublishResult.NOT_KNOWN, duplicate);
@@ -222,7 +231,7 @@ public final class RedisBroker implements Broker {
             async.scriptLoad(keep.source());                   // after a Redis restart the script is gone
             RedisFuture<Object> last = null;
             for (String channel : subscribed) {
-                last = async.evalsha(keep.sha(), ScriptOutputType.MULTI, keys(channel), newEpoch(), number(KEEP.toMillis()));
+                last = async.evalsha(keep.sha(), ScriptOutputType.MULTI, keys(channel), newEpoch(), number(keepFor.toMillis()));
             }
             if (last != null) last.whenComplete((done, failed) -> {
                 if (failed != null) log.warn("Could not refresh the streams of the subscribed channels in Redis: {}", failed.getMessage());

@@ -34,7 +34,9 @@ if size > 0 and ttl > 0 then
 end
 
 -- The meta hash outlives the stream, and is never shortened here: a subscribed node keeps it longer.
-local keep = math.max(ttl, tonumber(ARGV[8]))
+local kept = 0
+if size > 0 then kept = ttl end
+local keep = math.max(kept, tonumber(ARGV[8]))
 if redis.call('PTTL', meta) < keep then redis.call('PEXPIRE', meta, keep) end
 
 if window > 0 then redis.call('SET', idem, offset .. ':' .. epoch, 'NX', 'PX', window) end
