@@ -74,7 +74,7 @@ final class Node implements Squall {
         } catch (RedisBroker.Unreachable e) {
             scheduler.shutdownNow();
             String name = settings.names().name("redis");
-            throw new RedisBroker.Unreachable(name + " " + redis + ": cannot reach Redis (" + e.reason()
+            throw new RedisBroker.Unreachable(name + " " + RedisBroker.shown(redis) + ": cannot reach Redis (" + e.reason()
                     + "); start Redis there or fix " + name, e.reason(), e);
         }
     }

@@ -184,6 +184,18 @@ class MainTest {
     }
 
     @Test
+    void an_unreachable_redis_is_named_without_its_password() throws Exception {
+        int closed;
+        try (ServerSocket free = new ServerSocket(0)) {
+            closed = free.getLocalPort();
+        }
+        assertThat(run("--port", "0", "--redis", "redis://:hunter2@127.0.0.1:" + closed)).isEqualTo(1);
+        assertThat(errLines()).singleElement().asString()
+                .startsWith("squall: --redis redis://:***@127.0.0.1:" + closed + ": cannot reach Redis")
+                .doesNotContain("hunter2");
+    }
+
+    @Test
     void a_port_in_use_is_the_only_line_the_process_prints(@TempDir Path workingDir) throws Exception {
         try (ServerSocket taken = new ServerSocket(0);
              ServerProcess server = ServerProcess.start(workingDir, Path.of("target", "main-test-port-in-use.log"),

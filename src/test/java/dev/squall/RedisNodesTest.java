@@ -2,7 +2,10 @@ package dev.squall;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.squall.broker.redis.RedisBroker;
+import dev.squall.support.Await;
 import dev.squall.support.RedisProcess;
+import dev.squall.support.ServerProcess;
 import dev.squall.support.WsTestClient;
 import io.javalin.Javalin;
 import org.junit.jupiter.api.AfterAll;
@@ -10,9 +13,12 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
 
 import java.io.IOException;
 import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 
@@ -107,6 +113,22 @@ class RedisNodesTest {
         a.publish("feed", "\"four\"");
         assertThat(again.takeText()).as("then live, from the other node").isEqualTo("four");
         assertThat(JSON.readTree(a.get("/channels/feed/history").body()).toString()).contains("\"offset\":4");
+    }
+
+    @Test
+    void the_start_up_line_says_the_channels_are_shared_through_redis(@TempDir Path workingDir) throws Exception {
+        try (ServerProcess server = ServerProcess.start(workingDir, Path.of("target", "redis-nodes-startup.log"),
+                List.of("-Dorg.slf4j.simpleLogger.log.dev.squall=info"), "--port", "0", "--host", "127.0.0.1", "--redis", redis.uri())) {
+            Await.until("the start-up line", Duration.ofSeconds(30), () -> server.output().contains("Squall listening on"));
+            assertThat(server.output()).contains("channels: shared with other nodes through Redis at " + redis.uri() + ";");
+        }
+    }
+
+    @Test
+    void a_password_in_the_redis_uri_is_never_shown() {
+        assertThat(RedisBroker.shown("redis://:hunter2@10.0.0.5:6379/0")).isEqualTo("redis://:***@10.0.0.5:6379/0");
+        assertThat(RedisBroker.shown("rediss://app:hunter2@cache.example:6380")).isEqualTo("rediss://app:***@cache.example:6380");
+        assertThat(RedisBroker.shown("redis://10.0.0.5:6379")).isEqualTo("redis://10.0.0.5:6379");
     }
 
     @Test

@@ -118,7 +118,7 @@ public final class RedisBroker implements Broker {
             client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
             Throwable root = e;
             while (root.getCause() != null) root = root.getCause();
-            throw new Unreachable("Could not reach Redis at " + uri + ": " + root.getMessage(), String.valueOf(root.getMessage()), e);
+            throw new Unreachable("Could not reach Redis at " + shown(uri) + ": " + root.getMessage(), String.valueOf(root.getMessage()), e);
         }
         pubsub.addListener(new RedisPubSubAdapter<>() {
             @Override
@@ -250,6 +250,19 @@ public final class RedisBroker implements Broker {
             commands.sync().scriptLoad(script.source());
             return commands.sync().evalsha(script.sha(), ScriptOutputType.MULTI, keys, args);
         }
+    }
+
+    /** The URI fit for a log line or an error: a password in it is shown as {@code ***}. */
+    public static String shown(String uri) {
+        int scheme = uri.indexOf("://");
+        int at = uri.indexOf('@', Math.max(scheme, 0));
+        if (scheme < 0 || at < 0) return uri;
+        int slash = uri.indexOf('/', scheme + 3);
+        if (slash >= 0 && slash < at) return uri;             // an '@' after the host is not a password's
+        String userInfo = uri.substring(scheme + 3, at);
+        int colon = userInfo.indexOf(':');
+        String user = colon < 0 ? "" : userInfo.substring(0, colon);
+        return uri.substring(0, scheme + 3) + user + ":***" + uri.substring(at);
     }
 
     private static byte[][] keys(String channel) {
