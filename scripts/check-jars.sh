@@ -25,7 +25,7 @@ if [ -f "$thin" ]; then
   else
     fail "$thin has no dev/squall/Main.class"
   fi
-  for prefix in io/javalin/ org/eclipse/jetty/ picocli/; do
+  for prefix in io/javalin/ org/eclipse/jetty/ picocli/ io/lettuce/; do
     found=$(grep -c "^$prefix" <<<"$thin_entries" || true)
     if [ "$found" -eq 0 ]; then
       pass "$thin has no $prefix entries"
@@ -62,7 +62,7 @@ if [ "$main_class" = "dev.squall.Main" ]; then
 else
   fail "$fat has Main-Class '${main_class}', not dev.squall.Main"
 fi
-for prefix in io/javalin/ org/slf4j/simple/ picocli/ simplelogger.properties; do
+for prefix in io/javalin/ org/slf4j/simple/ picocli/ io/lettuce/ dev/squall/broker/redis/publish.lua simplelogger.properties; do
   if grep -q "^$prefix" <<<"$fat_entries"; then
     pass "$fat contains $prefix"
   else

@@ -7,6 +7,7 @@
 #   iproute2, curl             the publish-policy test calls from a network namespace of its own;
 #                              check-jars.sh asks the running target/squall.jar for GET /index
 #   python3                    check-jars.sh reads the version from pom.xml and picks a free port
+#   redis-server               the Redis broker tests start their own on a free port (and kill and restart it)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -16,6 +17,7 @@ command -v chromedriver >/dev/null 2>&1 || missing+=(chromium-driver)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
 command -v python3 >/dev/null 2>&1 || missing+=(python3)
+command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 if ((${#missing[@]})); then
   echo "Installing test dependencies: ${missing[*]}"
   sudo=""

@@ -2,6 +2,7 @@ package dev.squall;
 
 import org.jspecify.annotations.Nullable;
 import dev.squall.broker.Message;
+import dev.squall.broker.redis.RedisBroker;
 import dev.squall.hub.Hub;
 import dev.squall.hub.Metrics;
 import io.javalin.Javalin;
@@ -79,6 +80,7 @@ public final class App {
             cfg.historyTtl = config.historyTtl();
             cfg.maxRecovery = config.maxRecovery();
             cfg.maxChannelsPerConnection = config.maxChannelsPerConnection();
+            cfg.redis = config.redis().orElse(null);
             config.namespaces().forEach((name, settings) -> cfg.namespace(name, namespace -> {
                 namespace.historySize = settings.historySize();
                 namespace.historyTtl = settings.historyTtl();
@@ -201,8 +203,10 @@ public final class App {
 
     private void started() {
         String shownHost = config.host().equals("0.0.0.0") ? "localhost" : config.host();
-        log.info("Squall listening on http://{}:{} (WebSocket /ws, channels /ws/CHANNEL); origins: {}; publishing: {}; heartbeat: {}; client: {}",
-                shownHost, javalin.port(), originPolicy.describe(), squall.describePublishing(),
+        log.info("Squall listening on http://{}:{} (WebSocket /ws, channels /ws/CHANNEL); channels: {}; origins: {}; publishing: {}; heartbeat: {}; client: {}",
+                shownHost, javalin.port(),
+                config.redis().map(uri -> "shared with other nodes through Redis at " + RedisBroker.shown(uri)).orElse("in this process"),
+                originPolicy.describe(), squall.describePublishing(),
                 config.heartbeatEnabled()
                         ? "ping every " + config.pingInterval().toSeconds() + " s, timeout " + config.pingTimeout().toSeconds() + " s"
                         : "off",

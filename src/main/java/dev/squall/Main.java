@@ -1,5 +1,6 @@
 package dev.squall;
 
+import dev.squall.broker.redis.RedisBroker;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -161,6 +162,12 @@ public final class Main implements Callable<Integer> {
                     + "is refused with too_many_channels (default: ${DEFAULT-VALUE}).")
     int maxChannelsPerConnection;
 
+    @Option(names = "--redis", paramLabel = "URI",
+            description = "Share channels with every other node on this Redis (redis://host:port): publishes on any node "
+                    + "reach subscribers on all of them, in one order, and history and recovery work across nodes. "
+                    + "Without it channels live in this process.")
+    String redis;
+
     public static void main(String[] args) {
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
@@ -238,6 +245,9 @@ public final class Main implements Callable<Integer> {
             String message = e.getMessage().startsWith("namespaces.") ? configFile.path + ": " + e.getMessage() : e.getMessage();
             spec.commandLine().getErr().println("squall: " + message);
             return CommandLine.ExitCode.USAGE;
+        } catch (RedisBroker.Unreachable e) {
+            spec.commandLine().getErr().println("squall: " + e.getMessage());
+            return 1;
         }
         try {
             app.start();
@@ -362,6 +372,7 @@ public final class Main implements Callable<Integer> {
                 .maxRecovery(maxRecovery)
                 .namespaces(configFile.namespaces)
                 .maxChannelsPerConnection(maxChannelsPerConnection)
+                .redis(redis)
                 .build();
     }
 

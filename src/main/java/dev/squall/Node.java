@@ -6,6 +6,7 @@ import dev.squall.broker.Message;
 import dev.squall.broker.History;
 import dev.squall.broker.PublishOptions;
 import dev.squall.broker.PublishResult;
+import dev.squall.broker.redis.RedisBroker;
 import dev.squall.hub.Heartbeat;
 import dev.squall.hub.Hub;
 import dev.squall.hub.Metrics;
@@ -55,13 +56,27 @@ final class Node implements Squall {
             thread.setDaemon(true);
             return thread;
         });
-        this.broker = new InMemoryBroker(scheduler, Duration.ofSeconds(1));
+        this.broker = broker(settings, scheduler);
         this.writers = writers(Math.max(1, Runtime.getRuntime().availableProcessors()));
         this.hub = new Hub(new OutboundLimits(settings.maxQueueBytes(), settings.maxQueueMessages(), settings.slowConsumerPolicy(),
                 Duration.ofSeconds(1)), metrics, scheduler, writers, broker, settings.maxRecovery(), settings::presence);
         this.heartbeat = new Heartbeat(hub, scheduler, settings.pingInterval(), settings.pingTimeout(), settings.writeTimeout());
         this.drain = new Drain(settings.drainWindow());
         this.activity = new ActivityLog(metrics, hub::size);
+    }
+
+    /** The Redis broker when {@code redis} is set, else the in-memory one; an unreachable Redis names the setting. */
+    private static Broker broker(NodeSettings settings, ScheduledExecutorService scheduler) {
+        String redis = settings.redis();
+        if (redis == null) return new InMemoryBroker(scheduler, Duration.ofSeconds(1));
+        try {
+            return new RedisBroker(redis, scheduler);
+        } catch (RedisBroker.Unreachable e) {
+            scheduler.shutdownNow();
+            String name = settings.names().name("redis");
+            throw new RedisBroker.Unreachable(name + " " + RedisBroker.shown(redis) + ": cannot reach Redis (" + e.reason()
+                    + "); start Redis there or fix " + name, e.reason(), e);
+        }
     }
 
     /**

@@ -45,6 +45,7 @@ record NodeSettings(
         Map<String, PublishOptions> namespaces,
         int maxChannelsPerConnection,
         Set<String> presenceNamespaces,
+        @Nullable String redis,
         SettingNames names) {
 
     static final Duration MAX_DRAIN = Duration.ofHours(1);
@@ -82,6 +83,8 @@ record NodeSettings(
                 "must be from 0 to " + MAX_HISTORY + ", got " + c.maxRecovery);
         check.require(c.maxChannelsPerConnection >= 1 && c.maxChannelsPerConnection <= MAX_CHANNELS_PER_CONNECTION,
                 "maxChannelsPerConnection", "must be from 1 to " + MAX_CHANNELS_PER_CONNECTION + ", got " + c.maxChannelsPerConnection);
+        String redisProblem = c.redis == null ? null : redisProblem(c.redis);
+        check.require(redisProblem == null, "redis", redisProblem + " (such as redis://127.0.0.1:6379), got '" + c.redis + "'");
         check.require(c.idempotencyWindow != null && !c.idempotencyWindow.isNegative(), "idempotencyWindow", "must not be negative");
         List<String> origins = OriginPolicy.normalizeAll(check.list(c.allowedOrigins, "allowedOrigins"), names.name("allowedOrigins"));
         List<String> hosts = HostPolicy.normalizeAll(check.list(c.allowedHosts, "allowedHosts"), names.name("allowedHosts"));
@@ -118,7 +121,24 @@ record NodeSettings(
                 c.maxQueueMessages, maxPublishBytes, c.slowConsumerPolicy, origins, hosts, c.checkHosts || !hosts.isEmpty(),
                 token, c.publishPath, c.metricsPath, c.healthPath, c.readyPath, c.historySize, c.historyTtl, c.maxRecovery,
                 c.idempotencyWindow, c.publishApiPath, c.channelsPath, c.ssePath, c.drainWindow, c.stopTimeout,
-                Map.copyOf(routes), Map.copyOf(namespaces), c.maxChannelsPerConnection, Set.copyOf(presence), names);
+                Map.copyOf(routes), Map.copyOf(namespaces), c.maxChannelsPerConnection, Set.copyOf(presence), c.redis, names);
+    }
+
+    /** What is wrong with a Redis URI, or null: {@code redis://} or {@code rediss://}, a host, a port if any from 1 to 65535, a database number if any. */
+    static @Nullable String redisProblem(String uri) {
+        java.net.URI parsed;
+        try {
+            parsed = new java.net.URI(uri);
+        } catch (java.net.URISyntaxException e) {
+            return "must be a redis:// URI";
+        }
+        if (!"redis".equals(parsed.getScheme()) && !"rediss".equals(parsed.getScheme())) return "must be a redis:// or rediss:// URI";
+        if (parsed.getHost() == null || parsed.getHost().isEmpty()) return "must name a host";
+        if (parsed.getPort() == 0 || parsed.getPort() > 65535 || parsed.getPort() < -1) return "must have a port from 1 to 65535";
+        String path = parsed.getPath();
+        if (path != null && !path.isEmpty() && !path.equals("/") && !path.matches("/\\d{1,2}")) return "may only name a database number after the port";
+        if (parsed.getRawQuery() != null || parsed.getRawFragment() != null) return "must have no query or fragment";
+        return null;
     }
 
     boolean heartbeatEnabled() {

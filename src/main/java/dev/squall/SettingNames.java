@@ -61,7 +61,8 @@ abstract class SettingNames {
             Map.entry("historySize", "--history-size"),
             Map.entry("historyTtl", "--history-ttl"),
             Map.entry("maxRecovery", "--max-recovery"),
-            Map.entry("maxChannelsPerConnection", "--max-channels-per-connection"));
+            Map.entry("maxChannelsPerConnection", "--max-channels-per-connection"),
+            Map.entry("redis", "--redis"));
 
     /** The fields of a plugin's config class, named as {@code SquallPlugin.Config}. */
     static SettingNames fieldsOf(String configClass) {

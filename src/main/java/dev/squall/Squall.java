@@ -12,7 +12,7 @@ public interface Squall {
     /**
      * Sends {@code text} as a text frame to every client of every Squall WebSocket route.
      *
-     * @return how many connections it was queued to
+     * @return how many connections it was queued to; -1 when the node runs on Redis (delivery comes later)
      * @throws IllegalArgumentException when it is larger than {@link SquallPlugin.Config#maxPublishBytes}, or is a
      *                                  JSON object with a top-level {@code "squall"} member (reserved for Squall's
      *                                  own notices, which clients must be able to trust)
@@ -23,7 +23,7 @@ public interface Squall {
     /**
      * Sends {@code data} (copied) as a binary frame to every client of every Squall WebSocket route.
      *
-     * @return how many connections it was queued to
+     * @return how many connections it was queued to; -1 when the node runs on Redis (delivery comes later)
      * @throws IllegalArgumentException when it is larger than {@link SquallPlugin.Config#maxPublishBytes}
      * @throws IllegalStateException    once the server has stopped
      */

@@ -25,6 +25,7 @@ import java.util.Optional;
  * @param historyTtl     how long each of them is kept
  * @param maxRecovery    the most one reconnecting client gets replayed
  * @param maxChannelsPerConnection the most channels one {@code squall.v1} connection may be subscribed to
+ * @param redis          the Redis several nodes share channels through ({@code redis://host:port}); empty: in memory
  */
 public record SquallConfig(
         String host,
@@ -47,7 +48,8 @@ public record SquallConfig(
         Duration historyTtl,
         int maxRecovery,
         Map<String, Namespace> namespaces,
-        int maxChannelsPerConnection) {
+        int maxChannelsPerConnection,
+        Optional<String> redis) {
 
     /**
      * One namespace's settings from the config file; null: the node's.
@@ -157,6 +159,7 @@ public record SquallConfig(
         private int maxRecovery = 300;
         private Map<String, Namespace> namespaces = Map.of();
         private int maxChannelsPerConnection = 128;
+        private Optional<String> redis = Optional.empty();
 
         private Builder() {
         }
@@ -183,6 +186,7 @@ public record SquallConfig(
             maxRecovery = c.maxRecovery;
             namespaces = c.namespaces;
             maxChannelsPerConnection = c.maxChannelsPerConnection;
+            redis = c.redis;
         }
 
         public Builder host(String v) { host = v; return this; }
@@ -207,12 +211,13 @@ public record SquallConfig(
         public Builder maxRecovery(int v) { maxRecovery = v; return this; }
         public Builder namespaces(Map<String, Namespace> v) { namespaces = Map.copyOf(v); return this; }
         public Builder maxChannelsPerConnection(int v) { maxChannelsPerConnection = v; return this; }
+        public Builder redis(String v) { redis = Optional.ofNullable(v); return this; }
 
         public SquallConfig build() {
             return new SquallConfig(host, port, allowedOrigins, pingInterval, pingTimeout, maxMessageBytes,
                     publishToken, publicDir, maxQueueBytes, maxQueueMessages, slowConsumerPolicy, stopTimeout, writeTimeout,
                     allowedHosts, maxPublishBytes != null ? maxPublishBytes : maxQueueBytes / 4, drainWindow,
-                    historySize, historyTtl, maxRecovery, namespaces, maxChannelsPerConnection);
+                    historySize, historyTtl, maxRecovery, namespaces, maxChannelsPerConnection, redis);
         }
     }
 }

@@ -88,6 +88,11 @@ public final class SquallPlugin extends Plugin<SquallPlugin.Config> {
         public int maxRecovery = 300;
         /** The most channels one {@code squall.v1} connection may be subscribed to at once; one more is {@code too_many_channels}. */
         public int maxChannelsPerConnection = 128;
+        /**
+         * The Redis that several nodes share channels through, as {@code redis://host:port} (or {@code rediss://}
+         * for TLS, {@code redis://:password@host:port/db}); null: this node keeps its channels in memory, alone.
+         */
+        public @Nullable String redis = null;
         /** How long a publish's idempotency key is remembered, so that a retry within it is not published twice. */
         public Duration idempotencyWindow = Duration.ofMinutes(5);
         /** Where {@code POST {"channel", "data"}} publishes are taken (the standalone server's {@code /publish}); null: not mounted. */

@@ -92,6 +92,16 @@ class ConfigFileTest {
     }
 
     @Test
+    void redis_is_a_key_like_its_flag_and_a_bad_uri_is_refused_naming_the_key() throws Exception {
+        assertThat(parse(Map.of(), "--config", file("redis: redis://10.0.0.5:6380\n").toString()).redis()).contains("redis://10.0.0.5:6380");
+        assertThat(parse(Map.of()).redis()).isEmpty();
+        Path bad = file("redis: localhost:6379\n");
+        assertThat(run("--config", bad.toString())).isEqualTo(2);
+        assertThat(errLines()).hasSize(1);
+        assertThat(errLines().get(0)).contains("redis", "redis:// or rediss://", "localhost:6379");
+    }
+
+    @Test
     void the_readmes_complete_example_is_a_valid_file() throws Exception {
         String readme = Files.readString(Path.of("README.md"));
         int start = readme.indexOf("```yaml\n") + "```yaml\n".length();

@@ -78,6 +78,10 @@ class MainTest {
             "--slow-consumer, DROP_OLDEST",
             "--drain-seconds, -1",
             "--drain-seconds, 3601",
+            "--redis, http://127.0.0.1:6379",
+            "--redis, redis://",
+            "--redis, redis://127.0.0.1:99999",
+            "--redis, 127.0.0.1:6379",
     })
     void a_bad_value_exits_2_with_one_line_naming_the_flag(String flag, String value) {
         assertThat(run(flag, value)).isEqualTo(2);
@@ -98,6 +102,8 @@ class MainTest {
             "--max-queue-messages | many        | --max-queue-messages must be a whole number from 1 to 2147483647, got 'many'",
             "--drain-seconds      | soon        | --drain-seconds must be a whole number of seconds from 0 to 3600, got 'soon'",
             "--drain-seconds      | 3601        | --drain-seconds must be a whole number of seconds from 0 to 3600, got '3601'",
+            "--redis              | ftp://x     | --redis must be a redis:// or rediss:// URI (such as redis://127.0.0.1:6379), got 'ftp://x'",
+            "--redis              | redis://h/x | --redis may only name a database number after the port (such as redis://127.0.0.1:6379), got 'redis://h/x'",
     })
     void a_bad_number_says_what_the_flag_accepts(String flag, String value, String message) {
         assertThat(run(flag, value)).isEqualTo(2);
@@ -163,6 +169,33 @@ class MainTest {
     }
 
     @Test
+    void an_unreachable_redis_exits_1_with_the_only_line_naming_the_flag(@TempDir Path workingDir) throws Exception {
+        int closed;
+        try (ServerSocket free = new ServerSocket(0)) {
+            closed = free.getLocalPort();
+        }
+        String uri = "redis://127.0.0.1:" + closed;
+        try (ServerProcess server = ServerProcess.start(workingDir, Path.of("target", "main-test-redis-unreachable.log"),
+                "--port", "0", "--redis", uri)) {
+            assertThat(server.exitCode(30)).isEqualTo(1);
+            assertThat(server.output().lines()).as("no stack trace")
+                    .containsExactly("squall: --redis " + uri + ": cannot reach Redis (Connection refused); start Redis there or fix --redis");
+        }
+    }
+
+    @Test
+    void an_unreachable_redis_is_named_without_its_password() throws Exception {
+        int closed;
+        try (ServerSocket free = new ServerSocket(0)) {
+            closed = free.getLocalPort();
+        }
+        assertThat(run("--port", "0", "--redis", "redis://:hunter2@127.0.0.1:" + closed)).isEqualTo(1);
+        assertThat(errLines()).singleElement().asString()
+                .startsWith("squall: --redis redis://:***@127.0.0.1:" + closed + ": cannot reach Redis")
+                .doesNotContain("hunter2");
+    }
+
+    @Test
     void a_port_in_use_is_the_only_line_the_process_prints(@TempDir Path workingDir) throws Exception {
         try (ServerSocket taken = new ServerSocket(0);
              ServerProcess server = ServerProcess.start(workingDir, Path.of("target", "main-test-port-in-use.log"),
@@ -185,6 +218,7 @@ class MainTest {
         assertThat(config.maxMessageBytes()).isEqualTo(65536);
         assertThat(config.maxQueueBytes()).isEqualTo(1_048_576);
         assertThat(config.publishToken()).isEmpty();
+        assertThat(config.redis()).as("channels in memory").isEmpty();
         assertThat(config.publicDir()).isEmpty();
         assertThat(config.slowConsumerPolicy()).isEqualTo(SlowConsumerPolicy.CLOSE);
         assertThat(config.writeTimeout()).isEqualTo(Duration.ofSeconds(30));

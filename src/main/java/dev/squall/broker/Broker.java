@@ -29,7 +29,10 @@ package dev.squall.broker;
  *       different channels may run at the same time), and each call happens-after the previous one for that
  *       channel.</li>
  *   <li>Delivery: at most once per handler; a channel subscribed when {@code publish} is called receives the
- *       publication (in-memory: before {@code publish} returns).</li>
+ *       publication (in-memory: before {@code publish} returns, and {@link PublishResult#delivered} counts the
+ *       connections it reached; networked: after {@code publish} has returned, on every node subscribed to the
+ *       channel, and {@code delivered} is {@link PublishResult#NOT_KNOWN}). {@code subscribe} returns once the
+ *       subscription is in place: every publication from then on is delivered.</li>
  *   <li>Idempotency: a publish whose {@link PublishOptions#idempotencyKey} was published to the same channel
  *       within its window publishes nothing, delivers nothing, and answers the first publish's position.</li>
  *   <li>Isolation: a handler that throws does not keep the publication from the others, and does not make
@@ -43,7 +46,10 @@ package dev.squall.broker;
  */
 public interface Broker extends AutoCloseable {
 
-    /** What a node does with a publication: returns how many local connections it was handed to. */
+    /**
+     * What a node does with a publication: returns how many local connections it was handed to (the in-memory
+     * broker sums it into {@link PublishResult#delivered}; a networked one cannot, and ignores it).
+     */
     @FunctionalInterface
     interface Handler {
         int deliver(String channel, Publication publication);

@@ -25,7 +25,9 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 /**
  * The contract of {@link Broker} (its Javadoc), run against every implementation: each one extends this class
- * and says how to make a broker.
+ * and says how to make a broker ({@code InMemoryBrokerTest}, {@code RedisBrokerTest} against a real
+ * redis-server). Deliveries are awaited with a deadline, never assumed to have happened when {@code publish}
+ * returns: a networked broker delivers afterwards, on its own thread.
  */
 @Timeout(60)
 abstract class BrokerContract {

@@ -1,0 +1,8 @@
+/**
+ * Internal: the Redis broker ({@link dev.squall.broker.redis.RedisBroker}), which lets several Squall nodes share
+ * one stream per channel, and its Lua scripts (resources beside this package).
+ */
+@NullMarked
+package dev.squall.broker.redis;
+
+import org.jspecify.annotations.NullMarked;

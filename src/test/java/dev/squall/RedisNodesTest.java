@@ -1,0 +1,140 @@
+package dev.squall;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.squall.broker.redis.RedisBroker;
+import dev.squall.support.Await;
+import dev.squall.support.RedisProcess;
+import dev.squall.support.ServerProcess;
+import dev.squall.support.WsTestClient;
+import io.javalin.Javalin;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/** Two Squall nodes in one JVM on one real redis-server: they act as one, as issue 10 asks. */
+@Timeout(60)
+class RedisNodesTest {
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+    private static RedisProcess redis;
+
+    private final List<AutoCloseable> open = new ArrayList<>();
+
+    @BeforeAll
+    static void startRedis() throws IOException {
+        redis = RedisProcess.start();
+    }
+
+    @AfterAll
+    static void stopRedis() {
+        redis.close();
+    }
+
+    @AfterEach
+    void stop() throws Exception {
+        for (int i = open.size() - 1; i >= 0; i--) open.get(i).close();
+    }
+
+    private TestServer node() {
+        TestServer server = TestServer.start(TestServer.config().redis(redis.uri()).build());
+        open.add(server);
+        return server;
+    }
+
+    private WsTestClient connect(TestServer server, String pathAndQuery) {
+        WsTestClient client = WsTestClient.connect(URI.create("ws://localhost:" + server.port() + pathAndQuery));
+        open.add(client);
+        return client;
+    }
+
+    private static JsonNode notice(WsTestClient client) throws Exception {
+        JsonNode notice = JSON.readTree(client.takeText());
+        assertThat(notice.path("squall").asText()).isEqualTo("subscribed");
+        return notice;
+    }
+
+    @Test
+    void a_publish_on_one_node_reaches_clients_on_both_in_order_with_offsets_counted_across_nodes() throws Exception {
+        redis.flushAll();
+        TestServer a = node();
+        TestServer b = node();
+        WsTestClient onA = connect(a, "/ws/news");
+        WsTestClient onB = connect(b, "/ws/news");
+        JsonNode startA = notice(onA);
+        JsonNode startB = notice(onB);
+        assertThat(startB.path("epoch").asText()).as("one stream for both nodes").isEqualTo(startA.path("epoch").asText());
+
+        for (int i = 1; i <= 20; i++) {
+            JsonNode published = (i % 2 == 0 ? a : b).publish("news", "\"m" + i + "\"");
+            assertThat(published.path("offset").asLong()).isEqualTo(i);
+            assertThat(published.path("delivered").asInt()).as("not known on Redis").isEqualTo(-1);
+        }
+
+        for (int i = 1; i <= 20; i++) {
+            assertThat(onA.takeText()).isEqualTo("m" + i);
+            assertThat(onB.takeText()).isEqualTo("m" + i);
+        }
+        assertThat(JSON.readTree(b.get("/receive?msg=everyone").body()).path("delivered").asInt()).isEqualTo(-1);
+    }
+
+    @Test
+    void a_client_that_reconnects_to_the_other_node_recovers_what_was_published_meanwhile() throws Exception {
+        redis.flushAll();
+        TestServer a = node();
+        TestServer b = node();
+        WsTestClient first = connect(a, "/ws/feed");
+        String epoch = notice(first).path("epoch").asText();
+        a.publish("feed", "\"one\"");
+        assertThat(first.takeText()).isEqualTo("one");
+        first.close();
+
+        a.publish("feed", "\"two\"");
+        b.publish("feed", "\"three\"");
+
+        WsTestClient again = connect(b, "/ws/feed?since=1&epoch=" + epoch);
+        JsonNode resumed = notice(again);
+        assertThat(resumed.path("recovered").asBoolean()).isTrue();
+        assertThat(again.takeText()).isEqualTo("two");
+        assertThat(again.takeText()).isEqualTo("three");
+        a.publish("feed", "\"four\"");
+        assertThat(again.takeText()).as("then live, from the other node").isEqualTo("four");
+        assertThat(JSON.readTree(a.get("/channels/feed/history").body()).toString()).contains("\"offset\":4");
+    }
+
+    @Test
+    void the_start_up_line_says_the_channels_are_shared_through_redis(@TempDir Path workingDir) throws Exception {
+        try (ServerProcess server = ServerProcess.start(workingDir, Path.of("target", "redis-nodes-startup.log"),
+                List.of("-Dorg.slf4j.simpleLogger.log.dev.squall=info"), "--port", "0", "--host", "127.0.0.1", "--redis", redis.uri())) {
+            Await.until("the start-up line", Duration.ofSeconds(30), () -> server.output().contains("Squall listening on"));
+            assertThat(server.output()).contains("channels: shared with other nodes through Redis at " + redis.uri() + ";");
+        }
+    }
+
+    @Test
+    void a_password_in_the_redis_uri_is_never_shown() {
+        assertThat(RedisBroker.shown("redis://:hunter2@10.0.0.5:6379/0")).isEqualTo("redis://:***@10.0.0.5:6379/0");
+        assertThat(RedisBroker.shown("rediss://app:hunter2@cache.example:6380")).isEqualTo("rediss://app:***@cache.example:6380");
+        assertThat(RedisBroker.shown("redis://10.0.0.5:6379")).isEqualTo("redis://10.0.0.5:6379");
+    }
+
+    @Test
+    void a_bad_redis_uri_in_the_plugin_config_is_refused_naming_the_field() {
+        assertThatThrownBy(() -> Javalin.create(config -> config.registerPlugin(new SquallPlugin(cfg -> cfg.redis = "localhost:6379"))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("SquallPlugin.Config.redis must be a redis:// or rediss:// URI (such as redis://127.0.0.1:6379), got 'localhost:6379'");
+    }
+}

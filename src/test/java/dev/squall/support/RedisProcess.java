@@ -1,0 +1,137 @@
+package dev.squall.support;
+
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * A real {@code redis-server} of the test's own, on a free loopback port, without persistence (so a restart loses
+ * everything, as a Redis without persistence does): started with {@link #start()}, killed with {@link #kill()} and
+ * started again on the same port with {@link #restart()}. The process is killed by {@link #close()}, and by a
+ * shutdown hook should the test JVM end first. {@code scripts/test.sh} installs Debian's {@code redis-server}.
+ */
+public final class RedisProcess implements AutoCloseable {
+
+    private static final Duration STARTUP = Duration.ofSeconds(10);
+
+    private final int port;
+    private final Thread killer = new Thread(this::kill, "redis-process-killer");
+    private volatile Process process;
+
+    private RedisProcess(int port) {
+        this.port = port;
+    }
+
+    /** Starts a redis-server on a free port and returns once it answers PING. */
+    public static RedisProcess start() throws IOException {
+        RedisProcess redis = new RedisProcess(freePort());
+        Runtime.getRuntime().addShutdownHook(redis.killer);
+        redis.launch();
+        return redis;
+    }
+
+    public int port() {
+        return port;
+    }
+
+    /** {@code redis://127.0.0.1:PORT}, what {@code --redis} takes. */
+    public String uri() {
+        return "redis://127.0.0.1:" + port;
+    }
+
+    /** Kills the server at once (SIGKILL), as a crash would; everything it held is lost. */
+    public void kill() {
+        Process running = process;
+        if (running == null) return;
+        running.destroyForcibly();
+        try {
+            running.waitFor(10, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** Starts the server again on the same port, empty, and returns once it answers PING. */
+    public void restart() throws IOException {
+        kill();
+        launch();
+    }
+
+    private void launch() throws IOException {
+        process = new ProcessBuilder(List.of("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no"))
+                .redirectErrorStream(true)
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .start();
+        long end = System.nanoTime() + STARTUP.toNanos();
+        while (!answersPing()) {
+            if (!process.isAlive()) throw new IOException("redis-server exited with " + process.exitValue() + " on port " + port);
+            if (System.nanoTime() > end) {
+                kill();
+                throw new IOException("redis-server did not answer PING on port " + port + " within " + STARTUP);
+            }
+            try {
+                Thread.sleep(20);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IOException("interrupted while waiting for redis-server", e);
+            }
+        }
+    }
+
+    /** Empties every database, so a test starts on a Redis that knows no channel. */
+    public void flushAll() {
+        try {
+            String reply = inline("FLUSHALL", 5);
+            if (!reply.equals("+OK\r\n")) throw new AssertionError("FLUSHALL answered " + reply);
+        } catch (IOException e) {
+            throw new AssertionError("FLUSHALL failed on port " + port, e);
+        }
+    }
+
+    private boolean answersPing() {
+        try {
+            return inline("PING", 7).equals("+PONG\r\n");
+        } catch (IOException notYet) {
+            return false;
+        }
+    }
+
+    /** Sends one inline command and reads a reply of {@code length} bytes (a status line). */
+    private String inline(String command, int length) throws IOException {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 500);
+            socket.setSoTimeout(2000);
+            OutputStream out = socket.getOutputStream();
+            out.write((command + "\r\n").getBytes(StandardCharsets.US_ASCII));
+            out.flush();
+            InputStream in = socket.getInputStream();
+            return new String(in.readNBytes(length), StandardCharsets.US_ASCII);
+        }
+    }
+
+    private static int freePort() throws IOException {
+        try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
+            return socket.getLocalPort();
+        }
+    }
+
+    @Override
+    public void close() {
+        kill();
+        process = null;
+        try {
+            Runtime.getRuntime().removeShutdownHook(killer);
+        } catch (IllegalStateException shuttingDown) {
+            // The hook is running or about to: it kills nothing that is still alive.
+        }
+    }
+}
