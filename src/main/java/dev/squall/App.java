@@ -233,10 +233,16 @@ public final class App {
      * Javalin's default connector, on the socket {@link #start()} has already bound. Started through
      * {@code javalin()} instead (JavalinTest, an embedding app), it binds where Javalin was told, as Javalin's would.
      */
+    private static final long SHUTDOWN_IDLE_TIMEOUT_MS = 100;
+
     private ServerConnector connector(Server server, HttpConfiguration http, JettyConfig jetty) {
         ServerConnector connector = new ServerConnector(server, new HttpConnectionFactory(http));
         connector.setHost(jetty.host);
         connector.setPort(jetty.port);
+        // On stop Jetty gives every connection this idle timeout and waits for it: an idle keep-alive connection
+        // (a publisher's, a browser's) would hold each stop for Jetty's default of a second. Squall has closed its
+        // WebSockets by then, and a request still running is not idle, so a short one loses nothing.
+        connector.setShutdownIdleTimeout(SHUTDOWN_IDLE_TIMEOUT_MS);
         if (listening != null) {
             try {
                 connector.open(listening);
