@@ -164,6 +164,25 @@ class RedisNodesTest {
     }
 
     @Test
+    void a_squall_v1_client_is_sent_a_reset_event_when_its_node_lost_what_the_stream_no_longer_holds() throws Exception {
+        redis.flushAll();
+        TestServer a = node();
+        WsTestClient client = WsTestClient.connect(URI.create("ws://localhost:" + a.port() + "/ws"), java.util.Map.of(), List.of("squall.v1"));
+        open.add(client);
+        client.send("{\"id\":1,\"type\":\"subscribe\",\"channel\":\"v1lost\"}");
+        String epoch = JSON.readTree(client.takeText()).path("epoch").asText();
+        try (io.lettuce.core.RedisClient redisClient = io.lettuce.core.RedisClient.create(redis.uri());
+             var connection = redisClient.connect()) {
+            connection.sync().hincrby("squall:m:v1lost", "o", 1);
+        }
+        a.publish("v1lost", "\"two\"");
+
+        assertThat(JSON.readTree(client.takeText()).toString())
+                .isEqualTo("{\"type\":\"reset\",\"channel\":\"v1lost\",\"offset\":1,\"epoch\":\"" + epoch + "\",\"recovered\":false}");
+        assertThat(JSON.readTree(client.takeText()).path("offset").asLong()).isEqualTo(2);
+    }
+
+    @Test
     void the_start_up_line_says_the_channels_are_shared_through_redis(@TempDir Path workingDir) throws Exception {
         try (ServerProcess server = ServerProcess.start(workingDir, Path.of("target", "redis-nodes-startup.log"),
                 List.of("-Dorg.slf4j.simpleLogger.log.dev.squall=info"), "--port", "0", "--host", "127.0.0.1", "--redis", redis.uri())) {
