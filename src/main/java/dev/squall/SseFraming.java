@@ -70,6 +70,12 @@ final class SseFraming implements Framing {
         return utf8(event.append("}\n\n"));
     }
 
+    /** An {@code event: subscribed} with {@code "recovered":false}: a broker lost publications (Broker.Handler#reset). */
+    @Override
+    public Message reset(Subscribed restarted) {
+        return subscribed(restarted);
+    }
+
     /**
      * One {@code data:} line per line of the text: an EventSource joins them with a line feed, so the page gets the
      * text back, except that a carriage return (alone or before a line feed) comes back as a line feed, since SSE

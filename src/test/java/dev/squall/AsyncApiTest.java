@@ -243,6 +243,8 @@ class AsyncApiTest {
         frames.add(crossSite.takeText());
         Codec codec = new Codec(ChannelName::problem, RecoveryParams.MAX_EPOCH_LENGTH, PublishDecoder.MAX_IDEMPOTENCY_KEY);
         frames.add(text(codec.dropped(3)));                                                   // what drop-oldest sends
+        frames.add(text(codec.reset(new dev.squall.hub.Subscribed("news",                     // what a lost gap (Redis) sends
+                new dev.squall.broker.StreamPosition(41, epoch), 41, false))));
 
         Set<String> kinds = new TreeSet<>();
         for (String frame : frames) {

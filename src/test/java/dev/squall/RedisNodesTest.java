@@ -115,6 +115,73 @@ class RedisNodesTest {
         assertThat(JSON.readTree(a.get("/channels/feed/history").body()).toString()).contains("\"offset\":4");
     }
 
+    /** What the publish script does for a text message, minus its PUBLISH: a pub/sub message lost on the way. */
+    private static void publishSilently(String channel, String text) {
+        try (io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(redis.uri());
+             var connection = client.connect()) {
+            long offset = connection.sync().hincrby("squall:m:" + channel, "o", 1);
+            connection.sync().xadd("squall:s:" + channel, new io.lettuce.core.XAddArgs().id(offset + "-1").maxlen(100),
+                    "x", Long.toString(System.currentTimeMillis() + 300_000), "k", "t", "d", text);
+        }
+    }
+
+    @Test
+    void a_message_lost_between_redis_and_the_node_reaches_the_client_from_the_stream_in_order_once() throws Exception {
+        redis.flushAll();
+        TestServer a = node();
+        WsTestClient client = connect(a, "/ws/gap");
+        notice(client);
+        a.publish("gap", "\"one\"");
+        publishSilently("gap", "two");
+        a.publish("gap", "\"three\"");
+
+        assertThat(client.takeText()).isEqualTo("one");
+        assertThat(client.takeText()).isEqualTo("two");
+        assertThat(client.takeText()).isEqualTo("three");
+        a.publish("gap", "\"four\"");
+        assertThat(client.takeText()).as("once: no second copy of anything before it").isEqualTo("four");
+    }
+
+    @Test
+    void a_gap_the_stream_no_longer_holds_tells_the_client_it_is_not_recovered_then_it_goes_on_live() throws Exception {
+        redis.flushAll();
+        TestServer a = node();
+        WsTestClient client = connect(a, "/ws/lost");
+        String epoch = notice(client).path("epoch").asText();
+        a.publish("lost", "\"one\"");
+        assertThat(client.takeText()).isEqualTo("one");
+        try (io.lettuce.core.RedisClient redisClient = io.lettuce.core.RedisClient.create(redis.uri());
+             var connection = redisClient.connect()) {
+            connection.sync().hincrby("squall:m:lost", "o", 1);   // offset 2: numbered, neither kept nor sent
+        }
+        a.publish("lost", "\"three\"");
+
+        JsonNode reset = notice(client);
+        assertThat(reset.path("recovered").asBoolean(true)).isFalse();
+        assertThat(reset.path("offset").asLong()).isEqualTo(2);
+        assertThat(reset.path("epoch").asText()).isEqualTo(epoch);
+        assertThat(client.takeText()).isEqualTo("three");
+    }
+
+    @Test
+    void a_squall_v1_client_is_sent_a_reset_event_when_its_node_lost_what_the_stream_no_longer_holds() throws Exception {
+        redis.flushAll();
+        TestServer a = node();
+        WsTestClient client = WsTestClient.connect(URI.create("ws://localhost:" + a.port() + "/ws"), java.util.Map.of(), List.of("squall.v1"));
+        open.add(client);
+        client.send("{\"id\":1,\"type\":\"subscribe\",\"channel\":\"v1lost\"}");
+        String epoch = JSON.readTree(client.takeText()).path("epoch").asText();
+        try (io.lettuce.core.RedisClient redisClient = io.lettuce.core.RedisClient.create(redis.uri());
+             var connection = redisClient.connect()) {
+            connection.sync().hincrby("squall:m:v1lost", "o", 1);
+        }
+        a.publish("v1lost", "\"two\"");
+
+        assertThat(JSON.readTree(client.takeText()).toString())
+                .isEqualTo("{\"type\":\"reset\",\"channel\":\"v1lost\",\"offset\":1,\"epoch\":\"" + epoch + "\",\"recovered\":false}");
+        assertThat(JSON.readTree(client.takeText()).path("offset").asLong()).isEqualTo(2);
+    }
+
     @Test
     void the_start_up_line_says_the_channels_are_shared_through_redis(@TempDir Path workingDir) throws Exception {
         try (ServerProcess server = ServerProcess.start(workingDir, Path.of("target", "redis-nodes-startup.log"),

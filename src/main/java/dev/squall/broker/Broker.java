@@ -31,7 +31,9 @@ package dev.squall.broker;
  *   <li>Delivery: at most once per handler; a channel subscribed when {@code publish} is called receives the
  *       publication (in-memory: before {@code publish} returns, and {@link PublishResult#delivered} counts the
  *       connections it reached; networked: after {@code publish} has returned, on every node subscribed to the
- *       channel, and {@code delivered} is {@link PublishResult#NOT_KNOWN}). {@code subscribe} returns once the
+ *       channel, and {@code delivered} is {@link PublishResult#NOT_KNOWN}; a networked broker fills a gap in what it
+ *       received from the channel's stream, and only when the stream no longer covers it calls
+ *       {@link Handler#reset} instead). {@code subscribe} returns once the
  *       subscription is in place: every publication from then on is delivered.</li>
  *   <li>Idempotency: a publish whose {@link PublishOptions#idempotencyKey} was published to the same channel
  *       within its window publishes nothing, delivers nothing, and answers the first publish's position.</li>
@@ -53,6 +55,15 @@ public interface Broker extends AutoCloseable {
     @FunctionalInterface
     interface Handler {
         int deliver(String channel, Publication publication);
+
+        /**
+         * The channel's publications up to {@code position} could not all be delivered (a networked broker found a
+         * gap its stream no longer covers, or the stream was lost: a new epoch); what follows continues after
+         * {@code position}. Sequenced with {@link #deliver} for the channel. The hub tells each local subscriber it
+         * is not recovered. The in-memory broker never calls it.
+         */
+        default void reset(String channel, StreamPosition position) {
+        }
     }
 
     /** Adds a handler for the publications of every subscribed channel, from now on. */

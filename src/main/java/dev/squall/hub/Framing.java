@@ -28,6 +28,11 @@ public interface Framing {
         }
 
         @Override
+        public Message reset(Subscribed restarted) {
+            return Notice.subscribed(restarted);
+        }
+
+        @Override
         public String toString() {
             return "Framing.PLAIN";
         }
@@ -44,6 +49,15 @@ public interface Framing {
      * namespace has presence on), or null for a protocol that has no such event (plain clients: none).
      */
     default @Nullable Message joined(String channel, String client) {
+        return null;
+    }
+
+    /**
+     * The notice that tells a live subscriber it is not recovered: the broker lost publications it could not read
+     * back (see {@link dev.squall.broker.Broker.Handler#reset}); {@code restarted.recovered()} is false, and what
+     * follows comes after {@code restarted.after()}. Null: the protocol has no such notice (nothing is sent).
+     */
+    default @Nullable Message reset(Subscribed restarted) {
         return null;
     }
 

@@ -99,7 +99,17 @@ public final class Hub {
             for (int i = 0; i < writers.size(); i++) shards[i] = new Shard(i, writers.get(i));
         }
         metrics.watch(connections::size, this::queuedBytes, () -> channels.size() - (channels.containsKey(DEFAULT_CHANNEL) ? 1 : 0));
-        broker.register(this::deliver);
+        broker.register(new Broker.Handler() {
+            @Override
+            public int deliver(String channel, Publication publication) {
+                return Hub.this.deliver(channel, publication);
+            }
+
+            @Override
+            public void reset(String channel, StreamPosition position) {
+                Hub.this.reset(channel, position);
+            }
+        });
     }
 
     /**
@@ -326,6 +336,29 @@ public final class Hub {
         }
         metrics.sentTotal(delivered, bytes);
         return delivered;
+    }
+
+    /**
+     * The broker lost publications of {@code channel} up to {@code position}: each live subscriber is sent its
+     * protocol's not-recovered notice ({@link Framing#reset}), made once per framing; what follows continues after
+     * {@code position}. Subscribers still recovering are left out (their first frame comes from their own read).
+     */
+    void reset(String channel, StreamPosition position) {
+        Set<Subscription> subscribers = channels.get(channel);
+        if (subscribers == null) return;
+        Subscribed restarted = new Subscribed(channel, position, position.offset(), false);
+        java.util.Map<Framing, @Nullable Message> made = new java.util.IdentityHashMap<>(4);
+        for (Subscription subscription : subscribers) {
+            Connection connection = subscription.connection;
+            if (!subscription.isLive()) continue;
+            Framing framing = connection.framing();
+            Message notice = made.containsKey(framing) ? made.get(framing) : framing.reset(restarted);
+            made.put(framing, notice);
+            if (notice == null) continue;
+            if (connection.enqueue(notice)) metrics.sent(1, notice.size());
+            connection.shard().ready(connection);
+            connection.shard().wake();
+        }
     }
 
     /**

@@ -44,7 +44,7 @@ public final class Codec {
     /** The reply types (besides {@code error}). */
     public static final List<String> REPLIES = List.of("subscribed", "unsubscribed", "published", "presence", "pong");
     /** The event types a server pushes. */
-    public static final List<String> EVENTS = List.of("join", "leave", "dropped");
+    public static final List<String> EVENTS = List.of("join", "leave", "dropped", "reset");
 
     private static final Map<String, Set<String>> FIELDS = Map.of(
             "subscribe", Set.of("id", "type", "channel", "since", "epoch"),
@@ -337,6 +337,20 @@ public final class Codec {
         return write(g -> {
             g.writeStringField("type", "dropped");
             g.writeNumberField("count", count);
+        });
+    }
+
+    /**
+     * {@code {"type":"reset","channel","offset","epoch","recovered":false}}: the node lost publications it could not
+     * read back (Broker.Handler#reset); what follows comes after {@code offset}.
+     */
+    public Message reset(Subscribed restarted) {
+        return write(g -> {
+            g.writeStringField("type", "reset");
+            g.writeStringField("channel", restarted.channel());
+            g.writeNumberField("offset", restarted.after());
+            g.writeStringField("epoch", restarted.position().epoch());
+            g.writeBooleanField("recovered", false);
         });
     }
 

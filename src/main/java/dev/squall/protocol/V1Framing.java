@@ -3,6 +3,7 @@ package dev.squall.protocol;
 import dev.squall.broker.Message;
 import dev.squall.broker.Publication;
 import dev.squall.hub.Framing;
+import dev.squall.hub.Subscribed;
 
 /**
  * How {@code squall.v1} connections get a channel's publications: {@code {"channel","offset","data"}}, made once
@@ -29,6 +30,11 @@ public final class V1Framing implements Framing {
     @Override
     public Message dropped(int count) {
         return codec.dropped(count);
+    }
+
+    @Override
+    public Message reset(Subscribed restarted) {
+        return codec.reset(restarted);
     }
 
     @Override

@@ -81,12 +81,12 @@ class RedisBrokerTest extends BrokerContract {
     }
 
     @Test
-    void deliveries_of_every_channel_come_on_one_thread_the_pub_sub_connections_event_loop() {
+    void deliveries_of_each_channel_come_on_one_thread_its_stripe_never_the_event_loop() {
         try (Broker broker = new RedisBroker(redis.uri(), scheduler)) {
-            Set<String> threads = ConcurrentHashMap.newKeySet();
+            ConcurrentHashMap<String, Set<String>> threads = new ConcurrentHashMap<>();
             AtomicInteger deliveries = new AtomicInteger();
             broker.register((channel, publication) -> {
-                threads.add(Thread.currentThread().getName());
+                threads.computeIfAbsent(channel, c -> ConcurrentHashMap.newKeySet()).add(Thread.currentThread().getName());
                 deliveries.incrementAndGet();
                 return 1;
             });
@@ -94,7 +94,8 @@ class RedisBrokerTest extends BrokerContract {
             for (int i = 0; i < 200; i++) broker.publish("t" + (i % 4), Message.text("x"), PublishOptions.NO_HISTORY);
 
             until("every delivery", DEADLINE, () -> deliveries.get() == 200);
-            assertThat(threads).as("what the class comment promises about Lettuce's listener").hasSize(1);
+            assertThat(threads).as("what the class comment promises about the stripes").hasSize(4);
+            threads.values().forEach(names -> assertThat(names).hasSize(1).allMatch(name -> name.startsWith("squall-redis-sequence-")));
         }
     }
 

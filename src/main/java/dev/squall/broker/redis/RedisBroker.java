@@ -32,6 +32,9 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
@@ -58,12 +61,22 @@ import java.util.concurrent.TimeUnit;
  *
  * <p>Delivery: one pub/sub connection per node, with one {@code SUBSCRIBE} per channel the hub subscribes.
  * Lettuce calls its listener on the connection's single Netty event-loop thread, one message after the other in
- * the order Redis sent them, so handlers are never called concurrently for a channel (nor for two channels:
- * handlers must only queue, as the hub does). Redis sends a channel's messages in the order the script ran.
+ * the order Redis sent them (the order the script ran); it hands each to the channel's stripe (see Gaps below),
+ * so handlers are called on a stripe thread, never concurrently for a channel, and must only queue.
  * {@link PublishResult#delivered()} is {@link PublishResult#NOT_KNOWN}: the publish returns when Redis has
  * taken it, before any node has delivered it.
  *
- * <p>Not yet here (issue 10): gap repair from the stream after a lost pub/sub message or a reconnect, a liveness
+ * <p>Gaps: per subscribed channel the node keeps the last position it delivered (read when the channel is
+ * subscribed). A live message one past it is delivered, one at or before it is a duplicate and dropped, and one
+ * further on is preceded by the missing offsets read from the stream; when the stream no longer holds them, or
+ * the epoch changed, the handlers are told {@link Handler#reset} and delivery goes on from there. Lettuce's
+ * event-loop thread never waits on Redis: it hands each message to the channel's stripe (one of
+ * {@link #STRIPES} single threads), which delivers and repairs. At most {@link #MAX_QUEUED} messages wait per
+ * channel; past that a message is dropped here and filled from the stream like any other gap. Every
+ * {@link #CHECK} the position of each subscribed channel is read (pipelined); a gap seen by two checks in a row
+ * is filled, so an idle channel's lost message is found too.
+ *
+ * <p>Not yet here (issue 10): a liveness
  * probe, presence across nodes, and several Redis shards. While Redis is unreachable, commands fail at once
  * (rejected, not queued) and publishes throw.
  */
@@ -77,6 +90,12 @@ public final class RedisBroker implements Broker {
     static final Duration META_FLOOR = Duration.ofSeconds(5);
     private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(5);
     private static final String PUB_PREFIX = "squall:p:";
+    /** How often the subscribed channels' positions are checked against Redis. */
+    static final Duration CHECK = Duration.ofSeconds(3);
+    static final int STRIPES = 4;
+    static final int MAX_QUEUED = 10_000;
+    /** The longest gap filled from the stream; a longer one resets the channel's subscribers. */
+    static final int MAX_FILL = 10_000;
 
     private final RedisClient client;
     private final StatefulRedisConnection<byte[], byte[]> commands;
@@ -86,7 +105,10 @@ public final class RedisBroker implements Broker {
     private final Script keep = Script.load("keep.lua");
     private final List<Handler> handlers = new CopyOnWriteArrayList<>();
     private final Set<String> subscribed = ConcurrentHashMap.newKeySet();
+    private final ConcurrentHashMap<String, Track> tracks = new ConcurrentHashMap<>();
+    private final ExecutorService[] stripes = new ExecutorService[STRIPES];
     private final ScheduledFuture<?> refreshing;
+    private final ScheduledFuture<?> checking;
     private final Duration keepFor;
     private final Duration metaFloor;
     private volatile boolean closed;
@@ -98,11 +120,16 @@ public final class RedisBroker implements Broker {
      * @throws Unreachable when Redis cannot be reached
      */
     public RedisBroker(String uri, ScheduledExecutorService scheduler) {
-        this(uri, scheduler, KEEP, META_FLOOR);
+        this(uri, scheduler, KEEP, META_FLOOR, CHECK);
     }
 
     /** With other lives of a meta hash than {@link #KEEP} and {@link #META_FLOOR}, for tests of expiry. */
     RedisBroker(String uri, ScheduledExecutorService scheduler, Duration keepFor, Duration metaFloor) {
+        this(uri, scheduler, keepFor, metaFloor, CHECK);
+    }
+
+    /** With the positions checked every {@code check}, for tests of idle gaps. */
+    RedisBroker(String uri, ScheduledExecutorService scheduler, Duration keepFor, Duration metaFloor, Duration check) {
         this.keepFor = keepFor;
         this.metaFloor = metaFloor;
         this.client = RedisClient.create(RedisURI.create(uri));
@@ -126,8 +153,18 @@ public final class RedisBroker implements Broker {
                 received(channel, message);
             }
         });
+        for (int i = 0; i < STRIPES; i++) {
+            String name = "squall-redis-sequence-" + i;
+            stripes[i] = Executors.newSingleThreadExecutor(task -> {
+                Thread thread = new Thread(task, name);
+                thread.setDaemon(true);
+                return thread;
+            });
+        }
         long every = Math.max(1, keepFor.toMillis() / 3);
         this.refreshing = scheduler.scheduleWithFixedDelay(this::refresh, every, every, TimeUnit.MILLISECONDS);
+        long checkEvery = Math.max(1, check.toMillis());
+        this.checking = scheduler.scheduleWithFixedDelay(this::check, checkEvery, checkEvery, TimeUnit.MILLISECONDS);
     }
 
     @Override
@@ -138,12 +175,18 @@ public final class RedisBroker implements Broker {
     @Override
     public void subscribe(String channel) {
         if (!subscribed.add(channel)) return;
+        Track track = new Track(channel);
+        tracks.put(channel, track);
         try {
             run(keep, keys(channel), newEpoch(), number(keepFor.toMillis()));
             // Returns once Redis has confirmed: whatever is published from then on reaches this node.
             pubsub.sync().subscribe(bytes(PUB_PREFIX + channel));
+            // Read after the SUBSCRIBE: anything at or before it was published before, nothing after it is missed.
+            StreamPosition start = read(channel, "since", Long.MAX_VALUE, 0).position();
+            stripeOf(channel).execute(() -> begin(track, start));
         } catch (RuntimeException e) {
             subscribed.remove(channel);
+            tracks.remove(channel, track);
             throw e;
         }
     }
@@ -152,6 +195,12 @@ public final class RedisBroker implements Broker {
     public void unsubscribe(String channel) {
         if (!subscribed.remove(channel)) return;
         pubsub.sync().unsubscribe(bytes(PUB_PREFIX + channel));
+        // What Redis sent before the UNSUBSCRIBE reply is queued on the stripe by now: delivered, then the track goes.
+        Track track = tracks.get(channel);
+        if (track != null) stripeOf(channel).execute(() -> {
+            track.active = false;
+            tracks.remove(channel, track);
+        });
     }
 
     @Override
@@ -173,7 +222,7 @@ public final class RedisBroker implements Broker {
 
     @Override
     public History history(String channel, long since, int limit) {
-        if (since == Long.MAX_VALUE) limit = 0;
+        if (since == Long.MAX_VALUE) return read(channel, "since", Long.MAX_VALUE, 0);
         return read(channel, "since", Math.max(since, 0) + 1, limit);
     }
 
@@ -211,12 +260,170 @@ public final class RedisBroker implements Broker {
             log.warn("Ignored a message on Redis channel '{}' that no Squall node wrote", PUB_PREFIX + channel);
             return;
         }
+        Track track = tracks.get(channel);
+        if (track == null) return;
+        if (track.queued.incrementAndGet() > MAX_QUEUED) {
+            // Dropped here, bounded memory: the next message or check finds the gap and fills it from the stream.
+            track.queued.decrementAndGet();
+            return;
+        }
+        try {
+            stripeOf(channel).execute(() -> {
+                track.queued.decrementAndGet();
+                if (track.active) arrive(track, publication);
+            });
+        } catch (RejectedExecutionException closing) {
+            track.queued.decrementAndGet();
+        }
+    }
+
+    private ExecutorService stripeOf(String channel) {
+        return stripes[Math.floorMod(channel.hashCode(), STRIPES)];
+    }
+
+    // ---- on the channel's stripe: one call at a time per channel
+
+    private void begin(Track track, StreamPosition start) {
+        track.last = start.offset();
+        track.epoch = start.epoch();
+        List<Publication> early = track.early;
+        track.early = null;
+        if (early != null) for (Publication publication : early) arrive(track, publication);
+    }
+
+    private void arrive(Track track, Publication publication) {
+        if (track.epoch == null) {                       // before begin: kept, and bounded by MAX_QUEUED above
+            if (track.early == null) track.early = new ArrayList<>();
+            if (track.early.size() < MAX_QUEUED) track.early.add(publication);
+            return;
+        }
+        if (track.held != null) {                        // a fill failed: the check retries it; keep the newest
+            if (publication.offset() > track.held.offset() || !publication.epoch().equals(track.held.epoch())) track.held = publication;
+            return;
+        }
+        if (!publication.epoch().equals(track.epoch)) {
+            // Redis lost the stream: a new epoch, whose earlier offsets this node never had.
+            reset(track, new StreamPosition(publication.offset() - 1, publication.epoch()));
+        } else if (publication.offset() <= track.last) {
+            return;                                      // a duplicate: delivered already (from the stream)
+        } else if (publication.offset() > track.last + 1 && !fill(track, publication.offset() - 1, publication.epoch())) {
+            track.held = publication;
+            return;
+        }
+        deliver(track, publication);
+    }
+
+    /** Delivers the offsets after the last one up to {@code upTo} from the stream; false when Redis failed. */
+    private boolean fill(Track track, long upTo, String epoch) {
+        long missing = upTo - track.last;
+        if (missing > MAX_FILL) {
+            reset(track, new StreamPosition(upTo, epoch));
+            return true;
+        }
+        History found;
+        try {
+            found = read(track.channel, "since", track.last + 1, (int) missing);
+        } catch (RuntimeException e) {
+            log.debug("Could not fill a gap on channel '{}' from Redis: {}", track.channel, e.getMessage());
+            return false;
+        }
+        List<Publication> publications = found.publications();
+        boolean covered = found.position().epoch().equals(track.epoch) && publications.size() == missing
+                && publications.get(0).offset() == track.last + 1;
+        if (!covered) {
+            reset(track, new StreamPosition(upTo, epoch));
+            return true;
+        }
+        for (Publication publication : publications) deliver(track, publication);
+        return true;
+    }
+
+    /** A periodic position read: a gap that two checks in a row saw is overdue and filled (or reset). */
+    private void checked(Track track, long offset, String epoch) {
+        if (track.epoch == null) return;
+        if (track.held != null) {
+            Publication held = track.held;
+            track.held = null;
+            arrive(track, held);
+            return;
+        }
+        StreamPosition seen = track.seen;
+        track.seen = new StreamPosition(offset, epoch);
+        if (seen == null || !seen.epoch().equals(epoch)) return;
+        if (!epoch.equals(track.epoch)) {
+            reset(track, new StreamPosition(offset, epoch));
+        } else if (seen.offset() > track.last) {
+            fill(track, seen.offset(), epoch);
+        }
+    }
+
+    private void deliver(Track track, Publication publication) {
+        track.last = publication.offset();
+        track.epoch = publication.epoch();
         for (Handler handler : handlers) {
             try {
-                handler.deliver(channel, publication);
+                handler.deliver(track.channel, publication);
             } catch (RuntimeException e) {
-                log.error("A handler failed to take a publication on channel '{}'; the others still got it", channel, e);
+                log.error("A handler failed to take a publication on channel '{}'; the others still got it", track.channel, e);
             }
+        }
+    }
+
+    private void reset(Track track, StreamPosition position) {
+        track.last = position.offset();
+        track.epoch = position.epoch();
+        log.info("Channel '{}' lost publications this node could not read back from Redis; its subscribers are told they are not recovered (now at offset {}, epoch {})",
+                track.channel, position.offset(), position.epoch());
+        for (Handler handler : handlers) {
+            try {
+                handler.reset(track.channel, position);
+            } catch (RuntimeException e) {
+                log.error("A handler failed to take a reset of channel '{}'", track.channel, e);
+            }
+        }
+    }
+
+    /**
+     * Reads every subscribed channel's position, pipelined and without waiting (on the node's scheduler), and hands
+     * each answer to its channel's stripe.
+     */
+    private void check() {
+        if (closed || tracks.isEmpty()) return;
+        try {
+            RedisAsyncCommands<byte[], byte[]> async = commands.async();
+            for (Track track : tracks.values()) {
+                async.hmget(bytes("squall:m:" + track.channel), bytes("o"), bytes("e")).whenComplete((values, failed) -> {
+                    if (failed != null || values == null || values.size() < 2 || !values.get(1).hasValue()) return;
+                    long offset = values.get(0).hasValue() ? Long.parseLong(text(values.get(0).getValue())) : 0;
+                    String epoch = text(values.get(1).getValue());
+                    try {
+                        stripeOf(track.channel).execute(() -> {
+                            if (track.active) checked(track, offset, epoch);
+                        });
+                    } catch (RejectedExecutionException closing) {
+                        // closed meanwhile
+                    }
+                });
+            }
+        } catch (RuntimeException e) {
+            // A throw would cancel the periodic check for good.
+            log.debug("Could not check the positions of the subscribed channels in Redis: {}", e.getMessage());
+        }
+    }
+
+    /** One subscribed channel's sequence: written and read only on its stripe, except {@link #queued}. */
+    private static final class Track {
+        final String channel;
+        final java.util.concurrent.atomic.AtomicInteger queued = new java.util.concurrent.atomic.AtomicInteger();
+        boolean active = true;                                           // false once unsubscribed
+        long last;
+        @org.jspecify.annotations.Nullable String epoch;                 // null until begin
+        @org.jspecify.annotations.Nullable List<Publication> early;      // arrived before begin
+        @org.jspecify.annotations.Nullable Publication held;             // the newest message while a fill failed
+        @org.jspecify.annotations.Nullable StreamPosition seen;          // the previous check's reading
+
+        Track(String channel) {
+            this.channel = channel;
         }
     }
 
@@ -301,7 +508,9 @@ public final class RedisBroker implements Broker {
         if (closed) return;
         closed = true;
         refreshing.cancel(false);
+        checking.cancel(false);
         handlers.clear();
+        for (ExecutorService stripe : stripes) stripe.shutdownNow();
         try {
             pubsub.close();
             commands.close();
