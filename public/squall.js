@@ -95,6 +95,8 @@ export class SquallError extends Error {
  *   reconnect does): true if the replay that follows closes the gap exactly; false if the server could not
  *   (history gone, server restarted): messages were missed and the app should reload its state
  * @property {boolean} resubscribed true after a reconnect
+ * @property {boolean} [reset] true when the server itself lost the channel's stream while this connection was on
+ *   it (a `reset` event: a gap no node could fill, or a new epoch); `recovered` is then false
  */
 
 /**
@@ -425,6 +427,7 @@ export class Client {
     if (!subscription) return;
     if (frame.type === 'join') subscription.call('onJoin', frame.client);
     if (frame.type === 'leave') subscription.call('onLeave', frame.client);
+    if (frame.type === 'reset') subscription.onReset(frame);
     // other types come from a newer server; ignoring them keeps this client working with it
   }
 
@@ -484,6 +487,18 @@ export class Subscription {
     const info = { channel: this.channel, offset: reply.offset, epoch: reply.epoch, resubscribed };
     if (typeof reply.recovered === 'boolean') info.recovered = reply.recovered;
     this.call('onSubscribed', info);
+  }
+
+  /**
+   * @private The server lost track of this channel's stream (a gap it could not fill, or a new epoch): what
+   * follows starts after the event's offset, in its epoch, so later offsets may be lower than the last one seen.
+   */
+  onReset(frame) {
+    if (!this.live) return; // the reply of the subscribe under way brings the position
+    this.offset = frame.offset;
+    this.epoch = frame.epoch;
+    this.call('onSubscribed', { channel: this.channel, offset: frame.offset, epoch: frame.epoch, resubscribed: false,
+      recovered: false, reset: true });
   }
 
   /** @private */

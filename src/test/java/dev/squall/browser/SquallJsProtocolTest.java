@@ -162,6 +162,35 @@ class SquallJsProtocolTest {
     }
 
     @Test
+    void aResetEventReportsNotRecoveredAndTheNewEpochsLowerOffsetsAreDeliveredNotDroppedAsDuplicates() {
+        JsonNode result = run("""
+                const got = [], infos = [];
+                const client = connect('ws://squall.test/ws', fast);
+                client.subscribe('news', {
+                  onPublication: (data, { offset }) => got.push(`${offset} ${data}`),
+                  onSubscribed: (info) => infos.push(info),
+                });
+                const first = await socket(0);
+                first.accept();
+                first.push({ id: 1, type: 'subscribed', channel: 'news', offset: 40, epoch: 'e1' });
+                first.push({ channel: 'news', offset: 41, data: 'old epoch' });
+                first.push({ type: 'reset', channel: 'news', offset: 2, epoch: 'e2', recovered: false });
+                first.push({ channel: 'news', offset: 3, data: 'new epoch' });
+                first.drop();
+                const second = await socket(1);
+                second.accept();
+                return { got, infos, resubscribe: second.sent[0], duplicates: client.stats.duplicatesDropped };
+                """);
+
+        assertThat(texts(result.get("got"))).containsExactly("41 old epoch", "3 new epoch");
+        assertThat(result.get("infos").get(1)).isEqualTo(json(
+                "{\"channel\":\"news\",\"offset\":2,\"epoch\":\"e2\",\"resubscribed\":false,\"recovered\":false,\"reset\":true}"));
+        assertThat(result.get("duplicates").asInt()).isZero();
+        assertThat(result.get("resubscribe"))
+                .isEqualTo(json("{\"id\":2,\"type\":\"subscribe\",\"channel\":\"news\",\"since\":3,\"epoch\":\"e2\"}"));
+    }
+
+    @Test
     void aQuietConnectionIsPingedAndOneThatDoesNotAnswerIsReplaced() {
         JsonNode result = run("""
                 const client = connect('ws://squall.test/ws', { ...fast, pingIntervalMs: 40, pingTimeoutMs: 150 });
