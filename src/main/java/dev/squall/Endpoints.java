@@ -1,7 +1,11 @@
 package dev.squall;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonSerializable;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializerProvider;
+import com.fasterxml.jackson.databind.jsontype.TypeSerializer;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.squall.broker.History;
@@ -167,12 +171,24 @@ final class Endpoints {
         body.put("offset", history.position().offset());
         body.put("epoch", history.position().epoch());
         ArrayNode publications = body.putArray("publications");
-        for (Publication publication : history.publications()) {
-            ObjectNode each = publications.addObject();
-            each.put("offset", publication.offset());
-            PublicationJson.putData(each, publication.message());
-        }
+        for (Publication publication : history.publications()) publications.addPOJO(new HistoryEntry(publication));
         respond(ctx, body);
+    }
+
+    /** One publication of a history answer, {@code {"offset", "data"[, "encoding"]}}: its data as squall.v1 shows it. */
+    private record HistoryEntry(Publication publication) implements JsonSerializable {
+        @Override
+        public void serialize(JsonGenerator g, SerializerProvider serializers) throws IOException {
+            g.writeStartObject();
+            g.writeNumberField("offset", publication.offset());
+            Codec.writeData(g, publication.message());
+            g.writeEndObject();
+        }
+
+        @Override
+        public void serializeWithType(JsonGenerator g, SerializerProvider serializers, TypeSerializer typeSer) throws IOException {
+            serialize(g, serializers);
+        }
     }
 
     static final int MAX_CHANNEL_LIST = 1000;

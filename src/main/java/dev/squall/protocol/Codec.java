@@ -317,19 +317,28 @@ public final class Codec {
         return write(g -> {
             g.writeStringField("channel", channel);
             g.writeNumberField("offset", publication.offset());
-            g.writeFieldName("data");
-            if (message.kind() == Message.Kind.BINARY) {
-                ByteBuffer payload = message.payload();
-                byte[] bytes = new byte[payload.remaining()];
-                payload.get(bytes);
-                g.writeString(Base64.getEncoder().encodeToString(bytes));
-                g.writeStringField("encoding", "base64");
-            } else if (message.isJson()) {
-                g.writeRawValue(message.textPayload());   // written compactly by Jackson when it was published
-            } else {
-                g.writeString(message.textPayload());
-            }
+            writeData(g, message);
         });
+    }
+
+    /**
+     * A publication's {@code data} field, the one rule for every JSON view of a publication (this protocol, and
+     * {@code /channels/{c}/history}): a value published as JSON is that value, text a string, and bytes their
+     * base64 with {@code "encoding":"base64"} beside it.
+     */
+    public static void writeData(JsonGenerator g, Message message) throws IOException {
+        g.writeFieldName("data");
+        if (message.kind() == Message.Kind.BINARY) {
+            ByteBuffer payload = message.payload();
+            byte[] bytes = new byte[payload.remaining()];
+            payload.get(bytes);
+            g.writeString(Base64.getEncoder().encodeToString(bytes));
+            g.writeStringField("encoding", "base64");
+        } else if (message.isJson()) {
+            g.writeRawValue(message.textPayload());   // written compactly by Jackson when it was published
+        } else {
+            g.writeString(message.textPayload());
+        }
     }
 
     /** {@code {"type":"dropped","count"}}: drop-oldest dropped this many frames just before the next one. */
