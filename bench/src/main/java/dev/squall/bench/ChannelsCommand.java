@@ -72,9 +72,9 @@ final class ChannelsCommand implements Callable<Integer> {
 
             @Override
             public void onText(WsConnection connection, ByteBuffer frame, int offset, int length) {
-                if (contains(frame, offset, length, SUBSCRIBED)) subscribed.incrementAndGet();
-                else if (contains(frame, offset, length, PUBLISHED)) published.incrementAndGet();
-                else if (contains(frame, offset, length, ERROR)) errors.incrementAndGet();
+                if (FrameSearch.contains(frame, offset, length, SUBSCRIBED)) subscribed.incrementAndGet();
+                else if (FrameSearch.contains(frame, offset, length, PUBLISHED)) published.incrementAndGet();
+                else if (FrameSearch.contains(frame, offset, length, ERROR)) errors.incrementAndGet();
             }
         };
         ResultLine result = new ResultLine("channels", target.serverName);
@@ -135,16 +135,5 @@ final class ChannelsCommand implements Callable<Integer> {
             if (System.nanoTime() > deadline) throw new IllegalStateException("a phase did not finish within " + timeoutSeconds + " s");
             Thread.sleep(10);
         }
-    }
-
-    private static boolean contains(ByteBuffer frame, int offset, int length, byte[] needle) {
-        outer:
-        for (int i = offset; i <= offset + length - needle.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (frame.get(i + j) != needle[j]) continue outer;
-            }
-            return true;
-        }
-        return false;
     }
 }

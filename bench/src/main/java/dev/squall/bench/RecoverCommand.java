@@ -83,7 +83,7 @@ final class RecoverCommand implements Callable<Integer> {
         WsHandler handler = new WsHandler() {
             @Override
             public void onText(WsConnection connection, ByteBuffer frame, int offset, int length) {
-                if (length > 0 && frame.get(offset) == '{' && contains(frame, offset, length, refused)) notRecovered.incrementAndGet();
+                if (length > 0 && frame.get(offset) == '{' && FrameSearch.contains(frame, offset, length, refused)) notRecovered.incrementAndGet();
                 if (frames.incrementAndGet() == expected) caughtUpAt.set(System.nanoTime());
             }
         };
@@ -106,16 +106,5 @@ final class RecoverCommand implements Callable<Integer> {
         }
         System.out.println(result);
         return 0;
-    }
-
-    private static boolean contains(ByteBuffer frame, int offset, int length, byte[] needle) {
-        outer:
-        for (int i = offset; i <= offset + length - needle.length; i++) {
-            for (int j = 0; j < needle.length; j++) {
-                if (frame.get(i + j) != needle[j]) continue outer;
-            }
-            return true;
-        }
-        return false;
     }
 }
