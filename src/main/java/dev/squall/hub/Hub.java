@@ -319,8 +319,8 @@ public final class Hub {
             if (framing == Framing.PLAIN) {
                 frame = plain;
             } else {
-                if (frames == null) frames = new Frames(channel, publication);
-                frame = frames.in(framing);
+                if (frames == null) frames = new Frames(each -> each.frame(channel, publication));
+                frame = frames.in(framing);                          // never null: Framing.frame's contract
             }
             if (subscription.offer(publication, frame, maxWaiting)) {
                 delivered++;
@@ -344,21 +344,8 @@ public final class Hub {
      * {@code position}. Subscribers still recovering are left out (their first frame comes from their own read).
      */
     void reset(String channel, StreamPosition position) {
-        Set<Subscription> subscribers = channels.get(channel);
-        if (subscribers == null) return;
         Subscribed restarted = new Subscribed(channel, position, position.offset(), false);
-        java.util.Map<Framing, @Nullable Message> made = new java.util.IdentityHashMap<>(4);
-        for (Subscription subscription : subscribers) {
-            Connection connection = subscription.connection;
-            if (!subscription.isLive()) continue;
-            Framing framing = connection.framing();
-            Message notice = made.containsKey(framing) ? made.get(framing) : framing.reset(restarted);
-            made.put(framing, notice);
-            if (notice == null) continue;
-            if (connection.enqueue(notice)) metrics.sent(1, notice.size());
-            connection.shard().ready(connection);
-            connection.shard().wake();
-        }
+        tellLive(channel, null, framing -> framing.reset(restarted));
     }
 
     /**
@@ -367,23 +354,24 @@ public final class Hub {
      * their first frame. Queued and handed to the writers like a publication: no socket is written here.
      */
     private void announce(String channel, Connection who, boolean joined) {
+        tellLive(channel, who, framing -> joined ? framing.joined(channel, who.id()) : framing.left(channel, who.id()));
+    }
+
+    /**
+     * Queues to every live subscriber of {@code channel} but {@code except} the frame {@code make} gives its
+     * framing (made once per framing; null: that protocol has no such frame), and wakes their writers once each.
+     */
+    private void tellLive(String channel, @Nullable Connection except, Function<Framing, @Nullable Message> make) {
         Set<Subscription> subscribers = channels.get(channel);
         if (subscribers == null) return;
-        java.util.Map<Framing, @Nullable Message> made = new java.util.IdentityHashMap<>(4);
+        Frames frames = new Frames(make);
         long touched = 0;
         for (Subscription subscription : subscribers) {
             Connection connection = subscription.connection;
-            if (connection == who || !subscription.isLive()) continue;
-            Framing framing = connection.framing();
-            Message event;
-            if (made.containsKey(framing)) {
-                event = made.get(framing);
-            } else {
-                event = joined ? framing.joined(channel, who.id()) : framing.left(channel, who.id());
-                made.put(framing, event);
-            }
-            if (event == null) continue;
-            if (connection.enqueue(event)) metrics.sent(1, event.size());
+            if (connection == except || !subscription.isLive()) continue;
+            Message frame = frames.in(connection.framing());
+            if (frame == null) continue;
+            if (connection.enqueue(frame)) metrics.sent(1, frame.size());
             Shard shard = connection.shard();
             shard.ready(connection);
             touched |= 1L << (shard.index() & 63);
@@ -393,27 +381,25 @@ public final class Hub {
         }
     }
 
-    /** One publication's frame in each framing its subscribers speak, made once for all of them (a handful at most). */
+    /** One frame in each framing the subscribers speak, made once for all of them (a handful of framings at most). */
     private static final class Frames {
-        private final String channel;
-        private final Publication publication;
+        private final Function<Framing, @Nullable Message> make;
         private final Framing[] framings = new Framing[4];
-        private final Message[] made = new Message[4];
+        private final @Nullable Message[] made = new Message[4];
 
-        Frames(String channel, Publication publication) {
-            this.channel = channel;
-            this.publication = publication;
+        Frames(Function<Framing, @Nullable Message> make) {
+            this.make = make;
         }
 
-        Message in(Framing framing) {
+        @Nullable Message in(Framing framing) {
             for (int i = 0; i < framings.length; i++) {
                 if (framings[i] == framing) return made[i];
                 if (framings[i] == null) {
                     framings[i] = framing;
-                    return made[i] = framing.frame(channel, publication);
+                    return made[i] = make.apply(framing);
                 }
             }
-            return framing.frame(channel, publication);   // more protocols than slots: correct, just not shared
+            return make.apply(framing);   // more protocols than slots: correct, just not shared
         }
     }
 
