@@ -39,6 +39,10 @@ package dev.squall.broker;
  *       within its window publishes nothing, delivers nothing, and answers the first publish's position.</li>
  *   <li>Isolation: a handler that throws does not keep the publication from the others, and does not make
  *       {@code publish} fail; it counts as having delivered to nobody.</li>
+ *   <li>Faults: while a networked broker cannot reach its store, {@code publish}, {@code history} and
+ *       {@code latest} throw {@link Unavailable} at once (nothing queues without bound, nothing is published
+ *       and then lost), and {@link #connected} is false; subscribed channels stay subscribed, and once the store
+ *       is back every one of them is subscribed again and its gap filled or {@link Handler#reset}.</li>
  *   <li>Closing: after {@link #close()}, {@code publish} throws {@link IllegalStateException} and nothing is
  *       delivered; {@code close} is idempotent.</li>
  *   <li>Threading: every method may be called from any thread; handlers are called on the publishing thread or
@@ -78,6 +82,7 @@ public interface Broker extends AutoCloseable {
     /**
      * Publishes a message to a channel: numbers it, keeps it as {@code options} say, and delivers it.
      *
+     * @throws Unavailable when the broker cannot reach its store now: nothing was published
      * @throws IllegalStateException once the broker is closed
      */
     PublishResult publish(String channel, Message message, PublishOptions options);
@@ -90,6 +95,15 @@ public interface Broker extends AutoCloseable {
 
     /** The channel's newest {@code limit} publications, oldest first, and its position (Pusher's cache channels). */
     History latest(String channel, int limit);
+
+    /**
+     * Whether the broker can publish and deliver now: false while a networked broker has lost its store (its
+     * publishes and reads then throw {@link Unavailable}); always true in memory. The node answers {@code /ready}
+     * with 503 while it is false.
+     */
+    default boolean connected() {
+        return true;
+    }
 
     @Override
     void close();

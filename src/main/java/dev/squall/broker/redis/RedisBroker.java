@@ -7,8 +7,11 @@ import dev.squall.broker.Publication;
 import dev.squall.broker.PublishOptions;
 import dev.squall.broker.PublishResult;
 import dev.squall.broker.StreamPosition;
+import dev.squall.broker.Unavailable;
 import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisClient;
+import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisFuture;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.RedisURI;
@@ -449,13 +452,24 @@ public final class RedisBroker implements Broker {
         }
     }
 
-    /** Runs a script by its SHA, loading it first when Redis does not have it (a restart, a flush). */
+    /**
+     * Runs a script by its SHA, loading it first when Redis does not have it (a restart, a flush).
+     *
+     * @throws Unavailable when Redis is not connected or did not answer in time
+     */
     private <T> T run(Script script, byte[][] keys, byte[]... args) {
         try {
-            return commands.sync().evalsha(script.sha(), ScriptOutputType.MULTI, keys, args);
-        } catch (RedisNoScriptException missing) {
-            commands.sync().scriptLoad(script.source());
-            return commands.sync().evalsha(script.sha(), ScriptOutputType.MULTI, keys, args);
+            try {
+                return commands.sync().evalsha(script.sha(), ScriptOutputType.MULTI, keys, args);
+            } catch (RedisNoScriptException missing) {
+                commands.sync().scriptLoad(script.source());
+                return commands.sync().evalsha(script.sha(), ScriptOutputType.MULTI, keys, args);
+            }
+        } catch (RedisCommandExecutionException answered) {
+            throw answered;                                   // Redis answered with an error: a bug, not a fault
+        } catch (RedisException e) {
+            // Rejected while disconnected (REJECT_COMMANDS), or timed out: the caller may retry later.
+            throw new Unavailable("Redis is unavailable: " + e.getMessage(), e);
         }
     }
 
