@@ -183,12 +183,14 @@ public final class Hub {
      * Adds a connection to a channel, starting where {@code recovery} says: queues {@code firstFrame}'s message (a
      * notice of how it started, or null for none), then any replay, then the live stream, with no gap and no
      * duplicate at the switch-over. Returns null when the connection has left or is already on the channel.
+     *
+     * @throws dev.squall.broker.Unavailable when the broker cannot read the channel's stream now (Redis lost); the
+     *         connection is then not on the channel
      */
     public @Nullable Subscribed subscribe(Connection connection, String channel, Recovery recovery,
                                           Function<Subscribed, @Nullable Message> firstFrame) {
         if (connection.hasLeft()) return null;
-        boolean live = recovery.kind() == Recovery.Kind.LIVE;
-        Subscription subscription = new Subscription(connection, channel, live);
+        Subscription subscription = new Subscription(connection, channel, recovery.kind() == Recovery.Kind.LIVE);
         if (!connection.subscribed(subscription)) return null;
         channels.compute(channel, (name, subscribers) -> {
             // Sized for one: most channels of a many-channel node have a single subscriber (bench: ChannelMemory).
@@ -196,12 +198,24 @@ public final class Hub {
             set.add(subscription);
             return set;
         });
+        try {
+            return start(connection, channel, recovery, firstFrame, subscription);
+        } catch (RuntimeException e) {
+            // The broker failed (Redis lost): a subscription that never went live would buffer without bound.
+            unsubscribe(connection, channel);
+            throw e;
+        }
+    }
+
+    private @Nullable Subscribed start(Connection connection, String channel, Recovery recovery,
+                                       Function<Subscribed, @Nullable Message> firstFrame, Subscription subscription) {
         syncBroker(channel);
         // Leaving reads the subscriptions after marking the connection: one of the two sees the other.
         if (connection.hasLeft()) {
             unsubscribe(connection, channel);
             return null;
         }
+        boolean live = recovery.kind() == Recovery.Kind.LIVE;
         if (presence.test(channel)) announce(channel, connection, true);
         if (live) return new Subscribed(channel, StreamPosition.NONE, 0, null);
 
