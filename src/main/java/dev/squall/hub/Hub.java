@@ -244,7 +244,7 @@ public final class Hub {
         }
         Message first = firstFrame.apply(started);
         if (first != null && connection.enqueue(first)) metrics.sent(1, first.size());
-        Subscription.Queued queued = subscription.goLive(replay, started.after());
+        Subscription.Queued queued = subscription.goLive(replay, started.after(), started.position());
         metrics.sentTotal(queued.messages(), queued.bytes());
         connection.flush();
         return started;
@@ -359,7 +359,8 @@ public final class Hub {
      */
     void reset(String channel, StreamPosition position) {
         Subscribed restarted = new Subscribed(channel, position, position.offset(), false);
-        tellLive(channel, null, framing -> framing.reset(restarted));
+        // A subscriber still recovering keeps it in its place, after its replay; the live ones are told now.
+        tell(channel, subscription -> !subscription.offerReset(position), framing -> framing.reset(restarted));
     }
 
     /**
@@ -368,21 +369,22 @@ public final class Hub {
      * their first frame. Queued and handed to the writers like a publication: no socket is written here.
      */
     private void announce(String channel, Connection who, boolean joined) {
-        tellLive(channel, who, framing -> joined ? framing.joined(channel, who.id()) : framing.left(channel, who.id()));
+        tell(channel, subscription -> subscription.connection != who && subscription.isLive(),
+                framing -> joined ? framing.joined(channel, who.id()) : framing.left(channel, who.id()));
     }
 
     /**
-     * Queues to every live subscriber of {@code channel} but {@code except} the frame {@code make} gives its
+     * Queues to every subscriber of {@code channel} that {@code takes} accepts the frame {@code make} gives its
      * framing (made once per framing; null: that protocol has no such frame), and wakes their writers once each.
      */
-    private void tellLive(String channel, @Nullable Connection except, Function<Framing, @Nullable Message> make) {
+    private void tell(String channel, Predicate<Subscription> takes, Function<Framing, @Nullable Message> make) {
         Set<Subscription> subscribers = channels.get(channel);
         if (subscribers == null) return;
         Frames frames = new Frames(make);
         long touched = 0;
         for (Subscription subscription : subscribers) {
             Connection connection = subscription.connection;
-            if (connection == except || !subscription.isLive()) continue;
+            if (!takes.test(subscription)) continue;
             Message frame = frames.in(connection.framing());
             if (frame == null) continue;
             if (connection.enqueue(frame)) metrics.sent(1, frame.size());
