@@ -63,6 +63,7 @@ final class Node implements Squall {
         this.heartbeat = new Heartbeat(hub, scheduler, settings.pingInterval(), settings.pingTimeout(), settings.writeTimeout());
         this.drain = new Drain(settings.drainWindow());
         this.activity = new ActivityLog(metrics, hub::size);
+        metrics.watchBroker(broker::connected);
     }
 
     /** The Redis broker when {@code redis} is set, else the in-memory one; an unreachable Redis names the setting. */

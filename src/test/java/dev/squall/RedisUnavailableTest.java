@@ -132,8 +132,10 @@ class RedisUnavailableTest {
     @Test
     void ready_answers_503_naming_redis_while_it_is_lost_and_200_once_it_is_back() throws Exception {
         assertThat(node.get("/ready").statusCode()).isEqualTo(200);
+        assertThat(node.metric("squall_broker_connected")).isEqualTo(1.0);
         redis.kill();
         Await.until("/ready follows the lost Redis", BACK, () -> node.getQuietly("/ready").contains("Redis is unavailable"));
+        assertThat(node.metric("squall_broker_connected")).isZero();
         assertThat(JSON.readTree(node.get("/ready").body()).path("error").asText()).isEqualTo("not ready: Redis is unavailable");
         assertThat(node.get("/health").statusCode()).as("the process is alive: only readiness follows Redis").isEqualTo(200);
         redis.restart();
