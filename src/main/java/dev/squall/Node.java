@@ -40,6 +40,7 @@ final class Node implements Squall {
     private final NodeSettings settings;
     private final Metrics metrics = new Metrics();
     private final ScheduledExecutorService scheduler;
+    private final ExecutorService brokerChanges;
     private final List<ExecutorService> writers;
     private final Hub hub;
     private final Broker broker;
@@ -57,9 +58,15 @@ final class Node implements Squall {
             return thread;
         });
         this.broker = broker(settings, scheduler);
+        this.brokerChanges = Executors.newSingleThreadExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "squall-broker-changes");
+            thread.setDaemon(true);
+            return thread;
+        });
         this.writers = writers(Math.max(1, Runtime.getRuntime().availableProcessors()));
         this.hub = new Hub(new OutboundLimits(settings.maxQueueBytes(), settings.maxQueueMessages(), settings.slowConsumerPolicy(),
-                Duration.ofSeconds(1)), metrics, scheduler, writers, broker, settings.maxRecovery(), settings::presence);
+                Duration.ofSeconds(1)), metrics, scheduler, writers, broker, settings.maxRecovery(), settings::presence,
+                brokerChanges);
         this.heartbeat = new Heartbeat(hub, scheduler, settings.pingInterval(), settings.pingTimeout(), settings.writeTimeout());
         this.drain = new Drain(settings.drainWindow());
         this.activity = new ActivityLog(metrics, hub::size);
@@ -245,6 +252,7 @@ final class Node implements Squall {
     void release() {
         stopped = true;
         scheduler.shutdownNow();
+        brokerChanges.shutdownNow();
         writers.forEach(ExecutorService::shutdownNow);
         broker.close();
         metrics.close();
