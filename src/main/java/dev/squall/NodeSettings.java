@@ -187,14 +187,17 @@ record NodeSettings(
                 require(problem == null, "redis", problem + example + ", got '" + RedisBroker.shown(setting) + "'");
                 return uris;
             }
-            String shown = String.join(",", uris.stream().map(RedisBroker::shown).toList());
+            // A comma inside a password splits it: with credentials in the setting, quote none of its pieces.
+            boolean credentials = setting.contains("@");
+            String hint = credentials ? "; a comma in a password is written %2C" : "";
             Map<String, Integer> entries = new java.util.HashMap<>();
             for (int i = 0; i < uris.size(); i++) {
                 String uri = uris.get(i);
                 String entry = "entry " + (i + 1) + " of " + uris.size();
-                require(!uri.isEmpty(), "redis", "has an empty " + entry + " in '" + shown + "'; separate the URIs with single commas");
+                require(!uri.isEmpty(), "redis", "has an empty " + entry + (credentials ? "" : " in '" + setting + "'")
+                        + "; separate the URIs with single commas" + hint);
                 String problem = redisProblem(uri);
-                require(problem == null, "redis", "'" + RedisBroker.shown(uri) + "' (" + entry + ") " + problem + example);
+                require(problem == null, "redis", (credentials ? "" : "'" + uri + "' ") + "(" + entry + ") " + problem + example + hint);
                 Integer first = entries.putIfAbsent(RedisShards.address(uri), i + 1);
                 require(first == null, "redis", "names the same Redis (" + RedisShards.address(uri) + ") twice, as entries "
                         + first + " and " + (i + 1) + "; list each Redis once");
