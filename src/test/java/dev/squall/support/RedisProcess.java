@@ -123,6 +123,41 @@ public final class RedisProcess implements AutoCloseable {
         }
     }
 
+    /** The names of the keys matching {@code pattern} ({@code KEYS}: fine for a test's few keys), in no order. */
+    public List<String> keys(String pattern) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 500);
+            socket.setSoTimeout(2000);
+            OutputStream out = socket.getOutputStream();
+            out.write(("KEYS " + pattern + "\r\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            java.io.DataInputStream in = new java.io.DataInputStream(new java.io.BufferedInputStream(socket.getInputStream()));
+            String header = line(in);
+            if (!header.startsWith("*")) throw new AssertionError("KEYS answered " + header);
+            List<String> keys = new java.util.ArrayList<>();
+            for (int i = Integer.parseInt(header.substring(1)); i > 0; i--) {
+                byte[] key = new byte[Integer.parseInt(line(in).substring(1))];
+                in.readFully(key);
+                line(in);
+                keys.add(new String(key, StandardCharsets.UTF_8));
+            }
+            return keys;
+        } catch (IOException e) {
+            throw new AssertionError("KEYS failed on port " + port, e);
+        }
+    }
+
+    /** One RESP line, without its CRLF. */
+    private static String line(InputStream in) throws IOException {
+        StringBuilder line = new StringBuilder();
+        for (int b = in.read(); b != '\r'; b = in.read()) {
+            if (b < 0) throw new IOException("connection closed mid-reply");
+            line.append((char) b);
+        }
+        in.read();
+        return line.toString();
+    }
+
     private boolean answersPing() {
         return answersPing(2000);
     }
