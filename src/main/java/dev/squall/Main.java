@@ -1,6 +1,5 @@
 package dev.squall;
 
-import dev.squall.broker.redis.RedisBroker;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -165,6 +164,8 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--redis", paramLabel = "URI",
             description = "Share channels with every other node on this Redis (redis://host:port): publishes on any node "
                     + "reach subscribers on all of them, in one order, and history and recovery work across nodes. "
+                    + "If Redis cannot be reached (at start or later) the server keeps running and retries with "
+                    + "backoff; /ready and publishes answer 503 until it is back. "
                     + "Without it channels live in this process.")
     String redis;
 
@@ -245,9 +246,6 @@ public final class Main implements Callable<Integer> {
             String message = e.getMessage().startsWith("namespaces.") ? configFile.path + ": " + e.getMessage() : e.getMessage();
             spec.commandLine().getErr().println("squall: " + message);
             return CommandLine.ExitCode.USAGE;
-        } catch (RedisBroker.Unreachable e) {
-            spec.commandLine().getErr().println("squall: " + e.getMessage());
-            return 1;
         }
         try {
             app.start();

@@ -65,17 +65,18 @@ final class Node implements Squall {
         this.activity = new ActivityLog(metrics, hub::size);
     }
 
-    /** The Redis broker when {@code redis} is set, else the in-memory one; an unreachable Redis names the setting. */
+    /**
+     * The Redis broker when {@code redis} is set, else the in-memory one. A Redis that cannot be reached does not stop
+     * the node (the broker says so and keeps trying); a malformed URI names the setting.
+     */
     private static Broker broker(NodeSettings settings, ScheduledExecutorService scheduler) {
         String redis = settings.redis();
         if (redis == null) return new InMemoryBroker(scheduler, Duration.ofSeconds(1));
         try {
             return new RedisBroker(redis, scheduler);
-        } catch (RedisBroker.Unreachable e) {
+        } catch (IllegalArgumentException e) {
             scheduler.shutdownNow();
-            String name = settings.names().name("redis");
-            throw new RedisBroker.Unreachable(name + " " + RedisBroker.shown(redis) + ": cannot reach Redis (" + e.reason()
-                    + "); start Redis there or fix " + name, e.reason(), e);
+            throw new IllegalArgumentException(settings.names().name("redis") + " " + RedisBroker.shown(redis) + ": " + e.getMessage(), e);
         }
     }
 
@@ -254,8 +255,9 @@ final class Node implements Squall {
         return drain.cutShort();
     }
 
+    /** Started, not draining, and the broker connected (a node without Redis cannot serve its channels). */
     boolean ready() {
-        return ready;
+        return ready && broker.connected();
     }
 
     NodeSettings settings() {

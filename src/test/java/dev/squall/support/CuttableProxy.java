@@ -1,4 +1,4 @@
-package dev.squall.browser;
+package dev.squall.support;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,8 +12,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * A plain TCP proxy in front of a {@link LiveServer}: a page loaded through it reaches the server only through
- * it, so the test can cut the page's network. {@link #sever()} closes every connection and refuses new ones,
+ * A plain TCP proxy in front of a server (a {@code LiveServer} for a browser page, a redis-server for a node):
+ * a client connected through it reaches the server only through it, so the test can cut its network. {@link #sever()} closes every connection and refuses new ones,
  * as when a Wi-Fi link drops; {@link #blackhole()} keeps connections open but lets no byte through either way,
  * as when a NAT forgets a connection (no close event reaches the page; only its own ping can notice);
  * {@link #restore()} lets new connections through again. A connection that was cut stays cut.
@@ -21,7 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>It adds no header, so the server sees a loopback peer and the proxy's own {@code Host}, which is also the
  * page's origin: to Squall the page is same-origin and may publish.
  */
-final class CuttableProxy implements AutoCloseable {
+public final class CuttableProxy implements AutoCloseable {
 
     private enum Mode { FORWARD, REFUSE, BLACKHOLE }
 
@@ -39,7 +39,7 @@ final class CuttableProxy implements AutoCloseable {
     }
 
     /** A proxy on a free loopback port that forwards to {@code 127.0.0.1:targetPort}. */
-    static CuttableProxy to(int targetPort) {
+    public static CuttableProxy to(int targetPort) {
         try {
             return new CuttableProxy(targetPort);
         } catch (IOException e) {
@@ -47,29 +47,34 @@ final class CuttableProxy implements AutoCloseable {
         }
     }
 
-    String url(String pathAndQuery) {
+    public String url(String pathAndQuery) {
         return "http://127.0.0.1:" + listener.getLocalPort() + pathAndQuery;
     }
 
+    /** The proxy's loopback port, what a client connects to instead of the server's. */
+    public int port() {
+        return listener.getLocalPort();
+    }
+
     /** Closes every connection through the proxy and refuses new ones until {@link #restore()}. */
-    void sever() {
+    public void sever() {
         mode = Mode.REFUSE;
         for (Link link : links) link.close();
     }
 
     /** Lets nothing through any connection, old or new, and closes none, until {@link #restore()}. */
-    void blackhole() {
+    public void blackhole() {
         mode = Mode.BLACKHOLE;
         for (Link link : links) link.silenced = true;
     }
 
     /** New connections are forwarded again; the ones that were cut stay cut. */
-    void restore() {
+    public void restore() {
         mode = Mode.FORWARD;
     }
 
     /** Connections that currently forward bytes. */
-    long forwarding() {
+    public long forwarding() {
         return links.stream().filter(link -> !link.silenced).count();
     }
 

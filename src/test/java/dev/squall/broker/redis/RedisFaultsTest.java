@@ -1,0 +1,187 @@
+package dev.squall.broker.redis;
+
+import dev.squall.broker.Broker;
+import dev.squall.broker.Message;
+import dev.squall.broker.Publication;
+import dev.squall.broker.PublishOptions;
+import dev.squall.broker.StreamPosition;
+import dev.squall.broker.Unavailable;
+import dev.squall.support.CuttableProxy;
+import dev.squall.support.RedisProcess;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
+
+import static dev.squall.support.Await.until;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+/**
+ * A broker whose Redis is not there at its start, goes away while it runs (killed and restarted empty), or is cut
+ * off from it by the network while other nodes go on: it refuses at once instead of queueing, keeps what it was
+ * asked to subscribe, and once Redis is back subscribes it all again and fills or resets what it missed.
+ */
+@Timeout(60)
+class RedisFaultsTest {
+
+    private static final Duration DEADLINE = Duration.ofSeconds(20);
+    /** Far less than the command timeout (5 s): a refusal, not a wait. */
+    private static final Duration AT_ONCE = Duration.ofMillis(500);
+    private static final PublishOptions KEEP = new PublishOptions(100_000, Duration.ofMinutes(5), null, Duration.ZERO);
+    private static ScheduledExecutorService scheduler;
+
+    private final List<AutoCloseable> open = new ArrayList<>();
+
+    @BeforeAll
+    static void startScheduler() {
+        scheduler = Executors.newSingleThreadScheduledExecutor();
+    }
+
+    @AfterAll
+    static void stopScheduler() {
+        scheduler.shutdownNow();
+    }
+
+    @AfterEach
+    void closeAll() throws Exception {
+        for (int i = open.size() - 1; i >= 0; i--) open.get(i).close();
+    }
+
+    private <T extends AutoCloseable> T opened(T closeable) {
+        open.add(closeable);
+        return closeable;
+    }
+
+    private RedisBroker broker(String uri, List<String> seen) {
+        RedisBroker broker = opened(new RedisBroker(uri, scheduler));
+        broker.register(new Broker.Handler() {
+            @Override
+            public int deliver(String channel, Publication publication) {
+                seen.add(channel + " " + publication.offset() + " " + publication.message().textPayload());
+                return 1;
+            }
+
+            @Override
+            public void reset(String channel, StreamPosition position) {
+                seen.add(channel + " reset after " + position.offset());
+            }
+        });
+        return broker;
+    }
+
+    private static void refusedAtOnce(Runnable call) {
+        long start = System.nanoTime();
+        assertThatThrownBy(call::run).isInstanceOf(Unavailable.class);
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).isLessThan(AT_ONCE);
+    }
+
+    @Test
+    void a_broker_made_while_redis_is_down_refuses_at_once_and_subscribes_what_it_was_asked_once_redis_is_up() throws Exception {
+        RedisProcess redis = opened(RedisProcess.reserve());
+        List<String> seen = new CopyOnWriteArrayList<>();
+        long start = System.nanoTime();
+        RedisBroker broker = broker(redis.uri(), seen);
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).as("the constructor does not wait for Redis").isLessThan(RedisBroker.CONNECT_TIMEOUT.plusSeconds(1));
+
+        assertThat(broker.connected()).isFalse();
+        broker.subscribe("early");                                    // kept, not thrown
+        broker.subscribe("gone");
+        broker.unsubscribe("gone");
+        refusedAtOnce(() -> broker.publish("early", Message.text("x"), KEEP));
+        refusedAtOnce(() -> broker.history("early", 0, 10));
+        refusedAtOnce(() -> broker.latest("early", 10));
+
+        redis.restart();                                              // Redis comes up for the first time
+        until("connected once Redis is up", DEADLINE, broker::connected);
+        broker.publish("gone", Message.text("not for us"), KEEP);
+        broker.publish("early", Message.text("one"), KEEP);
+        until("the channel subscribed while Redis was down delivers", DEADLINE, () -> seen.contains("early 1 one"));
+        assertThat(seen).containsExactly("early 1 one");
+    }
+
+    @Test
+    void a_lost_redis_refuses_at_once_and_once_back_every_channel_is_subscribed_again_on_its_new_epoch() throws Exception {
+        RedisProcess redis = opened(RedisProcess.start());
+        List<String> seen = new CopyOnWriteArrayList<>();
+        RedisBroker broker = broker(redis.uri(), seen);
+        broker.subscribe("kept");
+        broker.subscribe("dropped");
+        broker.publish("kept", Message.text("before"), KEEP);
+        until("the first delivery", DEADLINE, () -> seen.contains("kept 1 before"));
+
+        redis.kill();
+        until("not connected once Redis is lost", DEADLINE, () -> !broker.connected());
+        refusedAtOnce(() -> broker.publish("kept", Message.text("lost"), KEEP));
+        broker.subscribe("during");                                   // neither throws nor is forgotten
+        broker.unsubscribe("dropped");
+
+        redis.restart();                                              // empty: every stream lost, new epochs
+        until("connected again", DEADLINE, broker::connected);
+        broker.publish("kept", Message.text("after"), KEEP);
+        broker.publish("during", Message.text("new"), KEEP);
+        broker.publish("dropped", Message.text("not for us"), KEEP);
+        until("both delivered", DEADLINE, () -> seen.contains("kept 1 after") && seen.contains("during 1 new"));
+        assertThat(seen.stream().filter(line -> line.startsWith("kept "))).as("told it lost the old stream, then the new one")
+                .containsExactly("kept 1 before", "kept reset after 0", "kept 1 after");
+        assertThat(seen).filteredOn(line -> line.startsWith("during ")).containsExactly("during 1 new");
+        assertThat(seen).filteredOn(line -> line.startsWith("dropped ")).isEmpty();
+    }
+
+    @Test
+    void after_a_network_cut_between_one_node_and_redis_it_gets_every_message_once_in_order_from_the_stream() throws Exception {
+        RedisProcess redis = opened(RedisProcess.start());
+        CuttableProxy cable = opened(CuttableProxy.to(redis.port()));
+        List<String> seen = new CopyOnWriteArrayList<>();
+        RedisBroker cut = broker("redis://127.0.0.1:" + cable.port(), seen);
+        RedisBroker other = broker(redis.uri(), new CopyOnWriteArrayList<>());
+        cut.subscribe("feed");
+
+        AtomicBoolean publishing = new AtomicBoolean(true);
+        AtomicLong last = new AtomicLong();
+        AtomicReference<Throwable> failed = new AtomicReference<>();
+        Thread publisher = new Thread(() -> {
+            for (int i = 1; publishing.get(); i++) {
+                try {
+                    last.set(other.publish("feed", Message.text("m" + i), KEEP).position().offset());
+                } catch (Throwable e) {
+                    failed.set(e);
+                    return;
+                }
+            }
+        }, "other-node-publisher");
+        publisher.start();
+        try {
+            until("some delivered before the cut", DEADLINE, () -> seen.size() >= 20);
+            cable.sever();
+            until("the cut node sees it is cut", DEADLINE, () -> !cut.connected());
+            long atCut = last.get();
+            until("the other node goes on publishing", DEADLINE, () -> last.get() > atCut + 200);
+            refusedAtOnce(() -> cut.publish("feed", Message.text("x"), KEEP));
+            cable.restore();
+            until("the cut node reconnects", DEADLINE, cut::connected);
+            long healed = last.get();
+            until("more published after the heal", DEADLINE, () -> last.get() > healed + 200);
+        } finally {
+            publishing.set(false);
+            publisher.join(10_000);
+        }
+        assertThat(failed.get()).isNull();
+        long total = last.get();
+        until("every message at the cut node", DEADLINE, () -> seen.size() >= total);
+        List<String> expected = new ArrayList<>();
+        for (long i = 1; i <= total; i++) expected.add("feed " + i + " m" + i);
+        assertThat(seen).as("once each, in order, no reset").isEqualTo(expected);
+    }
+}
