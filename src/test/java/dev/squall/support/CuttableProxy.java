@@ -29,6 +29,7 @@ public final class CuttableProxy implements AutoCloseable {
     private final int targetPort;
     private final Set<Link> links = ConcurrentHashMap.newKeySet();
     private volatile Mode mode = Mode.FORWARD;
+    private final java.util.concurrent.atomic.AtomicInteger accepted = new java.util.concurrent.atomic.AtomicInteger();
 
     private CuttableProxy(int targetPort) throws IOException {
         this.targetPort = targetPort;
@@ -73,6 +74,20 @@ public final class CuttableProxy implements AutoCloseable {
         mode = Mode.FORWARD;
     }
 
+    /**
+     * Lets nothing through from the server to the client on the {@code n}-th connection accepted (0 for the first),
+     * while the client's bytes still reach the server: to the client that connection just went quiet, as a
+     * pub/sub connection whose subscriptions the server lost.
+     */
+    public void muteReplies(int n) {
+        for (Link link : links) if (link.index == n) link.repliesMuted = true;
+    }
+
+    /** How many connections the proxy has accepted so far. */
+    public int accepted() {
+        return accepted.get();
+    }
+
     /** Connections that currently forward bytes. */
     public long forwarding() {
         return links.stream().filter(link -> !link.silenced).count();
@@ -91,7 +106,7 @@ public final class CuttableProxy implements AutoCloseable {
                 closeQuietly(client);
                 continue;
             }
-            Link link = new Link(client);
+            Link link = new Link(client, accepted.getAndIncrement());
             link.silenced = now == Mode.BLACKHOLE;
             links.add(link);
             link.start();
@@ -102,10 +117,13 @@ public final class CuttableProxy implements AutoCloseable {
     private final class Link {
         private final Socket client;
         private final Socket upstream = new Socket();
+        final int index;
         volatile boolean silenced;
+        volatile boolean repliesMuted;
 
-        Link(Socket client) {
+        Link(Socket client, int index) {
             this.client = client;
+            this.index = index;
         }
 
         void start() {
@@ -129,7 +147,7 @@ public final class CuttableProxy implements AutoCloseable {
                 try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
                     int n;
                     while ((n = in.read(buffer)) >= 0) {
-                        if (silenced) continue; // read and discard: to both ends the network just went quiet
+                        if (silenced || (from == upstream && repliesMuted)) continue; // read and discard: the network went quiet
                         out.write(buffer, 0, n);
                         out.flush();
                     }

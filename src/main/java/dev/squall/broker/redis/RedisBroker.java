@@ -104,8 +104,14 @@ import java.util.concurrent.TimeoutException;
  * the channel is kept (or dropped) and subscribed (or unsubscribed) at Redis once it is back. One WARN when Redis is
  * lost and one INFO when it is back, instead of Lettuce's line per reconnect attempt.
  *
- * <p>Not yet here (issue 10): a liveness probe for a pub/sub connection that looks alive but delivers nothing,
- * presence across nodes, and several Redis shards.
+ * <p>Liveness: a pub/sub connection can look alive and deliver nothing. Every {@link #PROBE_EVERY} the node
+ * PUBLISHes a number on its own probe channel ({@code squall:probe:<random id>}), to which its pub/sub connection
+ * is subscribed; one that Redis took but that has not come back within {@link #PROBE_WITHIN} gets that connection
+ * replaced (see {@link #probe}), with every channel subscribed again and checked as after a loss.
+ *
+ * <p>Not yet here (issue 10): presence across nodes, and several Redis shards. A connection that goes silent both
+ * ways (a black-holed network) is not noticed by Lettuce: commands then time out after {@link #COMMAND_TIMEOUT}
+ * rather than fail at once, and the node stays {@link #connected()}.
  */
 public final class RedisBroker implements Broker {
 
@@ -123,6 +129,12 @@ public final class RedisBroker implements Broker {
     static final int MAX_QUEUED = 10_000;
     /** The longest gap filled from the stream; a longer one resets the channel's subscribers. */
     static final int MAX_FILL = 10_000;
+
+    /** How often the pub/sub connection is probed: a PUBLISH on this node's probe channel, which it is subscribed to. */
+    static final Duration PROBE_EVERY = Duration.ofSeconds(5);
+    /** How soon a probe Redis took must come back on the pub/sub connection, or that connection is replaced. */
+    static final Duration PROBE_WITHIN = Duration.ofSeconds(5);
+    private static final String PROBE_PREFIX = "squall:probe:";
 
     /** How long the first attempt to reach Redis may take, and each reconnect's TCP connect. */
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
@@ -154,6 +166,18 @@ public final class RedisBroker implements Broker {
     private final Duration keepFor;
     private final Duration metaFloor;
     private final Object state = new Object();
+    private final byte[] probeChannel = bytes(PROBE_PREFIX + Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE));
+    private final RedisPubSubAdapter<byte[], byte[]> listener = new RedisPubSubAdapter<>() {
+        @Override
+        public void message(byte[] channel, byte[] message) {
+            received(channel, message);
+        }
+    };
+    private final Duration probeWithin;
+    private final ScheduledFuture<?> probing;
+    private volatile long probeSent;          // the newest probe's number (written on lifecycle)
+    private volatile long probeTaken;         // System.nanoTime() when Redis took it, 0 until then
+    private volatile long probeBack;          // the newest probe number that came back on the pub/sub connection
     private long generation;                  // under state: one more at every lost connection
     private volatile boolean synced;          // every subscribed channel subscribed at Redis since the last loss
     private volatile long lostAt;             // System.nanoTime() when Redis was lost (or first tried), 0 while it is there
@@ -180,6 +204,13 @@ public final class RedisBroker implements Broker {
 
     /** With the positions checked every {@code check}, for tests of idle gaps. */
     RedisBroker(String uri, ScheduledExecutorService scheduler, Duration keepFor, Duration metaFloor, Duration check) {
+        this(uri, scheduler, keepFor, metaFloor, check, PROBE_EVERY, PROBE_WITHIN);
+    }
+
+    /** With the pub/sub connection probed every {@code probeEvery}, for tests of a silent pub/sub connection. */
+    RedisBroker(String uri, ScheduledExecutorService scheduler, Duration keepFor, Duration metaFloor, Duration check,
+                Duration probeEvery, Duration probeWithin) {
+        this.probeWithin = probeWithin;
         this.keepFor = keepFor;
         this.metaFloor = metaFloor;
         this.shown = shown(uri);
@@ -223,6 +254,8 @@ public final class RedisBroker implements Broker {
             log.warn("Cannot reach Redis at {} ({}): retrying with backoff; /ready answers 503 until it is reached", shown, failure);
             lifecycle.schedule(this::connectLater, backoff.createDelay(++attempts).toMillis(), TimeUnit.MILLISECONDS);
         }
+        long probeMillis = Math.max(1, probeEvery.toMillis());
+        this.probing = lifecycle.scheduleWithFixedDelay(this::probe, probeMillis, probeMillis, TimeUnit.MILLISECONDS);
         long every = Math.max(1, keepFor.toMillis() / 3);
         this.refreshing = scheduler.scheduleWithFixedDelay(this::refresh, every, every, TimeUnit.MILLISECONDS);
         long checkEvery = Math.max(1, check.toMillis());
@@ -235,12 +268,13 @@ public final class RedisBroker implements Broker {
             if (commands == null) commands = client.connect(ByteArrayCodec.INSTANCE);
             if (pubsub == null) {
                 StatefulRedisPubSubConnection<byte[], byte[]> connection = client.connectPubSub(ByteArrayCodec.INSTANCE);
-                connection.addListener(new RedisPubSubAdapter<>() {
-                    @Override
-                    public void message(byte[] channel, byte[] message) {
-                        received(channel, message);
-                    }
-                });
+                connection.addListener(listener);
+                try {
+                    connection.sync().subscribe(probeChannel);     // before anything else: the only SUBSCRIBE under way
+                } catch (RuntimeException e) {
+                    connection.closeAsync();
+                    throw e;
+                }
                 pubsub = connection;
             }
             return null;
@@ -273,7 +307,8 @@ public final class RedisBroker implements Broker {
 
         @Override
         public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
-            if (closed) return;
+            // A pub/sub connection replaced after a failed probe goes unmourned.
+            if (closed || (connection != commands && connection != pubsub)) return;
             boolean was;
             synchronized (state) {
                 generation++;
@@ -283,6 +318,58 @@ public final class RedisBroker implements Broker {
             }
             if (was) log.warn("Lost Redis at {}: publishes answer 503 until it is back; reconnecting", shown);
         }
+    }
+
+    /**
+     * On lifecycle: the liveness probe. A pub/sub connection can look alive and deliver nothing (Centrifugo issue
+     * #1189: after a failover its subscriptions were gone while every health check stayed green); the periodic
+     * position check would still fill the gaps, late. So the node PUBLISHes a number on its own probe channel; when
+     * Redis took it and it has not come back on the pub/sub connection within {@link #PROBE_WITHIN}, that
+     * connection is replaced: a new one, every channel subscribed again and checked, as after a loss.
+     */
+    private void probe() {
+        StatefulRedisConnection<byte[], byte[]> c = commands;
+        if (closed || c == null || !connected()) {
+            probeTaken = 0;
+            probeBack = probeSent;
+            return;
+        }
+        if (probeBack < probeSent) {
+            long taken = probeTaken;
+            if (taken == 0) return;                               // Redis has not taken it yet: commands are slow
+            long silent = System.nanoTime() - taken;
+            if (silent > probeWithin.toNanos()) restartPubSub(silent);
+            return;
+        }
+        long number = probeSent + 1;
+        probeSent = number;
+        probeTaken = 0;
+        try {
+            c.async().publish(probeChannel, number(number)).whenComplete((receivers, failed) -> {
+                if (failed == null && probeSent == number) probeTaken = System.nanoTime();
+            });
+        } catch (RuntimeException e) {
+            log.debug("Could not send a probe to Redis: {}", e.getMessage());
+        }
+    }
+
+    /** On lifecycle: replaces a pub/sub connection that stopped delivering while the commands connection works. */
+    private void restartPubSub(long silentNanos) {
+        StatefulRedisPubSubConnection<byte[], byte[]> old = pubsub;
+        if (old == null) return;
+        synchronized (state) {
+            generation++;
+            if (synced) lostAt = System.nanoTime();
+            synced = false;
+            pubsub = null;
+        }
+        log.warn("Redis pub/sub connection to {} delivered nothing for {} s while commands work (a probe did not come back): "
+                + "replacing it and subscribing every channel again", shown, String.format(java.util.Locale.ROOT, "%.1f", silentNanos / 1e9));
+        old.removeListener(listener);
+        old.closeAsync();
+        probeTaken = 0;
+        probeBack = probeSent;
+        connectLater();
     }
 
     private void wake() {
@@ -364,10 +451,11 @@ public final class RedisBroker implements Broker {
             stale.removeAll(gone);
             RedisPubSubAsyncCommands<byte[], byte[]> async = p.async();
             if (!channels.isEmpty()) async.subscribe(redisChannels(channels));
+            if (full) async.subscribe(probeChannel);
             if (!gone.isEmpty()) async.unsubscribe(redisChannels(gone));
             // Lettuce completes a SUBSCRIBE of many channels at the first one's reply (and resubscribes by itself
             // before this one): the PING's answer comes after every confirmation before it.
-            if (!channels.isEmpty() || !gone.isEmpty()) confirmed = async.ping();
+            if (full || !channels.isEmpty() || !gone.isEmpty()) confirmed = async.ping();
         }
         try {
             if (confirmed != null) await(confirmed);
@@ -549,6 +637,14 @@ public final class RedisBroker implements Broker {
     /** On Lettuce's event-loop thread: one message at a time, in Redis's order (see the class comment). */
     private void received(byte[] redisChannel, byte[] envelope) {
         if (closed) return;
+        if (java.util.Arrays.equals(redisChannel, probeChannel)) {
+            try {
+                probeBack = Math.max(probeBack, Long.parseLong(text(envelope)));
+            } catch (NumberFormatException e) {
+                log.warn("Ignored a message on this node's probe channel that it did not send");
+            }
+            return;
+        }
         String channel = new String(redisChannel, StandardCharsets.UTF_8).substring(PUB_PREFIX.length());
         // No check against subscribed: Redis sends a channel's messages only while this connection is subscribed
         // to it, and those published before an UNSUBSCRIBE arrive before its reply, so before unsubscribe returns.
@@ -899,6 +995,7 @@ public final class RedisBroker implements Broker {
         closed = true;
         refreshing.cancel(false);
         checking.cancel(false);
+        probing.cancel(false);
         handlers.clear();
         lifecycle.shutdownNow();
         for (ExecutorService stripe : stripes) stripe.shutdownNow();

@@ -65,7 +65,11 @@ class RedisFaultsTest {
     }
 
     private RedisBroker broker(String uri, List<String> seen) {
-        RedisBroker broker = opened(new RedisBroker(uri, scheduler));
+        return recording(new RedisBroker(uri, scheduler), seen);
+    }
+
+    private RedisBroker recording(RedisBroker made, List<String> seen) {
+        RedisBroker broker = opened(made);
         broker.register(new Broker.Handler() {
             @Override
             public int deliver(String channel, Publication publication) {
@@ -161,6 +165,35 @@ class RedisFaultsTest {
         List<String> expected = new ArrayList<>();
         for (int i = 1; i <= 10; i++) expected.add("idle " + i + " m" + i);
         assertThat(seen).isEqualTo(expected);
+    }
+
+    @Test
+    void a_pub_sub_connection_that_goes_silent_while_commands_work_is_found_by_the_probe_and_replaced() throws Exception {
+        RedisProcess redis = opened(RedisProcess.start());
+        CuttableProxy cable = opened(CuttableProxy.to(redis.port()));
+        List<String> seen = new CopyOnWriteArrayList<>();
+        // No periodic position check (an hour): only a new pub/sub connection can bring what follows.
+        RedisBroker probed = recording(new RedisBroker("redis://127.0.0.1:" + cable.port(), scheduler, RedisBroker.KEEP,
+                RedisBroker.META_FLOOR, Duration.ofHours(1), Duration.ofMillis(200), Duration.ofMillis(600)), seen);
+        RedisBroker other = broker(redis.uri(), new CopyOnWriteArrayList<>());
+        probed.subscribe("probed");
+        assertThat(cable.accepted()).as("the commands connection, then the pub/sub one").isEqualTo(2);
+        other.publish("probed", Message.text("m1"), KEEP);
+        until("the first", DEADLINE, () -> seen.size() == 1);
+
+        cable.muteReplies(1);                                          // Redis still takes it all; nothing comes back
+        for (int i = 2; i <= 5; i++) other.publish("probed", Message.text("m" + i), KEEP);
+        until("a new pub/sub connection", DEADLINE, () -> cable.accepted() == 3);
+        until("connected again", DEADLINE, probed::connected);
+        until("what the silent connection swallowed, from the stream", DEADLINE, () -> seen.size() == 5);
+        other.publish("probed", Message.text("m6"), KEEP);
+        until("live again through the new connection", DEADLINE, () -> seen.size() == 6);
+
+        List<String> expected = new ArrayList<>();
+        for (int i = 1; i <= 6; i++) expected.add("probed " + i + " m" + i);
+        assertThat(seen).isEqualTo(expected);
+        assertThat(probed.connected()).isTrue();
+        assertThat(cable.accepted()).as("the probe keeps coming back: no further replacement").isEqualTo(3);
     }
 
     @Test
