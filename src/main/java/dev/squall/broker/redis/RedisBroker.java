@@ -107,7 +107,7 @@ import java.util.concurrent.TimeoutException;
  * <p>Liveness: a pub/sub connection can look alive and deliver nothing. Every {@link #PROBE_EVERY} the node
  * PUBLISHes a number on its own probe channel ({@code squall:probe:<random id>}), to which its pub/sub connection
  * is subscribed; one that Redis took but that has not come back within {@link #PROBE_WITHIN} gets that connection
- * replaced (see {@link #probe}), with every channel subscribed again and checked as after a loss.
+ * replaced, with every channel subscribed again and checked as after a loss.
  *
  * <p>Not yet here (issue 10): presence across nodes, and several Redis shards. A connection that goes silent both
  * ways (a black-holed network) is not noticed by Lettuce: commands then time out after {@link #COMMAND_TIMEOUT}
