@@ -91,6 +91,8 @@ public final class SquallPlugin extends Plugin<SquallPlugin.Config> {
         /**
          * The Redis that several nodes share channels through, as {@code redis://host:port} (or {@code rediss://}
          * for TLS, {@code redis://:password@host:port/db}); null: this node keeps its channels in memory, alone.
+         * A Redis that cannot be reached when the app starts does not stop it: the node keeps trying, and its
+         * ready path answers 503 until Redis is reached.
          */
         public @Nullable String redis = null;
         /** How long a publish's idempotency key is remembered, so that a retry within it is not published twice. */
