@@ -107,11 +107,12 @@ import java.util.concurrent.TimeoutException;
  * <p>Liveness: a pub/sub connection can look alive and deliver nothing. Every {@link #PROBE_EVERY} the node
  * PUBLISHes a number on its own probe channel ({@code squall:probe:<random id>}), to which its pub/sub connection
  * is subscribed; one that Redis took but that has not come back within {@link #PROBE_WITHIN} gets that connection
- * replaced, with every channel subscribed again and checked as after a loss.
+ * replaced, with every channel subscribed again and checked as after a loss. A probe that Redis did not even take
+ * within that bound means the commands connection is silent too (a black-holed network, which Lettuce never
+ * notices: its commands would each time out): both connections are replaced, and meanwhile publishes are refused
+ * at once.
  *
- * <p>Not yet here (issue 10): presence across nodes, and several Redis shards. A connection that goes silent both
- * ways (a black-holed network) is not noticed by Lettuce: commands then time out after {@link #COMMAND_TIMEOUT}
- * rather than fail at once, and the node stays {@link #connected()}.
+ * <p>Not yet here (issue 10): presence across nodes, and several Redis shards.
  */
 public final class RedisBroker implements Broker {
 
@@ -178,6 +179,7 @@ public final class RedisBroker implements Broker {
     private volatile long probeSent;          // the newest probe's number (written on lifecycle)
     private volatile long probeTaken;         // System.nanoTime() when Redis took it, 0 until then
     private volatile long probeBack;          // the newest probe number that came back on the pub/sub connection
+    private long probeSentAt;                 // on lifecycle: System.nanoTime() when the newest probe was sent
     private long generation;                  // under state: one more at every lost connection
     private volatile boolean synced;          // every subscribed channel subscribed at Redis since the last loss
     private volatile long lostAt;             // System.nanoTime() when Redis was lost (or first tried), 0 while it is there
@@ -215,6 +217,7 @@ public final class RedisBroker implements Broker {
         this.metaFloor = metaFloor;
         this.shown = shown(uri);
         RedisURI redisUri = RedisURI.create(uri);            // a malformed URI fails here, at once
+        redisUri.setTimeout(COMMAND_TIMEOUT);                  // the handshake's, else 60 s on a silent network
         this.resources = DefaultClientResources.builder().reconnectDelay(backoff).build();
         this.client = RedisClient.create(resources, redisUri);
         client.setOptions(ClientOptions.builder()
@@ -336,14 +339,15 @@ public final class RedisBroker implements Broker {
         }
         if (probeBack < probeSent) {
             long taken = probeTaken;
-            if (taken == 0) return;                               // Redis has not taken it yet: commands are slow
-            long silent = System.nanoTime() - taken;
-            if (silent > probeWithin.toNanos()) restartPubSub(silent);
+            long silent = System.nanoTime() - (taken != 0 ? taken : probeSentAt);
+            // Not even taken: the commands connection is as silent (a black-holed network), which Lettuce never notices.
+            if (silent > probeWithin.toNanos()) replace(taken == 0, silent);
             return;
         }
         long number = probeSent + 1;
         probeSent = number;
         probeTaken = 0;
+        probeSentAt = System.nanoTime();
         try {
             c.async().publish(probeChannel, number(number)).whenComplete((receivers, failed) -> {
                 if (failed == null && probeSent == number) probeTaken = System.nanoTime();
@@ -353,20 +357,33 @@ public final class RedisBroker implements Broker {
         }
     }
 
-    /** On lifecycle: replaces a pub/sub connection that stopped delivering while the commands connection works. */
-    private void restartPubSub(long silentNanos) {
-        StatefulRedisPubSubConnection<byte[], byte[]> old = pubsub;
-        if (old == null) return;
+    /**
+     * On lifecycle: replaces the pub/sub connection that stopped delivering (and the commands one too when it stopped
+     * answering), then subscribes and checks every channel as after a loss.
+     */
+    private void replace(boolean commandsToo, long silentNanos) {
+        StatefulRedisPubSubConnection<byte[], byte[]> oldPubsub = pubsub;
+        StatefulRedisConnection<byte[], byte[]> oldCommands = commandsToo ? commands : null;
         synchronized (state) {
             generation++;
             if (synced) lostAt = System.nanoTime();
             synced = false;
             pubsub = null;
+            if (commandsToo) commands = null;                 // publishes are refused at once, not after a timeout
         }
-        log.warn("Redis pub/sub connection to {} delivered nothing for {} s while commands work (a probe did not come back): "
-                + "replacing it and subscribing every channel again", shown, String.format(java.util.Locale.ROOT, "%.1f", silentNanos / 1e9));
-        old.removeListener(listener);
-        old.closeAsync();
+        String silent = String.format(java.util.Locale.ROOT, "%.1f", silentNanos / 1e9);
+        if (commandsToo) {
+            log.warn("Redis at {} answered nothing for {} s (a probe was not even taken): publishes answer 503 while both "
+                    + "connections are replaced and every channel subscribed again", shown, silent);
+        } else {
+            log.warn("Redis pub/sub connection to {} delivered nothing for {} s while commands work (a probe did not come "
+                    + "back): replacing it and subscribing every channel again", shown, silent);
+        }
+        if (oldPubsub != null) {
+            oldPubsub.removeListener(listener);
+            oldPubsub.closeAsync();
+        }
+        if (oldCommands != null) oldCommands.closeAsync();
         probeTaken = 0;
         probeBack = probeSent;
         connectLater();
@@ -901,7 +918,7 @@ public final class RedisBroker implements Broker {
      */
     private <T> T run(Script script, byte[][] keys, byte[]... args) {
         StatefulRedisConnection<byte[], byte[]> c = commands;
-        if (c == null) throw new Unavailable("Redis at " + shown + " has not been reached yet", new IllegalStateException("not connected"));
+        if (c == null) throw new Unavailable("Redis at " + shown + " is not connected", new IllegalStateException("not connected"));
         try {
             try {
                 return c.sync().evalsha(script.sha(), ScriptOutputType.MULTI, keys, args);

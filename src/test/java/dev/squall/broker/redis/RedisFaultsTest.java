@@ -197,6 +197,33 @@ class RedisFaultsTest {
     }
 
     @Test
+    void a_network_that_goes_silent_both_ways_is_found_by_the_probe_and_publishes_are_refused_at_once_until_it_heals() throws Exception {
+        RedisProcess redis = opened(RedisProcess.start());
+        CuttableProxy cable = opened(CuttableProxy.to(redis.port()));
+        List<String> seen = new CopyOnWriteArrayList<>();
+        RedisBroker probed = recording(new RedisBroker("redis://127.0.0.1:" + cable.port(), scheduler, RedisBroker.KEEP,
+                RedisBroker.META_FLOOR, Duration.ofHours(1), Duration.ofMillis(200), Duration.ofMillis(600)), seen);
+        RedisBroker other = broker(redis.uri(), new CopyOnWriteArrayList<>());
+        probed.subscribe("dark");
+        other.publish("dark", Message.text("m1"), KEEP);
+        until("the first", DEADLINE, () -> seen.size() == 1);
+
+        cable.blackhole();                                             // no close, no reset: Lettuce sees nothing
+        until("the probe finds the silence", DEADLINE, () -> !probed.connected());
+        refusedAtOnce(() -> probed.publish("dark", Message.text("x"), KEEP));
+        for (int i = 2; i <= 5; i++) other.publish("dark", Message.text("m" + i), KEEP);
+        cable.restore();
+        until("connected again through new connections", DEADLINE, probed::connected);
+        until("what the silence swallowed, from the stream", DEADLINE, () -> seen.size() == 5);
+        probed.publish("dark", Message.text("m6"), KEEP);
+        until("live again", DEADLINE, () -> seen.size() == 6);
+
+        List<String> expected = new ArrayList<>();
+        for (int i = 1; i <= 6; i++) expected.add("dark " + i + " m" + i);
+        assertThat(seen).isEqualTo(expected);
+    }
+
+    @Test
     void after_a_network_cut_between_one_node_and_redis_it_gets_every_message_once_in_order_from_the_stream() throws Exception {
         RedisProcess redis = opened(RedisProcess.start());
         CuttableProxy cable = opened(CuttableProxy.to(redis.port()));
