@@ -141,6 +141,13 @@ class RedisFaultsTest {
                 .containsExactly("kept 1 before", "kept reset after 0", "kept 1 after");
         assertThat(seen).filteredOn(line -> line.startsWith("during ")).containsExactly("during 1 new");
         assertThat(seen).filteredOn(line -> line.startsWith("dropped ")).isEmpty();
+        // Lettuce resubscribed it by itself on reconnecting (it never heard the UNSUBSCRIBE): the broker undid that.
+        try (io.lettuce.core.RedisClient client = io.lettuce.core.RedisClient.create(redis.uri());
+             var connection = client.connect()) {
+            until("no node subscribed to the channel dropped while Redis was away", DEADLINE,
+                    () -> connection.sync().pubsubNumsub("squall:p:dropped").get("squall:p:dropped") == 0L);
+            assertThat(connection.sync().pubsubNumsub("squall:p:kept").get("squall:p:kept")).isEqualTo(1L);
+        }
     }
 
     @Test
