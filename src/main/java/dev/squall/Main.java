@@ -1,6 +1,5 @@
 package dev.squall;
 
-import dev.squall.broker.redis.RedisBroker;
 import org.jspecify.annotations.Nullable;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
@@ -166,7 +165,10 @@ public final class Main implements Callable<Integer> {
             description = "Share channels with every other node on this Redis (redis://host:port): publishes on any node "
                     + "reach subscribers on all of them, in one order, and history and recovery work across nodes. "
                     + "Several, comma-separated, spread the channels over them (each channel on one; every node lists "
-                    + "the same ones, in any order). Without it channels live in this process.")
+                    + "the same ones, in any order). "
+                    + "If a Redis cannot be reached (at start or later) the server keeps running and retries with "
+                    + "backoff; /ready, and publishes to its channels, answer 503 until it is back. "
+                    + "Without it channels live in this process.")
     String redis;
 
     public static void main(String[] args) {
@@ -247,9 +249,6 @@ public final class Main implements Callable<Integer> {
             String message = e.getMessage().startsWith("namespaces.") ? configFile.path + ": " + e.getMessage() : naming(e.getMessage());
             spec.commandLine().getErr().println("squall: " + message);
             return CommandLine.ExitCode.USAGE;
-        } catch (RedisBroker.Unreachable e) {
-            spec.commandLine().getErr().println("squall: " + e.getMessage());
-            return 1;
         }
         try {
             app.start();

@@ -76,20 +76,18 @@ final class Node implements Squall {
 
     /**
      * The in-memory broker without {@code redis}; with one Redis its broker, with several a broker that spreads the
-     * channels over them. An unreachable Redis names the setting.
+     * channels over them. A Redis that cannot be reached does not stop the node (the broker says so and keeps
+     * trying); a malformed URI names the setting.
      */
     private static Broker broker(NodeSettings settings, ScheduledExecutorService scheduler) {
         List<String> redis = settings.redis();
         if (redis.isEmpty()) return new InMemoryBroker(scheduler, Duration.ofSeconds(1));
         try {
             return redis.size() == 1 ? new RedisBroker(redis.get(0), scheduler) : new RedisShards(redis, scheduler);
-        } catch (RedisBroker.Unreachable e) {
+        } catch (IllegalArgumentException e) {
             scheduler.shutdownNow();
-            String name = settings.names().name("redis");
-            String problem = redis.size() == 1
-                    ? " " + RedisBroker.shown(redis.get(0)) + ": cannot reach Redis (" + e.reason() + ")"
-                    : ": " + e.getMessage();                      // which of them, in RedisBroker's words
-            throw new RedisBroker.Unreachable(name + problem + "; start Redis there or fix " + name, e.reason(), e);
+            String which = redis.size() == 1 ? " " + RedisBroker.shown(redis.get(0)) : "";
+            throw new IllegalArgumentException(settings.names().name("redis") + which + ": " + e.getMessage(), e);
         }
     }
 

@@ -93,6 +93,8 @@ public final class SquallPlugin extends Plugin<SquallPlugin.Config> {
          * for TLS, {@code redis://:password@host:port/db}); null: this node keeps its channels in memory, alone.
          * Several, separated by commas ({@code "redis://a:6379,redis://b:6379"}), spread the channels over them,
          * each channel on one (every node must list the same ones, in any order; a comma in a password is {@code %2C}).
+         * A Redis that cannot be reached when the app starts does not stop it: the node keeps trying, and its
+         * ready path answers 503 until Redis is reached.
          */
         public @Nullable String redis = null;
         /** How long a publish's idempotency key is remembered, so that a retry within it is not published twice. */

@@ -177,33 +177,6 @@ class MainTest {
     }
 
     @Test
-    void an_unreachable_redis_exits_1_with_the_only_line_naming_the_flag(@TempDir Path workingDir) throws Exception {
-        int closed;
-        try (ServerSocket free = new ServerSocket(0)) {
-            closed = free.getLocalPort();
-        }
-        String uri = "redis://127.0.0.1:" + closed;
-        try (ServerProcess server = ServerProcess.start(workingDir, Path.of("target", "main-test-redis-unreachable.log"),
-                "--port", "0", "--redis", uri)) {
-            assertThat(server.exitCode(30)).isEqualTo(1);
-            assertThat(server.output().lines()).as("no stack trace")
-                    .containsExactly("squall: --redis " + uri + ": cannot reach Redis (Connection refused); start Redis there or fix --redis");
-        }
-    }
-
-    @Test
-    void an_unreachable_redis_is_named_without_its_password() throws Exception {
-        int closed;
-        try (ServerSocket free = new ServerSocket(0)) {
-            closed = free.getLocalPort();
-        }
-        assertThat(run("--port", "0", "--redis", "redis://:hunter2@127.0.0.1:" + closed)).isEqualTo(1);
-        assertThat(errLines()).singleElement().asString()
-                .startsWith("squall: --redis redis://:***@127.0.0.1:" + closed + ": cannot reach Redis")
-                .doesNotContain("hunter2");
-    }
-
-    @Test
     void a_port_in_use_is_the_only_line_the_process_prints(@TempDir Path workingDir) throws Exception {
         try (ServerSocket taken = new ServerSocket(0);
              ServerProcess server = ServerProcess.start(workingDir, Path.of("target", "main-test-port-in-use.log"),

@@ -1,6 +1,7 @@
 package dev.squall;
 
 import dev.squall.support.Await;
+import dev.squall.support.RedisProcess;
 import dev.squall.support.ServerProcess;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -19,7 +20,10 @@ import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-/** Issue 7 item 10: the start-up line says which browser client is served, so a stray ./public is noticed. */
+/**
+ * Issue 7 item 10: the start-up line says which browser client is served, so a stray ./public is noticed. Issue 10:
+ * a Redis that is not there at start is one line, not a failed start.
+ */
 @Timeout(90)
 class StartupLineTest {
 
@@ -46,6 +50,49 @@ class StartupLineTest {
                 "--port", Integer.toString(freePort()), "--host", "127.0.0.1")) {
             awaitListening(server);
             assertThat(server.output()).contains("client: bundled in the jar");
+        }
+    }
+
+    @Test
+    void an_unreachable_redis_at_start_is_one_line_and_ready_answers_503_until_redis_is_up(@TempDir Path workingDir) throws Exception {
+        try (RedisProcess redis = RedisProcess.reserve()) {
+            int port = freePort();
+            try (ServerProcess server = ServerProcess.start(workingDir, Path.of("target", "startup-line-redis-unreachable.log"), INFO,
+                    "--port", Integer.toString(port), "--host", "127.0.0.1", "--redis", redis.uri())) {
+                awaitListening(server);
+                assertThat(get(port, "/ready").statusCode()).as("started, not ready").isEqualTo(503);
+                assertThat(get(port, "/health").statusCode()).as("alive").isEqualTo(200);
+                assertThat(server.output().lines().filter(line -> line.contains("RedisBroker") || line.contains("lettuce"))).singleElement().asString()
+                        .contains("WARN", "Cannot reach Redis at " + redis.uri() + " (Connection refused): retrying with backoff; "
+                                + "/ready answers 503 until it is reached");
+
+                redis.restart();                                      // Redis comes up on that port
+                Await.until("/ready to answer 200 (log: " + server.log() + ")", Duration.ofSeconds(20),
+                        () -> status(port, "/ready") == 200);
+                Await.until("the line saying it was reached", Duration.ofSeconds(10),
+                        () -> server.output().contains("Reached Redis at " + redis.uri()));
+                assertThat(server.output().lines().filter(line -> line.contains("RedisBroker") || line.contains("lettuce")))
+                        .as("one line when not reached, one when reached: no line per attempt").hasSize(2);
+                assertThat(server.output()).as("no stack trace").doesNotContain("\tat ", "Exception");
+            }
+        }
+    }
+
+    @Test
+    void an_unreachable_redis_is_named_without_its_password(@TempDir Path workingDir) throws Exception {
+        int closed = freePort();
+        try (ServerProcess server = ServerProcess.start(workingDir, Path.of("target", "startup-line-redis-password.log"), INFO,
+                "--port", Integer.toString(freePort()), "--host", "127.0.0.1", "--redis", "redis://:hunter2@127.0.0.1:" + closed)) {
+            awaitListening(server);
+            assertThat(server.output()).contains("Cannot reach Redis at redis://:***@127.0.0.1:" + closed + " (").doesNotContain("hunter2");
+        }
+    }
+
+    private int status(int port, String path) {
+        try {
+            return get(port, path).statusCode();
+        } catch (IOException | InterruptedException e) {
+            return -1;
         }
     }
 

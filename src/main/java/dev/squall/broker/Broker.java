@@ -34,15 +34,19 @@ package dev.squall.broker;
  *       channel, and {@code delivered} is {@link PublishResult#NOT_KNOWN}; a networked broker fills a gap in what it
  *       received from the channel's stream, and only when the stream no longer covers it calls
  *       {@link Handler#reset} instead). {@code subscribe} returns once the
- *       subscription is in place: every publication from then on is delivered.</li>
+ *       subscription is in place: every publication from then on is delivered (while a networked broker is not
+ *       {@link #connected}, it returns at once and the subscription is made once the store is back; see Faults).</li>
  *   <li>Idempotency: a publish whose {@link PublishOptions#idempotencyKey} was published to the same channel
  *       within its window publishes nothing, delivers nothing, and answers the first publish's position.</li>
  *   <li>Isolation: a handler that throws does not keep the publication from the others, and does not make
  *       {@code publish} fail; it counts as having delivered to nobody.</li>
  *   <li>Faults: while a networked broker cannot reach its store, {@code publish}, {@code history} and
  *       {@code latest} throw {@link Unavailable} at once (nothing queues without bound, nothing is published
- *       and then lost), and {@link #connected} is false; subscribed channels stay subscribed, and once the store
- *       is back every one of them is subscribed again and its gap filled or {@link Handler#reset}. A broker over
+ *       and then lost), and {@link #connected} is false; {@code subscribe} and {@code unsubscribe} do not throw:
+ *       subscribed channels stay subscribed, a channel subscribed meanwhile is kept, and once the store is back every
+ *       one of them is subscribed again, its position read at once and its gap filled from the stream or
+ *       {@link Handler#reset} (then {@code connected} is true again). A broker whose store cannot be reached when it
+ *       is made is made anyway, in that state, and keeps trying. A broker over
  *       several stores (Redis shards, each channel in one) fails channel by channel: only the channels whose store
  *       is away throw, the others go on publishing and delivering, and {@link #connected} is false while any store
  *       is away.</li>

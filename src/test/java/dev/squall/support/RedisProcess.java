@@ -38,6 +38,16 @@ public final class RedisProcess implements AutoCloseable {
         return redis;
     }
 
+    /**
+     * A free port kept for a redis-server that is not running yet: what a node sees when Redis is down at its start.
+     * {@link #restart()} starts it.
+     */
+    public static RedisProcess reserve() throws IOException {
+        RedisProcess redis = new RedisProcess(freePort());
+        Runtime.getRuntime().addShutdownHook(redis.killer);
+        return redis;
+    }
+
     public int port() {
         return port;
     }
@@ -59,7 +69,7 @@ public final class RedisProcess implements AutoCloseable {
         }
     }
 
-    /** Starts the server again on the same port, empty, and returns once it answers PING. */
+    /** Starts the server (again) on the same port, empty, and returns once it answers PING. */
     public void restart() throws IOException {
         kill();
         launch();

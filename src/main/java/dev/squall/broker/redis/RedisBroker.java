@@ -9,25 +9,33 @@ import dev.squall.broker.PublishResult;
 import dev.squall.broker.StreamPosition;
 import dev.squall.broker.Unavailable;
 import io.lettuce.core.ClientOptions;
+import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisFuture;
+import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
+import io.lettuce.core.SocketOptions;
 import io.lettuce.core.TimeoutOptions;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
 import io.lettuce.core.codec.ByteArrayCodec;
 import io.lettuce.core.pubsub.RedisPubSubAdapter;
 import io.lettuce.core.pubsub.StatefulRedisPubSubConnection;
+import io.lettuce.core.pubsub.api.async.RedisPubSubAsyncCommands;
+import io.lettuce.core.resource.ClientResources;
+import io.lettuce.core.resource.DefaultClientResources;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
+import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -35,6 +43,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.RejectedExecutionException;
@@ -42,6 +51,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 
 /**
  * A broker whose streams live in Redis, so that several nodes share them: a publish on any node is numbered by
@@ -79,9 +89,30 @@ import java.util.concurrent.TimeUnit;
  * {@link #CHECK} the position of each subscribed channel is read (pipelined); a gap seen by two checks in a row
  * is filled, so an idle channel's lost message is found too.
  *
- * <p>Not yet here (issue 10): a liveness
- * probe, presence across nodes, and several Redis shards. While Redis is unreachable, commands fail at once
- * (rejected, not queued) and publishes throw.
+ * <p>Faults: Lettuce's two connections (commands, pub/sub) reconnect by themselves with {@link Backoff} (100 ms
+ * doubling to 5 s, jittered); commands are rejected at once while disconnected ({@code REJECT_COMMANDS}) and time
+ * out after {@link #COMMAND_TIMEOUT}, and at most {@link #MAX_IN_FLIGHT} wait for an answer, so nothing queues without
+ * bound: {@code publish}, {@code history} and {@code latest} throw {@link Unavailable}. A Redis that cannot be reached
+ * when the broker is made is one WARN line, then retried in the background on the broker's own lifecycle thread.
+ * {@link #connected()} is true while both connections are up and every subscribed channel has been subscribed at
+ * Redis again since the last loss. After each loss (and after the first late connect) the lifecycle thread
+ * subscribes every subscribed channel again and waits for Redis's confirmation (Lettuce also resubscribes by itself,
+ * but without saying when it is done), runs the keep script (a Redis restarted empty gives the channel a new epoch),
+ * reads each channel's position and has its stripe act on it at once: the gap is filled from the stream, or the
+ * handlers are told {@link Handler#reset} (on a new epoch, from the oldest publication its stream still holds, which
+ * are then delivered). {@code subscribe} and {@code unsubscribe} never throw for Redis's sake: while Redis is away
+ * the channel is kept (or dropped) and subscribed (or unsubscribed) at Redis once it is back. One WARN when Redis is
+ * lost and one INFO when it is back, instead of Lettuce's line per reconnect attempt.
+ *
+ * <p>Liveness: a pub/sub connection can look alive and deliver nothing. Every {@link #PROBE_EVERY} the node
+ * PUBLISHes a number on its own probe channel ({@code squall:probe:<random id>}), to which its pub/sub connection
+ * is subscribed; one that Redis took but that has not come back within {@link #PROBE_WITHIN} gets that connection
+ * replaced, with every channel subscribed again and checked as after a loss. A probe that Redis did not even take
+ * within that bound means the commands connection is silent too (a black-holed network, which Lettuce never
+ * notices: its commands would each time out): both connections are replaced, and meanwhile publishes are refused
+ * at once.
+ *
+ * <p>Not yet here (issue 10): presence across nodes, and several Redis shards.
  */
 public final class RedisBroker implements Broker {
 
@@ -91,7 +122,7 @@ public final class RedisBroker implements Broker {
     static final Duration KEEP = Duration.ofSeconds(60);
     /** The shortest life of a meta hash after a publish (a channel without history). */
     static final Duration META_FLOOR = Duration.ofSeconds(5);
-    private static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(5);
+    static final Duration COMMAND_TIMEOUT = Duration.ofSeconds(5);
     private static final String PUB_PREFIX = "squall:p:";
     /** How often the subscribed channels' positions are checked against Redis. */
     static final Duration CHECK = Duration.ofSeconds(3);
@@ -100,27 +131,69 @@ public final class RedisBroker implements Broker {
     /** The longest gap filled from the stream; a longer one resets the channel's subscribers. */
     static final int MAX_FILL = 10_000;
 
+    /** How often the pub/sub connection is probed: a PUBLISH on this node's probe channel, which it is subscribed to. */
+    static final Duration PROBE_EVERY = Duration.ofSeconds(5);
+    /** How soon a probe Redis took must come back on the pub/sub connection, or that connection is replaced. */
+    static final Duration PROBE_WITHIN = Duration.ofSeconds(5);
+    private static final String PROBE_PREFIX = "squall:probe:";
+
+    /** How long the first attempt to reach Redis may take, and each reconnect's TCP connect. */
+    static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
+    /** Commands written to one connection and not yet answered: past that a command fails at once (a second bound beside the timeout). */
+    static final int MAX_IN_FLIGHT = 100_000;
+
+    private final String shown;
+    private final ClientResources resources;
     private final RedisClient client;
-    private final StatefulRedisConnection<byte[], byte[]> commands;
-    private final StatefulRedisPubSubConnection<byte[], byte[]> pubsub;
+    private final Backoff backoff = new Backoff();
+    // Null until Redis was first reached; then Lettuce reconnects them for good.
+    private volatile @Nullable StatefulRedisConnection<byte[], byte[]> commands;
+    private volatile @Nullable StatefulRedisPubSubConnection<byte[], byte[]> pubsub;
     private final Script publish = Script.load("publish.lua");
     private final Script history = Script.load("history.lua");
     private final Script keep = Script.load("keep.lua");
     private final List<Handler> handlers = new CopyOnWriteArrayList<>();
+    // Changed, with SUBSCRIBE and UNSUBSCRIBE written, only under membership: so the order Redis sees is the order here.
+    private final Object membership = new Object();
     private final Set<String> subscribed = ConcurrentHashMap.newKeySet();
+    private final Set<String> pending = ConcurrentHashMap.newKeySet();   // subscribed, but not yet at Redis
+    private final Set<String> stale = ConcurrentHashMap.newKeySet();     // unsubscribed here, maybe not at Redis
     private final ConcurrentHashMap<String, Track> tracks = new ConcurrentHashMap<>();
     private final ExecutorService[] stripes = new ExecutorService[STRIPES];
+    // Connects, resubscribes and checks after a reconnect: blocking work, kept off Lettuce's and the node's threads.
+    private final ScheduledExecutorService lifecycle;
     private final ScheduledFuture<?> refreshing;
     private final ScheduledFuture<?> checking;
     private final Duration keepFor;
     private final Duration metaFloor;
+    private final Object state = new Object();
+    private final byte[] probeChannel = bytes(PROBE_PREFIX + Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE));
+    private final RedisPubSubAdapter<byte[], byte[]> listener = new RedisPubSubAdapter<>() {
+        @Override
+        public void message(byte[] channel, byte[] message) {
+            received(channel, message);
+        }
+    };
+    private final Duration probeWithin;
+    private final ScheduledFuture<?> probing;
+    private volatile long probeSent;          // the newest probe's number (written on lifecycle)
+    private volatile long probeTaken;         // System.nanoTime() when Redis took it, 0 until then
+    private volatile long probeBack;          // the newest probe number that came back on the pub/sub connection
+    private long probeSentAt;                 // on lifecycle: System.nanoTime() when the newest probe was sent
+    private long generation;                  // under state: one more at every lost connection
+    private volatile boolean synced;          // every subscribed channel subscribed at Redis since the last loss
+    private volatile long lostAt;             // System.nanoTime() when Redis was lost (or first tried), 0 while it is there
+    private boolean reached;                  // on lifecycle: Redis was reached once
+    private int attempts;                     // on lifecycle: failed attempts in a row
+    private @Nullable ScheduledFuture<?> retry; // on lifecycle: the next resync
     private volatile boolean closed;
 
     /**
      * Connects to Redis at {@code uri} ({@code redis://host:port}) and keeps the subscribed channels' streams
-     * alive on {@code scheduler}.
+     * alive on {@code scheduler}. The first attempt is made here (at most {@link #CONNECT_TIMEOUT}); when Redis
+     * cannot be reached the broker is made anyway, says so in one log line, and keeps trying in the background.
      *
-     * @throws Unreachable when Redis cannot be reached
+     * @throws IllegalArgumentException when {@code uri} is not a Redis URI
      */
     public RedisBroker(String uri, ScheduledExecutorService scheduler) {
         this(uri, scheduler, KEEP, META_FLOOR, CHECK);
@@ -133,29 +206,28 @@ public final class RedisBroker implements Broker {
 
     /** With the positions checked every {@code check}, for tests of idle gaps. */
     RedisBroker(String uri, ScheduledExecutorService scheduler, Duration keepFor, Duration metaFloor, Duration check) {
+        this(uri, scheduler, keepFor, metaFloor, check, PROBE_EVERY, PROBE_WITHIN);
+    }
+
+    /** With the pub/sub connection probed every {@code probeEvery}, for tests of a silent pub/sub connection. */
+    RedisBroker(String uri, ScheduledExecutorService scheduler, Duration keepFor, Duration metaFloor, Duration check,
+                Duration probeEvery, Duration probeWithin) {
+        this.probeWithin = probeWithin;
         this.keepFor = keepFor;
         this.metaFloor = metaFloor;
-        this.client = RedisClient.create(RedisURI.create(uri));
+        this.shown = shown(uri);
+        RedisURI redisUri = RedisURI.create(uri);            // a malformed URI fails here, at once
+        redisUri.setTimeout(COMMAND_TIMEOUT);                  // the handshake's, else 60 s on a silent network
+        this.resources = DefaultClientResources.builder().reconnectDelay(backoff).build();
+        this.client = RedisClient.create(resources, redisUri);
         client.setOptions(ClientOptions.builder()
                 // Nothing queues without bound while Redis is away: a publish then fails at once.
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .timeoutOptions(TimeoutOptions.enabled(COMMAND_TIMEOUT))
+                .requestQueueSize(MAX_IN_FLIGHT)
+                .socketOptions(SocketOptions.builder().connectTimeout(CONNECT_TIMEOUT).build())
                 .build());
-        try {
-            this.commands = client.connect(ByteArrayCodec.INSTANCE);
-            this.pubsub = client.connectPubSub(ByteArrayCodec.INSTANCE);
-        } catch (RuntimeException e) {
-            client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-            Throwable root = e;
-            while (root.getCause() != null) root = root.getCause();
-            throw new Unreachable("Could not reach Redis at " + shown(uri) + ": " + root.getMessage(), String.valueOf(root.getMessage()), e);
-        }
-        pubsub.addListener(new RedisPubSubAdapter<>() {
-            @Override
-            public void message(byte[] channel, byte[] message) {
-                received(channel, message);
-            }
-        });
+        client.addListener(new Links());
         for (int i = 0; i < STRIPES; i++) {
             String name = "squall-redis-sequence-" + i;
             stripes[i] = Executors.newSingleThreadExecutor(task -> {
@@ -164,10 +236,274 @@ public final class RedisBroker implements Broker {
                 return thread;
             });
         }
+        this.lifecycle = Executors.newSingleThreadScheduledExecutor(task -> {
+            Thread thread = new Thread(task, "squall-redis-lifecycle");
+            thread.setDaemon(true);
+            return thread;
+        });
+        long before;
+        synchronized (state) {
+            before = generation;
+        }
+        String failure = connect();
+        if (failure == null) {
+            reached = true;
+            synchronized (state) {
+                synced = generation == before;            // nothing is subscribed yet: nothing to subscribe again
+            }
+            if (!synced) wake();
+        } else {
+            lostAt = System.nanoTime();
+            log.warn("Cannot reach Redis at {} ({}): retrying with backoff; /ready answers 503 until it is reached", shown, failure);
+            lifecycle.schedule(this::connectLater, backoff.createDelay(++attempts).toMillis(), TimeUnit.MILLISECONDS);
+        }
+        long probeMillis = Math.max(1, probeEvery.toMillis());
+        this.probing = lifecycle.scheduleWithFixedDelay(this::probe, probeMillis, probeMillis, TimeUnit.MILLISECONDS);
         long every = Math.max(1, keepFor.toMillis() / 3);
         this.refreshing = scheduler.scheduleWithFixedDelay(this::refresh, every, every, TimeUnit.MILLISECONDS);
         long checkEvery = Math.max(1, check.toMillis());
         this.checking = scheduler.scheduleWithFixedDelay(this::check, checkEvery, checkEvery, TimeUnit.MILLISECONDS);
+    }
+
+    /** Opens what is not open yet; null when both connections are there, else why not, in the network's words. */
+    private @Nullable String connect() {
+        try {
+            if (commands == null) commands = client.connect(ByteArrayCodec.INSTANCE);
+            if (pubsub == null) {
+                StatefulRedisPubSubConnection<byte[], byte[]> connection = client.connectPubSub(ByteArrayCodec.INSTANCE);
+                connection.addListener(listener);
+                try {
+                    connection.sync().subscribe(probeChannel);     // before anything else: the only SUBSCRIBE under way
+                } catch (RuntimeException e) {
+                    connection.closeAsync();
+                    throw e;
+                }
+                pubsub = connection;
+            }
+            return null;
+        } catch (RuntimeException e) {
+            Throwable root = e;
+            while (root.getCause() != null) root = root.getCause();
+            return String.valueOf(root.getMessage());
+        }
+    }
+
+    /** On lifecycle: the retries of a first connect that failed. Once connected, Lettuce reconnects by itself. */
+    private void connectLater() {
+        if (closed) return;
+        String failure = connect();
+        if (failure != null) {
+            log.debug("Still cannot reach Redis at {}: {}", shown, failure);
+            lifecycle.schedule(this::connectLater, backoff.createDelay(++attempts).toMillis(), TimeUnit.MILLISECONDS);
+            return;
+        }
+        attempts = 0;
+        resync();
+    }
+
+    /** Lettuce's word that a connection went or came, on its event loop: only notes it and hands on. */
+    private final class Links implements RedisConnectionStateListener {
+        @Override
+        public void onRedisConnected(RedisChannelHandler<?, ?> connection, SocketAddress address) {
+            wake();
+        }
+
+        @Override
+        public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
+            // A pub/sub connection replaced after a failed probe goes unmourned.
+            if (closed || (connection != commands && connection != pubsub)) return;
+            boolean was;
+            synchronized (state) {
+                generation++;
+                was = synced;
+                synced = false;
+                if (was) lostAt = System.nanoTime();
+            }
+            if (was) log.warn("Lost Redis at {}: publishes answer 503 until it is back; reconnecting", shown);
+        }
+    }
+
+    /**
+     * On lifecycle: the liveness probe. A pub/sub connection can look alive and deliver nothing (Centrifugo issue
+     * #1189: after a failover its subscriptions were gone while every health check stayed green); the periodic
+     * position check would still fill the gaps, late. So the node PUBLISHes a number on its own probe channel; when
+     * Redis took it and it has not come back on the pub/sub connection within {@link #PROBE_WITHIN}, that
+     * connection is replaced: a new one, every channel subscribed again and checked, as after a loss.
+     */
+    private void probe() {
+        StatefulRedisConnection<byte[], byte[]> c = commands;
+        if (closed || c == null || !connected()) {
+            probeTaken = 0;
+            probeBack = probeSent;
+            return;
+        }
+        if (probeBack < probeSent) {
+            long taken = probeTaken;
+            long silent = System.nanoTime() - (taken != 0 ? taken : probeSentAt);
+            // Not even taken: the commands connection is as silent (a black-holed network), which Lettuce never notices.
+            if (silent > probeWithin.toNanos()) replace(taken == 0, silent);
+            return;
+        }
+        long number = probeSent + 1;
+        probeSent = number;
+        probeTaken = 0;
+        probeSentAt = System.nanoTime();
+        try {
+            c.async().publish(probeChannel, number(number)).whenComplete((receivers, failed) -> {
+                if (failed == null && probeSent == number) probeTaken = System.nanoTime();
+            });
+        } catch (RuntimeException e) {
+            log.debug("Could not send a probe to Redis: {}", e.getMessage());
+        }
+    }
+
+    /**
+     * On lifecycle: replaces the pub/sub connection that stopped delivering (and the commands one too when it stopped
+     * answering), then subscribes and checks every channel as after a loss.
+     */
+    private void replace(boolean commandsToo, long silentNanos) {
+        StatefulRedisPubSubConnection<byte[], byte[]> oldPubsub = pubsub;
+        StatefulRedisConnection<byte[], byte[]> oldCommands = commandsToo ? commands : null;
+        synchronized (state) {
+            generation++;
+            if (synced) lostAt = System.nanoTime();
+            synced = false;
+            pubsub = null;
+            if (commandsToo) commands = null;                 // publishes are refused at once, not after a timeout
+        }
+        String silent = String.format(java.util.Locale.ROOT, "%.1f", silentNanos / 1e9);
+        if (commandsToo) {
+            log.warn("Redis at {} answered nothing for {} s (a probe was not even taken): publishes answer 503 while both "
+                    + "connections are replaced and every channel subscribed again", shown, silent);
+        } else {
+            log.warn("Redis pub/sub connection to {} delivered nothing for {} s while commands work (a probe did not come "
+                    + "back): replacing it and subscribing every channel again", shown, silent);
+        }
+        if (oldPubsub != null) {
+            oldPubsub.removeListener(listener);
+            oldPubsub.closeAsync();
+        }
+        if (oldCommands != null) oldCommands.closeAsync();
+        probeTaken = 0;
+        probeBack = probeSent;
+        connectLater();
+    }
+
+    private void wake() {
+        try {
+            lifecycle.execute(this::resync);
+        } catch (RejectedExecutionException closing) {
+            // closed meanwhile
+        }
+    }
+
+    /**
+     * On lifecycle: once both connections are up after a loss (or the first late connect), subscribes every
+     * subscribed channel again and checks each one's position at once; between losses, subscribes the ones whose
+     * {@link #subscribe} could not. Retries with backoff until it has done so with no loss in between.
+     */
+    private void resync() {
+        if (closed) return;
+        if (retry != null) {
+            retry.cancel(false);
+            retry = null;
+        }
+        StatefulRedisConnection<byte[], byte[]> c = commands;
+        StatefulRedisPubSubConnection<byte[], byte[]> p = pubsub;
+        if (c == null || p == null) return;                   // connectLater is still at it
+        boolean full = !synced;
+        if (!full && pending.isEmpty() && stale.isEmpty()) return;
+        long at;
+        synchronized (state) {
+            at = generation;
+        }
+        int count;
+        try {
+            if (!c.isOpen() || !p.isOpen()) throw new IllegalStateException("Redis is reconnecting");
+            count = catchUp(c, p, full);
+            boolean done;
+            synchronized (state) {
+                done = generation == at;
+                if (done && full) synced = true;
+            }
+            if (!done) throw new IllegalStateException("Redis was lost again meanwhile");
+        } catch (RuntimeException e) {
+            if (closed) return;
+            log.debug("Could not subscribe the channels again at Redis {}: {}", shown, e.getMessage());
+            retry = lifecycle.schedule(this::resync, backoff.createDelay(++attempts).toMillis(), TimeUnit.MILLISECONDS);
+            return;
+        }
+        attempts = 0;
+        if (full) {
+            long since = lostAt;
+            lostAt = 0;
+            if (since != 0) {
+                String away = String.format(java.util.Locale.ROOT, "%.1f", (System.nanoTime() - since) / 1e9);
+                if (reached) {
+                    log.info("Redis at {} is back after {} s; {} channels subscribed again and checked", shown, away, count);
+                } else {
+                    log.info("Reached Redis at {} after {} s of retrying; {} channels subscribed", shown, away, count);
+                }
+            }
+            reached = true;
+        }
+        if (!pending.isEmpty() || !stale.isEmpty()) wake();
+    }
+
+    /**
+     * Subscribes the channels (all when {@code full}, else the pending ones) and waits for Redis to confirm, runs
+     * the keep script for each (a Redis that restarted empty gives them new epochs), reads each one's position
+     * and hands it to the channel's stripe: anything at or before it is in the stream or lost, anything after it
+     * arrives live. Returns how many channels it subscribed.
+     */
+    private int catchUp(StatefulRedisConnection<byte[], byte[]> c, StatefulRedisPubSubConnection<byte[], byte[]> p, boolean full) {
+        List<String> channels;
+        RedisFuture<String> confirmed = null;
+        List<String> gone = new ArrayList<>();
+        synchronized (membership) {
+            channels = new ArrayList<>(full ? subscribed : pending);
+            channels.retainAll(subscribed);
+            pending.removeAll(channels);
+            for (String channel : stale) if (!subscribed.contains(channel)) gone.add(channel);
+            stale.removeAll(gone);
+            RedisPubSubAsyncCommands<byte[], byte[]> async = p.async();
+            if (!channels.isEmpty()) async.subscribe(redisChannels(channels));
+            if (full) async.subscribe(probeChannel);
+            if (!gone.isEmpty()) async.unsubscribe(redisChannels(gone));
+            // Lettuce completes a SUBSCRIBE of many channels at the first one's reply (and resubscribes by itself
+            // before this one): the PING's answer comes after every confirmation before it.
+            if (full || !channels.isEmpty() || !gone.isEmpty()) confirmed = async.ping();
+        }
+        try {
+            if (confirmed != null) await(confirmed);
+            if (channels.isEmpty()) return 0;
+            RedisAsyncCommands<byte[], byte[]> async = c.async();
+            async.scriptLoad(keep.source());                   // after a Redis restart the script is gone
+            List<RedisFuture<?>> kept = new ArrayList<>();
+            for (String channel : channels) {
+                kept.add(async.evalsha(keep.sha(), ScriptOutputType.MULTI, keys(channel), newEpoch(), number(keepFor.toMillis())));
+            }
+            for (RedisFuture<?> each : kept) await(each);
+            List<RedisFuture<List<io.lettuce.core.KeyValue<byte[], byte[]>>>> positions = new ArrayList<>();
+            for (String channel : channels) positions.add(async.hmget(bytes("squall:m:" + channel), bytes("o"), bytes("e")));
+            List<StreamPosition> read = new ArrayList<>();
+            for (RedisFuture<List<io.lettuce.core.KeyValue<byte[], byte[]>>> each : positions) read.add(position(await(each)));
+            for (int i = 0; i < channels.size(); i++) {
+                Track track = tracks.get(channels.get(i));
+                StreamPosition now = read.get(i);
+                if (track == null || now == null) continue;
+                stripeOf(track.channel).execute(() -> {
+                    if (track.active) caughtUp(track, now);
+                });
+            }
+            return channels.size();
+        } catch (RuntimeException e) {
+            synchronized (membership) {
+                for (String channel : channels) if (subscribed.contains(channel)) pending.add(channel);
+                stale.addAll(gone);
+            }
+            throw e;
+        }
     }
 
     @Override
@@ -175,35 +511,100 @@ public final class RedisBroker implements Broker {
         handlers.add(handler);
     }
 
+    /**
+     * Returns once Redis has confirmed the subscription; while Redis is away (or this fails), the channel is kept
+     * and subscribed once Redis is back, its position checked then.
+     */
     @Override
     public void subscribe(String channel) {
-        if (!subscribed.add(channel)) return;
-        Track track = new Track(channel);
-        tracks.put(channel, track);
+        Track track;
+        synchronized (membership) {
+            if (!subscribed.add(channel)) return;
+            stale.remove(channel);
+            track = new Track(channel);
+            tracks.put(channel, track);
+        }
+        StatefulRedisPubSubConnection<byte[], byte[]> p = pubsub;
+        if (!connected() || p == null) {
+            later(channel);
+            return;
+        }
         try {
             run(keep, keys(channel), newEpoch(), number(keepFor.toMillis()));
-            // Returns once Redis has confirmed: whatever is published from then on reaches this node.
-            pubsub.sync().subscribe(bytes(PUB_PREFIX + channel));
+            RedisFuture<String> confirmed;
+            synchronized (membership) {
+                if (!subscribed.contains(channel)) return;             // unsubscribed meanwhile
+                RedisPubSubAsyncCommands<byte[], byte[]> async = p.async();
+                async.subscribe(bytes(PUB_PREFIX + channel));
+                confirmed = async.ping();                              // answered after the SUBSCRIBE's confirmation
+            }
+            // Once confirmed, whatever is published from then on reaches this node.
+            await(confirmed);
             // Read after the SUBSCRIBE: anything at or before it was published before, nothing after it is missed.
             StreamPosition start = read(channel, "since", Long.MAX_VALUE, 0).position();
-            stripeOf(channel).execute(() -> begin(track, start));
+            stripeOf(channel).execute(() -> {
+                if (track.active) caughtUp(track, start);
+            });
         } catch (RuntimeException e) {
-            subscribed.remove(channel);
-            tracks.remove(channel, track);
-            throw e;
+            if (closed) return;
+            log.debug("Could not subscribe channel '{}' at Redis now, will when it answers: {}", channel, e.getMessage());
+            later(channel);
         }
     }
 
+    /** The channel is subscribed at Redis by the lifecycle thread, now or once Redis is back. */
+    private void later(String channel) {
+        synchronized (membership) {
+            if (subscribed.contains(channel)) pending.add(channel);
+        }
+        wake();
+    }
+
+    /** Never throws for Redis's sake: while Redis is away the channel is unsubscribed there once it is back. */
     @Override
     public void unsubscribe(String channel) {
-        if (!subscribed.remove(channel)) return;
-        pubsub.sync().unsubscribe(bytes(PUB_PREFIX + channel));
+        RedisFuture<String> confirmed = null;
+        synchronized (membership) {
+            if (!subscribed.remove(channel)) return;
+            pending.remove(channel);
+            StatefulRedisPubSubConnection<byte[], byte[]> p = pubsub;
+            if (p != null) {
+                try {
+                    RedisPubSubAsyncCommands<byte[], byte[]> async = p.async();
+                    async.unsubscribe(bytes(PUB_PREFIX + channel));
+                    confirmed = async.ping();
+                } catch (RuntimeException e) {
+                    stale.add(channel);
+                }
+            }
+        }
+        if (confirmed != null) {
+            try {
+                await(confirmed);
+            } catch (RuntimeException e) {
+                stale.add(channel);                                   // resync drops it unless subscribed again by then
+            }
+        }
         // What Redis sent before the UNSUBSCRIBE reply is queued on the stripe by now: delivered, then the track goes.
         Track track = tracks.get(channel);
-        if (track != null) stripeOf(channel).execute(() -> {
-            track.active = false;
-            tracks.remove(channel, track);
-        });
+        if (track != null) {
+            try {
+                stripeOf(channel).execute(() -> {
+                    track.active = false;
+                    tracks.remove(channel, track);
+                });
+            } catch (RejectedExecutionException closing) {
+                // closed meanwhile
+            }
+        }
+    }
+
+    /** Both connections to Redis are up and every subscribed channel is subscribed at Redis again since the last loss. */
+    @Override
+    public boolean connected() {
+        StatefulRedisConnection<byte[], byte[]> c = commands;
+        StatefulRedisPubSubConnection<byte[], byte[]> p = pubsub;
+        return !closed && synced && c != null && p != null && c.isOpen() && p.isOpen();
     }
 
     @Override
@@ -253,6 +654,14 @@ public final class RedisBroker implements Broker {
     /** On Lettuce's event-loop thread: one message at a time, in Redis's order (see the class comment). */
     private void received(byte[] redisChannel, byte[] envelope) {
         if (closed) return;
+        if (java.util.Arrays.equals(redisChannel, probeChannel)) {
+            try {
+                probeBack = Math.max(probeBack, Long.parseLong(text(envelope)));
+            } catch (NumberFormatException e) {
+                log.warn("Ignored a message on this node's probe channel that it did not send");
+            }
+            return;
+        }
         String channel = new String(redisChannel, StandardCharsets.UTF_8).substring(PUB_PREFIX.length());
         // No check against subscribed: Redis sends a channel's messages only while this connection is subscribed
         // to it, and those published before an UNSUBSCRIBE arrive before its reply, so before unsubscribe returns.
@@ -305,8 +714,9 @@ public final class RedisBroker implements Broker {
             return;
         }
         if (!publication.epoch().equals(track.epoch)) {
-            // Redis lost the stream: a new epoch, whose earlier offsets this node never had.
-            reset(track, new StreamPosition(publication.offset() - 1, publication.epoch()));
+            // Redis lost the stream: a new epoch, whose earlier offsets this node never had (its stream may).
+            restart(track, new StreamPosition(publication.offset() - 1, publication.epoch()));
+            if (publication.offset() <= track.last) return;  // delivered from the new epoch's stream
         } else if (publication.offset() <= track.last) {
             return;                                      // a duplicate: delivered already (from the stream)
         } else if (publication.offset() > track.last + 1 && !fill(track, publication.offset() - 1, publication.epoch())) {
@@ -354,10 +764,56 @@ public final class RedisBroker implements Broker {
         track.seen = new StreamPosition(offset, epoch);
         if (seen == null || !seen.epoch().equals(epoch)) return;
         if (!epoch.equals(track.epoch)) {
-            reset(track, new StreamPosition(offset, epoch));
+            restart(track, new StreamPosition(offset, epoch));
         } else if (seen.offset() > track.last) {
             fill(track, seen.offset(), epoch);
         }
+    }
+
+    /**
+     * The channel's position read after a confirmed SUBSCRIBE (a new subscription, or again after Redis was lost):
+     * acted on at once, not after two periodic checks, since nothing at or before it can still be on its way.
+     */
+    private void caughtUp(Track track, StreamPosition now) {
+        if (track.epoch == null) {
+            begin(track, now);
+            return;
+        }
+        if (track.held != null) {                        // a fill failed while Redis was going: retried first
+            Publication held = track.held;
+            track.held = null;
+            arrive(track, held);
+            if (track.held != null) return;
+        }
+        track.seen = now;                                // should the fill fail, the next periodic check retries it
+        if (!now.epoch().equals(track.epoch)) {
+            restart(track, now);
+        } else if (now.offset() > track.last) {
+            fill(track, now.offset(), now.epoch());
+        }
+    }
+
+    /**
+     * The channel is on a new epoch (Redis lost its stream) and at least at {@code at}: the handlers are told
+     * {@link Handler#reset}, from the new epoch's oldest publication the stream still holds when it holds
+     * everything from there up to {@code at} (those are then delivered), else from {@code at}.
+     */
+    private void restart(Track track, StreamPosition at) {
+        List<Publication> kept = List.of();
+        try {
+            History found = read(track.channel, "since", 1, MAX_FILL);
+            if (found.position().epoch().equals(at.epoch())) kept = found.publications();
+        } catch (RuntimeException e) {
+            log.debug("Could not read the new stream of channel '{}' from Redis: {}", track.channel, e.getMessage());
+        }
+        boolean whole = !kept.isEmpty() && kept.get(kept.size() - 1).offset() >= at.offset()
+                && kept.get(kept.size() - 1).offset() - kept.get(0).offset() == kept.size() - 1;
+        if (!whole) {
+            reset(track, at);
+            return;
+        }
+        reset(track, new StreamPosition(kept.get(0).offset() - 1, at.epoch()));
+        for (Publication publication : kept) deliver(track, publication);
     }
 
     private void deliver(Track track, Publication publication) {
@@ -391,9 +847,10 @@ public final class RedisBroker implements Broker {
      * each answer to its channel's stripe.
      */
     private void check() {
-        if (closed || tracks.isEmpty()) return;
+        StatefulRedisConnection<byte[], byte[]> c = commands;
+        if (closed || tracks.isEmpty() || c == null || !connected()) return;
         try {
-            RedisAsyncCommands<byte[], byte[]> async = commands.async();
+            RedisAsyncCommands<byte[], byte[]> async = c.async();
             for (Track track : tracks.values()) {
                 async.hmget(bytes("squall:m:" + track.channel), bytes("o"), bytes("e")).whenComplete((values, failed) -> {
                     if (failed != null || values == null || values.size() < 2 || !values.get(1).hasValue()) return;
@@ -435,9 +892,11 @@ public final class RedisBroker implements Broker {
      * scheduler, which also sends the pings, so a slow Redis must not hold it up.
      */
     private void refresh() {
-        if (closed || subscribed.isEmpty()) return;
+        StatefulRedisConnection<byte[], byte[]> c = commands;
+        // While Redis is away there is nothing to refresh; once back, resync runs the keep script for each channel.
+        if (closed || subscribed.isEmpty() || c == null || !connected()) return;
         try {
-            RedisAsyncCommands<byte[], byte[]> async = commands.async();
+            RedisAsyncCommands<byte[], byte[]> async = c.async();
             async.scriptLoad(keep.source());                   // after a Redis restart the script is gone
             RedisFuture<Object> last = null;
             for (String channel : subscribed) {
@@ -458,12 +917,14 @@ public final class RedisBroker implements Broker {
      * @throws Unavailable when Redis is not connected or did not answer in time
      */
     private <T> T run(Script script, byte[][] keys, byte[]... args) {
+        StatefulRedisConnection<byte[], byte[]> c = commands;
+        if (c == null) throw new Unavailable("Redis at " + shown + " is not connected", new IllegalStateException("not connected"));
         try {
             try {
-                return commands.sync().evalsha(script.sha(), ScriptOutputType.MULTI, keys, args);
+                return c.sync().evalsha(script.sha(), ScriptOutputType.MULTI, keys, args);
             } catch (RedisNoScriptException missing) {
-                commands.sync().scriptLoad(script.source());
-                return commands.sync().evalsha(script.sha(), ScriptOutputType.MULTI, keys, args);
+                c.sync().scriptLoad(script.source());
+                return c.sync().evalsha(script.sha(), ScriptOutputType.MULTI, keys, args);
             }
         } catch (RedisCommandExecutionException answered) {
             throw answered;                                   // Redis answered with an error: a bug, not a fault
@@ -471,6 +932,34 @@ public final class RedisBroker implements Broker {
             // Rejected while disconnected (REJECT_COMMANDS), or timed out: the caller may retry later.
             throw new Unavailable("Redis is unavailable: " + e.getMessage(), e);
         }
+    }
+
+    /** Waits for a command on the lifecycle or a caller's thread; Lettuce's own timeout bounds it, this is a backstop. */
+    private static <T> T await(RedisFuture<T> future) {
+        try {
+            return future.toCompletableFuture().get(COMMAND_TIMEOUT.toMillis() + 1000, TimeUnit.MILLISECONDS);
+        } catch (ExecutionException e) {
+            Throwable cause = e.getCause() == null ? e : e.getCause();
+            throw new Unavailable("Redis is unavailable: " + cause.getMessage(), cause);
+        } catch (TimeoutException e) {
+            throw new Unavailable("Redis did not answer in time", e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Unavailable("interrupted while waiting for Redis", e);
+        }
+    }
+
+    /** A channel's position from its meta hash's {@code o} and {@code e}; null when it has none. */
+    private static @Nullable StreamPosition position(List<io.lettuce.core.KeyValue<byte[], byte[]>> values) {
+        if (values == null || values.size() < 2 || !values.get(1).hasValue()) return null;
+        long offset = values.get(0).hasValue() ? Long.parseLong(text(values.get(0).getValue())) : 0;
+        return new StreamPosition(offset, text(values.get(1).getValue()));
+    }
+
+    private static byte[][] redisChannels(List<String> channels) {
+        byte[][] names = new byte[channels.size()][];
+        for (int i = 0; i < names.length; i++) names[i] = bytes(PUB_PREFIX + channels.get(i));
+        return names;
     }
 
     /** The URI fit for a log line or an error: a password in it is shown as {@code ***}. */
@@ -518,38 +1007,25 @@ public final class RedisBroker implements Broker {
     }
 
     @Override
-    public boolean connected() {
-        return !closed && commands.isOpen() && pubsub.isOpen();
-    }
-
-    @Override
     public synchronized void close() {
         if (closed) return;
         closed = true;
         refreshing.cancel(false);
         checking.cancel(false);
+        probing.cancel(false);
         handlers.clear();
+        lifecycle.shutdownNow();
         for (ExecutorService stripe : stripes) stripe.shutdownNow();
         try {
-            pubsub.close();
-            commands.close();
-        } finally {
+            // A connect under way on lifecycle ends within its timeout; the client then closes what it opened.
+            lifecycle.awaitTermination(CONNECT_TIMEOUT.toMillis() + 1000, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        try {
             client.shutdown(Duration.ZERO, Duration.ofSeconds(2));
-        }
-    }
-
-    /** Redis could not be reached when the broker was made; the message says where and why. */
-    public static final class Unreachable extends IllegalStateException {
-        private final String reason;
-
-        /** @param reason why, in the network's words ({@code Connection refused: /127.0.0.1:6379}) */
-        public Unreachable(String message, String reason, Throwable cause) {
-            super(message, cause);
-            this.reason = reason;
-        }
-
-        public String reason() {
-            return reason;
+        } finally {
+            resources.shutdown(0, 2, TimeUnit.SECONDS).awaitUninterruptibly(3, TimeUnit.SECONDS);
         }
     }
 

@@ -1,4 +1,4 @@
-package dev.squall.browser;
+package dev.squall.support;
 
 import java.io.IOException;
 import java.io.InputStream;
@@ -12,8 +12,8 @@ import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * A plain TCP proxy in front of a {@link LiveServer}: a page loaded through it reaches the server only through
- * it, so the test can cut the page's network. {@link #sever()} closes every connection and refuses new ones,
+ * A plain TCP proxy in front of a server (a {@code LiveServer} for a browser page, a redis-server for a node):
+ * a client connected through it reaches the server only through it, so the test can cut its network. {@link #sever()} closes every connection and refuses new ones,
  * as when a Wi-Fi link drops; {@link #blackhole()} keeps connections open but lets no byte through either way,
  * as when a NAT forgets a connection (no close event reaches the page; only its own ping can notice);
  * {@link #restore()} lets new connections through again. A connection that was cut stays cut.
@@ -21,7 +21,7 @@ import java.util.concurrent.ConcurrentHashMap;
  * <p>It adds no header, so the server sees a loopback peer and the proxy's own {@code Host}, which is also the
  * page's origin: to Squall the page is same-origin and may publish.
  */
-final class CuttableProxy implements AutoCloseable {
+public final class CuttableProxy implements AutoCloseable {
 
     private enum Mode { FORWARD, REFUSE, BLACKHOLE }
 
@@ -29,6 +29,7 @@ final class CuttableProxy implements AutoCloseable {
     private final int targetPort;
     private final Set<Link> links = ConcurrentHashMap.newKeySet();
     private volatile Mode mode = Mode.FORWARD;
+    private final java.util.concurrent.atomic.AtomicInteger accepted = new java.util.concurrent.atomic.AtomicInteger();
 
     private CuttableProxy(int targetPort) throws IOException {
         this.targetPort = targetPort;
@@ -39,7 +40,7 @@ final class CuttableProxy implements AutoCloseable {
     }
 
     /** A proxy on a free loopback port that forwards to {@code 127.0.0.1:targetPort}. */
-    static CuttableProxy to(int targetPort) {
+    public static CuttableProxy to(int targetPort) {
         try {
             return new CuttableProxy(targetPort);
         } catch (IOException e) {
@@ -47,29 +48,48 @@ final class CuttableProxy implements AutoCloseable {
         }
     }
 
-    String url(String pathAndQuery) {
+    public String url(String pathAndQuery) {
         return "http://127.0.0.1:" + listener.getLocalPort() + pathAndQuery;
     }
 
+    /** The proxy's loopback port, what a client connects to instead of the server's. */
+    public int port() {
+        return listener.getLocalPort();
+    }
+
     /** Closes every connection through the proxy and refuses new ones until {@link #restore()}. */
-    void sever() {
+    public void sever() {
         mode = Mode.REFUSE;
         for (Link link : links) link.close();
     }
 
     /** Lets nothing through any connection, old or new, and closes none, until {@link #restore()}. */
-    void blackhole() {
+    public void blackhole() {
         mode = Mode.BLACKHOLE;
         for (Link link : links) link.silenced = true;
     }
 
     /** New connections are forwarded again; the ones that were cut stay cut. */
-    void restore() {
+    public void restore() {
         mode = Mode.FORWARD;
     }
 
+    /**
+     * Lets nothing through from the server to the client on the {@code n}-th connection accepted (0 for the first),
+     * while the client's bytes still reach the server: to the client that connection just went quiet, as a
+     * pub/sub connection whose subscriptions the server lost.
+     */
+    public void muteReplies(int n) {
+        for (Link link : links) if (link.index == n) link.repliesMuted = true;
+    }
+
+    /** How many connections the proxy has accepted so far. */
+    public int accepted() {
+        return accepted.get();
+    }
+
     /** Connections that currently forward bytes. */
-    long forwarding() {
+    public long forwarding() {
         return links.stream().filter(link -> !link.silenced).count();
     }
 
@@ -86,7 +106,7 @@ final class CuttableProxy implements AutoCloseable {
                 closeQuietly(client);
                 continue;
             }
-            Link link = new Link(client);
+            Link link = new Link(client, accepted.getAndIncrement());
             link.silenced = now == Mode.BLACKHOLE;
             links.add(link);
             link.start();
@@ -97,10 +117,13 @@ final class CuttableProxy implements AutoCloseable {
     private final class Link {
         private final Socket client;
         private final Socket upstream = new Socket();
+        final int index;
         volatile boolean silenced;
+        volatile boolean repliesMuted;
 
-        Link(Socket client) {
+        Link(Socket client, int index) {
             this.client = client;
+            this.index = index;
         }
 
         void start() {
@@ -124,7 +147,7 @@ final class CuttableProxy implements AutoCloseable {
                 try (InputStream in = from.getInputStream(); OutputStream out = to.getOutputStream()) {
                     int n;
                     while ((n = in.read(buffer)) >= 0) {
-                        if (silenced) continue; // read and discard: to both ends the network just went quiet
+                        if (silenced || (from == upstream && repliesMuted)) continue; // read and discard: the network went quiet
                         out.write(buffer, 0, n);
                         out.flush();
                     }
