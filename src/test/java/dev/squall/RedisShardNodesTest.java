@@ -11,8 +11,6 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
 import java.io.IOException;
-import java.io.PrintWriter;
-import java.io.StringWriter;
 import java.net.ServerSocket;
 import java.net.URI;
 import java.util.ArrayList;
@@ -112,21 +110,21 @@ class RedisShardNodesTest {
     }
 
     @Test
-    void an_unreachable_redis_among_several_is_the_one_line_and_names_it() throws Exception {
+    void a_node_with_one_of_its_redis_unreachable_starts_not_ready_and_serves_the_channels_of_the_others() throws Exception {
         int closed;
         try (ServerSocket free = new ServerSocket(0)) {
             closed = free.getLocalPort();
         }
-        StringWriter out = new StringWriter();
-        StringWriter err = new StringWriter();
-        int code = Main.run(new String[]{"--port", "0", "--redis", first.uri() + ",redis://:hunter2@127.0.0.1:" + closed},
-                new PrintWriter(out, true), new PrintWriter(err, true));
+        TestServer server = node(first.uri() + ",redis://:hunter2@127.0.0.1:" + closed);
 
-        assertThat(code).isEqualTo(1);
-        assertThat(err.toString().lines().toList()).singleElement().asString()
-                .startsWith("squall: --redis: Could not reach Redis at redis://:***@127.0.0.1:" + closed)
-                .endsWith("; start Redis there or fix --redis")
-                .doesNotContain("hunter2");
+        assertThat(server.get("/ready").statusCode()).as("not every Redis is reached").isEqualTo(503);
+        List<Integer> statuses = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            statuses.add(server.post("/publish", "application/json",
+                    ("{\"channel\":\"c" + i + "\",\"data\":1}").getBytes(java.nio.charset.StandardCharsets.UTF_8)).statusCode());
+        }
+        assertThat(statuses).as("the reachable Redis's channels publish, the other's are refused as unavailable")
+                .contains(200, 503).containsOnly(200, 503);
     }
 
     @Test
