@@ -129,6 +129,20 @@ public final class InMemoryBroker implements Broker {
         return delivered;
     }
 
+    /** This node is the only one: the sum of what the handlers count. */
+    @Override
+    public int subscribers(String channel) {
+        int total = 0;
+        for (Handler handler : handlers) {
+            try {
+                total += handler.subscribers(channel);
+            } catch (RuntimeException e) {
+                log.error("A handler failed to count the subscribers of channel '{}'; counted as none", channel, e);
+            }
+        }
+        return total;
+    }
+
     @Override
     public History history(String channel, long since, int limit) {
         synchronized (sequencerOf(channel)) {

@@ -79,8 +79,11 @@ import java.util.concurrent.TimeUnit;
  * {@link #CHECK} the position of each subscribed channel is read (pipelined); a gap seen by two checks in a row
  * is filled, so an idle channel's lost message is found too.
  *
+ * <p>Presence: counts over all nodes and join/leave events between them, in {@link RedisPresence}; events share
+ * the channel's pub/sub channel and stripe with its publications, but carry no offset.
+ *
  * <p>Not yet here (issue 10): a liveness
- * probe, presence across nodes, and several Redis shards. While Redis is unreachable, commands fail at once
+ * probe, and several Redis shards. While Redis is unreachable, commands fail at once
  * (rejected, not queued) and publishes throw.
  */
 public final class RedisBroker implements Broker {
@@ -110,6 +113,7 @@ public final class RedisBroker implements Broker {
     private final Set<String> subscribed = ConcurrentHashMap.newKeySet();
     private final ConcurrentHashMap<String, Track> tracks = new ConcurrentHashMap<>();
     private final ExecutorService[] stripes = new ExecutorService[STRIPES];
+    private final RedisPresence presence;
     private final ScheduledFuture<?> refreshing;
     private final ScheduledFuture<?> checking;
     private final Duration keepFor;
@@ -133,6 +137,16 @@ public final class RedisBroker implements Broker {
 
     /** With the positions checked every {@code check}, for tests of idle gaps. */
     RedisBroker(String uri, ScheduledExecutorService scheduler, Duration keepFor, Duration metaFloor, Duration check) {
+        this(uri, scheduler, keepFor, metaFloor, check, RedisPresence.Timing.DEFAULT);
+    }
+
+    /** With presence counts shared, kept and flushed as {@code presence} says, for tests of presence. */
+    RedisBroker(String uri, ScheduledExecutorService scheduler, RedisPresence.Timing presence) {
+        this(uri, scheduler, KEEP, META_FLOOR, CHECK, presence);
+    }
+
+    private RedisBroker(String uri, ScheduledExecutorService scheduler, Duration keepFor, Duration metaFloor, Duration check,
+                        RedisPresence.Timing presence) {
         this.keepFor = keepFor;
         this.metaFloor = metaFloor;
         this.client = RedisClient.create(RedisURI.create(uri));
@@ -164,6 +178,7 @@ public final class RedisBroker implements Broker {
                 return thread;
             });
         }
+        this.presence = new RedisPresence(commands, handlers, scheduler, presence);
         long every = Math.max(1, keepFor.toMillis() / 3);
         this.refreshing = scheduler.scheduleWithFixedDelay(this::refresh, every, every, TimeUnit.MILLISECONDS);
         long checkEvery = Math.max(1, check.toMillis());
@@ -223,6 +238,22 @@ public final class RedisBroker implements Broker {
         return new PublishResult(position, duplicate ? 0 : PublishResult.NOT_KNOWN, duplicate);
     }
 
+    /** See {@link RedisPresence}: this node's live count plus the other nodes' unexpired shares. */
+    @Override
+    public int subscribers(String channel) {
+        return presence.subscribers(channel);
+    }
+
+    @Override
+    public void counted(String channel) {
+        presence.counted(channel);
+    }
+
+    @Override
+    public void announce(String channel, boolean joined, String client) {
+        presence.announce(channel, joined, client);
+    }
+
     @Override
     public History history(String channel, long since, int limit) {
         if (since == Long.MAX_VALUE) return read(channel, "since", Long.MAX_VALUE, 0);
@@ -256,6 +287,10 @@ public final class RedisBroker implements Broker {
         String channel = new String(redisChannel, StandardCharsets.UTF_8).substring(PUB_PREFIX.length());
         // No check against subscribed: Redis sends a channel's messages only while this connection is subscribed
         // to it, and those published before an UNSUBSCRIBE arrive before its reply, so before unsubscribe returns.
+        if (RedisPresence.isEvent(envelope)) {
+            received(channel, presence.event(envelope));
+            return;
+        }
         Publication publication;
         try {
             publication = Envelope.decode(envelope);
@@ -278,6 +313,28 @@ public final class RedisBroker implements Broker {
         } catch (RejectedExecutionException closing) {
             track.queued.decrementAndGet();
         }
+    }
+
+    /** A join or leave from another node (null: this node's own): on the channel's stripe, bounded with its messages. */
+    private void received(String channel, RedisPresence.@org.jspecify.annotations.Nullable Event event) {
+        Track track = tracks.get(channel);
+        if (event == null || track == null) return;
+        if (track.queued.incrementAndGet() > MAX_QUEUED) {
+            track.queued.decrementAndGet();                  // dropped: events are at most once
+            return;
+        }
+        try {
+            stripeOf(channel).execute(() -> {
+                track.queued.decrementAndGet();
+                if (track.active) presence.tell(channel, event);
+            });
+        } catch (RejectedExecutionException closing) {
+            track.queued.decrementAndGet();
+        }
+    }
+
+    static byte[] pubSubChannel(String channel) {
+        return bytes(PUB_PREFIX + channel);
     }
 
     private ExecutorService stripeOf(String channel) {
@@ -521,6 +578,7 @@ public final class RedisBroker implements Broker {
     public synchronized void close() {
         if (closed) return;
         closed = true;
+        presence.close();
         refreshing.cancel(false);
         checking.cancel(false);
         handlers.clear();
@@ -549,7 +607,7 @@ public final class RedisBroker implements Broker {
     }
 
     /** A Lua script of this package, and its SHA-1 (what EVALSHA names it by). */
-    private record Script(String sha, byte[] source) {
+    record Script(String sha, byte[] source) {
 
         static Script load(String name) {
             try (InputStream in = RedisBroker.class.getResourceAsStream(name)) {
