@@ -164,7 +164,8 @@ public final class Main implements Callable<Integer> {
 
     @Option(names = "--redis", paramLabel = "URI",
             description = "Share channels with every other node on this Redis (redis://host:port): publishes on any node "
-                    + "reach subscribers on all of them, in one order, and history and recovery work across nodes. "
+                    + "reach subscribers on all of them, in one order, history and recovery work across nodes, and "
+                    + "subscriber counts and join/leave events cover every node. "
                     + "Without it channels live in this process.")
     String redis;
 
