@@ -29,6 +29,9 @@ import java.util.function.LongSupplier;
  * parallel. Striping keeps the number of locks fixed however many channels come and go. The same lock guards
  * the channel's stream, so a history read sees a position and publications that belong together.
  *
+ * <p>Presence: this process is the only node, so {@link #subscribers} is what the handlers count, and
+ * {@link #announce} has no other node to tell.
+ *
  * <p>Memory: a channel costs its stream while it is subscribed or holds history or idempotency keys, and nothing
  * once it has none of them: a sweep (every {@code sweepEvery} on the given scheduler) drops expired publications
  * and keys, and forgets the streams left empty.
