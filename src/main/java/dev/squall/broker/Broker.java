@@ -50,8 +50,8 @@ package dev.squall.broker;
  *       on the channel's live stream, sequenced with its publications, not kept in history, not an offset, never
  *       a gap, and at most once (lost while the store is away; in memory there are no other nodes).</li>
  *   <li>Faults: while a networked broker cannot reach its store, {@code publish}, {@code history},
- *       {@code latest} and {@code subscribers} throw {@link Unavailable} at once (nothing queues without bound, nothing is published
- *       and then lost), and {@link #connected} is false; subscribed channels stay subscribed, and once the store
+ *       {@code latest} and {@code subscribers} throw {@link Unavailable} at once (nothing queues without bound,
+ *       nothing is published and then lost), and {@link #connected} is false; subscribed channels stay subscribed, and once the store
  *       is back every one of them is subscribed again and its gap filled or {@link Handler#reset}.</li>
  *   <li>Closing: after {@link #close()}, {@code publish} throws {@link IllegalStateException} and nothing is
  *       delivered; {@code close} is idempotent.</li>

@@ -119,7 +119,9 @@ public final class Hub {
 
             @Override
             public void presence(String channel, boolean joined, String client) {
-                if (Hub.this.presence.test(channel)) tellLive(channel, null, framing -> joined ? framing.joined(channel, client) : framing.left(channel, client));
+                // Another node's subscriber: every live one here hears it, as they hear a local one's.
+                if (!Hub.this.presence.test(channel)) return;
+                tellLive(channel, null, framing -> joined ? framing.joined(channel, client) : framing.left(channel, client));
             }
         });
     }

@@ -20,7 +20,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Join and leave events: sent to a channel's other subscribers whose framing has them, only on channels the
- * presence predicate accepts, and never ahead of a recovering subscriber's first frame.
+ * presence predicate accepts, and never ahead of a recovering subscriber's first frame; the broker hears every
+ * count change and every join and leave (for the other nodes), and the hub tells its live subscribers the ones the
+ * broker brings from other nodes.
  */
 class HubPresenceTest {
 
