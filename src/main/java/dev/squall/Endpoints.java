@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.squall.broker.History;
 import dev.squall.broker.Message;
 import dev.squall.broker.Publication;
+import dev.squall.broker.Unavailable;
 import dev.squall.protocol.Codec;
 import dev.squall.protocol.V1Framing;
 import io.javalin.config.JavalinState;
@@ -133,7 +134,10 @@ final class Endpoints {
         }
         if (settings.readyPath() != null) {
             routes.get(settings.readyPath(), guarded(ctx -> {
-                if (!node.ready()) throw new Refusal(HttpStatus.SERVICE_UNAVAILABLE.getCode(), "not ready");
+                if (!node.ready()) {
+                    throw new Refusal(HttpStatus.SERVICE_UNAVAILABLE.getCode(),
+                            node.brokerConnected() ? "not ready" : "not ready: Redis is unavailable");
+                }
                 respond(ctx, Map.of("status", "ready"));
             }));
         }
@@ -278,12 +282,29 @@ final class Endpoints {
                 throw e;
             } catch (HttpResponseException e) {
                 throw Refusal.of(e);
+            } catch (Unavailable e) {
+                // The broker logged the loss once; a line per refused request would flood the log while Redis is away.
+                log.debug("{} {} refused: {}", ctx.method(), ctx.path(), e.getMessage());
+                throw unavailable();
             } catch (Exception e) {
                 log.error("Unexpected error on {} {}", ctx.method(), ctx.path(), e);
                 throw new Refusal(HttpStatus.INTERNAL_SERVER_ERROR.getCode(), "internal server error");
             }
         };
     }
+
+    /** How long a client should wait before it tries again while Redis is lost (Lettuce retries within seconds). */
+    static final int RETRY_AFTER_SECONDS = 2;
+
+    /** 503 with {@code Retry-After}: the broker cannot reach Redis now; nothing was published. */
+    static Refusal unavailable() {
+        return new Refusal(HttpStatus.SERVICE_UNAVAILABLE.getCode(), UNAVAILABLE,
+                Map.of("Retry-After", Integer.toString(RETRY_AFTER_SECONDS)));
+    }
+
+    /** What a client is told while Redis is lost, over HTTP and in {@code squall.v1}. */
+    static final String UNAVAILABLE = "Redis is unavailable; try again in a few seconds "
+            + "(a publish with an idempotency key is safe to retry)";
 
     /** Javalin sends a request down its WebSocket path, where nothing writes a handler's result, on this header. */
     private static boolean isUpgradeRequest(Context ctx) {

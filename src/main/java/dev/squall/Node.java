@@ -153,8 +153,8 @@ final class Node implements Squall {
 
     private Published toChannel(String channel, Message message, @Nullable String idempotencyKey) {
         if (stopped) throw new IllegalStateException("Squall has stopped: nothing can be published any more");
-        metrics.published();
         PublishResult result = broker.publish(channel, message, settings.publishOptions(channel, idempotencyKey));
+        metrics.published();
         hub.helpWrite();
         return new Published(channel, result.position().offset(), result.position().epoch(), result.delivered(), result.duplicate());
     }
@@ -195,8 +195,8 @@ final class Node implements Squall {
 
     private int deliver(Message message) {
         if (stopped) throw new IllegalStateException("Squall has stopped: nothing can be broadcast any more");
-        metrics.published();
         int delivered = broker.publish(Hub.DEFAULT_CHANNEL, message, PublishOptions.NO_HISTORY).delivered();
+        metrics.published();
         hub.helpWrite();
         return delivered;
     }
@@ -264,8 +264,14 @@ final class Node implements Squall {
         return drain.cutShort();
     }
 
+    /** Started, not draining, and the broker connected (a lost Redis takes the node out of a balancer's rotation). */
     boolean ready() {
-        return ready;
+        return ready && broker.connected();
+    }
+
+    /** Whether the broker can publish and read streams now: false while Redis is lost. */
+    boolean brokerConnected() {
+        return broker.connected();
     }
 
     NodeSettings settings() {

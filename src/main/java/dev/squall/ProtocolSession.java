@@ -2,6 +2,7 @@ package dev.squall;
 
 import dev.squall.broker.Message;
 import dev.squall.broker.StreamPosition;
+import dev.squall.broker.Unavailable;
 import dev.squall.hub.Connection;
 import dev.squall.hub.Notice;
 import dev.squall.protocol.Codec;
@@ -54,6 +55,9 @@ final class ProtocolSession {
             run(command);
         } catch (ProtocolError e) {
             connection.send(codec.error(e));
+        } catch (Unavailable e) {
+            // Redis is lost: this command failed, the connection and its other subscriptions go on.
+            connection.send(codec.error(new ProtocolError(id, ErrorCode.UNAVAILABLE, Endpoints.UNAVAILABLE)));
         } catch (RuntimeException e) {
             log.warn("A squall.v1 command on connection {} failed", connection.id(), e);
             connection.send(codec.error(new ProtocolError(id, ErrorCode.INTERNAL, "internal error")));
@@ -86,8 +90,13 @@ final class ProtocolSession {
                     + "); unsubscribe from one first, or open another connection");
         }
         channels.add(command.channel());
-        // The reply is the subscription's first frame, so it precedes the replay and the live stream.
-        node.hub().subscribe(connection, command.channel(), command.recovery(), started -> codec.subscribed(command.id(), started));
+        try {
+            // The reply is the subscription's first frame, so it precedes the replay and the live stream.
+            node.hub().subscribe(connection, command.channel(), command.recovery(), started -> codec.subscribed(command.id(), started));
+        } catch (RuntimeException e) {
+            channels.remove(command.channel());                // the hub has taken the subscription back too
+            throw e;
+        }
     }
 
     private void unsubscribe(Command.Unsubscribe command) {
@@ -114,6 +123,8 @@ final class ProtocolSession {
         Published published;
         try {
             published = node.publishFromClient(command.channel(), message, command.idempotencyKey());
+        } catch (Unavailable e) {
+            throw e;
         } catch (IllegalStateException stopped) {
             throw new ProtocolError(command.id(), ErrorCode.UNAVAILABLE, "shutting down: this server takes no more publishes");
         }

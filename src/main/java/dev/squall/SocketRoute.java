@@ -1,6 +1,7 @@
 package dev.squall;
 
 import dev.squall.broker.Message;
+import dev.squall.broker.Unavailable;
 import dev.squall.hub.Connection;
 import dev.squall.hub.Hub;
 import dev.squall.hub.JettyWire;
@@ -47,6 +48,7 @@ final class SocketRoute {
     static final String V1 = "squall.v1";
     private static final String SUBPROTOCOL_HEADER = "Sec-WebSocket-Protocol";
     private static final int INTERNAL_ERROR = 1011;
+    private static final int TRY_AGAIN_LATER = 1013;
 
     private final String path;
     private final WsRoute handlers;
@@ -99,6 +101,8 @@ final class SocketRoute {
                 String channel = ctx.pathParam(handlers.channelParam);
                 String problem = ChannelName.problem(channel);
                 if (problem != null) throw new Refusal(HttpStatus.BAD_REQUEST.getCode(), problem);
+                // Its first frame says where the stream stands, which only Redis knows: a client retries later.
+                if (!node.brokerConnected()) throw Endpoints.unavailable();
                 ctx.attribute(CHANNEL_ATTRIBUTE, channel);
                 ctx.attribute(RECOVERY_ATTRIBUTE, RecoveryParams.from(ctx.queryParam("since"), ctx.queryParam("epoch")));
             }
@@ -177,11 +181,18 @@ final class SocketRoute {
         }
         // Only now: what the open handler sent (a greeting) goes out before any broadcast.
         String channel = ctx.attribute(CHANNEL_ATTRIBUTE);
-        if (channel == null) {
-            node.hub().subscribe(connection, Hub.DEFAULT_CHANNEL);
-        } else {
-            Recovery recovery = ctx.attribute(RECOVERY_ATTRIBUTE);
-            node.hub().subscribe(connection, channel, recovery != null ? recovery : Recovery.FROM_NOW, Notice::subscribed);
+        try {
+            if (channel == null) {
+                node.hub().subscribe(connection, Hub.DEFAULT_CHANNEL);
+            } else {
+                Recovery recovery = ctx.attribute(RECOVERY_ATTRIBUTE);
+                node.hub().subscribe(connection, channel, recovery != null ? recovery : Recovery.FROM_NOW, Notice::subscribed);
+            }
+        } catch (Unavailable e) {
+            // Redis was lost between the upgrade's check and here: 1013 is "try again later" (RFC 6455 7.4.1).
+            log.debug("WebSocket {} closed: {}", ctx.sessionId(), e.getMessage());
+            ctx.closeSession(TRY_AGAIN_LATER, "Redis is unavailable; reconnect in a few seconds");
+            return;
         }
         node.hub().opened(connection);
     }

@@ -16,7 +16,9 @@ public interface Squall {
      * @throws IllegalArgumentException when it is larger than {@link SquallPlugin.Config#maxPublishBytes}, or is a
      *                                  JSON object with a top-level {@code "squall"} member (reserved for Squall's
      *                                  own notices, which clients must be able to trust)
-     * @throws IllegalStateException    once the server has stopped
+     * @throws IllegalStateException    once the server has stopped, or while {@link SquallPlugin.Config#redis Redis}
+     *                                  is unavailable ({@code dev.squall.broker.Unavailable}: nothing was published,
+     *                                  or after a timeout perhaps it was; try again later)
      */
     int broadcast(String text);
 
@@ -25,7 +27,9 @@ public interface Squall {
      *
      * @return how many connections it was queued to; -1 when the node runs on Redis (delivery comes later)
      * @throws IllegalArgumentException when it is larger than {@link SquallPlugin.Config#maxPublishBytes}
-     * @throws IllegalStateException    once the server has stopped
+     * @throws IllegalStateException    once the server has stopped, or while {@link SquallPlugin.Config#redis Redis}
+     *                                  is unavailable ({@code dev.squall.broker.Unavailable}: nothing was published,
+     *                                  or after a timeout perhaps it was; try again later)
      */
     int broadcast(byte[] data);
 
@@ -35,7 +39,9 @@ public interface Squall {
      * @throws IllegalArgumentException for a channel name outside the rule (1-255 of letters, digits and
      *                                  {@code -_.:@=,}), a message over {@link SquallPlugin.Config#maxPublishBytes},
      *                                  or a reserved {@code "squall"} notice
-     * @throws IllegalStateException    once the server has stopped
+     * @throws IllegalStateException    once the server has stopped, or while {@link SquallPlugin.Config#redis Redis}
+     *                                  is unavailable ({@code dev.squall.broker.Unavailable}: nothing was published,
+     *                                  or after a timeout perhaps it was; try again later)
      */
     Published publish(String channel, String text);
 

@@ -1,6 +1,7 @@
 package dev.squall;
 
 import dev.squall.broker.Message;
+import dev.squall.broker.Unavailable;
 import dev.squall.hub.Connection;
 import dev.squall.hub.Hub;
 import dev.squall.hub.Recovery;
@@ -71,6 +72,11 @@ final class SseRoute {
         Start start = start(ctx);
 
         streamHeaders(ctx);
+        if (!node.brokerConnected()) {
+            // Not a 503: an EventSource gives up for good on one. A stream that ends is retried after the hint.
+            ctx.result(unavailable());
+            return;
+        }
 
         // Started here with no timeout, so Javalin's asyncTimeout (an app's setting for its own futures) does not
         // cut streams; Javalin completes the request when the future below does.
@@ -108,9 +114,20 @@ final class SseRoute {
         streams.add(id);
         Connection connection = hub.connect(wire, id, SseFraming.EVENTS);
         out.setWriteListener(wire);
-        hub.subscribe(connection, channel, start.recovery(), start.firstEvent());
+        try {
+            hub.subscribe(connection, channel, start.recovery(), start.firstEvent());
+        } catch (Unavailable e) {
+            // Redis was lost since the check above: the stream ends, and the EventSource comes back later.
+            connection.close(1013, "Redis is unavailable");
+            return;
+        }
         hub.opened(connection);
         if (log.isDebugEnabled()) log.debug("SSE stream {} opened on {} from {}", id, channel, ctx.req().getRemoteAddr());
+    }
+
+    /** A whole stream while Redis is lost: the retry hint and a comment (an EventSource shows neither), then its end. */
+    private static String unavailable() {
+        return "retry: " + SseFraming.RETRY_MILLIS + "\n: " + Endpoints.UNAVAILABLE + "\n\n";
     }
 
     private static void streamHeaders(Context ctx) {

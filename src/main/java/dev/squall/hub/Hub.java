@@ -121,7 +121,7 @@ public final class Hub {
             public void presence(String channel, boolean joined, String client) {
                 // Another node's subscriber: every live one here hears it, as they hear a local one's.
                 if (!Hub.this.presence.test(channel)) return;
-                tellLive(channel, null, framing -> joined ? framing.joined(channel, client) : framing.left(channel, client));
+                tell(channel, Subscription::isLive, framing -> joined ? framing.joined(channel, client) : framing.left(channel, client));
             }
         });
     }
@@ -197,12 +197,14 @@ public final class Hub {
      * Adds a connection to a channel, starting where {@code recovery} says: queues {@code firstFrame}'s message (a
      * notice of how it started, or null for none), then any replay, then the live stream, with no gap and no
      * duplicate at the switch-over. Returns null when the connection has left or is already on the channel.
+     *
+     * @throws dev.squall.broker.Unavailable when the broker cannot read the channel's stream now (Redis lost); the
+     *         connection is then not on the channel
      */
     public @Nullable Subscribed subscribe(Connection connection, String channel, Recovery recovery,
                                           Function<Subscribed, @Nullable Message> firstFrame) {
         if (connection.hasLeft()) return null;
-        boolean live = recovery.kind() == Recovery.Kind.LIVE;
-        Subscription subscription = new Subscription(connection, channel, live);
+        Subscription subscription = new Subscription(connection, channel, recovery.kind() == Recovery.Kind.LIVE);
         if (!connection.subscribed(subscription)) return null;
         channels.compute(channel, (name, subscribers) -> {
             // Sized for one: most channels of a many-channel node have a single subscriber (bench: ChannelMemory).
@@ -210,6 +212,17 @@ public final class Hub {
             set.add(subscription);
             return set;
         });
+        try {
+            return start(connection, channel, recovery, firstFrame, subscription);
+        } catch (RuntimeException e) {
+            // The broker failed (Redis lost): a subscription that never went live would buffer without bound.
+            unsubscribe(connection, channel);
+            throw e;
+        }
+    }
+
+    private @Nullable Subscribed start(Connection connection, String channel, Recovery recovery,
+                                       Function<Subscribed, @Nullable Message> firstFrame, Subscription subscription) {
         syncBroker(channel);
         counted(channel);
         // Leaving reads the subscriptions after marking the connection: one of the two sees the other.
@@ -217,6 +230,7 @@ public final class Hub {
             unsubscribe(connection, channel);
             return null;
         }
+        boolean live = recovery.kind() == Recovery.Kind.LIVE;
         if (presence.test(channel)) announce(channel, connection, true);
         if (live) return new Subscribed(channel, StreamPosition.NONE, 0, null);
 
@@ -245,7 +259,7 @@ public final class Hub {
         }
         Message first = firstFrame.apply(started);
         if (first != null && connection.enqueue(first)) metrics.sent(1, first.size());
-        Subscription.Queued queued = subscription.goLive(replay, started.after());
+        Subscription.Queued queued = subscription.goLive(replay, started.after(), started.position());
         metrics.sentTotal(queued.messages(), queued.bytes());
         connection.flush();
         return started;
@@ -364,7 +378,8 @@ public final class Hub {
      */
     void reset(String channel, StreamPosition position) {
         Subscribed restarted = new Subscribed(channel, position, position.offset(), false);
-        tellLive(channel, null, framing -> framing.reset(restarted));
+        // A subscriber still recovering keeps it in its place, after its replay; the live ones are told now.
+        tell(channel, subscription -> !subscription.offerReset(position), framing -> framing.reset(restarted));
     }
 
     /** The broker shares this node's count of a named channel with the other nodes (the broadcast one is never asked). */
@@ -379,22 +394,23 @@ public final class Hub {
      * a publication: no socket is written here.
      */
     private void announce(String channel, Connection who, boolean joined) {
-        tellLive(channel, who, framing -> joined ? framing.joined(channel, who.id()) : framing.left(channel, who.id()));
+        tell(channel, subscription -> subscription.connection != who && subscription.isLive(),
+                framing -> joined ? framing.joined(channel, who.id()) : framing.left(channel, who.id()));
         broker.announce(channel, joined, who.id());
     }
 
     /**
-     * Queues to every live subscriber of {@code channel} but {@code except} the frame {@code make} gives its
+     * Queues to every subscriber of {@code channel} that {@code takes} accepts the frame {@code make} gives its
      * framing (made once per framing; null: that protocol has no such frame), and wakes their writers once each.
      */
-    private void tellLive(String channel, @Nullable Connection except, Function<Framing, @Nullable Message> make) {
+    private void tell(String channel, Predicate<Subscription> takes, Function<Framing, @Nullable Message> make) {
         Set<Subscription> subscribers = channels.get(channel);
         if (subscribers == null) return;
         Frames frames = new Frames(make);
         long touched = 0;
         for (Subscription subscription : subscribers) {
             Connection connection = subscription.connection;
-            if (connection == except || !subscription.isLive()) continue;
+            if (!takes.test(subscription)) continue;
             Message frame = frames.in(connection.framing());
             if (frame == null) continue;
             if (connection.enqueue(frame)) metrics.sent(1, frame.size());

@@ -2,6 +2,7 @@ package dev.squall.hub;
 
 import dev.squall.broker.Message;
 import dev.squall.broker.Publication;
+import dev.squall.broker.StreamPosition;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -17,7 +18,7 @@ final class Subscription {
     final String channel;
     // Read without the lock on every delivery; written under it, after the replay has been queued.
     private volatile boolean live;
-    private List<Publication> waiting;                               // guarded by this, until live
+    private List<Object> waiting;                                    // guarded by this, until live: Publication or Reset
     private long last;                                                // guarded by this: the last offset queued
 
     Subscription(Connection connection, String channel, boolean live) {
@@ -48,6 +49,23 @@ final class Subscription {
         return connection.enqueue(frame);
     }
 
+    /**
+     * A reset of the channel's stream ({@link dev.squall.broker.Broker.Handler#reset}) while recovering: kept in its
+     * place among the waiting publications, so {@link #goLive} tells the connection after its replay. Returns false
+     * when the subscription is live already (the caller tells it as it tells the others).
+     */
+    boolean offerReset(StreamPosition position) {
+        if (live) return false;
+        synchronized (this) {
+            if (live) return false;
+            waiting.add(new Reset(position));
+            return true;
+        }
+    }
+
+    private record Reset(StreamPosition position) {
+    }
+
     /** Past its recovery: its first frame and any replay are queued, so other frames may follow them. */
     boolean isLive() {
         return live;
@@ -59,18 +77,37 @@ final class Subscription {
 
     /**
      * Ends recovery: queues {@code replay} (already in offset order), then what waited with offsets after both
-     * the replay and {@code after}, and goes live.
+     * the replay and {@code after}, and goes live. {@code start} is the position the connection was told it starts
+     * at (its epoch is the stream's when history was read). A reset that waited and is not behind {@code start}
+     * is told after the replay, and the new stream's publications follow it; those of another epoch than the one
+     * the connection was last told are not its stream's and are skipped (they came before the reset).
      */
-    Queued goLive(List<Publication> replay, long after) {
+    Queued goLive(List<Publication> replay, long after, StreamPosition start) {
         int messages = 0;
         long bytes = 0;
         Framing framing = connection.framing();
         synchronized (this) {
             last = after;
-            for (Publication publication : concat(replay, waiting)) {
-                if (publication.offset() <= last) continue;              // already in history's part, or before it
-                last = publication.offset();
-                Message frame = framing.frame(channel, publication);
+            String epoch = start.epoch();
+            List<Object> all = new ArrayList<>(replay.size() + waiting.size());
+            all.addAll(replay);
+            all.addAll(waiting);
+            for (Object each : all) {
+                Message frame;
+                if (each instanceof Reset reset) {
+                    StreamPosition to = reset.position();
+                    if (to.epoch().equals(epoch) && to.offset() <= last) continue;   // history was read after it
+                    epoch = to.epoch();
+                    last = to.offset();
+                    frame = framing.reset(new Subscribed(channel, to, to.offset(), false));
+                    if (frame == null) continue;
+                } else {
+                    Publication publication = (Publication) each;
+                    // Already in history's part, or before it; or of a stream the connection is not on.
+                    if (publication.offset() <= last || !publication.epoch().equals(epoch) && !epoch.isEmpty()) continue;
+                    last = publication.offset();
+                    frame = framing.frame(channel, publication);
+                }
                 if (connection.enqueue(frame)) {
                     messages++;
                     bytes += frame.size();
@@ -80,12 +117,5 @@ final class Subscription {
             live = true;
         }
         return new Queued(messages, bytes);
-    }
-
-    private static List<Publication> concat(List<Publication> first, List<Publication> then) {
-        List<Publication> both = new ArrayList<>(first.size() + then.size());
-        both.addAll(first);
-        both.addAll(then);
-        return both;
     }
 }

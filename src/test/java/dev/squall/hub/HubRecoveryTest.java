@@ -7,6 +7,8 @@ import dev.squall.broker.InMemoryBroker;
 import dev.squall.broker.Message;
 import dev.squall.broker.PublishOptions;
 import dev.squall.broker.PublishResult;
+import dev.squall.broker.Publication;
+import dev.squall.broker.StreamPosition;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
@@ -30,8 +32,13 @@ class HubRecoveryTest {
     private final Metrics metrics = new Metrics();
     private final InMemoryBroker real = new InMemoryBroker();
     private String racedIn;                                 // published from inside the next history read, once
+    private Runnable duringRead;                            // runs inside the next history read, once
+    private Broker.Handler hubHandler;
     private final Broker racing = new Broker() {
-        @Override public void register(Handler handler) { real.register(handler); }
+        @Override public void register(Handler handler) {
+            hubHandler = handler;
+            real.register(handler);
+        }
         @Override public void subscribe(String channel) { real.subscribe(channel); }
         @Override public void unsubscribe(String channel) { real.unsubscribe(channel); }
         @Override public PublishResult publish(String channel, Message message, PublishOptions options) {
@@ -58,6 +65,9 @@ class HubRecoveryTest {
     }
 
     private void race(String channel) {
+        Runnable hook = duringRead;
+        duringRead = null;
+        if (hook != null) hook.run();
         if (racedIn == null) return;
         String text = racedIn;
         racedIn = null;
@@ -112,5 +122,29 @@ class HubRecoveryTest {
         dev.squall.support.Await.until("the broker to be unsubscribed", Duration.ofSeconds(10),
                 () -> real.history("room", 0, 10).position().equals(dev.squall.broker.StreamPosition.NONE));
         assertThat(hub.subscribers("room")).isZero();
+    }
+
+    @Test
+    void a_reset_while_a_subscriber_recovers_is_told_after_its_replay_and_the_new_streams_publications_follow_it() {
+        hub.subscribe(hub.connect(new RecordingWire(), "keeps-the-channel"), "room");
+        String epoch = real.publish("room", Message.text("m1"), KEEP).position().epoch();
+        real.publish("room", Message.text("m2"), KEEP);
+        real.publish("room", Message.text("m3"), KEEP);
+
+        // What a networked broker does when Redis loses the stream while the subscriber reads history: it resets the
+        // channel, and the new epoch's offsets start again below the ones the subscriber is being replayed.
+        duringRead = () -> {
+            hubHandler.reset("room", new StreamPosition(0, "e2"));
+            hubHandler.deliver("room", new Publication(1, Message.text("n1"), "e2"));
+            hubHandler.deliver("room", new Publication(2, Message.text("n2"), "e2"));
+        };
+        RecordingWire wire = subscribe("back", Recovery.since(1, epoch));
+        hubHandler.deliver("room", new Publication(3, Message.text("n3"), "e2"));
+
+        assertThat(wire.texts()).as("never a silent hole: the reset is told where it happened").containsExactly(
+                "{\"squall\":\"subscribed\",\"channel\":\"room\",\"offset\":1,\"epoch\":\"" + epoch + "\",\"recovered\":true}",
+                "m2", "m3",
+                "{\"squall\":\"subscribed\",\"channel\":\"room\",\"offset\":0,\"epoch\":\"e2\",\"recovered\":false}",
+                "n1", "n2", "n3");
     }
 }

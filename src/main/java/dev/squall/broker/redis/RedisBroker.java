@@ -575,6 +575,11 @@ public final class RedisBroker implements Broker {
     }
 
     @Override
+    public boolean connected() {
+        return !closed && commands.isOpen() && pubsub.isOpen();
+    }
+
+    @Override
     public synchronized void close() {
         if (closed) return;
         closed = true;
