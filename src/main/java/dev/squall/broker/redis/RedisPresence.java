@@ -33,7 +33,9 @@ import java.util.concurrent.TimeUnit;
  * value is {@code count:expiresAt} (milliseconds on Redis's clock, so the nodes' clocks never matter). A node
  * shares a changed count within {@link #FLUSH} (the changes of that time coalesced: a burst of joins is one
  * write), shares every count it has again every {@link #SHARE}, and a field lives {@link #LIFE} from its last
- * write; a count of 0 (the last local subscriber left) and {@link #close} take the field out. A read
+ * write; a count of 0 (the last local subscriber left) and {@link #close} take the field out. After Redis was away
+ * (a write failed, or the connection was down at a flush) the first flush shares every count again: a Redis that
+ * restarted empty has them back within a flush, not a share. A read
  * ({@code sum.lua}) drops the expired fields and sums the others, and the reader adds its own live count instead
  * of the one it stored, so its own joins count at once. A node that dies without taking its fields out drops out
  * of every count once they expire. Centrifugo keeps a sorted set of expiries beside its presence hash because it
@@ -73,6 +75,9 @@ final class RedisPresence {
     // Channels whose field this node last wrote with a count above 0: what it shares again, and takes out at close.
     private final Set<String> shared = ConcurrentHashMap.newKeySet();
     private final Duration life;
+    // A write failed, or Redis was away at a flush (a Redis that restarts empty has lost every count): the next
+    // flush once it is back shares every count again, instead of leaving them out until the next SHARE.
+    private volatile boolean stale;
     private final ScheduledFuture<?> flushing;
     private final ScheduledFuture<?> sharing;
     private volatile boolean closed;
@@ -184,15 +189,23 @@ final class RedisPresence {
         return total;
     }
 
-    /** Shares the counts that changed since the last flush. */
+    /** Shares the counts that changed since the last flush, and every count after Redis was away. */
     private void flush() {
-        if (closed || dirty.isEmpty()) return;
-        List<String> changed = new ArrayList<>(dirty.size());
+        if (closed) return;
+        if (!commands.isOpen()) {
+            stale = true;
+            return;
+        }
+        boolean again = stale;
+        if (!again && dirty.isEmpty()) return;
+        stale = false;
+        Set<String> changed = new java.util.HashSet<>();
         for (String channel : dirty) {
             dirty.remove(channel);
             changed.add(channel);
         }
-        write(changed, "changed");
+        if (again) changed.addAll(shared);
+        if (!changed.isEmpty()) write(changed, "changed");
     }
 
     /**
@@ -219,10 +232,13 @@ final class RedisPresence {
                         bytes(Integer.toString(now)), lifeMs);
             }
             if (last != null) last.whenComplete((done, failed) -> {
-                if (failed != null) log.warn("Could not share the subscriber counts of the {} channels in Redis: {}", which, failed.getMessage());
+                if (failed == null) return;
+                stale = true;
+                log.warn("Could not share the subscriber counts of the {} channels in Redis: {}", which, failed.getMessage());
             });
         } catch (RuntimeException e) {
             // A throw would cancel the periodic task for good.
+            stale = true;
             log.warn("Could not share the subscriber counts of the {} channels in Redis: {}", which, e.getMessage());
         }
     }
