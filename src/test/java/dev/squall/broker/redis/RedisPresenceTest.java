@@ -146,6 +146,23 @@ class RedisPresenceTest {
     }
 
     @Test
+    void a_burst_of_joins_is_one_write_to_redis_not_one_per_join() {
+        Node a = node(new RedisPresence.Timing(Duration.ofMinutes(1), Duration.ofMinutes(2), Duration.ofMillis(200)));
+        direct.sync().configResetstat();
+
+        for (int joined = 1; joined <= 100; joined++) a.count("room", joined);
+
+        until("the last count in Redis", DEADLINE, () -> {
+            String value = direct.sync().hvals("squall:c:room").stream().findFirst().orElse("");
+            return value.startsWith("100:");
+        });
+        String stats = direct.sync().info("commandstats");
+        java.util.regex.Matcher evalsha = java.util.regex.Pattern.compile("cmdstat_evalsha:calls=(\\d+)").matcher(stats);
+        assertThat(evalsha.find()).as(stats).isTrue();
+        assertThat(Integer.parseInt(evalsha.group(1))).as("writes for 100 joins (a flush may split the burst)").isLessThanOrEqualTo(2);
+    }
+
+    @Test
     void a_node_that_stops_sharing_without_taking_its_count_back_drops_out_once_its_share_expires() {
         Node dying = node();
         Node b = node();
