@@ -140,13 +140,13 @@ public final class RedisBroker implements Broker {
         this(uri, scheduler, keepFor, metaFloor, check, RedisPresence.Timing.DEFAULT);
     }
 
-    /** With presence counts shared, kept and flushed as {@code presence} says, for tests of presence. */
-    RedisBroker(String uri, ScheduledExecutorService scheduler, RedisPresence.Timing presence) {
-        this(uri, scheduler, KEEP, META_FLOOR, CHECK, presence);
+    /** With presence counts shared, kept and flushed as {@code timing} says, for tests of presence. */
+    RedisBroker(String uri, ScheduledExecutorService scheduler, RedisPresence.Timing timing) {
+        this(uri, scheduler, KEEP, META_FLOOR, CHECK, timing);
     }
 
     private RedisBroker(String uri, ScheduledExecutorService scheduler, Duration keepFor, Duration metaFloor, Duration check,
-                        RedisPresence.Timing presence) {
+                        RedisPresence.Timing timing) {
         this.keepFor = keepFor;
         this.metaFloor = metaFloor;
         this.client = RedisClient.create(RedisURI.create(uri));
@@ -178,7 +178,7 @@ public final class RedisBroker implements Broker {
                 return thread;
             });
         }
-        this.presence = new RedisPresence(commands, handlers, scheduler, presence);
+        this.presence = new RedisPresence(commands, handlers, scheduler, timing);
         long every = Math.max(1, keepFor.toMillis() / 3);
         this.refreshing = scheduler.scheduleWithFixedDelay(this::refresh, every, every, TimeUnit.MILLISECONDS);
         long checkEvery = Math.max(1, check.toMillis());
