@@ -179,6 +179,7 @@ public final class RedisBroker implements Broker {
             });
         }
         this.presence = new RedisPresence(commands, handlers, scheduler, timing);
+        client.addListener(presence.reconnects());
         long every = Math.max(1, keepFor.toMillis() / 3);
         this.refreshing = scheduler.scheduleWithFixedDelay(this::refresh, every, every, TimeUnit.MILLISECONDS);
         long checkEvery = Math.max(1, check.toMillis());

@@ -3,6 +3,8 @@ package dev.squall.broker.redis;
 import dev.squall.broker.Broker.Handler;
 import dev.squall.broker.Unavailable;
 import io.lettuce.core.LettuceFutures;
+import io.lettuce.core.RedisChannelHandler;
+import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisCommandExecutionException;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisFuture;
@@ -14,6 +16,7 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -33,8 +36,8 @@ import java.util.concurrent.TimeUnit;
  * value is {@code count:expiresAt} (milliseconds on Redis's clock, so the nodes' clocks never matter). A node
  * shares a changed count within {@link #FLUSH} (the changes of that time coalesced: a burst of joins is one
  * write), shares every count it has again every {@link #SHARE}, and a field lives {@link #LIFE} from its last
- * write; a count of 0 (the last local subscriber left) and {@link #close} take the field out. After Redis was away
- * (a write failed, or the connection was down at a flush) the first flush shares every count again: a Redis that
+ * write; a count of 0 (the last local subscriber left) and {@link #close} take the field out. After a write failed,
+ * or the client connected again ({@link #reconnects}), the next flush shares every count again: a Redis that
  * restarted empty has them back within a flush, not a share. A read
  * ({@code sum.lua}) drops the expired fields and sums the others, and the reader adds its own live count instead
  * of the one it stored, so its own joins count at once. A node that dies without taking its fields out drops out
@@ -75,8 +78,8 @@ final class RedisPresence {
     // Channels whose field this node last wrote with a count above 0: what it shares again, and takes out at close.
     private final Set<String> shared = ConcurrentHashMap.newKeySet();
     private final Duration life;
-    // A write failed, or Redis was away at a flush (a Redis that restarts empty has lost every count): the next
-    // flush once it is back shares every count again, instead of leaving them out until the next SHARE.
+    // A write failed, or the client connected again (a Redis that restarted empty has lost every count): the next
+    // flush shares every count again, instead of leaving them out until the next SHARE.
     private volatile boolean stale;
     private final ScheduledFuture<?> flushing;
     private final ScheduledFuture<?> sharing;
@@ -97,6 +100,24 @@ final class RedisPresence {
     /** How often counts are shared again, how long a share lives, how long a change waits (tests shorten them). */
     record Timing(Duration share, Duration life, Duration flush) {
         static final Timing DEFAULT = new Timing(SHARE, LIFE, FLUSH);
+    }
+
+    /**
+     * For the broker's client: each (re)connection, of any of its connections, has the next flush share every count
+     * again. Called on Lettuce's event loop: it only sets a flag.
+     */
+    RedisConnectionStateListener reconnects() {
+        return new RedisConnectionStateListener() {
+            @Override
+            public void onRedisConnected(RedisChannelHandler<?, ?> connection) {
+                stale = true;
+            }
+
+            @Override
+            public void onRedisConnected(RedisChannelHandler<?, ?> connection, SocketAddress address) {
+                stale = true;
+            }
+        };
     }
 
     /** This node's count of {@code channel} changed: shared at the next flush. */
@@ -192,10 +213,6 @@ final class RedisPresence {
     /** Shares the counts that changed since the last flush, and every count after Redis was away. */
     private void flush() {
         if (closed) return;
-        if (!commands.isOpen()) {
-            stale = true;
-            return;
-        }
         boolean again = stale;
         if (!again && dirty.isEmpty()) return;
         stale = false;
