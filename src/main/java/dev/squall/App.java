@@ -196,6 +196,16 @@ public final class App {
                 .orElse("bundled in the jar");
     }
 
+    /** Where channels live: here, in one Redis, or spread over several (passwords shown as {@code ***}). */
+    static String describeChannels(Optional<String> setting) {
+        List<String> redis = setting.map(NodeSettings::redisUris).orElse(List.of());
+        if (redis.isEmpty()) return "in this process";
+        List<String> shown = redis.stream().map(RedisBroker::shown).toList();
+        if (shown.size() == 1) return "shared with other nodes through Redis at " + shown.get(0);
+        return "shared with other nodes through " + shown.size() + " Redis instances, each channel on one of them: "
+                + String.join(", ", shown);
+    }
+
     /** Publishes to every plain {@code /ws} client, as {@code /receive} does; returns how many it was queued to. */
     int publish(Message message) {
         return squall.node().publish(message);
@@ -205,7 +215,7 @@ public final class App {
         String shownHost = config.host().equals("0.0.0.0") ? "localhost" : config.host();
         log.info("Squall listening on http://{}:{} (WebSocket /ws, channels /ws/CHANNEL); channels: {}; origins: {}; publishing: {}; heartbeat: {}; client: {}",
                 shownHost, javalin.port(),
-                config.redis().map(uri -> "shared with other nodes through Redis at " + RedisBroker.shown(uri)).orElse("in this process"),
+                describeChannels(config.redis()),
                 originPolicy.describe(), squall.describePublishing(),
                 config.heartbeatEnabled()
                         ? "ping every " + config.pingInterval().toSeconds() + " s, timeout " + config.pingTimeout().toSeconds() + " s"

@@ -141,7 +141,7 @@ final class ConfigFile {
             }
             return String.join(",", items);
         }
-        throw new IllegalArgumentException(where + " must be a single value (or a list for the *-origins and *-hosts keys)");
+        throw new IllegalArgumentException(where + " must be a single value (or a list for the *-origins and *-hosts keys and redis)");
     }
 
     /** How an error names a setting that came from this file: {@code squall.yaml: port}. */

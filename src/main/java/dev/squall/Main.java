@@ -162,11 +162,12 @@ public final class Main implements Callable<Integer> {
                     + "is refused with too_many_channels (default: ${DEFAULT-VALUE}).")
     int maxChannelsPerConnection;
 
-    @Option(names = "--redis", paramLabel = "URI",
+    @Option(names = "--redis", paramLabel = "URI[,URI...]",
             description = "Share channels with every other node on this Redis (redis://host:port): publishes on any node "
                     + "reach subscribers on all of them, in one order, history and recovery work across nodes, and "
                     + "subscriber counts and join/leave events cover every node. "
-                    + "Without it channels live in this process.")
+                    + "Several, comma-separated, spread the channels over them (each channel on one; every node lists "
+                    + "the same ones, in any order). Without it channels live in this process.")
     String redis;
 
     public static void main(String[] args) {
@@ -242,8 +243,9 @@ public final class Main implements Callable<Integer> {
         try {
             app = new App(config);
         } catch (IllegalArgumentException e) {
-            // A namespace of the config file, checked where the plugin checks every namespace.
-            String message = e.getMessage().startsWith("namespaces.") ? configFile.path + ": " + e.getMessage() : e.getMessage();
+            // A namespace of the config file, checked where the plugin checks every namespace; a setting named by
+            // its flag, by where its value came from.
+            String message = e.getMessage().startsWith("namespaces.") ? configFile.path + ": " + e.getMessage() : naming(e.getMessage());
             spec.commandLine().getErr().println("squall: " + message);
             return CommandLine.ExitCode.USAGE;
         } catch (RedisBroker.Unreachable e) {

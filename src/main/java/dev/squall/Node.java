@@ -7,6 +7,7 @@ import dev.squall.broker.History;
 import dev.squall.broker.PublishOptions;
 import dev.squall.broker.PublishResult;
 import dev.squall.broker.redis.RedisBroker;
+import dev.squall.broker.redis.RedisShards;
 import dev.squall.hub.Heartbeat;
 import dev.squall.hub.Hub;
 import dev.squall.hub.Metrics;
@@ -40,6 +41,7 @@ final class Node implements Squall {
     private final NodeSettings settings;
     private final Metrics metrics = new Metrics();
     private final ScheduledExecutorService scheduler;
+    private final ExecutorService brokerChanges;
     private final List<ExecutorService> writers;
     private final Hub hub;
     private final Broker broker;
@@ -57,25 +59,37 @@ final class Node implements Squall {
             return thread;
         });
         this.broker = broker(settings, scheduler);
+        this.brokerChanges = Executors.newSingleThreadExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "squall-broker-changes");
+            thread.setDaemon(true);
+            return thread;
+        });
         this.writers = writers(Math.max(1, Runtime.getRuntime().availableProcessors()));
         this.hub = new Hub(new OutboundLimits(settings.maxQueueBytes(), settings.maxQueueMessages(), settings.slowConsumerPolicy(),
-                Duration.ofSeconds(1)), metrics, scheduler, writers, broker, settings.maxRecovery(), settings::presence);
+                Duration.ofSeconds(1)), metrics, scheduler, writers, broker, settings.maxRecovery(), settings::presence,
+                brokerChanges);
         this.heartbeat = new Heartbeat(hub, scheduler, settings.pingInterval(), settings.pingTimeout(), settings.writeTimeout());
         this.drain = new Drain(settings.drainWindow());
         this.activity = new ActivityLog(metrics, hub::size);
+        metrics.watchBroker(broker::connected);
     }
 
-    /** The Redis broker when {@code redis} is set, else the in-memory one; an unreachable Redis names the setting. */
+    /**
+     * The in-memory broker without {@code redis}; with one Redis its broker, with several a broker that spreads the
+     * channels over them. An unreachable Redis names the setting.
+     */
     private static Broker broker(NodeSettings settings, ScheduledExecutorService scheduler) {
-        String redis = settings.redis();
-        if (redis == null) return new InMemoryBroker(scheduler, Duration.ofSeconds(1));
+        List<String> redis = settings.redis();
+        if (redis.isEmpty()) return new InMemoryBroker(scheduler, Duration.ofSeconds(1));
         try {
-            return new RedisBroker(redis, scheduler);
+            return redis.size() == 1 ? new RedisBroker(redis.get(0), scheduler) : new RedisShards(redis, scheduler);
         } catch (RedisBroker.Unreachable e) {
             scheduler.shutdownNow();
             String name = settings.names().name("redis");
-            throw new RedisBroker.Unreachable(name + " " + RedisBroker.shown(redis) + ": cannot reach Redis (" + e.reason()
-                    + "); start Redis there or fix " + name, e.reason(), e);
+            String problem = redis.size() == 1
+                    ? " " + RedisBroker.shown(redis.get(0)) + ": cannot reach Redis (" + e.reason() + ")"
+                    : ": " + e.getMessage();                      // which of them, in RedisBroker's words
+            throw new RedisBroker.Unreachable(name + problem + "; start Redis there or fix " + name, e.reason(), e);
         }
     }
 
@@ -254,6 +268,7 @@ final class Node implements Squall {
     void release() {
         stopped = true;
         scheduler.shutdownNow();
+        brokerChanges.shutdownNow();
         writers.forEach(ExecutorService::shutdownNow);
         broker.close();
         metrics.close();

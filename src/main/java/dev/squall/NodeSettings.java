@@ -1,6 +1,8 @@
 package dev.squall;
 
 import dev.squall.broker.PublishOptions;
+import dev.squall.broker.redis.RedisBroker;
+import dev.squall.broker.redis.RedisShards;
 import org.jspecify.annotations.Nullable;
 
 import java.time.Duration;
@@ -45,7 +47,7 @@ record NodeSettings(
         Map<String, PublishOptions> namespaces,
         int maxChannelsPerConnection,
         Set<String> presenceNamespaces,
-        @Nullable String redis,
+        List<String> redis,
         SettingNames names) {
 
     static final Duration MAX_DRAIN = Duration.ofHours(1);
@@ -83,8 +85,7 @@ record NodeSettings(
                 "must be from 0 to " + MAX_HISTORY + ", got " + c.maxRecovery);
         check.require(c.maxChannelsPerConnection >= 1 && c.maxChannelsPerConnection <= MAX_CHANNELS_PER_CONNECTION,
                 "maxChannelsPerConnection", "must be from 1 to " + MAX_CHANNELS_PER_CONNECTION + ", got " + c.maxChannelsPerConnection);
-        String redisProblem = c.redis == null ? null : redisProblem(c.redis);
-        check.require(redisProblem == null, "redis", redisProblem + " (such as redis://127.0.0.1:6379), got '" + c.redis + "'");
+        List<String> redis = c.redis == null ? List.of() : check.redis(c.redis);
         check.require(c.idempotencyWindow != null && !c.idempotencyWindow.isNegative(), "idempotencyWindow", "must not be negative");
         List<String> origins = OriginPolicy.normalizeAll(check.list(c.allowedOrigins, "allowedOrigins"), names.name("allowedOrigins"));
         List<String> hosts = HostPolicy.normalizeAll(check.list(c.allowedHosts, "allowedHosts"), names.name("allowedHosts"));
@@ -121,7 +122,15 @@ record NodeSettings(
                 c.maxQueueMessages, maxPublishBytes, c.slowConsumerPolicy, origins, hosts, c.checkHosts || !hosts.isEmpty(),
                 token, c.publishPath, c.metricsPath, c.healthPath, c.readyPath, c.historySize, c.historyTtl, c.maxRecovery,
                 c.idempotencyWindow, c.publishApiPath, c.channelsPath, c.ssePath, c.drainWindow, c.stopTimeout,
-                Map.copyOf(routes), Map.copyOf(namespaces), c.maxChannelsPerConnection, Set.copyOf(presence), c.redis, names);
+                Map.copyOf(routes), Map.copyOf(namespaces), c.maxChannelsPerConnection, Set.copyOf(presence), redis, names);
+    }
+
+    /**
+     * The Redis URIs of a {@code redis} setting: one, or several separated by commas, spaces around them ignored
+     * (a comma in a password is written {@code %2C}).
+     */
+    static List<String> redisUris(String setting) {
+        return java.util.Arrays.stream(setting.split(",", -1)).map(String::strip).toList();
     }
 
     /** What is wrong with a Redis URI, or null: {@code redis://} or {@code rediss://}, a host, a port if any from 1 to 65535, a database number if any. */
@@ -167,6 +176,33 @@ record NodeSettings(
             require(values != null, field, "must be a list (empty for none)");
             for (String value : values) require(value != null, field, "must not contain null");
             return values;
+        }
+
+        /** The {@code redis} setting's URIs: each a good Redis URI, none empty, no Redis twice. */
+        List<String> redis(String setting) {
+            List<String> uris = redisUris(setting);
+            String example = " (such as redis://127.0.0.1:6379)";
+            if (uris.size() == 1) {
+                String problem = redisProblem(uris.get(0));
+                require(problem == null, "redis", problem + example + ", got '" + RedisBroker.shown(setting) + "'");
+                return uris;
+            }
+            // A comma inside a password splits it: with credentials in the setting, quote none of its pieces.
+            boolean credentials = setting.contains("@");
+            String hint = credentials ? "; a comma in a password is written %2C" : "";
+            Map<String, Integer> entries = new java.util.HashMap<>();
+            for (int i = 0; i < uris.size(); i++) {
+                String uri = uris.get(i);
+                String entry = "entry " + (i + 1) + " of " + uris.size();
+                require(!uri.isEmpty(), "redis", "has an empty " + entry + (credentials ? "" : " in '" + setting + "'")
+                        + "; separate the URIs with single commas" + hint);
+                String problem = redisProblem(uri);
+                require(problem == null, "redis", (credentials ? "" : "'" + uri + "' ") + "(" + entry + ") " + problem + example + hint);
+                Integer first = entries.putIfAbsent(RedisShards.address(uri), i + 1);
+                require(first == null, "redis", "names the same Redis (" + RedisShards.address(uri) + ") twice, as entries "
+                        + first + " and " + (i + 1) + "; list each Redis once");
+            }
+            return uris;
         }
 
         /** A namespace's options, checked and completed from the node's. */

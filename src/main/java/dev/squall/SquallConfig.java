@@ -25,7 +25,8 @@ import java.util.Optional;
  * @param historyTtl     how long each of them is kept
  * @param maxRecovery    the most one reconnecting client gets replayed
  * @param maxChannelsPerConnection the most channels one {@code squall.v1} connection may be subscribed to
- * @param redis          the Redis several nodes share channels through ({@code redis://host:port}); empty: in memory
+ * @param redis          the Redis several nodes share channels through ({@code redis://host:port}), or several
+ *                       separated by commas that the channels are spread over; empty: in memory
  */
 public record SquallConfig(
         String host,

@@ -91,6 +91,8 @@ public final class SquallPlugin extends Plugin<SquallPlugin.Config> {
         /**
          * The Redis that several nodes share channels through, as {@code redis://host:port} (or {@code rediss://}
          * for TLS, {@code redis://:password@host:port/db}); null: this node keeps its channels in memory, alone.
+         * Several, separated by commas ({@code "redis://a:6379,redis://b:6379"}), spread the channels over them,
+         * each channel on one (every node must list the same ones, in any order; a comma in a password is {@code %2C}).
          */
         public @Nullable String redis = null;
         /** How long a publish's idempotency key is remembered, so that a retry within it is not published twice. */

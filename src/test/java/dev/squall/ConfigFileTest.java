@@ -102,6 +102,16 @@ class ConfigFileTest {
     }
 
     @Test
+    void redis_takes_a_yaml_list_and_a_redis_listed_twice_is_refused_naming_the_key() throws Exception {
+        assertThat(parse(Map.of(), "--config", file("redis: [redis://10.0.0.5:6379, redis://10.0.0.6:6379]\n").toString()).redis())
+                .contains("redis://10.0.0.5:6379,redis://10.0.0.6:6379");
+        Path twice = file("redis:\n  - redis://10.0.0.5:6379\n  - redis://10.0.0.5\n");
+        assertThat(run("--config", twice.toString())).isEqualTo(2);
+        assertThat(errLines()).containsExactly("squall: " + twice
+                + ": redis names the same Redis (10.0.0.5:6379/0) twice, as entries 1 and 2; list each Redis once");
+    }
+
+    @Test
     void the_readmes_complete_example_is_a_valid_file() throws Exception {
         String readme = Files.readString(Path.of("README.md"));
         int start = readme.indexOf("```yaml\n") + "```yaml\n".length();

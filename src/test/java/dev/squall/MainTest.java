@@ -104,6 +104,14 @@ class MainTest {
             "--drain-seconds      | 3601        | --drain-seconds must be a whole number of seconds from 0 to 3600, got '3601'",
             "--redis              | ftp://x     | --redis must be a redis:// or rediss:// URI (such as redis://127.0.0.1:6379), got 'ftp://x'",
             "--redis              | redis://h/x | --redis may only name a database number after the port (such as redis://127.0.0.1:6379), got 'redis://h/x'",
+            "--redis              | redis://a:6379,,redis://b:6379 | --redis has an empty entry 2 of 3 in 'redis://a:6379,,redis://b:6379'; separate the URIs with single commas",
+            "--redis              | redis://a:6379,  | --redis has an empty entry 2 of 2 in 'redis://a:6379,'; separate the URIs with single commas",
+            "--redis              | redis://:hunter2@a:6379,, | --redis has an empty entry 2 of 3; separate the URIs with single commas; a comma in a password is written %2C",
+            "--redis              | 'redis://:hun,ter2@a:6379,redis://b' | --redis (entry 1 of 3) must name a host (such as redis://127.0.0.1:6379); a comma in a password is written %2C",
+            "--redis              | redis://a:6379,redis://b:6379,rediss://:pw@A | --redis names the same Redis (a:6379/0) twice, as entries 1 and 3; list each Redis once",
+            "--redis              | redis://a:6379,ftp://x | --redis 'ftp://x' (entry 2 of 2) must be a redis:// or rediss:// URI (such as redis://127.0.0.1:6379)",
+            "--redis              | redis://a:6379, redis://b:99999 | --redis 'redis://b:99999' (entry 2 of 2) must have a port from 1 to 65535 (such as redis://127.0.0.1:6379)",
+            "--redis              | redis://:hunter2@h/x | --redis may only name a database number after the port (such as redis://127.0.0.1:6379), got 'redis://:***@h/x'",
     })
     void a_bad_number_says_what_the_flag_accepts(String flag, String value, String message) {
         assertThat(run(flag, value)).isEqualTo(2);

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.squall.support.Await;
 import dev.squall.support.RawHttp;
+import dev.squall.support.RawWsClient;
 import dev.squall.support.RedisProcess;
 import dev.squall.support.SseTestClient;
 import dev.squall.support.WsTestClient;
@@ -132,8 +133,10 @@ class RedisUnavailableTest {
     @Test
     void ready_answers_503_naming_redis_while_it_is_lost_and_200_once_it_is_back() throws Exception {
         assertThat(node.get("/ready").statusCode()).isEqualTo(200);
+        assertThat(node.metric("squall_broker_connected")).isEqualTo(1.0);
         redis.kill();
         Await.until("/ready follows the lost Redis", BACK, () -> node.getQuietly("/ready").contains("Redis is unavailable"));
+        assertThat(node.metric("squall_broker_connected")).isZero();
         assertThat(JSON.readTree(node.get("/ready").body()).path("error").asText()).isEqualTo("not ready: Redis is unavailable");
         assertThat(node.get("/health").statusCode()).as("the process is alive: only readiness follows Redis").isEqualTo(200);
         redis.restart();
@@ -161,5 +164,30 @@ class RedisUnavailableTest {
         assertThat(stream.status()).as("not a 503: an EventSource would give up for good").isEqualTo(200);
         assertThat(stream.takeComment(Duration.ofSeconds(10))).contains("Redis is unavailable");
         assertThat(stream.awaitEnd(Duration.ofSeconds(10))).as("the stream ends, and an EventSource reconnects").isTrue();
+    }
+
+    @Test
+    void a_redis_stuck_on_a_slow_command_does_not_hold_up_the_heartbeat_of_the_nodes_clients() throws Exception {
+        TestServer pinging = TestServer.start(TestServer.config().redis(redis.uri())
+                .pingInterval(Duration.ofMillis(200)).pingTimeout(Duration.ofSeconds(30)).build());
+        open.add(pinging);
+        RawWsClient listener = RawWsClient.connect(pinging.port());
+        open.add(listener);
+        assertThat(listener.read(Duration.ofSeconds(5)).text()).isEqualTo("Welcome");
+        WsTestClient leaving = WsTestClient.connect(URI.create("ws://localhost:" + pinging.port() + "/ws/slow"));
+        open.add(leaving);
+        leaving.takeText();
+
+        redis.freeze(Duration.ofSeconds(4));
+        leaving.close();                       // its channel empties: the node unsubscribes it, and that waits on Redis
+        Await.until("the channel to empty", Duration.ofSeconds(5), () -> pinging.hub().subscribers("slow") == 0);
+        long end = System.nanoTime() + Duration.ofMillis(1500).toNanos();
+        int pings = 0;
+        while (System.nanoTime() < end) {
+            RawWsClient.Frame ping = listener.readUntil(RawWsClient.PING, Duration.ofSeconds(2));   // throws after 2 s without
+            listener.sendFrame(RawWsClient.PONG, ping.payload());             // the next ping waits for this answer
+            pings++;
+        }
+        assertThat(pings).as("pings every 200 ms while Redis sleeps").isGreaterThanOrEqualTo(4);
     }
 }

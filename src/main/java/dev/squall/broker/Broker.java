@@ -52,7 +52,10 @@ package dev.squall.broker;
  *   <li>Faults: while a networked broker cannot reach its store, {@code publish}, {@code history},
  *       {@code latest} and {@code subscribers} throw {@link Unavailable} at once (nothing queues without bound,
  *       nothing is published and then lost), and {@link #connected} is false; subscribed channels stay subscribed, and once the store
- *       is back every one of them is subscribed again and its gap filled or {@link Handler#reset}.</li>
+ *       is back every one of them is subscribed again and its gap filled or {@link Handler#reset}. A broker over
+ *       several stores (Redis shards, each channel in one) fails channel by channel: only the channels whose store
+ *       is away throw, the others go on publishing and delivering, and {@link #connected} is false while any store
+ *       is away.</li>
  *   <li>Closing: after {@link #close()}, {@code publish} throws {@link IllegalStateException} and nothing is
  *       delivered; {@code close} is idempotent.</li>
  *   <li>Threading: every method may be called from any thread; handlers are called on the publishing thread or
@@ -146,9 +149,9 @@ public interface Broker extends AutoCloseable {
     }
 
     /**
-     * Whether the broker can publish and deliver now: false while a networked broker has lost its store (its
-     * publishes and reads then throw {@link Unavailable}); always true in memory. The node answers {@code /ready}
-     * with 503 while it is false.
+     * Whether the broker can publish and deliver now: false while a networked broker has lost its store, or any
+     * of its stores (whose channels' publishes and reads then throw {@link Unavailable}); always true in memory.
+     * The node answers {@code /ready} with 503 while it is false.
      */
     default boolean connected() {
         return true;

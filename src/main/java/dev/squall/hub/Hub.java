@@ -38,8 +38,9 @@ import java.util.function.Predicate;
  * <p>Channels and the broker: the hub subscribes a channel at the broker when its first local subscriber arrives
  * and unsubscribes it when the last one has left, so a networked broker holds one subscription per channel per
  * node. Subscribing happens before the new subscriber reads history (recovery needs the live stream first);
- * unsubscribing happens later, on the scheduler, because the last subscriber may leave from inside a delivery,
- * where the broker holds the channel's sequencer. Both go through {@link #syncBroker}, which makes the broker's
+ * unsubscribing happens later, on the {@code brokerChanges} executor, because the last subscriber may leave from
+ * inside a delivery, where the broker holds the channel's sequencer (and not on the scheduler: a networked
+ * broker's unsubscribe waits on Redis, which must not hold up the pings). Both go through {@link #syncBroker}, which makes the broker's
  * subscription match the hub's channel, whatever order the two changes ran in.
  */
 public final class Hub {
@@ -62,6 +63,8 @@ public final class Hub {
     private final ScheduledExecutorService scheduler;
     private final Shard[] shards;
     private final Predicate<String> presence;
+    private final Executor brokerChanges;
+    private final Set<String> unsubscribing = ConcurrentHashMap.newKeySet();
 
     /**
      * @param scheduler runs delayed work such as dropping a slow consumer that ignores its close frame
@@ -87,6 +90,17 @@ public final class Hub {
      */
     public Hub(OutboundLimits limits, Metrics metrics, ScheduledExecutorService scheduler, List<? extends Executor> writers,
                Broker broker, int maxReplay, Predicate<String> presence) {
+        this(limits, metrics, scheduler, writers, broker, maxReplay, presence, scheduler);
+    }
+
+    /**
+     * {@link #Hub(OutboundLimits, Metrics, ScheduledExecutorService, List, Broker, int, Predicate)}, with the
+     * broker's unsubscribes run on {@code brokerChanges} (a thread of their own on a node, so a slow Redis cannot
+     * delay the heartbeat on the scheduler).
+     */
+    public Hub(OutboundLimits limits, Metrics metrics, ScheduledExecutorService scheduler, List<? extends Executor> writers,
+               Broker broker, int maxReplay, Predicate<String> presence, Executor brokerChanges) {
+        this.brokerChanges = brokerChanges;
         this.presence = presence;
         this.broker = broker;
         this.maxReplay = maxReplay;
@@ -299,8 +313,17 @@ public final class Hub {
             else announce(channel, connection, false);
         }
         if (emptied) {
+            // One waiting change per channel, however often it empties while Redis is slow: the queue stays bounded.
+            if (!unsubscribing.add(channel)) return;
             try {
-                scheduler.execute(() -> syncBroker(channel));
+                brokerChanges.execute(() -> {
+                    unsubscribing.remove(channel);
+                    try {
+                        syncBroker(channel);
+                    } catch (RuntimeException logged) {
+                        // syncBroker has logged it; the broker drops the channel's subscription with its connection.
+                    }
+                });
             } catch (RejectedExecutionException stopping) {
                 // The node is stopping: the broker goes with it.
             }
@@ -320,7 +343,12 @@ public final class Hub {
             } catch (RuntimeException e) {
                 if (wanted) brokerSubscribed.remove(channel);
                 else brokerSubscribed.add(channel);
-                log.warn("Could not {} channel '{}' at the broker", wanted ? "subscribe" : "unsubscribe", channel, e);
+                if (e instanceof dev.squall.broker.Unavailable || Thread.currentThread().isInterrupted()) {
+                    // Redis is lost (the broker has said so once), or the node is stopping: no stack trace.
+                    log.debug("Could not {} channel '{}' at the broker: {}", wanted ? "subscribe" : "unsubscribe", channel, e.toString());
+                } else {
+                    log.warn("Could not {} channel '{}' at the broker", wanted ? "subscribe" : "unsubscribe", channel, e);
+                }
                 throw e;
             }
         }

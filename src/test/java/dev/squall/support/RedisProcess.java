@@ -67,7 +67,7 @@ public final class RedisProcess implements AutoCloseable {
 
     private void launch() throws IOException {
         process = new ProcessBuilder(List.of("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no"))
+                "--save", "", "--appendonly", "no", "--enable-debug-command", "local"))
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .start();
@@ -87,6 +87,32 @@ public final class RedisProcess implements AutoCloseable {
         }
     }
 
+    /**
+     * Makes the server busy for {@code duration} ({@code DEBUG SLEEP}), as a Redis stuck on a slow command is: every
+     * client waits. Returns once it has stopped answering.
+     */
+    public void freeze(Duration duration) throws IOException {
+        Socket sleeper = new Socket();
+        sleeper.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 500);
+        String command = "DEBUG SLEEP " + duration.toMillis() / 1000.0 + "\r\n";
+        sleeper.getOutputStream().write(command.getBytes(StandardCharsets.US_ASCII));
+        sleeper.getOutputStream().flush();
+        Thread closer = new Thread(() -> {
+            try (sleeper) {
+                sleeper.setSoTimeout((int) duration.toMillis() + 5000);
+                sleeper.getInputStream().read();                    // +OK once it wakes
+            } catch (IOException ignored) {
+                // killed meanwhile
+            }
+        }, "redis-freeze");
+        closer.setDaemon(true);
+        closer.start();
+        long end = System.nanoTime() + Duration.ofSeconds(2).toNanos();
+        while (answersPing(200)) {
+            if (System.nanoTime() > end) throw new AssertionError("redis-server on port " + port + " did not freeze");
+        }
+    }
+
     /** Empties every database, so a test starts on a Redis that knows no channel. */
     public void flushAll() {
         try {
@@ -97,19 +123,62 @@ public final class RedisProcess implements AutoCloseable {
         }
     }
 
+    /** The names of the keys matching {@code pattern} ({@code KEYS}: fine for a test's few keys), in no order. */
+    public List<String> keys(String pattern) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 500);
+            socket.setSoTimeout(2000);
+            OutputStream out = socket.getOutputStream();
+            out.write(("KEYS " + pattern + "\r\n").getBytes(StandardCharsets.UTF_8));
+            out.flush();
+            java.io.DataInputStream in = new java.io.DataInputStream(new java.io.BufferedInputStream(socket.getInputStream()));
+            String header = line(in);
+            if (!header.startsWith("*")) throw new AssertionError("KEYS answered " + header);
+            List<String> keys = new java.util.ArrayList<>();
+            for (int i = Integer.parseInt(header.substring(1)); i > 0; i--) {
+                byte[] key = new byte[Integer.parseInt(line(in).substring(1))];
+                in.readFully(key);
+                line(in);
+                keys.add(new String(key, StandardCharsets.UTF_8));
+            }
+            return keys;
+        } catch (IOException e) {
+            throw new AssertionError("KEYS failed on port " + port, e);
+        }
+    }
+
+    /** One RESP line, without its CRLF. */
+    private static String line(InputStream in) throws IOException {
+        StringBuilder line = new StringBuilder();
+        for (int b = in.read(); b != '\r'; b = in.read()) {
+            if (b < 0) throw new IOException("connection closed mid-reply");
+            line.append((char) b);
+        }
+        in.read();
+        return line.toString();
+    }
+
     private boolean answersPing() {
+        return answersPing(2000);
+    }
+
+    private boolean answersPing(int within) {
         try {
-            return inline("PING", 7).equals("+PONG\r\n");
+            return inline("PING", 7, within).equals("+PONG\r\n");
         } catch (IOException notYet) {
             return false;
         }
     }
 
-    /** Sends one inline command and reads a reply of {@code length} bytes (a status line). */
     private String inline(String command, int length) throws IOException {
+        return inline(command, length, 2000);
+    }
+
+    /** Sends one inline command and reads a reply of {@code length} bytes (a status line) within {@code within} ms. */
+    private String inline(String command, int length, int within) throws IOException {
         try (Socket socket = new Socket()) {
             socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 500);
-            socket.setSoTimeout(2000);
+            socket.setSoTimeout(within);
             OutputStream out = socket.getOutputStream();
             out.write((command + "\r\n").getBytes(StandardCharsets.US_ASCII));
             out.flush();
