@@ -197,7 +197,10 @@ final class Endpoints {
 
     static final int MAX_CHANNEL_LIST = 1000;
 
-    /** {@code GET /channels?limit=}: channels with subscribers on this node, by name, with their counts. */
+    /**
+     * {@code GET /channels?limit=}: channels with subscribers on this node, by name, with this node's counts: the
+     * list needs no Redis, and a channel's count over all nodes is one {@code GET /channels/{c}} away.
+     */
     private void channelList(Context ctx) {
         int limit = (int) number(ctx.queryParam("limit"), "limit", 1, MAX_CHANNEL_LIST, MAX_CHANNEL_LIST);
         ObjectNode body = JSON.createObjectNode();
@@ -209,13 +212,13 @@ final class Endpoints {
         respond(ctx, body);
     }
 
-    /** {@code GET /channels/{c}}: its subscribers on this node and its stream's position. */
+    /** {@code GET /channels/{c}}: its subscribers over all nodes and its stream's position. */
     private void channelInfo(Context ctx) {
         String channel = channelParam(ctx);
         History position = node.history(channel, Long.MAX_VALUE, 0);
         ObjectNode body = JSON.createObjectNode();
         body.put("channel", channel);
-        body.put("subscribers", node.hub().subscribers(channel));
+        body.put("subscribers", node.subscribers(channel));
         body.put("offset", position.position().offset());
         body.put("epoch", position.position().epoch());
         respond(ctx, body);

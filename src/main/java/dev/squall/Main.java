@@ -163,7 +163,8 @@ public final class Main implements Callable<Integer> {
 
     @Option(names = "--redis", paramLabel = "URI[,URI...]",
             description = "Share channels with every other node on this Redis (redis://host:port): publishes on any node "
-                    + "reach subscribers on all of them, in one order, and history and recovery work across nodes. "
+                    + "reach subscribers on all of them, in one order, history and recovery work across nodes, and "
+                    + "subscriber counts and join/leave events cover every node. "
                     + "Several, comma-separated, spread the channels over them (each channel on one; every node lists "
                     + "the same ones, in any order). "
                     + "If a Redis cannot be reached (at start or later) the server keeps running and retries with "

@@ -177,6 +177,16 @@ final class Node implements Squall {
     }
 
     /**
+     * The channel's subscribers over all nodes (on Redis: this node's, plus what the others shared at most about a
+     * second ago; in memory: this node's).
+     *
+     * @throws dev.squall.broker.Unavailable when Redis cannot be reached now
+     */
+    int subscribers(String channel) {
+        return broker.subscribers(channel);
+    }
+
+    /**
      * A publish from a {@code squall.v1} client, which has checked its name, size and notice envelope itself and
      * answers each with its own error code; refused only if the node has stopped.
      */

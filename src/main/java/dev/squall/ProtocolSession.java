@@ -133,7 +133,7 @@ final class ProtocolSession {
     }
 
     /**
-     * A channel's subscribers here and its position: the server's view, so guarded like publishing (as
+     * A channel's subscribers over all nodes and its position: the server's view, so guarded like publishing (as
      * {@code GET /channels/{c}} is), except on channels whose namespace has presence on, where subscribers hear who
      * comes and goes anyway.
      */
@@ -143,6 +143,6 @@ final class ProtocolSession {
                     + "' is shown to connections that may publish, or in a namespace with presence on: " + publishRefusal);
         }
         StreamPosition position = node.history(command.channel(), Long.MAX_VALUE, 0).position();
-        connection.send(codec.presence(command.id(), command.channel(), node.hub().subscribers(command.channel()), position));
+        connection.send(codec.presence(command.id(), command.channel(), node.subscribers(command.channel()), position));
     }
 }

@@ -147,8 +147,9 @@ public final class SquallPlugin extends Plugin<SquallPlugin.Config> {
         public @Nullable Duration historyTtl = null;
         /**
          * Whether {@code squall.v1} subscribers of the namespace's channels get {@code join} and {@code leave} events
-         * when another subscriber (of any protocol) comes or goes. Each event visits the channel's subscribers, so
-         * it is off unless asked for.
+         * when another subscriber (of any protocol) comes or goes, on this node or, with {@link Config#redis}, any
+         * other. Each event visits the channel's subscribers (and with Redis is one more {@code PUBLISH}), so it is
+         * off unless asked for.
          */
         public boolean presence = false;
     }

@@ -40,8 +40,18 @@ package dev.squall.broker;
  *       within its window publishes nothing, delivers nothing, and answers the first publish's position.</li>
  *   <li>Isolation: a handler that throws does not keep the publication from the others, and does not make
  *       {@code publish} fail; it counts as having delivered to nobody.</li>
- *   <li>Faults: while a networked broker cannot reach its store, {@code publish}, {@code history} and
- *       {@code latest} throw {@link Unavailable} at once (nothing queues without bound, nothing is published
+ *   <li>Presence: {@link #subscribers} is a channel's subscriber count over all nodes: this node's, which its
+ *       handlers answer ({@link Handler#subscribers}) and which is always current, plus (networked) what each other
+ *       live node last shared. The hub calls {@link #counted} whenever its count of a channel changes; a networked
+ *       broker shares it within about a second (changes coalesced, not one write per join), shares every count
+ *       again well within its expiry, and takes back a node's count once its last local subscriber has left or it
+ *       closes; a node that dies without that drops out of the counts once its share expires (a minute).
+ *       {@link #announce} tells the other nodes' handlers that a subscriber joined or left here
+ *       ({@link Handler#presence}), never this node's (its hub has told its own subscribers): an unnumbered event
+ *       on the channel's live stream, sequenced with its publications, not kept in history, not an offset, never
+ *       a gap, and at most once (lost while the store is away; in memory there are no other nodes).</li>
+ *   <li>Faults: while a networked broker cannot reach its store, {@code publish}, {@code history},
+ *       {@code latest} and {@code subscribers} throw {@link Unavailable} at once (nothing queues without bound, nothing is published
  *       and then lost), and {@link #connected} is false; {@code subscribe} and {@code unsubscribe} do not throw:
  *       subscribed channels stay subscribed, a channel subscribed meanwhile is kept, and once the store is back every
  *       one of them is subscribed again, its position read at once and its gap filled from the stream or
@@ -75,6 +85,21 @@ public interface Broker extends AutoCloseable {
          */
         default void reset(String channel, StreamPosition position) {
         }
+
+        /**
+         * How many subscribers {@code channel} has on this node right now (the hub's local count), for
+         * {@link Broker#subscribers}; asked from any thread, so it must be cheap and must not block.
+         */
+        default int subscribers(String channel) {
+            return 0;
+        }
+
+        /**
+         * A subscriber of {@code channel} on another node joined it ({@code joined}) or left it; {@code client} is its
+         * connection id. Sequenced with {@link #deliver} for the channel; only networked brokers call it.
+         */
+        default void presence(String channel, boolean joined, String client) {
+        }
     }
 
     /** Adds a handler for the publications of every subscribed channel, from now on. */
@@ -102,6 +127,30 @@ public interface Broker extends AutoCloseable {
 
     /** The channel's newest {@code limit} publications, oldest first, and its position (Pusher's cache channels). */
     History latest(String channel, int limit);
+
+    /**
+     * The channel's subscribers over all nodes: this node's current count (its handlers' {@link Handler#subscribers})
+     * plus, on a networked broker, what the other live nodes last shared (at most about a second old).
+     *
+     * @throws Unavailable when a networked broker cannot reach its store now
+     */
+    int subscribers(String channel);
+
+    /**
+     * This node's subscriber count of {@code channel} changed: a networked broker shares the new count (read from
+     * {@link Handler#subscribers} when it writes, so a burst of joins is one write) with the other nodes soon; in
+     * memory there is nothing to share. Never blocks, never throws.
+     */
+    default void counted(String channel) {
+    }
+
+    /**
+     * Tells the other nodes' handlers that {@code client} joined or left {@code channel} on this node
+     * ({@link Handler#presence} there, not here). Never blocks, never throws: while the store is away the event is
+     * lost; in memory there are no other nodes, and nothing happens.
+     */
+    default void announce(String channel, boolean joined, String client) {
+    }
 
     /**
      * Whether the broker can publish and deliver now: false while a networked broker has lost its store, or any

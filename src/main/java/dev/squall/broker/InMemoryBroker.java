@@ -29,6 +29,9 @@ import java.util.function.LongSupplier;
  * parallel. Striping keeps the number of locks fixed however many channels come and go. The same lock guards
  * the channel's stream, so a history read sees a position and publications that belong together.
  *
+ * <p>Presence: this process is the only node, so {@link #subscribers} is what the handlers count, and
+ * {@link #announce} has no other node to tell.
+ *
  * <p>Memory: a channel costs its stream while it is subscribed or holds history or idempotency keys, and nothing
  * once it has none of them: a sweep (every {@code sweepEvery} on the given scheduler) drops expired publications
  * and keys, and forgets the streams left empty.
@@ -127,6 +130,20 @@ public final class InMemoryBroker implements Broker {
             }
         }
         return delivered;
+    }
+
+    /** This node is the only one: the sum of what the handlers count. */
+    @Override
+    public int subscribers(String channel) {
+        int total = 0;
+        for (Handler handler : handlers) {
+            try {
+                total += handler.subscribers(channel);
+            } catch (RuntimeException e) {
+                log.error("A handler failed to count the subscribers of channel '{}'; counted as none", channel, e);
+            }
+        }
+        return total;
     }
 
     @Override

@@ -83,8 +83,10 @@ public final class Hub {
     /**
      * {@link #Hub(OutboundLimits, Metrics, ScheduledExecutorService, List, Broker, int)}, with join and leave
      * events on the channels {@code presence} accepts: whenever a connection subscribes to such a channel or leaves
-     * it (unsubscribing, or disconnecting), its other subscribers whose {@link Framing} has such events are told.
-     * Each event visits the channel's subscribers, so it is opt-in; publishing never looks at it.
+     * it (unsubscribing, or disconnecting), its other subscribers whose {@link Framing} has such events are told,
+     * and so are those on other nodes, through {@link Broker#announce} (they hear it from their broker's
+     * {@link Broker.Handler#presence}). Each event visits the channel's subscribers, so it is opt-in; publishing
+     * never looks at it.
      */
     public Hub(OutboundLimits limits, Metrics metrics, ScheduledExecutorService scheduler, List<? extends Executor> writers,
                Broker broker, int maxReplay, Predicate<String> presence) {
@@ -122,6 +124,18 @@ public final class Hub {
             @Override
             public void reset(String channel, StreamPosition position) {
                 Hub.this.reset(channel, position);
+            }
+
+            @Override
+            public int subscribers(String channel) {
+                return Hub.this.subscribers(channel);
+            }
+
+            @Override
+            public void presence(String channel, boolean joined, String client) {
+                // Another node's subscriber: every live one here hears it, as they hear a local one's.
+                if (!Hub.this.presence.test(channel)) return;
+                tell(channel, Subscription::isLive, framing -> joined ? framing.joined(channel, client) : framing.left(channel, client));
             }
         });
     }
@@ -224,6 +238,7 @@ public final class Hub {
     private @Nullable Subscribed start(Connection connection, String channel, Recovery recovery,
                                        Function<Subscribed, @Nullable Message> firstFrame, Subscription subscription) {
         syncBroker(channel);
+        counted(channel);
         // Leaving reads the subscriptions after marking the connection: one of the two sees the other.
         if (connection.hasLeft()) {
             unsubscribe(connection, channel);
@@ -292,7 +307,11 @@ public final class Hub {
             subscribers.remove(subscription);
             return subscribers.isEmpty() ? null : subscribers;
         }) == null;
-        if (!emptied && presence.test(channel)) announce(channel, connection, false);
+        counted(channel);
+        if (presence.test(channel)) {
+            if (emptied) broker.announce(channel, false, connection.id());
+            else announce(channel, connection, false);
+        }
         if (emptied) {
             // One waiting change per channel, however often it empties while Redis is slow: the queue stays bounded.
             if (!unsubscribing.add(channel)) return;
@@ -391,14 +410,21 @@ public final class Hub {
         tell(channel, subscription -> !subscription.offerReset(position), framing -> framing.reset(restarted));
     }
 
+    /** The broker shares this node's count of a named channel with the other nodes (the broadcast one is never asked). */
+    private void counted(String channel) {
+        if (!channel.equals(DEFAULT_CHANNEL)) broker.counted(channel);
+    }
+
     /**
      * Tells the channel's other subscribers that {@code who} joined or left it, in the framings that have such an
-     * event, each event made once per framing. Subscribers still recovering are left out: nothing may go before
-     * their first frame. Queued and handed to the writers like a publication: no socket is written here.
+     * event, each event made once per framing, and the broker the same for the other nodes' subscribers. Subscribers
+     * still recovering are left out: nothing may go before their first frame. Queued and handed to the writers like
+     * a publication: no socket is written here.
      */
     private void announce(String channel, Connection who, boolean joined) {
         tell(channel, subscription -> subscription.connection != who && subscription.isLive(),
                 framing -> joined ? framing.joined(channel, who.id()) : framing.left(channel, who.id()));
+        broker.announce(channel, joined, who.id());
     }
 
     /**

@@ -312,6 +312,62 @@ abstract class BrokerContract {
         assertThat(received).containsExactly("c 1 before");
     }
 
+    @Test
+    void subscribers_is_what_this_nodes_handlers_count_and_follows_a_change_at_once() {
+        AtomicInteger hub = new AtomicInteger(2);
+        AtomicInteger other = new AtomicInteger(3);
+        broker.register(counter(hub));
+        broker.register(counter(other));
+        broker.register(new Broker.Handler() {
+            @Override public int deliver(String channel, Publication publication) { return 0; }
+            @Override public int subscribers(String channel) { throw new IllegalStateException("a broken handler"); }
+        });
+        broker.subscribe("c");
+
+        assertThat(broker.subscribers("c")).as("a broken handler counts none").isEqualTo(5);
+        hub.set(4);
+        broker.counted("c");
+        assertThat(broker.subscribers("c")).as("this node's own change counts at once, before any sharing").isEqualTo(7);
+        hub.set(0);
+        other.set(0);
+        broker.counted("c");
+        assertThat(broker.subscribers("c")).isZero();
+        assertThat(broker.subscribers("nobody-here")).isZero();
+    }
+
+    @Test
+    void an_announced_join_or_leave_is_no_publication_and_never_reaches_this_nodes_own_handlers() {
+        List<String> received = new CopyOnWriteArrayList<>();
+        List<String> events = new CopyOnWriteArrayList<>();
+        broker.register(new Broker.Handler() {
+            @Override public int deliver(String channel, Publication publication) {
+                received.add(channel + " " + publication.offset() + " " + publication.message().textPayload());
+                return 1;
+            }
+            @Override public void presence(String channel, boolean joined, String client) {
+                events.add(channel + " " + joined + " " + client);
+            }
+        });
+        broker.subscribe("c");
+
+        broker.announce("c", true, "client-1");
+        broker.announce("c", false, "client-1");
+        publish("c", "after");
+
+        // A networked broker sends the events ahead of the publish on one connection: they would arrive first.
+        until("the publication after the events", DEADLINE, () -> received.size() == 1);
+        assertThat(received).as("the events took no offset").containsExactly("c 1 after");
+        assertThat(events).as("this node's hub told its own subscribers already").isEmpty();
+        assertThat(texts(broker.history("c", 0, 10))).as("nothing of them in history").containsExactly("1 after");
+    }
+
+    private static Broker.Handler counter(AtomicInteger count) {
+        return new Broker.Handler() {
+            @Override public int deliver(String channel, Publication publication) { return 0; }
+            @Override public int subscribers(String channel) { return channel.equals("c") ? count.get() : 0; }
+        };
+    }
+
     private void publishConcurrently(int publishers, int each, java.util.function.IntFunction<String> channelOf,
                                      List<Long> assigned) throws Exception {
         ExecutorService pool = Executors.newFixedThreadPool(publishers);

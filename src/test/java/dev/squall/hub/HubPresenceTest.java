@@ -20,7 +20,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 /**
  * Join and leave events: sent to a channel's other subscribers whose framing has them, only on channels the
- * presence predicate accepts, and never ahead of a recovering subscriber's first frame.
+ * presence predicate accepts, and never ahead of a recovering subscriber's first frame; the broker hears every
+ * count change and every join and leave (for the other nodes), and the hub tells its live subscribers the ones the
+ * broker brings from other nodes.
  */
 class HubPresenceTest {
 
@@ -36,8 +38,18 @@ class HubPresenceTest {
     private final Metrics metrics = new Metrics();
     private final InMemoryBroker real = new InMemoryBroker();
     private Runnable duringHistoryRead;                    // runs inside the next history read, once
+    private volatile Broker.Handler registered;            // the hub, as the broker sees it
+    private final List<String> told = new java.util.concurrent.CopyOnWriteArrayList<>();   // what the other nodes would hear
+    private final List<String> counted = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Broker racing = new Broker() {
-        @Override public void register(Handler handler) { real.register(handler); }
+        @Override public void register(Handler handler) {
+            registered = handler;
+            real.register(handler);
+        }
+        @Override public void counted(String channel) { counted.add(channel); }
+        @Override public void announce(String channel, boolean joined, String client) {
+            told.add((joined ? "join:" : "leave:") + client);
+        }
         @Override public void subscribe(String channel) { real.subscribe(channel); }
         @Override public void unsubscribe(String channel) { real.unsubscribe(channel); }
         @Override public PublishResult publish(String channel, Message message, PublishOptions options) {
@@ -50,6 +62,7 @@ class HubPresenceTest {
             return real.history(channel, since, limit);
         }
         @Override public History latest(String channel, int limit) { return real.latest(channel, limit); }
+        @Override public int subscribers(String channel) { return real.subscribers(channel); }
         @Override public void close() { real.close(); }
     };
     private final Hub hub = new Hub(new OutboundLimits(1 << 20, 100, SlowConsumerPolicy.CLOSE, Duration.ofSeconds(1)),
@@ -108,5 +121,40 @@ class HubPresenceTest {
 
         assertThat(recovering.texts()).as("bob joined while its history was read: too early to be told")
                 .containsExactly("subscribed:late", "leave:bob");
+    }
+
+    @Test
+    void the_broker_hears_every_count_change_and_every_join_and_leave_even_the_last_one_to_tell_the_other_nodes() {
+        Connection alice = open("alice", new RecordingWire(), EVENTS, "chat:room");
+        open("bob", new RecordingWire(), Framing.PLAIN, "chat:room");
+        open("carol", new RecordingWire(), EVENTS, "news");
+        hub.leave("bob", 1000);
+        hub.unsubscribe(alice, "chat:room");
+
+        assertThat(told).as("the last leave too: nobody is left here, but there may be on other nodes")
+                .containsExactly("join:alice", "join:bob", "leave:bob", "leave:alice");
+        assertThat(counted).containsExactly("chat:room", "chat:room", "news", "chat:room", "chat:room");
+        assertThat(registered.subscribers("news")).as("the hub answers its local count").isEqualTo(1);
+        assertThat(registered.subscribers("chat:room")).isZero();
+    }
+
+    @Test
+    void a_join_from_another_node_reaches_live_subscribers_but_not_one_still_recovering_nor_a_channel_without_presence() {
+        RecordingWire alice = new RecordingWire();
+        open("alice", alice, EVENTS, "chat:room");
+        RecordingWire recovering = new RecordingWire();
+        Connection connection = hub.connect(recovering, "late", EVENTS);
+        duringHistoryRead = () -> registered.presence("chat:room", true, "remote");
+        hub.subscribe(connection, "chat:room", Recovery.since(0, null), started -> Message.text("subscribed:late"));
+        hub.opened(connection);
+        registered.presence("chat:room", false, "remote");
+        RecordingWire news = new RecordingWire();
+        open("reader", news, EVENTS, "news");
+        registered.presence("news", true, "remote");
+
+        assertThat(alice.texts()).containsExactly("subscribed:alice", "join:late", "join:remote", "leave:remote");
+        assertThat(recovering.texts()).as("the join came while its history was read: too early to be told")
+                .containsExactly("subscribed:late", "leave:remote");
+        assertThat(news.texts()).containsExactly("subscribed:reader");
     }
 }

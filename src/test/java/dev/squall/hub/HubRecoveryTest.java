@@ -52,6 +52,7 @@ class HubRecoveryTest {
             race(channel);
             return real.latest(channel, limit);
         }
+        @Override public int subscribers(String channel) { return real.subscribers(channel); }
         @Override public void close() { real.close(); }
     };
     private final Hub hub = new Hub(new OutboundLimits(1 << 20, 100, SlowConsumerPolicy.CLOSE, Duration.ofSeconds(1)),

@@ -10,6 +10,8 @@ import java.util.Arrays;
  * A publication as it travels over Redis pub/sub: {@code kind:offset:epoch:payload}, written by
  * {@code publish.lua}. The kind is one byte ({@code t} text, {@code j} JSON, {@code b} binary); neither offset
  * (decimal) nor epoch (hex) holds a colon, and the payload is any bytes, so binary messages need no encoding.
+ * The same pub/sub channel also carries join and leave events, {@code J:...} and {@code L:...}, which are no
+ * publications: {@link RedisPresence} reads them.
  */
 final class Envelope {
 

@@ -112,7 +112,9 @@ import java.util.concurrent.TimeoutException;
  * notices: its commands would each time out): both connections are replaced, and meanwhile publishes are refused
  * at once.
  *
- * <p>Not yet here (issue 10): presence across nodes, and several Redis shards.
+ * <p>Presence: counts over all nodes and join/leave events between them, in {@link RedisPresence}; events share
+ * the channel's pub/sub channel and stripe with its publications, but carry no offset. Several Redis shards: see
+ * {@link RedisShards}, which holds one broker per Redis.
  */
 public final class RedisBroker implements Broker {
 
@@ -162,6 +164,7 @@ public final class RedisBroker implements Broker {
     private final ExecutorService[] stripes = new ExecutorService[STRIPES];
     // Connects, resubscribes and checks after a reconnect: blocking work, kept off Lettuce's and the node's threads.
     private final ScheduledExecutorService lifecycle;
+    private final RedisPresence presence;
     private final ScheduledFuture<?> refreshing;
     private final ScheduledFuture<?> checking;
     private final Duration keepFor;
@@ -206,12 +209,22 @@ public final class RedisBroker implements Broker {
 
     /** With the positions checked every {@code check}, for tests of idle gaps. */
     RedisBroker(String uri, ScheduledExecutorService scheduler, Duration keepFor, Duration metaFloor, Duration check) {
-        this(uri, scheduler, keepFor, metaFloor, check, PROBE_EVERY, PROBE_WITHIN);
+        this(uri, scheduler, keepFor, metaFloor, check, PROBE_EVERY, PROBE_WITHIN, RedisPresence.Timing.DEFAULT);
     }
 
     /** With the pub/sub connection probed every {@code probeEvery}, for tests of a silent pub/sub connection. */
     RedisBroker(String uri, ScheduledExecutorService scheduler, Duration keepFor, Duration metaFloor, Duration check,
                 Duration probeEvery, Duration probeWithin) {
+        this(uri, scheduler, keepFor, metaFloor, check, probeEvery, probeWithin, RedisPresence.Timing.DEFAULT);
+    }
+
+    /** With presence counts shared, kept and flushed as {@code timing} says, for tests of presence. */
+    RedisBroker(String uri, ScheduledExecutorService scheduler, RedisPresence.Timing timing) {
+        this(uri, scheduler, KEEP, META_FLOOR, CHECK, PROBE_EVERY, PROBE_WITHIN, timing);
+    }
+
+    private RedisBroker(String uri, ScheduledExecutorService scheduler, Duration keepFor, Duration metaFloor, Duration check,
+                        Duration probeEvery, Duration probeWithin, RedisPresence.Timing timing) {
         this.probeWithin = probeWithin;
         this.keepFor = keepFor;
         this.metaFloor = metaFloor;
@@ -236,6 +249,9 @@ public final class RedisBroker implements Broker {
                 return thread;
             });
         }
+        // The commands connection of the moment: none until Redis is reached, another after a failed probe.
+        this.presence = new RedisPresence(() -> commands, handlers, scheduler, timing);
+        client.addListener(presence.reconnects());
         this.lifecycle = Executors.newSingleThreadScheduledExecutor(task -> {
             Thread thread = new Thread(task, "squall-redis-lifecycle");
             thread.setDaemon(true);
@@ -624,6 +640,22 @@ public final class RedisBroker implements Broker {
         return new PublishResult(position, duplicate ? 0 : PublishResult.NOT_KNOWN, duplicate);
     }
 
+    /** See {@link RedisPresence}: this node's live count plus the other nodes' unexpired shares. */
+    @Override
+    public int subscribers(String channel) {
+        return presence.subscribers(channel);
+    }
+
+    @Override
+    public void counted(String channel) {
+        presence.counted(channel);
+    }
+
+    @Override
+    public void announce(String channel, boolean joined, String client) {
+        presence.announce(channel, joined, client);
+    }
+
     @Override
     public History history(String channel, long since, int limit) {
         if (since == Long.MAX_VALUE) return read(channel, "since", Long.MAX_VALUE, 0);
@@ -665,6 +697,10 @@ public final class RedisBroker implements Broker {
         String channel = new String(redisChannel, StandardCharsets.UTF_8).substring(PUB_PREFIX.length());
         // No check against subscribed: Redis sends a channel's messages only while this connection is subscribed
         // to it, and those published before an UNSUBSCRIBE arrive before its reply, so before unsubscribe returns.
+        if (RedisPresence.isEvent(envelope)) {
+            received(channel, presence.event(envelope));
+            return;
+        }
         Publication publication;
         try {
             publication = Envelope.decode(envelope);
@@ -687,6 +723,28 @@ public final class RedisBroker implements Broker {
         } catch (RejectedExecutionException closing) {
             track.queued.decrementAndGet();
         }
+    }
+
+    /** A join or leave from another node (null: this node's own): on the channel's stripe, bounded with its messages. */
+    private void received(String channel, RedisPresence.@org.jspecify.annotations.Nullable Event event) {
+        Track track = tracks.get(channel);
+        if (event == null || track == null) return;
+        if (track.queued.incrementAndGet() > MAX_QUEUED) {
+            track.queued.decrementAndGet();                  // dropped: events are at most once
+            return;
+        }
+        try {
+            stripeOf(channel).execute(() -> {
+                track.queued.decrementAndGet();
+                if (track.active) presence.tell(channel, event);
+            });
+        } catch (RejectedExecutionException closing) {
+            track.queued.decrementAndGet();
+        }
+    }
+
+    static byte[] pubSubChannel(String channel) {
+        return bytes(PUB_PREFIX + channel);
     }
 
     private ExecutorService stripeOf(String channel) {
@@ -1010,6 +1068,7 @@ public final class RedisBroker implements Broker {
     public synchronized void close() {
         if (closed) return;
         closed = true;
+        presence.close();
         refreshing.cancel(false);
         checking.cancel(false);
         probing.cancel(false);
@@ -1030,7 +1089,7 @@ public final class RedisBroker implements Broker {
     }
 
     /** A Lua script of this package, and its SHA-1 (what EVALSHA names it by). */
-    private record Script(String sha, byte[] source) {
+    record Script(String sha, byte[] source) {
 
         static Script load(String name) {
             try (InputStream in = RedisBroker.class.getResourceAsStream(name)) {

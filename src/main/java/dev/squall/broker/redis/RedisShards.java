@@ -18,8 +18,8 @@ import java.util.function.Function;
  * A broker over several Redis instances, for when one Redis is not enough: each channel lives on exactly one of
  * them (its shard, chosen by {@link Placement}: rendezvous hashing over the shards' addresses, so every node
  * that lists the same instances, in any order, agrees, and adding one moves only the channels it takes over).
- * Each shard is a {@link RedisBroker} of its own; a channel's subscribe, unsubscribe, publish and reads go to its
- * shard alone, so the channel's order, offsets, epoch, history and gap filling are that Redis's, exactly as with
+ * Each shard is a {@link RedisBroker} of its own; a channel's subscribe, unsubscribe, publish, reads and presence
+ * (its counts and join/leave events) go to its shard alone, so the channel's order, offsets, epoch, history and gap filling are that Redis's, exactly as with
  * one Redis. Handlers are registered on every shard.
  *
  * <p>Faults are per shard: while one Redis is away only its channels' publishes and reads throw
@@ -125,6 +125,21 @@ public final class RedisShards implements Broker {
     @Override
     public History latest(String channel, int limit) {
         return shard(channel).latest(channel, limit);
+    }
+
+    @Override
+    public int subscribers(String channel) {
+        return shard(channel).subscribers(channel);
+    }
+
+    @Override
+    public void counted(String channel) {
+        shard(channel).counted(channel);
+    }
+
+    @Override
+    public void announce(String channel, boolean joined, String client) {
+        shard(channel).announce(channel, joined, client);
     }
 
     @Override

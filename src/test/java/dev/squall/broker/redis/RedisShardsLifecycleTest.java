@@ -78,6 +78,27 @@ class RedisShardsLifecycleTest {
     }
 
     @Test
+    void a_channels_counts_and_join_leave_events_go_to_its_shard_alone() {
+        Switchable a = new Switchable();
+        Switchable b = new Switchable();
+        List<Switchable> both = List.of(a, b);
+        try (RedisShards shards = new RedisShards(List.of("redis://a", "redis://b"), uri -> both.get(uri.endsWith("a") ? 0 : 1))) {
+            for (int i = 0; i < 20; i++) {
+                String channel = "c" + i;
+                shards.counted(channel);
+                shards.subscribers(channel);
+                shards.announce(channel, true, "x");
+                Switchable home = both.get(shards.shardOf(channel));
+                Switchable other = both.get(1 - shards.shardOf(channel));
+                assertThat(home.presence).containsSubsequence("counted " + channel, "count " + channel, "announce " + channel);
+                assertThat(other.presence).noneMatch(entry -> entry.endsWith(" " + channel));
+            }
+            assertThat(a.presence).as("the channels are spread over both").isNotEmpty();
+            assertThat(b.presence).isNotEmpty();
+        }
+    }
+
+    @Test
     void close_closes_every_shard_even_when_one_fails_to_close() {
         Switchable a = new Switchable();
         Switchable b = new Switchable();
@@ -104,6 +125,7 @@ class RedisShardsLifecycleTest {
         volatile boolean connected = true;
         volatile boolean failClose;
         volatile boolean closed;
+        final List<String> presence = new java.util.concurrent.CopyOnWriteArrayList<>();
 
         @Override public void register(Handler handler) { inMemory.register(handler); }
         @Override public void subscribe(String channel) { inMemory.subscribe(channel); }
@@ -111,6 +133,12 @@ class RedisShardsLifecycleTest {
         @Override public PublishResult publish(String channel, Message message, PublishOptions options) { return inMemory.publish(channel, message, options); }
         @Override public History history(String channel, long since, int limit) { return inMemory.history(channel, since, limit); }
         @Override public History latest(String channel, int limit) { return inMemory.latest(channel, limit); }
+        @Override public int subscribers(String channel) {
+            presence.add("count " + channel);
+            return 0;
+        }
+        @Override public void counted(String channel) { presence.add("counted " + channel); }
+        @Override public void announce(String channel, boolean joined, String client) { presence.add("announce " + channel); }
         @Override public boolean connected() { return connected; }
 
         @Override
