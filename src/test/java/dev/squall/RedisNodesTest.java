@@ -50,7 +50,11 @@ class RedisNodesTest {
     }
 
     private TestServer node() {
-        TestServer server = TestServer.start(TestServer.config().redis(redis.uri()).build());
+        return node(TestServer.config());
+    }
+
+    private TestServer node(SquallConfig.Builder config) {
+        TestServer server = TestServer.start(config.redis(redis.uri()).build());
         open.add(server);
         return server;
     }
@@ -113,6 +117,80 @@ class RedisNodesTest {
         a.publish("feed", "\"four\"");
         assertThat(again.takeText()).as("then live, from the other node").isEqualTo("four");
         assertThat(JSON.readTree(a.get("/channels/feed/history").body()).toString()).contains("\"offset\":4");
+    }
+
+    @Test
+    void with_three_nodes_a_publish_on_one_reaches_plain_and_v1_clients_on_the_other_two_in_order_exactly_once() throws Exception {
+        redis.flushAll();
+        TestServer a = node();
+        TestServer b = node();
+        TestServer c = node();
+        WsTestClient onB = connect(b, "/ws/scores");
+        WsTestClient onC = connect(c, "/ws/scores");
+        notice(onB);
+        notice(onC);
+        WsTestClient v1OnC = WsTestClient.connect(URI.create("ws://localhost:" + c.port() + "/ws"), java.util.Map.of(), List.of("squall.v1"));
+        open.add(v1OnC);
+        v1OnC.send("{\"id\":1,\"type\":\"subscribe\",\"channel\":\"scores\"}");
+        assertThat(JSON.readTree(v1OnC.takeText()).path("type").asText()).isEqualTo("subscribed");
+
+        for (int i = 1; i <= 50; i++) a.publish("scores", "\"m" + i + "\"");
+        a.publish("scores", "\"end\"");
+
+        for (WsTestClient plain : List.of(onB, onC)) {
+            List<String> got = new ArrayList<>();
+            for (String text = plain.takeText(); !text.equals("end"); text = plain.takeText()) got.add(text);
+            assertThat(got).as("each once, in order, and nothing else before the end").containsExactlyElementsOf(numbered(50));
+        }
+        List<String> v1Got = new ArrayList<>();
+        for (JsonNode frame = JSON.readTree(v1OnC.takeText()); !frame.path("data").asText().equals("end"); frame = JSON.readTree(v1OnC.takeText())) {
+            assertThat(frame.path("offset").asLong()).as("global offsets").isEqualTo(v1Got.size() + 1);
+            v1Got.add(frame.path("data").asText());
+        }
+        assertThat(v1Got).containsExactlyElementsOf(numbered(50));
+    }
+
+    private static List<String> numbered(int count) {
+        List<String> texts = new ArrayList<>();
+        for (int i = 1; i <= count; i++) texts.add("m" + i);
+        return texts;
+    }
+
+    @Test
+    void the_recovery_property_holds_while_the_client_moves_to_another_node_at_every_reconnect() throws Exception {
+        redis.flushAll();
+        List<TestServer> nodes = List.of(
+                node(TestServer.config().historySize(10_000).maxRecovery(10_000)),
+                node(TestServer.config().historySize(10_000).maxRecovery(10_000)),
+                node(TestServer.config().historySize(10_000).maxRecovery(10_000)));
+        WsTestClient client = connect(nodes.get(1), "/ws/load");
+        JsonNode start = notice(client);
+        long startedAfter = start.path("offset").asLong();
+        String epoch = start.path("epoch").asText();
+        List<String> received = new ArrayList<>();
+        long offset = startedAfter;
+        try (ContinuousPublisher publisher = ContinuousPublisher.start(nodes.get(0), "load")) {
+            for (int reconnect = 0; reconnect < 30; reconnect++) {
+                int take = java.util.concurrent.ThreadLocalRandom.current().nextInt(1, 20);
+                for (int i = 0; i < take; i++) {
+                    received.add(client.takeText());
+                    offset++;
+                }
+                client.close();                                         // the network blips; the balancer picks another node
+                client = connect(nodes.get(reconnect % 3), "/ws/load?since=" + offset + "&epoch=" + epoch);
+                JsonNode resumed = notice(client);
+                assertThat(resumed.path("recovered").asBoolean()).as("reconnect " + reconnect).isTrue();
+                assertThat(resumed.path("offset").asLong()).isEqualTo(offset);
+            }
+            long last = publisher.stop();
+            while (offset < last) {
+                received.add(client.takeText());
+                offset++;
+            }
+            List<String> expected = publisher.publishedAfter(startedAfter);
+            assertThat(received).as("exactly what was published, in order, across nodes").containsExactlyElementsOf(expected);
+            assertThat(expected).hasSizeGreaterThan(30);
+        }
     }
 
     /** What the publish script does for a text message, minus its PUBLISH: a pub/sub message lost on the way. */

@@ -20,6 +20,9 @@ final class Subscription {
     private volatile boolean live;
     private List<Object> waiting;                                    // guarded by this, until live: Publication or Reset
     private long last;                                                // guarded by this: the last offset queued
+    // Written once in goLive before live is (volatile), read after it: what the switch-over queued already.
+    private long queuedThrough;
+    private String queuedEpoch = "";
 
     Subscription(Connection connection, String channel, boolean live) {
         this.connection = connection;
@@ -46,6 +49,9 @@ final class Subscription {
                 }
             }
         }
+        // A networked broker may deliver a publication after a recovering subscriber has read it from history and
+        // gone live (its stripe lags the read): queued by the replay already, not again.
+        if (publication.offset() <= queuedThrough && publication.epoch().equals(queuedEpoch)) return true;
         return connection.enqueue(frame);
     }
 
@@ -114,6 +120,8 @@ final class Subscription {
                 }
             }
             waiting = List.of();
+            queuedThrough = last;
+            queuedEpoch = epoch;
             live = true;
         }
         return new Queued(messages, bytes);

@@ -580,9 +580,12 @@ public final class RedisBroker implements Broker {
     @Override
     public void unsubscribe(String channel) {
         RedisFuture<String> confirmed = null;
+        Track track;
         synchronized (membership) {
             if (!subscribed.remove(channel)) return;
             pending.remove(channel);
+            // This one, taken now: a subscribe of the channel while the UNSUBSCRIBE is confirmed puts its own.
+            track = tracks.get(channel);
             StatefulRedisPubSubConnection<byte[], byte[]> p = pubsub;
             if (p != null) {
                 try {
@@ -602,7 +605,6 @@ public final class RedisBroker implements Broker {
             }
         }
         // What Redis sent before the UNSUBSCRIBE reply is queued on the stripe by now: delivered, then the track goes.
-        Track track = tracks.get(channel);
         if (track != null) {
             try {
                 stripeOf(channel).execute(() -> {
