@@ -102,7 +102,7 @@ final class SocketRoute {
                 String problem = ChannelName.problem(channel);
                 if (problem != null) throw new Refusal(HttpStatus.BAD_REQUEST.getCode(), problem);
                 // Its first frame says where the stream stands, which only Redis knows: a client retries later.
-                if (!node.brokerConnected()) throw Endpoints.unavailable();
+                if (!node.brokerConnected(channel)) throw Endpoints.unavailable();
                 ctx.attribute(CHANNEL_ATTRIBUTE, channel);
                 ctx.attribute(RECOVERY_ATTRIBUTE, RecoveryParams.from(ctx.queryParam("since"), ctx.queryParam("epoch")));
             }

@@ -108,6 +108,14 @@ public interface Broker extends AutoCloseable {
         return true;
     }
 
+    /**
+     * Whether {@code channel}'s store can be reached now: {@link #connected()} for a broker with one store; for a
+     * broker over several, only the store that holds the channel counts, so one store away refuses only its channels.
+     */
+    default boolean connected(String channel) {
+        return connected();
+    }
+
     @Override
     void close();
 }
