@@ -322,8 +322,10 @@ public final class Hub {
                     broker.unsubscribe(channel);
                 }
             } catch (RuntimeException e) {
-                if (wanted) brokerSubscribed.remove(channel);
-                else brokerSubscribed.add(channel);
+                // Either way the channel counts as not subscribed: the next first subscriber subscribes it again
+                // (subscribing twice is one subscription). Counting a failed unsubscribe as still subscribed made
+                // that subscriber skip subscribe, so a broker that had let the channel go never took it back.
+                brokerSubscribed.remove(channel);
                 if (e instanceof dev.squall.broker.Unavailable || Thread.currentThread().isInterrupted()) {
                     // Redis is lost (the broker has said so once), or the node is stopping: no stack trace.
                     log.debug("Could not {} channel '{}' at the broker: {}", wanted ? "subscribe" : "unsubscribe", channel, e.toString());
