@@ -7,6 +7,7 @@ import dev.squall.support.SseTestClient;
 import dev.squall.support.WsTestClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -58,6 +59,26 @@ class RedisShardFaultsTest {
         }
     }
 
+    /** A channel on each shard (down's, then up's) that share one of the hub's 64 broker-subscription locks. */
+    private List<String> twoChannelsSharingALock() {
+        ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
+        try (RedisShards shards = new RedisShards(List.of(down.uri(), up.uri()), scheduler)) {
+            String[] byLockOnDown = new String[64];
+            for (int i = 0; ; i++) {
+                String channel = "room" + i;
+                int hash = channel.hashCode();
+                int lock = (hash ^ (hash >>> 16)) & 63;
+                if (shards.shardOf(channel) == 0) {
+                    if (byLockOnDown[lock] == null) byLockOnDown[lock] = channel;
+                } else if (byLockOnDown[lock] != null) {
+                    return List.of(byLockOnDown[lock], channel);
+                }
+            }
+        } finally {
+            scheduler.shutdownNow();
+        }
+    }
+
     private void killTheOtherShard() {
         down.kill();
         Await.until("the node sees one shard lost", BACK, () -> node.getQuietly("/ready").contains("Redis is unavailable"));
@@ -73,6 +94,27 @@ class RedisShardFaultsTest {
         WsTestClient client = WsTestClient.connect(URI.create("ws://localhost:" + node.port() + "/ws/" + channel));
         open.add(client);
         assertThat(client.takeText()).contains("\"squall\":\"subscribed\"");
+    }
+
+    @Test
+    @Disabled("review finding: Hub.syncBroker holds one of 64 striped locks while the broker waits on Redis (up to "
+            + "its 5 s command timeout), so a subscribe on a healthy shard whose channel shares the stripe waits for "
+            + "the frozen shard; measured 5.05 s (a channel on another stripe: at once). Enable with the fix.")
+    void a_slow_shard_does_not_delay_a_subscribe_to_a_channel_of_the_other_shard() throws Exception {
+        List<String> channels = twoChannelsSharingALock();
+        WsTestClient leaving = WsTestClient.connect(URI.create("ws://localhost:" + node.port() + "/ws/" + channels.get(0)));
+        open.add(leaving);
+        assertThat(leaving.takeText()).contains("\"squall\":\"subscribed\"");
+
+        down.freeze(Duration.ofSeconds(6));
+        leaving.close();                    // its channel empties: the node unsubscribes it from the frozen Redis
+        Await.until("the channel to empty", BACK, () -> node.hub().subscribers(channels.get(0)) == 0);
+        long start = System.nanoTime();
+        WsTestClient joining = WsTestClient.connect(URI.create("ws://localhost:" + node.port() + "/ws/" + channels.get(1)));
+        open.add(joining);
+        assertThat(joining.takeText()).contains("\"squall\":\"subscribed\"");
+        assertThat(Duration.ofNanos(System.nanoTime() - start)).as("subscribed on the Redis that answers")
+                .isLessThan(Duration.ofSeconds(2));
     }
 
     @Test
