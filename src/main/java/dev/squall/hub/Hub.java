@@ -40,8 +40,8 @@ import java.util.function.Predicate;
  * node. Subscribing happens before the new subscriber reads history (recovery needs the live stream first);
  * unsubscribing happens later, on the {@code brokerChanges} executor, because the last subscriber may leave from
  * inside a delivery, where the broker holds the channel's sequencer (and not on the scheduler: a networked
- * broker's unsubscribe waits on Redis, which must not hold up the pings). Both go through {@link #syncBroker}, which makes the broker's
- * subscription match the hub's channel, whatever order the two changes ran in.
+ * broker's unsubscribe waits on Redis, which must not hold up the pings). Both go through {@link #syncBroker},
+ * which makes the broker's subscription match the hub's channel, whatever order the two changes ran in.
  */
 public final class Hub {
 
@@ -385,7 +385,8 @@ public final class Hub {
     /**
      * The broker lost publications of {@code channel} up to {@code position}: each live subscriber is sent its
      * protocol's not-recovered notice ({@link Framing#reset}), made once per framing; what follows continues after
-     * {@code position}. Subscribers still recovering are left out (their first frame comes from their own read).
+     * {@code position}. A subscriber still recovering keeps the reset among its waiting publications and is told
+     * after its replay ({@link Subscription#goLive}), unless the history it read is already past it.
      */
     void reset(String channel, StreamPosition position) {
         Subscribed restarted = new Subscribed(channel, position, position.offset(), false);
