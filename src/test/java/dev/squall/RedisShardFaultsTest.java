@@ -7,7 +7,6 @@ import dev.squall.support.SseTestClient;
 import dev.squall.support.WsTestClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 
@@ -59,7 +58,7 @@ class RedisShardFaultsTest {
         }
     }
 
-    /** A channel on each shard (down's, then up's) that share one of the hub's 64 broker-subscription locks. */
+    /** A channel on each shard (down's, then up's) that shared one of the 64 broker-subscription locks the hub striped. */
     private List<String> twoChannelsSharingALock() {
         ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
         try (RedisShards shards = new RedisShards(List.of(down.uri(), up.uri()), scheduler)) {
@@ -97,9 +96,6 @@ class RedisShardFaultsTest {
     }
 
     @Test
-    @Disabled("review finding: Hub.syncBroker holds one of 64 striped locks while the broker waits on Redis (up to "
-            + "its 5 s command timeout), so a subscribe on a healthy shard whose channel shares the stripe waits for "
-            + "the frozen shard; measured 5.05 s (a channel on another stripe: at once). Enable with the fix.")
     void a_slow_shard_does_not_delay_a_subscribe_to_a_channel_of_the_other_shard() throws Exception {
         List<String> channels = twoChannelsSharingALock();
         WsTestClient leaving = WsTestClient.connect(URI.create("ws://localhost:" + node.port() + "/ws/" + channels.get(0)));

@@ -46,7 +46,6 @@ import java.util.function.Predicate;
 public final class Hub {
 
     private static final Logger log = LoggerFactory.getLogger(Hub.class);
-    private static final int SUB_LOCKS = 64;               // a power of two
 
     /** The channel plain {@code /ws} clients are on. No valid channel name is empty, so it is never confused. */
     public static final String DEFAULT_CHANNEL = "";
@@ -55,7 +54,9 @@ public final class Hub {
     private final java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
     private final ConcurrentHashMap<String, Set<Subscription>> channels = new ConcurrentHashMap<>();
     private final Set<String> brokerSubscribed = ConcurrentHashMap.newKeySet();
-    private final Object[] subLocks = new Object[SUB_LOCKS];
+    // One lock per channel being synced with the broker, there only while a thread holds or waits for it: a lock
+    // shared by several channels (striping) made a subscribe wait for another channel's Redis call, on another shard.
+    private final ConcurrentHashMap<String, SyncLock> syncLocks = new ConcurrentHashMap<>();
     private final Broker broker;
     private final int maxReplay;
     private final OutboundLimits limits;
@@ -102,7 +103,6 @@ public final class Hub {
         this.presence = presence;
         this.broker = broker;
         this.maxReplay = maxReplay;
-        for (int i = 0; i < SUB_LOCKS; i++) subLocks[i] = new Object();
         this.limits = limits;
         this.metrics = metrics;
         this.scheduler = scheduler;
@@ -313,7 +313,20 @@ public final class Hub {
 
     /** Subscribes or unsubscribes the channel at the broker so that it matches whether it has local subscribers. */
     void syncBroker(String channel) {
-        synchronized (subLockOf(channel)) {
+        SyncLock lock = syncLocks.compute(channel, (name, held) -> {
+            SyncLock taken = held != null ? held : new SyncLock();
+            taken.users++;
+            return taken;
+        });
+        try {
+            syncBrokerHolding(lock, channel);
+        } finally {
+            syncLocks.compute(channel, (name, held) -> --held.users == 0 ? null : held);
+        }
+    }
+
+    private void syncBrokerHolding(SyncLock lock, String channel) {
+        synchronized (lock) {
             boolean wanted = channels.containsKey(channel);
             try {
                 if (wanted && brokerSubscribed.add(channel)) {
@@ -337,9 +350,9 @@ public final class Hub {
         }
     }
 
-    private Object subLockOf(String channel) {
-        int hash = channel.hashCode();
-        return subLocks[(hash ^ (hash >>> 16)) & (SUB_LOCKS - 1)];
+    /** A channel's broker lock; {@code users} counts who holds or waits for it, changed only inside compute. */
+    private static final class SyncLock {
+        int users;
     }
 
     /**
