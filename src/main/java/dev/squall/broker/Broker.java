@@ -76,10 +76,20 @@ public interface Broker extends AutoCloseable {
     /** Adds a handler for the publications of every subscribed channel, from now on. */
     void register(Handler handler);
 
-    /** Starts delivering the channel's publications to this node; creates the channel's stream if it has none. */
+    /**
+     * Starts delivering the channel's publications to this node; creates the channel's stream if it has none.
+     *
+     * @throws Unavailable when the store cannot be reached; the hub then counts the channel as not subscribed and
+     *                     calls this again for its next first subscriber (so it must be safe to call again)
+     */
     void subscribe(String channel);
 
-    /** Stops delivering the channel's publications to this node. */
+    /**
+     * Stops delivering the channel's publications to this node.
+     *
+     * @throws Unavailable when the store cannot be reached; the hub then counts the channel as not subscribed and
+     *                     subscribes it again, not assuming it still is, when it has a subscriber once more
+     */
     void unsubscribe(String channel);
 
     /**
