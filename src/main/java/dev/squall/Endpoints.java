@@ -296,7 +296,7 @@ final class Endpoints {
     /** How long a client should wait before it tries again while Redis is lost (Lettuce retries within seconds). */
     static final int RETRY_AFTER_SECONDS = 2;
 
-    /** 503 with {@code Retry-After}: the broker cannot reach Redis now; nothing was published. */
+    /** 503 with {@code Retry-After}: the broker cannot reach Redis now (a publish that timed out may have gone through). */
     static Refusal unavailable() {
         return new Refusal(HttpStatus.SERVICE_UNAVAILABLE.getCode(), UNAVAILABLE,
                 Map.of("Retry-After", Integer.toString(RETRY_AFTER_SECONDS)));

@@ -287,6 +287,11 @@ final class Node implements Squall {
         return broker.connected();
     }
 
+    /** Whether the Redis that holds {@code channel} can be reached now (with several, one down refuses only its own). */
+    boolean brokerConnected(String channel) {
+        return broker.connected(channel);
+    }
+
     NodeSettings settings() {
         return settings;
     }

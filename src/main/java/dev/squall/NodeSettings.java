@@ -184,7 +184,7 @@ record NodeSettings(
             String example = " (such as redis://127.0.0.1:6379)";
             if (uris.size() == 1) {
                 String problem = redisProblem(uris.get(0));
-                require(problem == null, "redis", problem + example + ", got '" + RedisBroker.shown(setting) + "'");
+                require(problem == null, "redis", problem + example + shownIfSafe(setting));
                 return uris;
             }
             // A comma inside a password splits it: with credentials in the setting, quote none of its pieces.
@@ -203,6 +203,17 @@ record NodeSettings(
                         + first + " and " + (i + 1) + "; list each Redis once");
             }
             return uris;
+        }
+
+        /**
+         * {@code , got 'URI'} with its password as {@code ***}, or, when the URI is too broken to tell where its
+         * password ends (a '/' or a second '@' in it, unencoded), a hint instead of any of it.
+         */
+        private static String shownIfSafe(String uri) {
+            String shown = RedisBroker.shown(uri);
+            int at = shown.indexOf('@');
+            boolean safe = at < 0 || at == shown.lastIndexOf('@') && shown.startsWith(":***@", at - 4);
+            return safe ? ", got '" + shown + "'" : "; in a password, '/' is written %2F, '@' %40 and ',' %2C";
         }
 
         /** A namespace's options, checked and completed from the node's. */

@@ -101,10 +101,12 @@ final class SocketRoute {
                 String channel = ctx.pathParam(handlers.channelParam);
                 String problem = ChannelName.problem(channel);
                 if (problem != null) throw new Refusal(HttpStatus.BAD_REQUEST.getCode(), problem);
-                // Its first frame says where the stream stands, which only Redis knows: a client retries later.
-                if (!node.brokerConnected()) throw Endpoints.unavailable();
+                Recovery recovery = RecoveryParams.from(ctx.queryParam("since"), ctx.queryParam("epoch"));
+                // Its first frame says where the stream stands, which only Redis knows: a client retries later. Checked
+                // after the request's own mistakes, which a retry cannot mend.
+                if (!node.brokerConnected(channel)) throw Endpoints.unavailable();
                 ctx.attribute(CHANNEL_ATTRIBUTE, channel);
-                ctx.attribute(RECOVERY_ATTRIBUTE, RecoveryParams.from(ctx.queryParam("since"), ctx.queryParam("epoch")));
+                ctx.attribute(RECOVERY_ATTRIBUTE, recovery);
             }
             forgetNewSession(ctx.req().getSession(false));
         }));

@@ -72,7 +72,7 @@ final class SseRoute {
         Start start = start(ctx);
 
         streamHeaders(ctx);
-        if (!node.brokerConnected()) {
+        if (!node.brokerConnected(channel)) {
             // Not a 503: an EventSource gives up for good on one. A stream that ends is retried after the hint.
             ctx.result(unavailable());
             return;

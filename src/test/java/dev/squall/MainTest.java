@@ -118,6 +118,14 @@ class MainTest {
         assertThat(errLines()).containsExactly("squall: " + message);
     }
 
+    /** A generated password often holds '/' (base64): left unencoded, it ends the URI's authority early. */
+    @ParameterizedTest(name = "--redis {0}")
+    @CsvSource({"redis://:s3/cr3t@h:6379", "'redis://a:6379,redis://:s3/cr3t@h:6379'", "redis://:s3@cr3t@h:6379"})
+    void a_bad_redis_uri_is_refused_without_showing_a_password_that_holds_a_slash_or_an_at(String value) {
+        assertThat(run("--redis", value)).isEqualTo(2);
+        assertThat(errLines()).singleElement().asString().startsWith("squall: --redis ").doesNotContain("s3", "cr3t");
+    }
+
     @ParameterizedTest(name = "PORT={0}")
     @CsvSource({"abc", "70000", "-1"})
     void a_bad_PORT_names_the_variable_and_what_it_accepts(String value) {

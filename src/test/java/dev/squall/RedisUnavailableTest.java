@@ -164,6 +164,17 @@ class RedisUnavailableTest {
     }
 
     @Test
+    void a_channel_upgrade_with_a_malformed_since_is_a_400_even_while_redis_is_lost_as_a_retry_cannot_mend_it() throws Exception {
+        redis.kill();
+        Await.until("/ready follows the lost Redis", BACK, () -> node.getQuietly("/ready").contains("Redis is unavailable"));
+        RawHttp refused = RawHttp.get(node.port(), "/ws/news?since=abc", Map.of(
+                "Upgrade", "websocket", "Connection", "Upgrade", "Sec-WebSocket-Version", "13",
+                "Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="));
+        assertThat(refused.status()).isEqualTo(400);
+        assertThat(refused.body()).contains("since");
+    }
+
+    @Test
     void an_sse_stream_opened_while_redis_is_lost_ends_at_once_with_a_retry_hint_so_an_event_source_comes_back() throws Exception {
         redis.kill();
         Await.until("/ready follows the lost Redis", BACK, () -> node.getQuietly("/ready").contains("Redis is unavailable"));
@@ -197,5 +208,19 @@ class RedisUnavailableTest {
             pings++;
         }
         assertThat(pings).as("pings every 200 ms while Redis sleeps").isGreaterThanOrEqualTo(4);
+    }
+
+    @Test
+    void a_plain_ws_client_connects_while_redis_is_lost_and_hears_broadcasts_once_it_is_back() throws Exception {
+        redis.kill();
+        Await.until("/ready follows the lost Redis", BACK, () -> node.getQuietly("/ready").contains("Redis is unavailable"));
+        WsTestClient plain = WsTestClient.connect(node.ws());
+        open.add(plain);
+        assertThat(plain.takeText()).isEqualTo("Welcome");
+
+        redis.restart();
+        Await.until("/ready once Redis is back", BACK, () -> node.getQuietly("/ready").contains("\"ready\""));
+        assertThat(node.get("/receive?msg=back").statusCode()).isEqualTo(200);
+        assertThat(plain.takeText()).isEqualTo("back");
     }
 }

@@ -105,10 +105,20 @@ public interface Broker extends AutoCloseable {
     /** Adds a handler for the publications of every subscribed channel, from now on. */
     void register(Handler handler);
 
-    /** Starts delivering the channel's publications to this node; creates the channel's stream if it has none. */
+    /**
+     * Starts delivering the channel's publications to this node; creates the channel's stream if it has none.
+     *
+     * @throws Unavailable when the store cannot be reached; the hub then counts the channel as not subscribed and
+     *                     calls this again for its next first subscriber (so it must be safe to call again)
+     */
     void subscribe(String channel);
 
-    /** Stops delivering the channel's publications to this node. */
+    /**
+     * Stops delivering the channel's publications to this node.
+     *
+     * @throws Unavailable when the store cannot be reached; the hub then counts the channel as not subscribed and
+     *                     subscribes it again, not assuming it still is, when it has a subscriber once more
+     */
     void unsubscribe(String channel);
 
     /**
@@ -159,6 +169,14 @@ public interface Broker extends AutoCloseable {
      */
     default boolean connected() {
         return true;
+    }
+
+    /**
+     * Whether {@code channel}'s store can be reached now: {@link #connected()} for a broker with one store; for a
+     * broker over several, only the store that holds the channel counts, so one store away refuses only its channels.
+     */
+    default boolean connected(String channel) {
+        return connected();
     }
 
     @Override

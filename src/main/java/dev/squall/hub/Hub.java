@@ -40,13 +40,12 @@ import java.util.function.Predicate;
  * node. Subscribing happens before the new subscriber reads history (recovery needs the live stream first);
  * unsubscribing happens later, on the {@code brokerChanges} executor, because the last subscriber may leave from
  * inside a delivery, where the broker holds the channel's sequencer (and not on the scheduler: a networked
- * broker's unsubscribe waits on Redis, which must not hold up the pings). Both go through {@link #syncBroker}, which makes the broker's
- * subscription match the hub's channel, whatever order the two changes ran in.
+ * broker's unsubscribe waits on Redis, which must not hold up the pings). Both go through {@link #syncBroker},
+ * which makes the broker's subscription match the hub's channel, whatever order the two changes ran in.
  */
 public final class Hub {
 
     private static final Logger log = LoggerFactory.getLogger(Hub.class);
-    private static final int SUB_LOCKS = 64;               // a power of two
 
     /** The channel plain {@code /ws} clients are on. No valid channel name is empty, so it is never confused. */
     public static final String DEFAULT_CHANNEL = "";
@@ -55,7 +54,9 @@ public final class Hub {
     private final java.util.concurrent.atomic.AtomicInteger open = new java.util.concurrent.atomic.AtomicInteger();
     private final ConcurrentHashMap<String, Set<Subscription>> channels = new ConcurrentHashMap<>();
     private final Set<String> brokerSubscribed = ConcurrentHashMap.newKeySet();
-    private final Object[] subLocks = new Object[SUB_LOCKS];
+    // One lock per channel being synced with the broker, there only while a thread holds or waits for it: a lock
+    // shared by several channels (striping) made a subscribe wait for another channel's Redis call, on another shard.
+    private final ConcurrentHashMap<String, SyncLock> syncLocks = new ConcurrentHashMap<>();
     private final Broker broker;
     private final int maxReplay;
     private final OutboundLimits limits;
@@ -104,7 +105,6 @@ public final class Hub {
         this.presence = presence;
         this.broker = broker;
         this.maxReplay = maxReplay;
-        for (int i = 0; i < SUB_LOCKS; i++) subLocks[i] = new Object();
         this.limits = limits;
         this.metrics = metrics;
         this.scheduler = scheduler;
@@ -332,7 +332,20 @@ public final class Hub {
 
     /** Subscribes or unsubscribes the channel at the broker so that it matches whether it has local subscribers. */
     void syncBroker(String channel) {
-        synchronized (subLockOf(channel)) {
+        SyncLock lock = syncLocks.compute(channel, (name, held) -> {
+            SyncLock taken = held != null ? held : new SyncLock();
+            taken.users++;
+            return taken;
+        });
+        try {
+            syncBrokerHolding(lock, channel);
+        } finally {
+            syncLocks.compute(channel, (name, held) -> --held.users == 0 ? null : held);
+        }
+    }
+
+    private void syncBrokerHolding(SyncLock lock, String channel) {
+        synchronized (lock) {
             boolean wanted = channels.containsKey(channel);
             try {
                 if (wanted && brokerSubscribed.add(channel)) {
@@ -341,8 +354,10 @@ public final class Hub {
                     broker.unsubscribe(channel);
                 }
             } catch (RuntimeException e) {
-                if (wanted) brokerSubscribed.remove(channel);
-                else brokerSubscribed.add(channel);
+                // Either way the channel counts as not subscribed: the next first subscriber subscribes it again
+                // (subscribing twice is one subscription). Counting a failed unsubscribe as still subscribed made
+                // that subscriber skip subscribe, so a broker that had let the channel go never took it back.
+                brokerSubscribed.remove(channel);
                 if (e instanceof dev.squall.broker.Unavailable || Thread.currentThread().isInterrupted()) {
                     // Redis is lost (the broker has said so once), or the node is stopping: no stack trace.
                     log.debug("Could not {} channel '{}' at the broker: {}", wanted ? "subscribe" : "unsubscribe", channel, e.toString());
@@ -354,9 +369,9 @@ public final class Hub {
         }
     }
 
-    private Object subLockOf(String channel) {
-        int hash = channel.hashCode();
-        return subLocks[(hash ^ (hash >>> 16)) & (SUB_LOCKS - 1)];
+    /** A channel's broker lock; {@code users} counts who holds or waits for it, changed only inside compute. */
+    private static final class SyncLock {
+        int users;
     }
 
     /**
@@ -402,7 +417,8 @@ public final class Hub {
     /**
      * The broker lost publications of {@code channel} up to {@code position}: each live subscriber is sent its
      * protocol's not-recovered notice ({@link Framing#reset}), made once per framing; what follows continues after
-     * {@code position}. Subscribers still recovering are left out (their first frame comes from their own read).
+     * {@code position}. A subscriber still recovering keeps the reset among its waiting publications and is told
+     * after its replay ({@link Subscription#goLive}), unless the history it read is already past it.
      */
     void reset(String channel, StreamPosition position) {
         Subscribed restarted = new Subscribed(channel, position, position.offset(), false);

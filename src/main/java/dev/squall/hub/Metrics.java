@@ -56,14 +56,14 @@ public final class Metrics implements AutoCloseable {
         Gauge.builder("squall.queued.bytes", queuedBytes).description("bytes waiting in outbound queues").register(registry);
     }
 
-    /** The open SSE streams (each one is also a connection in {@code squall_connections}); read on scrape. */
-    /** {@code squall_broker_connected}: 1 while the broker can publish and deliver, 0 while it has lost Redis. */
+    /** {@code squall_broker_connected}: 1 while the broker can publish and deliver, 0 while it has lost Redis (any of them). */
     public void watchBroker(java.util.function.BooleanSupplier connected) {
         Gauge.builder("squall.broker.connected", () -> connected.getAsBoolean() ? 1 : 0)
                 .description("1 while the broker can publish and deliver (always in memory; with Redis, 0 while it is lost)")
                 .register(registry);
     }
 
+    /** The open SSE streams (each one is also a connection in {@code squall_connections}); read on scrape. */
     public void watchSseStreams(Supplier<Number> streams) {
         Gauge.builder("squall.sse.streams", streams).description("open Server-Sent Events streams (also counted in squall_connections)")
                 .register(registry);

@@ -150,6 +150,11 @@ public final class RedisShards implements Broker {
         return true;
     }
 
+    @Override
+    public boolean connected(String channel) {
+        return shard(channel).connected();
+    }
+
     /** Closes every shard, each even when closing another failed (the first failure is thrown, the rest suppressed). */
     @Override
     public void close() {
