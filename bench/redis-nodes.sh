@@ -8,6 +8,9 @@
 # --history-size 0 (no history, offsets only); without it they keep the default history of 100.
 # Workloads (default: fanout fanout-rate):
 #   fanout        1000 subscribers on /ws/bench, 500 messages from 4 publishers as fast as they are answered
+#   fanout-1pub   as fanout, from 1 publisher (in memory a publish is fanned out on the publishing request's
+#                 thread under the channel's lock, so 4 publishers wait on each other; on Redis on the node's
+#                 delivery thread for the channel)
 #   fanout-rate   1000 subscribers on /ws/bench, 400 messages at a fixed 40 publishes/s
 #   publish-seq   no subscribers, 20,000 publishes from 1 publisher, one at a time (2,000 warm-up)
 #   publish-conc  no subscribers, 20,000 publishes from 16 publishers, each one at a time (2,000 warm-up)
@@ -32,7 +35,7 @@ while [[ $# -gt 0 ]]; do
     --configs) CONFIGS=$2; shift 2 ;;
     --no-build) BUILD=0; shift ;;
     -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
-    fanout|fanout-rate|publish-seq|publish-conc) WORKLOADS+=("$1"); shift ;;
+    fanout|fanout-1pub|fanout-rate|publish-seq|publish-conc) WORKLOADS+=("$1"); shift ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -118,6 +121,7 @@ run_workload() {
   if [[ -n "$b" ]]; then common+=(--subscribe-port "$a,$b" --watch-pid "nodeB=${NODE_PIDS[1]}"); fi
   case "$workload" in
     fanout)       timeout 300 $GENERATOR fanout "${common[@]}" --subscribers 1000 --messages 500 --publishers 4 ;;
+    fanout-1pub)  timeout 300 $GENERATOR fanout "${common[@]}" --subscribers 1000 --messages 500 --publishers 1 ;;
     fanout-rate)  timeout 300 $GENERATOR fanout "${common[@]}" --subscribers 1000 --messages 400 --publishers 4 \
                       --rate 40 ;;
     publish-seq)  timeout 300 $GENERATOR fanout "${common[@]}" --subscribers 0 --messages 20000 --publishers 1 \
