@@ -26,14 +26,37 @@ METRICS = [
     ("conns", "bytes_per_conn", "lower"),
     ("burst15k", "p99_ms", "lower"),
     ("burst15k", "lost", "lower"),
+    # redis-nodes.sh (issue 10): one node, one node on Redis, two nodes on one Redis
+    ("fanout", "cpu_us_per_delivery", "lower"),
+    ("fanout-1pub", "delivered_per_s", "higher"),
+    ("fanout-1pub", "p99_ms", "lower"),
+    ("fanout-1pub", "cpu_us_per_delivery", "lower"),
+    ("fanout-rate", "cpu_us_per_delivery", "lower"),
+    ("fanout", "p50_ms", "lower"),
+    ("fanout", "redis_cpu_us_per_publish", "lower"),
+    ("fanout", "redis_evalsha_usec_per_call", "lower"),
+    ("fanout-rate", "p50_ms", "lower"),
+    ("fanout-rate", "publish_rtt_p50_ms", "lower"),
+    ("publish-seq", "publish_us_per_op", "lower"),
+    ("publish-seq", "publish_rtt_p50_ms", "lower"),
+    ("publish-seq", "publish_rtt_p99_ms", "lower"),
+    ("publish-seq", "redis_cpu_us_per_publish", "lower"),
+    ("publish-seq", "redis_evalsha_usec_per_call", "lower"),
+    ("publish-conc", "publish_us_per_op", "lower"),
+    ("publish-conc", "publish_rtt_p50_ms", "lower"),
+    ("publish-conc", "publish_rtt_p99_ms", "lower"),
+    ("publish-conc", "redis_cpu_us_per_publish", "lower"),
+    ("publish-conc", "redis_evalsha_usec_per_call", "lower"),
 ]
 # Generator and server CPU, to show which side was saturated.
-CPU = ["gen_loop_max_pct", "gen_cpu_pct", "server_cpu_pct"]
+CPU = ["gen_loop_max_pct", "gen_cpu_pct", "server_cpu_pct", "nodeB_cpu_pct", "redis_cpu_pct"]
 # Machine-wide CPU pressure (PSI some avg10) at the end of each run: other load on the shared machine.
 PRESSURE = "cpu_pressure_avg10"
 PEERS = ["node-ws", "tornado", "squall-before", "squall-alt"]   # squall/squall-before: after/before of one change
 # Pairs of servers other than squall compared with each other: (numerator, denominator).
-PAIRS = [("squall-history", "squall-nohistory")]
+PAIRS = [("squall-history", "squall-nohistory"),
+         ("redis-1", "memory"), ("redis-2", "memory"), ("redis-2", "redis-1"),
+         ("memory", "memory-h0"), ("redis-1", "redis-1-h0")]
 
 
 def parse(path):
@@ -41,8 +64,24 @@ def parse(path):
     with open(path) as f:
         for line in f:
             if line.startswith("RESULT "):
-                rows.append(dict(kv.split("=", 1) for kv in line.split()[1:] if "=" in kv))
+                rows.append(with_derived(dict(kv.split("=", 1) for kv in line.split()[1:] if "=" in kv)))
     return rows
+
+
+def with_derived(row):
+    """Adds cpu_us_per_delivery: the nodes' CPU (the server, plus a second node if watched) per delivered message.
+
+    On a machine where other load takes CPU from the server, throughput falls with the share the server got, but
+    the CPU it spent per delivery moves much less: it says what a configuration costs, not how much CPU it got.
+    """
+    try:
+        delivered = float(row.get("delivered_per_s", 0))
+        cpu = float(row["server_cpu_pct"]) + max(float(row.get("nodeB_cpu_pct", 0)), 0)
+        if delivered > 0 and float(row["server_cpu_pct"]) >= 0:
+            row["cpu_us_per_delivery"] = f"{cpu / 100 * 1e6 / delivered:.2f}"
+    except (KeyError, ValueError):
+        pass
+    return row
 
 
 def median(values):
@@ -100,12 +139,15 @@ def main():
         cells = []
         for s in servers:
             cpu = [median(values.get((workload, c, s), [])) for c in CPU]
-            if any(v is not None for v in cpu):
+            while cpu and cpu[-1] is None:
+                cpu.pop()                    # the second node and Redis appear only in redis-nodes.sh runs
+            if cpu:
                 cells.append(f"{s} " + "/".join(fmt(v) for v in cpu))
         if cells:
             cpu_lines.append(f"  {workload}: " + ";  ".join(cells))
     if cpu_lines:
-        print("CPU during the measured window, % of one core (median): generator busiest loop / generator / server")
+        print("CPU during the measured window, % of one core (median): generator busiest loop / generator / server"
+              " [/ second node / redis-server]")
         print("\n".join(cpu_lines))
     pressure = [v for (w, k, s), vs in values.items() if k == PRESSURE for v in vs]
     if pressure:

@@ -4,6 +4,7 @@ import dev.squall.bench.http.HttpPublisher;
 import dev.squall.bench.report.CpuWindow;
 import dev.squall.bench.report.Latency;
 import dev.squall.bench.report.ResultLine;
+import dev.squall.bench.report.ServerProcess;
 import dev.squall.bench.ws.ClientPool;
 import dev.squall.bench.ws.PerLoop;
 import dev.squall.bench.ws.WsConnection;
@@ -14,7 +15,9 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
@@ -27,7 +30,8 @@ import picocli.CommandLine.Option;
 
 /**
  * N subscribers on /ws, P publishers on POST /receive: delivered messages/s, publish-to-receipt latency, lost
- * messages and per-connection order violations.
+ * messages and per-connection order violations; the publishers' own round trips; with several
+ * {@code --subscribe-port}s the subscribers are spread over nodes that share a broker.
  */
 @Command(name = "fanout", mixinStandardHelpOptions = true,
         description = "Broadcast throughput and latency: N subscribers, P HTTP publishers.")
@@ -77,6 +81,16 @@ final class FanoutCommand implements Callable<Integer> {
     @Option(names = "--await-file", description = "Wait for this file to exist before publishing.")
     Path awaitFile;
 
+    @Option(names = "--subscribe-port", split = ",", paramLabel = "PORT",
+            description = "Spread the subscribers round-robin over these ports (several nodes sharing one broker; "
+                    + "publishes still go to --port). Default: --port only.")
+    List<Integer> subscribePorts = new ArrayList<>();
+
+    @Option(names = "--watch-pid", paramLabel = "NAME=PID",
+            description = "Also report this process's CPU over the measured window, as NAME_cpu_pct and "
+                    + "NAME_cpu_us_per_publish (e.g. redis=PID, node2=PID); repeatable.")
+    Map<String, Long> watchPids = new LinkedHashMap<>();
+
     /** Delivery statistics of one event loop; written only by its thread. */
     static final class Deliveries {
         final Histogram latency = Latency.newHistogram();
@@ -114,6 +128,8 @@ final class FanoutCommand implements Callable<Integer> {
 
     private final PerLoop<Deliveries> perLoop = new PerLoop<>(Deliveries::new);
     private final AtomicLong httpErrors = new AtomicLong();
+    /** Publish round trips as the publishers saw them (request sent -> response read), merged at the end. */
+    private final Histogram publishRoundTrips = Latency.newHistogram();
 
     private final WsHandler handler = new WsHandler() {
         @Override
@@ -166,8 +182,11 @@ final class FanoutCommand implements Callable<Integer> {
         ResultLine result = new ResultLine("fanout", target.serverName);
         try (ClientPool pool = new ClientPool(address, wsPath, target.threads, handler)) {
             long connectStart = System.nanoTime();
+            List<InetSocketAddress> subscribeTargets = new ArrayList<>();
+            for (int port : subscribePorts) subscribeTargets.add(new InetSocketAddress(address.getAddress(), port));
+            if (subscribeTargets.isEmpty()) subscribeTargets.add(address);
             int connected = pool.connect(subscribers, target.connectInFlight,
-                    TimeUnit.SECONDS.toMillis(target.connectTimeoutSeconds));
+                    TimeUnit.SECONDS.toMillis(target.connectTimeoutSeconds), subscribeTargets);
             double connectSeconds = (System.nanoTime() - connectStart) / 1e9;
             System.out.printf("connected %d/%d subscribers in %.1f s (%d failed%s)%n", connected, subscribers,
                     connectSeconds, pool.failedConnects(),
@@ -192,7 +211,9 @@ final class FanoutCommand implements Callable<Integer> {
                 awaitCount(() -> sum(d -> d.warmupReceived), (long) warmup * connected, hardDeadline, idleTimeoutSeconds);
             }
 
-            CpuWindow cpu = new CpuWindow(pool, target.server());
+            Map<String, ServerProcess> watched = new LinkedHashMap<>();
+            watchPids.forEach((name, pid) -> watched.put(name, new ServerProcess(pid)));
+            CpuWindow cpu = new CpuWindow(pool, target.server(), watched);
             cpu.start();
             long publishStart = System.nanoTime();
             List<Thread> threads = startPublishers(address, publishStart);
@@ -225,17 +246,31 @@ final class FanoutCommand implements Callable<Integer> {
             result.put("subscribers", connected).put("messages", messages).put("publishers", publishers)
                     .put("rate", rate, 1).put("size", size)
                     .put("delivered_per_s", deliveredPerSecond, 0)
-                    .put("publish_per_s", publishers > 0 ? messages / publishSeconds : 0, 1);
+                    .put("publish_per_s", publishers > 0 ? messages / publishSeconds : 0, 1)
+                    .put("subscribe_ports", subscribeTargets.stream().map(a -> Integer.toString(a.getPort()))
+                            .collect(java.util.stream.Collectors.joining("/")));
             Latency.addTo(result, latency);
+            synchronized (publishRoundTrips) {
+                // Wall time per publish over all publishers (what Go's RunParallel ns/op is), and each round trip.
+                result.put("publish_us_per_op", publishers > 0 ? publishSeconds * 1e6 / messages : 0, 2)
+                        .put("publish_rtt_p50_ms", publishRoundTrips.getValueAtPercentile(50) / 1000.0, 3)
+                        .put("publish_rtt_p99_ms", publishRoundTrips.getValueAtPercentile(99) / 1000.0, 3)
+                        .put("publish_rtt_p999_ms", publishRoundTrips.getValueAtPercentile(99.9) / 1000.0, 3);
+            }
             result.put("received", received).put("expected", expected).put("lost", Math.max(0, expected - received))
                     .put("order_violations", orderViolations).put("malformed", malformed)
                     .put("http_errors", httpErrors.get()).put("connect_failed", pool.failedConnects())
                     .put("closed_early", closedEarly).put("connect_per_s", connected / connectSeconds, 0);
             cpu.addTo(result);
+            cpu.addWatchedTo(result, messages);
 
             System.out.printf("delivered %d/%d messages in %.3f s: %.0f deliveries/s (publishing took %.3f s)%n",
                     received, expected, deliverySeconds, deliveredPerSecond, publishSeconds);
             System.out.println(Latency.describe(latency));
+            synchronized (publishRoundTrips) {
+                System.out.printf("publish round trip (%.2f us/op over all publishers): %s%n",
+                        publishers > 0 ? publishSeconds * 1e6 / messages : 0, Latency.describe(publishRoundTrips));
+            }
             System.out.printf("lost %d, order violations %d, malformed %d, HTTP errors %d, closed early %d%n",
                     Math.max(0, expected - received), orderViolations, malformed, httpErrors.get(), closedEarly);
         }
@@ -257,6 +292,7 @@ final class FanoutCommand implements Callable<Integer> {
     /** Publisher {@code id} sends messages id, id+P, id+2P, ... of the global schedule. */
     private void runPublisher(InetSocketAddress address, int id, long start) {
         double intervalNanos = rate > 0 ? 1e9 / rate : 0;
+        Histogram roundTrips = Latency.newHistogram();
         try (HttpPublisher publisher = new HttpPublisher(address, publishPath)) {
             long sequence = 0;
             for (long slot = id; slot < messages; slot += publishers, sequence++) {
@@ -269,11 +305,17 @@ final class FanoutCommand implements Callable<Integer> {
                 } else {
                     stamp = System.nanoTime();
                 }
-                publish(publisher, BroadcastMessage.encode(BroadcastMessage.MEASURED, id, sequence, stamp, size));
+                byte[] body = BroadcastMessage.encode(BroadcastMessage.MEASURED, id, sequence, stamp, size);
+                long sent = System.nanoTime();
+                publish(publisher, body);
+                Latency.recordNanos(roundTrips, System.nanoTime() - sent);
             }
         } catch (Exception e) {
             httpErrors.incrementAndGet();
             System.err.println("publisher " + id + " stopped: " + e);
+        }
+        synchronized (publishRoundTrips) {
+            publishRoundTrips.add(roundTrips);
         }
     }
 

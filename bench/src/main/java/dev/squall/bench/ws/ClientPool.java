@@ -70,6 +70,15 @@ public final class ClientPool implements AutoCloseable {
      * one upgraded or failed, or until {@code timeoutMs}. Returns how many upgraded.
      */
     public int connect(int count, int maxInFlight, long timeoutMs) throws InterruptedException {
+        return connect(count, maxInFlight, timeoutMs, List.of(target));
+    }
+
+    /**
+     * As {@link #connect(int, int, long)}, connection i to {@code targets[i % n]}: subscribers spread evenly
+     * over several servers (nodes sharing a broker). The upgrade's Host header names the pool's own target.
+     */
+    public int connect(int count, int maxInFlight, long timeoutMs, List<InetSocketAddress> targets)
+            throws InterruptedException {
         long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
         upgradesInFlight = new Semaphore(maxInFlight);
         int startUpgraded = upgraded.get();
@@ -80,7 +89,7 @@ public final class ClientPool implements AutoCloseable {
             if (left <= 0 || !upgradesInFlight.tryAcquire(left, TimeUnit.NANOSECONDS)) {
                 break;
             }
-            loops.get(issued % loops.size()).connect(issued, target);
+            loops.get(issued % loops.size()).connect(issued, targets.get(issued % targets.size()));
         }
         while (upgraded.get() - startUpgraded + failed.get() - startFailed < issued && System.nanoTime() < deadline) {
             Thread.sleep(5);
