@@ -979,19 +979,7 @@ public final class RedisBroker implements Broker {
     private <T> T run(Script script, byte[][] keys, byte[]... args) {
         StatefulRedisConnection<byte[], byte[]> c = commands;
         if (c == null) throw new Unavailable("Redis at " + shown + " is not connected", new IllegalStateException("not connected"));
-        try {
-            try {
-                return c.sync().evalsha(script.sha(), ScriptOutputType.MULTI, keys, args);
-            } catch (RedisNoScriptException missing) {
-                c.sync().scriptLoad(script.source());
-                return c.sync().evalsha(script.sha(), ScriptOutputType.MULTI, keys, args);
-            }
-        } catch (RedisCommandExecutionException answered) {
-            throw answered;                                   // Redis answered with an error: a bug, not a fault
-        } catch (RedisException e) {
-            // Rejected while disconnected (REJECT_COMMANDS), or timed out: the caller may retry later.
-            throw new Unavailable("Redis is unavailable: " + e.getMessage(), e);
-        }
+        return script.run(c, keys, args);
     }
 
     /** Waits for a command on the lifecycle or a caller's thread; Lettuce's own timeout bounds it, this is a backstop. */
@@ -1092,6 +1080,28 @@ public final class RedisBroker implements Broker {
 
     /** A Lua script of this package, and its SHA-1 (what EVALSHA names it by). */
     record Script(String sha, byte[] source) {
+
+        /**
+         * Runs the script by its SHA on {@code connection}, loading it first when Redis does not have it (a restart,
+         * a flush).
+         *
+         * @throws Unavailable when Redis is not connected or did not answer in time
+         */
+        <T> T run(StatefulRedisConnection<byte[], byte[]> connection, byte[][] keys, byte[]... args) {
+            try {
+                try {
+                    return connection.sync().evalsha(sha, ScriptOutputType.MULTI, keys, args);
+                } catch (RedisNoScriptException missing) {
+                    connection.sync().scriptLoad(source);
+                    return connection.sync().evalsha(sha, ScriptOutputType.MULTI, keys, args);
+                }
+            } catch (RedisCommandExecutionException answered) {
+                throw answered;                               // Redis answered with an error: a bug, not a fault
+            } catch (RedisException e) {
+                // Rejected while disconnected (REJECT_COMMANDS), or timed out: the caller may retry later.
+                throw new Unavailable("Redis is unavailable: " + e.getMessage(), e);
+            }
+        }
 
         static Script load(String name) {
             try (InputStream in = RedisBroker.class.getResourceAsStream(name)) {

@@ -5,10 +5,7 @@ import dev.squall.broker.Unavailable;
 import io.lettuce.core.LettuceFutures;
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisConnectionStateListener;
-import io.lettuce.core.RedisCommandExecutionException;
-import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisFuture;
-import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.ScriptOutputType;
 import io.lettuce.core.api.StatefulRedisConnection;
 import io.lettuce.core.api.async.RedisAsyncCommands;
@@ -135,23 +132,8 @@ final class RedisPresence {
      * @throws Unavailable when Redis is not connected or did not answer in time
      */
     int subscribers(String channel) {
-        long others;
-        StatefulRedisConnection<byte[], byte[]> commands = connection();
-        try {
-            byte[][] keys = {key(channel)};
-            List<Object> result;
-            try {
-                result = commands.sync().evalsha(sum.sha(), ScriptOutputType.MULTI, keys, nodeBytes);
-            } catch (RedisNoScriptException missing) {
-                commands.sync().scriptLoad(sum.source());
-                result = commands.sync().evalsha(sum.sha(), ScriptOutputType.MULTI, keys, nodeBytes);
-            }
-            others = (Long) result.get(0);
-        } catch (RedisCommandExecutionException answered) {
-            throw answered;                                   // Redis answered with an error: a bug, not a fault
-        } catch (RedisException e) {
-            throw new Unavailable("Redis is unavailable: " + e.getMessage(), e);
-        }
+        List<Object> result = sum.run(connection(), new byte[][]{key(channel)}, nodeBytes);
+        long others = (Long) result.get(0);
         return (int) Math.min(Integer.MAX_VALUE, others + local(channel));
     }
 
