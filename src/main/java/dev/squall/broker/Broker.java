@@ -94,6 +94,20 @@ public interface Broker extends AutoCloseable {
             return 0;
         }
 
+        /** This node's count of {@code channel}: the sum of what {@code handlers} answer; one that throws counts none. */
+        static int countHere(Iterable<? extends Handler> handlers, String channel) {
+            int total = 0;
+            for (Handler handler : handlers) {
+                try {
+                    total += handler.subscribers(channel);
+                } catch (RuntimeException e) {
+                    org.slf4j.LoggerFactory.getLogger(Broker.class)
+                            .error("A handler failed to count the subscribers of channel '{}'; counted as none", channel, e);
+                }
+            }
+            return total;
+        }
+
         /**
          * A subscriber of {@code channel} on another node joined it ({@code joined}) or left it; {@code client} is its
          * connection id. Sequenced with {@link #deliver} for the channel; only networked brokers call it.

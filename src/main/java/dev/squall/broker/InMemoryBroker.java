@@ -135,15 +135,7 @@ public final class InMemoryBroker implements Broker {
     /** This node is the only one: the sum of what the handlers count. */
     @Override
     public int subscribers(String channel) {
-        int total = 0;
-        for (Handler handler : handlers) {
-            try {
-                total += handler.subscribers(channel);
-            } catch (RuntimeException e) {
-                log.error("A handler failed to count the subscribers of channel '{}'; counted as none", channel, e);
-            }
-        }
-        return total;
+        return Handler.countHere(handlers, channel);
     }
 
     @Override

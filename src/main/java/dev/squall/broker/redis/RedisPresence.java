@@ -134,7 +134,7 @@ final class RedisPresence {
     int subscribers(String channel) {
         List<Object> result = sum.run(connection(), new byte[][]{key(channel)}, nodeBytes);
         long others = (Long) result.get(0);
-        return (int) Math.min(Integer.MAX_VALUE, others + local(channel));
+        return (int) Math.min(Integer.MAX_VALUE, others + Handler.countHere(handlers, channel));
     }
 
     /** Publishes that {@code client} joined or left {@code channel} here, without waiting; lost if Redis is away. */
@@ -184,18 +184,6 @@ final class RedisPresence {
     record Event(boolean joined, String client) {
     }
 
-    /** This node's count of {@code channel}: what its handlers answer now. */
-    private int local(String channel) {
-        int total = 0;
-        for (Handler handler : handlers) {
-            try {
-                total += handler.subscribers(channel);
-            } catch (RuntimeException e) {
-                log.error("A handler failed to count the subscribers of channel '{}'; counted as none", channel, e);
-            }
-        }
-        return total;
-    }
 
     /** Shares the counts that changed since the last flush, and every count after Redis was away. */
     private void flush() {
@@ -229,7 +217,7 @@ final class RedisPresence {
             RedisFuture<Object> last = null;
             byte[] lifeMs = bytes(Long.toString(Math.max(1, life.toMillis())));
             for (String channel : channels) {
-                int now = local(channel);
+                int now = Handler.countHere(handlers, channel);
                 if (now > 0) shared.add(channel);
                 else shared.remove(channel);
                 last = async.evalsha(count.sha(), ScriptOutputType.MULTI, new byte[][]{key(channel)}, nodeBytes,
