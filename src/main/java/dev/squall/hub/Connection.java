@@ -5,6 +5,7 @@ import dev.squall.broker.Message;
 import org.jspecify.annotations.Nullable;
 
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
@@ -24,6 +25,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * instead drops from the head of the queue, which only works for messages the wire does not hold yet: in that
  * mode at most a small window is handed to the wire at a time, and each written frame's callback hands over the
  * next.
+ *
+ * <p>What may be dropped: only publications ({@link #enqueue}, counted in the next {@code dropped} notice) and
+ * events that promise at most once ({@link #enqueueEvent}: join and leave, not counted). What the server says to
+ * this client ({@link #enqueueControl}: replies, a subscription's first frame, a reset, a handler's send) is never
+ * dropped: it stays in its place while publications around it go. It is bounded all the same: a client that
+ * fills its queue with replies it does not read (commands sent without reading) is closed as a slow consumer.
  */
 public final class Connection {
 
@@ -40,7 +47,8 @@ public final class Connection {
     private final Shard shard;
     private final Framing framing;
 
-    private final ConcurrentLinkedQueue<Message> pending = new ConcurrentLinkedQueue<>();
+    // A publication's frame as it is (the hot path allocates nothing); the rest wrapped, see Control and Event.
+    private final ConcurrentLinkedQueue<Object> pending = new ConcurrentLinkedQueue<>();
     private final AtomicBoolean writing = new AtomicBoolean();
     private final AtomicBoolean scheduled = new AtomicBoolean();
     private final AtomicLong queuedBytes = new AtomicLong();
@@ -103,20 +111,52 @@ public final class Connection {
     }
 
     /**
-     * Adds a message to the queue; when the queue is full, marks the connection slow (close policy) or drops
-     * the oldest queued messages (drop-oldest). Returns true when the message is queued, false when it was
-     * refused or, with drop-oldest, dropped on arrival. Never blocks or writes.
+     * Adds a publication's frame to the queue; when the queue is full, marks the connection slow (close policy)
+     * or drops the oldest queued publications and events (drop-oldest). Returns true when the frame is queued,
+     * false when it was refused or, with drop-oldest, dropped on arrival. Never blocks or writes.
      */
-    boolean enqueue(Message message) {
+    boolean enqueue(Message publication) {
+        return add(publication, publication);
+    }
+
+    /** As {@link #enqueue}, for an event that drop-oldest may drop without counting it (join, leave). */
+    boolean enqueueEvent(Message event) {
+        return add(new Event(event), event);
+    }
+
+    /**
+     * As {@link #enqueue}, for what must reach the client if anything after it does: a reply, a first frame, a
+     * reset, a handler's send. Drop-oldest drops publications and events around it, never it; when they are gone
+     * and it still does not fit, the queue is full of what the client has not read, and the connection closes.
+     */
+    boolean enqueueControl(Message message) {
+        return add(new Control(message), message);
+    }
+
+    /** A frame that is never dropped. */
+    private record Control(Message message) {
+    }
+
+    /** A frame drop-oldest may drop, and does not count: it carries no offset. */
+    private record Event(Message message) {
+    }
+
+    private static Message messageOf(Object entry) {
+        if (entry instanceof Message message) return message;
+        if (entry instanceof Control control) return control.message();
+        return ((Event) entry).message();
+    }
+
+    private boolean add(Object entry, Message message) {
         if (closing.get()) return false;
         int size = message.size();
         if (reserve(size)) {
-            pending.add(message);
+            pending.add(entry);
             return true;
         }
         if (dropsOldest) {
             count(size);                // past the bounds until older messages make room
-            return dropOldestToFit(message);
+            return dropOldestToFit(entry, size);
         }
         slow = true;
         return false;
@@ -144,26 +184,36 @@ public final class Connection {
     }
 
     /**
-     * Drops queued messages, oldest first, until {@code message} (already counted) fits, and queues it; or drops
-     * it instead when what is left is all in the wire's hands. Returns whether it was queued.
+     * Drops queued publications and events, oldest first, until {@code entry} (already counted) fits, and queues
+     * it. When it still does not fit (what is left is control frames, or in the wire's hands), a publication or an
+     * event is dropped instead, and a control frame closes the connection. Returns whether it was queued.
      */
-    private boolean dropOldestToFit(Message message) {
+    private boolean dropOldestToFit(Object entry, int size) {
         int dropped = 0;
+        int publications = 0;
         boolean fits;
         synchronized (head) {
-            while (!(fits = withinBounds())) {
-                Message oldest = pending.poll();
-                if (oldest == null) break;              // the rest is in the wire's hands: it cannot be dropped
-                release(oldest.size());
+            Iterator<Object> oldestFirst = pending.iterator();
+            while (!(fits = withinBounds()) && oldestFirst.hasNext()) {
+                Object oldest = oldestFirst.next();
+                if (oldest instanceof Control) continue;
+                oldestFirst.remove();
+                release(messageOf(oldest).size());
                 dropped++;
+                if (oldest instanceof Message) publications++;
             }
             if (fits) {
-                pending.add(message);
+                pending.add(entry);
             } else {
-                release(message.size());
-                dropped++;
+                release(size);
+                if (entry instanceof Control) {
+                    slow = true;                        // full of replies it does not read: closed by the next flush
+                } else {
+                    dropped++;
+                    if (entry instanceof Message) publications++;
+                }
             }
-            droppedSinceNotice += dropped;
+            droppedSinceNotice += publications;
         }
         hub.dropped(dropped);
         return fits;
@@ -180,7 +230,7 @@ public final class Connection {
             try {
                 boolean flushed = true;
                 while (mayWrite()) {
-                    Message message = dropsOldest ? takeHeadWithNotice() : pending.poll();
+                    Message message = dropsOldest ? takeHeadWithNotice() : next();
                     if (message == null) break;
                     // More to come: let the wire gather them into one write; the last one flushes.
                     flushed = !mayWrite();
@@ -206,12 +256,17 @@ public final class Connection {
                 || (inFlightBytes.get() < limits.windowBytes() && inFlightMessages.get() < limits.windowMessages());
     }
 
-    /** Takes the next message; if messages before it were dropped, writes the notice that says how many first. */
-    private Message takeHeadWithNotice() {
+    private @Nullable Message next() {
+        Object entry = pending.poll();
+        return entry == null ? null : messageOf(entry);
+    }
+
+    /** Takes the next message; if publications before it were dropped, writes the notice that says how many first. */
+    private @Nullable Message takeHeadWithNotice() {
         Message message;
         int dropped;
         synchronized (head) {
-            message = pending.poll();
+            message = next();
             dropped = droppedSinceNotice;
             if (message != null) droppedSinceNotice = 0;
         }
@@ -335,9 +390,15 @@ public final class Connection {
         return shard;
     }
 
-    /** Adds a subscription; false (and nothing changes) when the connection is already on that channel. */
-    synchronized boolean subscribed(Subscription subscription) {
-        if (subscription(subscription.channel) != null) return false;
+    /**
+     * Adds a subscription and runs {@code register} (the hub listing it under its channel) before anyone can see it
+     * here; false, and nothing runs, when the connection has left or is already on that channel. Leaving takes
+     * the same lock, so a subscription is either refused or listed both here and by the hub, and leaving takes it
+     * off both: none is left behind on a channel when a subscribe races the close.
+     */
+    synchronized boolean subscribed(Subscription subscription, Runnable register) {
+        if (left || subscription(subscription.channel) != null) return false;
+        register.run();
         List<Subscription> more = new ArrayList<>(subscriptions);
         more.add(subscription);
         subscriptions = List.copyOf(more);
@@ -374,9 +435,13 @@ public final class Connection {
         slow = true;
     }
 
-    /** The hub no longer lists it (closed by the peer, or by us): the heartbeat must not count it again. */
-    void left() {
+    /**
+     * The hub no longer lists it (closed by the peer, or by us): no subscription can be added from now on, and the
+     * ones it has are returned for the hub to take off their channels. The heartbeat does not count it again.
+     */
+    synchronized List<Subscription> leave() {
         left = true;
+        return subscriptions;
     }
 
     /** Writing may start: the connection has been subscribed. */

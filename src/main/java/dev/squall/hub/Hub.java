@@ -135,7 +135,7 @@ public final class Hub {
             public void presence(String channel, boolean joined, String client) {
                 // Another node's subscriber: every live one here hears it, as they hear a local one's.
                 if (!Hub.this.presence.test(channel)) return;
-                tell(channel, Subscription::isLive, framing -> joined ? framing.joined(channel, client) : framing.left(channel, client));
+                tell(channel, Subscription::isLive, framing -> joined ? framing.joined(channel, client) : framing.left(channel, client), false);
             }
         });
     }
@@ -217,15 +217,14 @@ public final class Hub {
      */
     public @Nullable Subscribed subscribe(Connection connection, String channel, Recovery recovery,
                                           Function<Subscribed, @Nullable Message> firstFrame) {
-        if (connection.hasLeft()) return null;
         Subscription subscription = new Subscription(connection, channel, recovery.kind() == Recovery.Kind.LIVE);
-        if (!connection.subscribed(subscription)) return null;
-        channels.compute(channel, (name, subscribers) -> {
+        boolean added = connection.subscribed(subscription, () -> channels.compute(channel, (name, subscribers) -> {
             // Sized for one: most channels of a many-channel node have a single subscriber (bench: ChannelMemory).
             Set<Subscription> set = subscribers != null ? subscribers : ConcurrentHashMap.newKeySet(1);
             set.add(subscription);
             return set;
-        });
+        }));
+        if (!added) return null;
         try {
             return start(connection, channel, recovery, firstFrame, subscription);
         } catch (RuntimeException e) {
@@ -272,7 +271,7 @@ public final class Hub {
             }
         }
         Message first = firstFrame.apply(started);
-        if (first != null && connection.enqueue(first)) metrics.sent(1, first.size());
+        if (first != null && connection.enqueueControl(first)) metrics.sent(1, first.size());
         Subscription.Queued queued = subscription.goLive(replay, started.after(), started.position());
         metrics.sentTotal(queued.messages(), queued.bytes());
         connection.flush();
@@ -298,10 +297,15 @@ public final class Hub {
         return replay.size() <= limits.maxMessages() / 2 && bytes <= limits.maxBytes() / 2;
     }
 
-    /** Takes a connection off a channel. */
+    /**
+     * Takes a connection off a channel. Once this returns, nothing more of the channel is queued to the connection
+     * (a delivery that had already taken the channel's subscribers finds the subscription cancelled), so a reply
+     * queued after it comes after the channel's last frame.
+     */
     public void unsubscribe(Connection connection, String channel) {
         Subscription subscription = connection.unsubscribed(channel);
         if (subscription == null) return;
+        subscription.cancel();
         // Atomic with subscribe: the last one out removes the channel, and nobody joins a set being dropped.
         boolean emptied = channels.computeIfPresent(channel, (name, subscribers) -> {
             subscribers.remove(subscription);
@@ -423,7 +427,7 @@ public final class Hub {
     void reset(String channel, StreamPosition position) {
         Subscribed restarted = new Subscribed(channel, position, position.offset(), false);
         // A subscriber still recovering keeps it in its place, after its replay; the live ones are told now.
-        tell(channel, subscription -> !subscription.offerReset(position), framing -> framing.reset(restarted));
+        tell(channel, subscription -> !subscription.offerReset(position), framing -> framing.reset(restarted), true);
     }
 
     /** The broker shares this node's count of a named channel with the other nodes (the broadcast one is never asked). */
@@ -439,15 +443,16 @@ public final class Hub {
      */
     private void announce(String channel, Connection who, boolean joined) {
         tell(channel, subscription -> subscription.connection != who && subscription.isLive(),
-                framing -> joined ? framing.joined(channel, who.id()) : framing.left(channel, who.id()));
+                framing -> joined ? framing.joined(channel, who.id()) : framing.left(channel, who.id()), false);
         broker.announce(channel, joined, who.id());
     }
 
     /**
      * Queues to every subscriber of {@code channel} that {@code takes} accepts the frame {@code make} gives its
      * framing (made once per framing; null: that protocol has no such frame), and wakes their writers once each.
+     * {@code control}: a frame that is never dropped (a reset); else an event drop-oldest may drop (join, leave).
      */
-    private void tell(String channel, Predicate<Subscription> takes, Function<Framing, @Nullable Message> make) {
+    private void tell(String channel, Predicate<Subscription> takes, Function<Framing, @Nullable Message> make, boolean control) {
         Set<Subscription> subscribers = channels.get(channel);
         if (subscribers == null) return;
         Frames frames = new Frames(make);
@@ -457,7 +462,7 @@ public final class Hub {
             if (!takes.test(subscription)) continue;
             Message frame = frames.in(connection.framing());
             if (frame == null) continue;
-            if (connection.enqueue(frame)) metrics.sent(1, frame.size());
+            if (subscription.tell(frame, control)) metrics.sent(1, frame.size());
             Shard shard = connection.shard();
             shard.ready(connection);
             touched |= 1L << (shard.index() & 63);
@@ -504,7 +509,7 @@ public final class Hub {
      * to keep with publishes other than the order in which it is queued.
      */
     boolean sendTo(Connection connection, Message message) {
-        boolean queued = connection.enqueue(message);
+        boolean queued = connection.enqueueControl(message);
         connection.flush();
         if (queued) metrics.sent(1, message.size());
         return queued;
@@ -569,9 +574,9 @@ public final class Hub {
     }
 
     private void forget(Connection connection) {
-        connection.left();
+        List<Subscription> subscriptions = connection.leave();
         if (connection.counted.compareAndSet(true, false)) open.decrementAndGet();
-        for (String channel : connection.channels()) unsubscribe(connection, channel);
+        for (Subscription subscription : subscriptions) unsubscribe(connection, subscription.channel);
     }
 
     void dropped(int messages) {

@@ -16,8 +16,9 @@ final class Subscription {
 
     final Connection connection;
     final String channel;
-    // Read without the lock on every delivery; written under it, after the replay has been queued.
+    // Written under the lock, after the replay has been queued; read without it by the hub's notices.
     private volatile boolean live;
+    private boolean cancelled;                                        // guarded by this
     private List<Object> waiting;                                    // guarded by this, until live: Publication or Reset
     private long last;                                                // guarded by this: the last offset queued
     // Written once in goLive before live is (volatile), read after it: what the switch-over queued already.
@@ -37,22 +38,37 @@ final class Subscription {
      * waiting to be).
      */
     boolean offer(Publication publication, Message frame, int maxWaiting) {
-        if (!live) {
-            synchronized (this) {
-                if (!live) {
-                    if (waiting.size() >= maxWaiting) {
-                        connection.markSlow();              // a connection this far behind cannot catch up
-                        return false;
-                    }
-                    waiting.add(publication);
-                    return true;
+        // Under the lock even when live: an unsubscribe (cancel) either comes before, and nothing is queued, or
+        // after, and what this queues precedes the unsubscribe's reply.
+        synchronized (this) {
+            if (cancelled) return false;
+            if (!live) {
+                if (waiting.size() >= maxWaiting) {
+                    connection.markSlow();              // a connection this far behind cannot catch up
+                    return false;
                 }
+                waiting.add(publication);
+                return true;
             }
+            // A networked broker may deliver a publication after a recovering subscriber has read it from history and
+            // gone live (its stripe lags the read): queued by the replay already, not again.
+            if (publication.offset() <= queuedThrough && publication.epoch().equals(queuedEpoch)) return true;
+            return connection.enqueue(frame);
         }
-        // A networked broker may deliver a publication after a recovering subscriber has read it from history and
-        // gone live (its stripe lags the read): queued by the replay already, not again.
-        if (publication.offset() <= queuedThrough && publication.epoch().equals(queuedEpoch)) return true;
-        return connection.enqueue(frame);
+    }
+
+    /** Queues a notice of the channel's (a reset, a join or leave; {@code control}: never dropped), unless cancelled. */
+    synchronized boolean tell(Message frame, boolean control) {
+        if (cancelled) return false;
+        return control ? connection.enqueueControl(frame) : connection.enqueueEvent(frame);
+    }
+
+    /**
+     * The connection is off the channel: nothing more of it is queued from here on, whatever a delivery that took
+     * the channel's subscribers before still holds.
+     */
+    synchronized void cancel() {
+        cancelled = true;
     }
 
     /**
@@ -99,7 +115,9 @@ final class Subscription {
             all.addAll(replay);
             all.addAll(waiting);
             for (Object each : all) {
+                if (cancelled) break;
                 Message frame;
+                boolean control = each instanceof Reset;
                 if (each instanceof Reset reset) {
                     StreamPosition to = reset.position();
                     if (to.epoch().equals(epoch) && to.offset() <= last) continue;   // history was read after it
@@ -114,7 +132,7 @@ final class Subscription {
                     last = publication.offset();
                     frame = framing.frame(channel, publication);
                 }
-                if (connection.enqueue(frame)) {
+                if (control ? connection.enqueueControl(frame) : connection.enqueue(frame)) {
                     messages++;
                     bytes += frame.size();
                 }

@@ -52,33 +52,40 @@ class ConnectionTest {
     }
 
     @Test
-    void drop_oldest_announces_each_gap_with_its_exact_size_even_when_a_reply_lands_in_the_middle() {
+    void drop_oldest_drops_publications_around_a_reply_and_never_the_reply() {
         RecordingWire wire = new RecordingWire();
-        Connection connection = open(wire, 1 << 20, 4, SlowConsumerPolicy.DROP_OLDEST);   // window: 2 frames
-        assertThat(publish("m1")).isEqualTo(1);
-        assertThat(wire.texts()).containsExactly("W", "m1");                               // the window is full
-
+        Connection connection = open(wire, 1 << 20, 6, SlowConsumerPolicy.DROP_OLDEST);   // window: 3 frames
+        publish("m1");
         publish("m2");
-        publish("m3");                                  // queued: W, m1 (in the wire), m2, m3
-        assertThat(publish("m4")).as("m4 fits once m2 is dropped").isEqualTo(1);
-        connection.send(Message.text("reply"));          // drops m3: the queue holds m4, reply
-        // Another reply while a writer is busy writing the notice: the queue is full again (the notice counts
-        // too), so the oldest waiting message, "reply", makes room, and that gap gets its own notice.
-        wire.onSend = frame -> {
-            if (frame.text().startsWith("{")) {
-                wire.onSend = next -> { };
-                connection.send(Message.text("reply during the notice"));
-            }
-        };
+        assertThat(wire.texts()).containsExactly("W", "m1", "m2");                         // the window is full
 
-        wire.completeNext();                             // W written: the window has room again
+        connection.send(Message.text("reply"));          // queued: W, m1, m2 (in the wire), reply
+        publish("m3");
+        publish("m4");
+        publish("m5");                                   // the reply is the oldest waiting: m3 makes room instead
+        publish("m6");                                   // and m4
         wire.completeAll();
         wire.completeAll();
 
-        assertThat(wire.texts()).containsExactly("W", "m1", "{\"squall\":\"dropped\",\"count\":2}", "m4",
-                "{\"squall\":\"dropped\",\"count\":1}", "reply during the notice");
-        assertThat(metric("squall_dropped_messages_total")).isEqualTo(3.0);
+        assertThat(wire.texts()).as("the notice counts the publications it stands for, and the reply is not one")
+                .containsExactly("W", "m1", "m2", "{\"squall\":\"dropped\",\"count\":2}", "reply", "m5", "m6");
+        assertThat(metric("squall_dropped_messages_total")).isEqualTo(2.0);
         assertThat(connection.queuedBytes()).isZero();
+    }
+
+    @Test
+    void drop_oldest_closes_a_client_whose_queue_is_full_of_replies_it_does_not_read() {
+        RecordingWire wire = new RecordingWire();
+        Connection connection = open(wire, 1 << 20, 6, SlowConsumerPolicy.DROP_OLDEST);   // window: 3 frames
+        publish("m1");
+        publish("m2");                                   // W, m1, m2 in the wire: nothing of it can be dropped
+        publish("m3");
+        for (int i = 1; i <= 3; i++) assertThat(connection.send(Message.text("reply " + i))).as("reply %d", i).isTrue();
+
+        assertThat(connection.send(Message.text("reply 4"))).as("no publication is left to make room").isFalse();
+
+        assertThat(wire.closeCode).isEqualTo(Connection.SLOW_CONSUMER);
+        assertThat(metric("squall_slow_consumers_total")).isEqualTo(1.0);
     }
 
     @Test
