@@ -3,6 +3,8 @@ package dev.squall.hub;
 import com.fasterxml.jackson.core.JsonFactory;
 import com.fasterxml.jackson.core.JsonParser;
 import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.core.StreamReadConstraints;
+import com.fasterxml.jackson.core.exc.StreamConstraintsException;
 import dev.squall.broker.Message;
 
 import java.io.IOException;
@@ -21,7 +23,20 @@ public final class Notice {
     /** The reserved top-level key. */
     public static final String KEY = "squall";
 
-    private static final JsonFactory JSON = new JsonFactory();
+    /**
+     * Without Jackson's limits on nesting, numbers and names: a browser's {@code JSON.parse} has none of them, so
+     * the member after a 1001-deep array is one a page reads. A publish is bounded in size anyway.
+     */
+    private static final JsonFactory JSON = JsonFactory.builder()
+            .streamReadConstraints(StreamReadConstraints.builder()
+                    .maxNestingDepth(Integer.MAX_VALUE)
+                    .maxNumberLength(Integer.MAX_VALUE)
+                    .maxStringLength(Integer.MAX_VALUE)
+                    .maxNameLength(Integer.MAX_VALUE)
+                    .maxDocumentLength(-1)
+                    .maxTokenCount(-1)
+                    .build())
+            .build();
 
     private Notice() {
     }
@@ -47,6 +62,8 @@ public final class Notice {
     /**
      * Whether a page parsing this frame as JSON would find a top-level {@code "squall"} member: what no publisher
      * may send. Only text that starts (after whitespace) with {@code {} is parsed, and only up to that member.
+     * Fails closed: text that starts like an object and that this parser could not read to the end for want of
+     * a limit (not for a syntax error, which a page's {@code JSON.parse} refuses as well) counts as reserved.
      */
     public static boolean isReserved(Message message) {
         if (message.kind() != Message.Kind.TEXT || !startsLikeAnObject(message.payload())) return false;
@@ -62,6 +79,8 @@ public final class Notice {
                 parser.skipChildren();
             }
             return false;
+        } catch (StreamConstraintsException unreadable) {
+            return true;                                             // cannot tell: refused rather than let through
         } catch (IOException notJson) {
             return false;                                            // a page's JSON.parse fails on it too
         }
