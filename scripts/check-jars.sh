@@ -95,6 +95,17 @@ EOF
     else
       fail "an app that depends on dev.squall:squall gets $(wc -l <<<"$redis_jars") jars of the Redis client ($jars in all), e.g. $(head -n1 <<<"$redis_jars" | xargs basename): $lettuce must be optional"
     fi
+    documented=$(grep -oE 'and [0-9]+ more jars' docs/embedding.md | head -n1 | grep -oE '[0-9]+' || true)
+    if [ "$documented" = "$jars" ]; then
+      pass "docs/embedding.md says what an app gets: $thin and $jars more jars"
+    else
+      fail "docs/embedding.md says an app gets $thin 'and ${documented:-?} more jars'; it gets $jars: update it (and the list of direct dependencies beside it)"
+    fi
+    if grep -qF "implementation(\"$lettuce\")" docs/embedding.md; then
+      pass "docs/embedding.md tells an app with Redis to add $lettuce"
+    else
+      fail "docs/embedding.md does not tell an app with Redis to add $lettuce (its Maven and Gradle lines, section Redis)"
+    fi
   else
     fail "Maven could not resolve what Squall's POM brings an app (log: below)"
     tail -n 20 "$work/app/mvn.log" >&2
