@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Checks the two jars that `mvn package` leaves in target/ (scripts/test.sh runs it after `mvn verify`):
-#   target/squall-VERSION.jar  the thin library jar `mvn install` publishes: Squall's own classes only
+#   target/squall-VERSION.jar  the thin library jar `mvn install` publishes: Squall's own classes only. An app on it
+#                              and on the jars its POM brings (as Maven resolves them for any app: no optional one,
+#                              so no Lettuce) serves a WebSocket and publishes, loads no Redis class, and is told
+#                              which dependency to add when it sets `redis` (scripts/check-jars/ThinJarApp.java)
 #   target/squall.jar          the self-contained one the README runs: it must start, answer, and stop on SIGTERM
 # One line per check; the last line counts them, and any failure makes the exit code 1.
 set -euo pipefail
@@ -15,6 +18,14 @@ fail() { echo "check-jars: FAIL $*" >&2; failed=$((failed + 1)); }
 version=$(python3 -c 'import xml.etree.ElementTree as E; n={"m": "http://maven.apache.org/POM/4.0.0"}; print(E.parse("pom.xml").getroot().find("m:version", n).text)')
 thin="target/squall-$version.jar"
 fat="target/squall.jar"
+
+work=$(mktemp -d)
+pid=""
+cleanup() {
+  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
+  rm -rf "$work"
+}
+trap cleanup EXIT
 
 # --- the thin library jar -------------------------------------------------------------------------------------
 if [ -f "$thin" ]; then
@@ -48,6 +59,88 @@ else
   fail "$thin is missing (build with: mvn -B clean package -DskipTests); target/ has: $(cd target 2>/dev/null && ls -- *.jar 2>/dev/null | tr '\n' ' ')"
 fi
 
+# --- an app on the thin jar and on what Squall's POM brings it -------------------------------------------------
+# The POM that `mvn install` publishes is pom.xml itself (no dependency-reduced one). A project that declares its
+# dependencies that are neither optional nor test-only gets from Maven exactly the jars an app that declares
+# dev.squall:squall gets, with nothing installed into the local repository.
+lettuce=$(python3 -c 'import xml.etree.ElementTree as E; n={"m": "http://maven.apache.org/POM/4.0.0"}; print("io.lettuce:lettuce-core:" + E.parse("pom.xml").getroot().find("m:properties/m:lettuce.version", n).text)' 2>/dev/null || echo "io.lettuce:lettuce-core")
+if [ -f "$thin" ]; then
+  mkdir "$work/app"
+  python3 - "$work/app/pom.xml" <<'EOF'
+import sys, xml.etree.ElementTree as E
+ns = "http://maven.apache.org/POM/4.0.0"
+E.register_namespace("", ns)
+def q(tag): return "{%s}%s" % (ns, tag)
+pom = E.parse("pom.xml").getroot()
+app = E.Element(q("project"))
+for tag, text in (("modelVersion", "4.0.0"), ("groupId", "check-jars"), ("artifactId", "embedding-app"), ("version", "1")):
+    E.SubElement(app, q(tag)).text = text
+app.append(pom.find(q("properties")))
+dependencies = E.SubElement(app, q("dependencies"))
+for dependency in pom.find(q("dependencies")):
+    if dependency.findtext(q("optional"), "false").strip() == "true": continue
+    if dependency.findtext(q("scope"), "compile").strip() not in ("compile", "runtime"): continue
+    dependencies.append(dependency)
+E.ElementTree(app).write(sys.argv[1], encoding="UTF-8", xml_declaration=True)
+EOF
+  dependency_plugin=$(python3 -c 'import xml.etree.ElementTree as E; n={"m": "http://maven.apache.org/POM/4.0.0"}; print([p.find("m:version", n).text for p in E.parse("pom.xml").getroot().iterfind("m:build/m:pluginManagement/m:plugins/m:plugin", n) if p.find("m:artifactId", n).text == "maven-dependency-plugin"][0])' 2>/dev/null || echo 3.9.0)
+  classpath=""
+  if mvn -B -ntp -q -f "$work/app/pom.xml" "org.apache.maven.plugins:maven-dependency-plugin:$dependency_plugin:build-classpath" \
+      -DincludeScope=runtime -Dmdep.outputFile="$work/app/classpath.txt" >"$work/app/mvn.log" 2>&1; then
+    classpath=$(cat "$work/app/classpath.txt")
+    jars=$(tr ':' '\n' <<<"$classpath" | grep -c '\.jar$' || true)
+    redis_jars=$(tr ':' '\n' <<<"$classpath" | grep -E '/(io/lettuce|io/netty|io/projectreactor|org/reactivestreams|redis/clients)/' || true)
+    if [ -z "$redis_jars" ]; then
+      pass "an app that depends on dev.squall:squall gets $jars jars besides $thin, none of Lettuce, Netty or Reactor"
+    else
+      fail "an app that depends on dev.squall:squall gets $(wc -l <<<"$redis_jars") jars of the Redis client ($jars in all), e.g. $(head -n1 <<<"$redis_jars" | xargs basename): $lettuce must be optional"
+    fi
+    documented=$(grep -oE 'and [0-9]+ more jars' docs/embedding.md | head -n1 | grep -oE '[0-9]+' || true)
+    if [ "$documented" = "$jars" ]; then
+      pass "docs/embedding.md says what an app gets: $thin and $jars more jars"
+    else
+      fail "docs/embedding.md says an app gets $thin 'and ${documented:-?} more jars'; it gets $jars: update it (and the list of direct dependencies beside it)"
+    fi
+    if grep -qF "implementation(\"$lettuce\")" docs/embedding.md; then
+      pass "docs/embedding.md tells an app with Redis to add $lettuce"
+    else
+      fail "docs/embedding.md does not tell an app with Redis to add $lettuce (its Maven and Gradle lines, section Redis)"
+    fi
+  else
+    fail "Maven could not resolve what Squall's POM brings an app (log: below)"
+    tail -n 20 "$work/app/mvn.log" >&2
+  fi
+
+  if [ -n "$classpath" ]; then
+    app_cp="$thin:$classpath"
+    rc=0
+    timeout 120 java -Xlog:class+load=info:file="$work/app/loaded.txt" -cp "$app_cp" scripts/check-jars/ThinJarApp.java plain \
+      >"$work/app/plain.log" 2>&1 || rc=$?
+    if [ "$rc" -eq 0 ]; then
+      pass "an app on $thin and those jars only serves its route, a WebSocket on a channel, publishes and /metrics"
+    else
+      fail "an app on $thin and those jars only did not serve (exit code $rc; scripts/check-jars/ThinJarApp.java plain):"
+      tail -n 30 "$work/app/plain.log" >&2
+    fi
+    redis_classes=$(grep -oE ' (dev\.squall\.broker\.redis\.|io\.lettuce\.)[A-Za-z0-9_.$]+' "$work/app/loaded.txt" 2>/dev/null | sort -u || true)
+    if [ "$rc" -eq 0 ] && [ -z "$redis_classes" ]; then
+      pass "an app without redis loads no class of dev.squall.broker.redis"
+    elif [ "$rc" -eq 0 ]; then
+      fail "an app without redis loaded $(wc -l <<<"$redis_classes") Redis classes, e.g.$(head -n3 <<<"$redis_classes" | tr '\n' ' ')"
+    fi
+
+    rc=0
+    refusal=$(timeout 120 java -cp "$app_cp" scripts/check-jars/ThinJarApp.java redis redis://127.0.0.1:6379 2>&1) || rc=$?
+    sentence=$(grep -m1 '^java\.lang\.IllegalArgumentException: ' <<<"$refusal" || true)
+    if [ "$rc" -eq 0 ] && grep -qF "$lettuce" <<<"$sentence"; then
+      pass "an app that sets redis without Lettuce fails at Javalin.create() with: ${sentence#java.lang.IllegalArgumentException: }"
+    else
+      fail "an app that sets redis without Lettuce was not refused at Javalin.create() with an IllegalArgumentException naming $lettuce (exit code $rc):"
+      tail -n 30 <<<"$refusal" >&2
+    fi
+  fi
+fi
+
 # --- the self-contained jar -----------------------------------------------------------------------------------
 if [ ! -f "$fat" ]; then
   fail "$fat is missing (build with: mvn -B clean package -DskipTests)"
@@ -71,18 +164,12 @@ for prefix in io/javalin/ org/slf4j/simple/ picocli/ io/lettuce/ dev/squall/brok
 done
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
-work=$(mktemp -d)
 log="$work/server.log"
-pid=""
-cleanup() {
-  if [ -n "$pid" ] && kill -0 "$pid" 2>/dev/null; then kill -KILL "$pid" 2>/dev/null || true; fi
-  rm -rf "$work"
-}
-trap cleanup EXIT
+mkdir "$work/empty"
 show_log() { echo "check-jars: --- server output ($fat --port $port) ---" >&2; tail -n 40 "$log" >&2 || true; }
 
 # From an empty folder, so nothing but the jar itself (no ./public, no target/classes) can make it work.
-(cd "$work" && exec java -jar "$root/$fat" --port "$port" --host 127.0.0.1) >"$log" 2>&1 &
+(cd "$work/empty" && exec java -jar "$root/$fat" --port "$port" --host 127.0.0.1) >"$log" 2>&1 &
 pid=$!
 
 body=""

@@ -6,8 +6,7 @@ import dev.squall.broker.Message;
 import dev.squall.broker.History;
 import dev.squall.broker.PublishOptions;
 import dev.squall.broker.PublishResult;
-import dev.squall.broker.redis.RedisBroker;
-import dev.squall.broker.redis.RedisShards;
+import dev.squall.broker.redis.RedisBrokers;
 import dev.squall.hub.Heartbeat;
 import dev.squall.hub.Hub;
 import dev.squall.hub.Metrics;
@@ -77,17 +76,17 @@ final class Node implements Squall {
     /**
      * The in-memory broker without {@code redis}; with one Redis its broker, with several a broker that spreads the
      * channels over them. A Redis that cannot be reached does not stop the node (the broker says so and keeps
-     * trying); a malformed URI names the setting.
+     * trying); a malformed URI names the setting. Only {@link RedisBrokers} names the classes that need Lettuce,
+     * an optional dependency, so a node without Redis never loads them.
      */
     private static Broker broker(NodeSettings settings, ScheduledExecutorService scheduler) {
         List<String> redis = settings.redis();
         if (redis.isEmpty()) return new InMemoryBroker(scheduler, Duration.ofSeconds(1));
         try {
-            return redis.size() == 1 ? new RedisBroker(redis.get(0), scheduler) : new RedisShards(redis, scheduler);
+            return RedisBrokers.open(redis, scheduler, settings.names().name("redis"));
         } catch (IllegalArgumentException e) {
             scheduler.shutdownNow();
-            String which = redis.size() == 1 ? " " + RedisBroker.shown(redis.get(0)) : "";
-            throw new IllegalArgumentException(settings.names().name("redis") + which + ": " + e.getMessage(), e);
+            throw e;
         }
     }
 

@@ -2,6 +2,7 @@ package dev.squall;
 
 import dev.squall.broker.PublishOptions;
 import dev.squall.broker.redis.RedisBroker;
+import dev.squall.broker.redis.RedisBrokers;
 import dev.squall.broker.redis.RedisShards;
 import org.jspecify.annotations.Nullable;
 
@@ -178,8 +179,13 @@ record NodeSettings(
             return values;
         }
 
-        /** The {@code redis} setting's URIs: each a good Redis URI, none empty, no Redis twice. */
+        /**
+         * The {@code redis} setting's URIs: each a good Redis URI, none empty, no Redis twice; first of all, Lettuce
+         * on the classpath (an optional dependency of the library), or one sentence that says which to add.
+         */
         List<String> redis(String setting) {
+            require(RedisBrokers.clientPresent(), "redis", "is set, but the Redis client is not on the classpath: add the dependency "
+                    + RedisBrokers.client() + " to the app (docs/embedding.md, \"Redis\")");
             List<String> uris = redisUris(setting);
             String example = " (such as redis://127.0.0.1:6379)";
             if (uris.size() == 1) {

@@ -94,7 +94,9 @@ public final class SquallPlugin extends Plugin<SquallPlugin.Config> {
          * Several, separated by commas ({@code "redis://a:6379,redis://b:6379"}), spread the channels over them,
          * each channel on one (every node must list the same ones, in any order; a comma in a password is {@code %2C}).
          * A Redis that cannot be reached when the app starts does not stop it: the node keeps trying, and its
-         * ready path answers 503 until Redis is reached.
+         * ready path answers 503 until Redis is reached. Needs the Redis client, an optional dependency of Squall that
+         * the app adds ({@code io.lettuce:lettuce-core}, see docs/embedding.md); without it {@code Javalin.create()}
+         * fails with a sentence that names it.
          */
         public @Nullable String redis = null;
         /** How long a publish's idempotency key is remembered, so that a retry within it is not published twice. */
