@@ -57,7 +57,7 @@ final class Endpoints {
         this.guard = new RequestGuard(origins, hosts, settings.checkHosts(), 600, settings.names());
         this.publishPolicy = new PublishPolicy(settings.publishToken(), origins, hosts, settings.names());
         this.decoder = new PublishDecoder(JSON, settings.maxPublishBytes(), settings.names());
-        this.v1 = new V1Framing(new Codec(ChannelName::problem, RecoveryParams.MAX_EPOCH_LENGTH, PublishDecoder.MAX_IDEMPOTENCY_KEY));
+        this.v1 = node.v1();
     }
 
     void mount() {

@@ -7,11 +7,14 @@ import dev.squall.broker.History;
 import dev.squall.broker.PublishOptions;
 import dev.squall.broker.PublishResult;
 import dev.squall.broker.redis.RedisBrokers;
+import dev.squall.hub.Framing;
 import dev.squall.hub.Heartbeat;
 import dev.squall.hub.Hub;
 import dev.squall.hub.Metrics;
 import dev.squall.hub.Notice;
 import dev.squall.hub.OutboundLimits;
+import dev.squall.protocol.Codec;
+import dev.squall.protocol.V1Framing;
 import io.javalin.http.HttpStatus;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
@@ -47,6 +50,10 @@ final class Node implements Squall {
     private final Heartbeat heartbeat;
     private final Drain drain;
     private final ActivityLog activity;
+    private final V1Framing v1 = new V1Framing(new Codec(ChannelName::problem, RecoveryParams.MAX_EPOCH_LENGTH,
+            PublishDecoder.MAX_IDEMPOTENCY_KEY));
+    /** How a named channel's publications may be framed, by the protocols that can subscribe to one. */
+    private final List<Framing> channelFramings = List.of(Framing.PLAIN, v1, SseFraming.EVENTS);
     private volatile boolean ready;
     private volatile boolean stopped;
 
@@ -136,7 +143,35 @@ final class Node implements Squall {
         String problem = ChannelName.problem(channel);
         if (problem != null) throw new IllegalArgumentException(problem);
         check(message, "a publish");
+        String framed = framedTooLarge(channel, message, "a publish");
+        if (framed != null) throw new IllegalArgumentException(framed);
         return toChannel(channel, message, null);
+    }
+
+    /**
+     * Why {@code message} may not be published to {@code channel} although it fits {@code maxPublishBytes}: one of
+     * the channel's framings makes it larger than half a client's queue (a queue must hold two of the largest
+     * frames, or a client that is a frame behind is closed as slow, and one that recovers it is closed again). Null
+     * when it fits. Most messages are far too small for any framing to matter, and are not scanned.
+     */
+    @Nullable String framedTooLarge(String channel, Message message, String what) {
+        long half = settings.maxQueueBytes() / 2;
+        if (7L * message.size() + 512 <= half) return null;
+        for (Framing framing : channelFramings) {
+            long framed = framing.frameBound(channel, message);
+            if (framed > half) {
+                return what + " of " + message.size() + " bytes would be up to " + framed + " bytes framed for "
+                        + framing.clients() + ", more than half of " + settings.names().name("maxQueueBytes") + " ("
+                        + settings.maxQueueBytes() + " bytes; a client's queue holds two of the largest frames): send "
+                        + "less, or raise " + settings.names().name("maxQueueBytes");
+            }
+        }
+        return null;
+    }
+
+    /** The framing of {@code squall.v1} connections, and its codec for their replies. */
+    V1Framing v1() {
+        return v1;
     }
 
     private void check(Message message, String what) {
@@ -153,6 +188,8 @@ final class Node implements Squall {
      */
     Published publish(String channel, Message message, @Nullable String idempotencyKey) {
         admitOverHttp(message, "data");
+        String framed = framedTooLarge(channel, message, "the message");
+        if (framed != null) throw new Refusal(HttpStatus.CONTENT_TOO_LARGE.getCode(), framed);
         return toChannel(channel, message, idempotencyKey);
     }
 

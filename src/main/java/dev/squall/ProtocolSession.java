@@ -119,6 +119,8 @@ final class ProtocolSession {
             throw new ProtocolError(command.id(), ErrorCode.TOO_LARGE, "data of " + message.size() + " bytes is larger than "
                     + node.settings().names().name("maxPublishBytes") + " (" + max + " bytes)");
         }
+        String framed = node.framedTooLarge(command.channel(), message, "data");
+        if (framed != null) throw new ProtocolError(command.id(), ErrorCode.TOO_LARGE, framed);
         if (Notice.isReserved(message)) throw new ProtocolError(command.id(), ErrorCode.RESERVED, Node.reservedRule("data"));
         Published published;
         try {

@@ -5,6 +5,7 @@ import dev.squall.broker.Publication;
 import dev.squall.hub.Framing;
 import dev.squall.hub.Subscribed;
 
+import java.nio.ByteBuffer;
 import java.nio.charset.StandardCharsets;
 import java.util.Base64;
 
@@ -46,6 +47,30 @@ final class SseFraming implements Framing {
             appendData(event, message.textPayload());
         }
         return utf8(event.append('\n'));
+    }
+
+    /** {@code event: binary}, {@code id: OFFSET:EPOCH} at its longest, and the blank line that ends an event. */
+    private static final int EVENT_OVERHEAD = 120;
+
+    /**
+     * At least the size of {@link #frame}'s event for {@code message}: {@code data: } and a line feed for every line
+     * (a message of line feeds is seven times its size), bytes as base64 on one line.
+     */
+    @Override
+    public long frameBound(String channel, Message message) {
+        if (message.kind() == Message.Kind.BINARY) return EVENT_OVERHEAD + 7 + 4L * ((message.size() + 2) / 3);
+        long lines = 1;
+        ByteBuffer payload = message.payload();
+        while (payload.hasRemaining()) {
+            byte b = payload.get();
+            if (b == '\n' || b == '\r') lines++;              // a CR LF is one line break, so this is an upper bound
+        }
+        return EVENT_OVERHEAD + message.size() + 7 * lines;
+    }
+
+    @Override
+    public String clients() {
+        return "SSE clients (each line of text takes a 'data: ' line)";
     }
 
     /** {@code event: dropped}, {@code data: {"count":N}}: drop-oldest dropped N events just before the next one. */

@@ -33,6 +33,16 @@ public interface Framing {
         }
 
         @Override
+        public long frameBound(String channel, Message message) {
+            return message.size();
+        }
+
+        @Override
+        public String clients() {
+            return "plain WebSocket clients";
+        }
+
+        @Override
         public String toString() {
             return "Framing.PLAIN";
         }
@@ -40,6 +50,17 @@ public interface Framing {
 
     /** The frame that carries {@code publication} of {@code channel}. */
     Message frame(String channel, Publication publication);
+
+    /**
+     * At least the size of {@link #frame}'s frame for a publication of {@code message} on {@code channel}, whatever
+     * its offset and epoch: framing can multiply a message (JSON escapes a control character to six bytes, SSE adds a
+     * {@code data: } to every line), and a publish is refused when its largest frame would not fit twice in a
+     * client's queue. Cheap: one pass over the message at most.
+     */
+    long frameBound(String channel, Message message);
+
+    /** Who gets these frames, for an error that says which framing made a message too large. */
+    String clients();
 
     /** The frame that tells the client that {@code count} messages were dropped just before the next one. */
     Message dropped(int count);

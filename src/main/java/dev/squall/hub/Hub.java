@@ -258,7 +258,7 @@ public final class Hub {
             }
             case SINCE -> {
                 History missed = broker.history(channel, recovery.offset(), maxReplay + 1);
-                boolean recovered = covers(recovery, missed) && fitsQueue(missed.publications());
+                boolean recovered = covers(recovery, missed) && fitsQueue(connection.framing(), channel, missed.publications());
                 metrics.recovery(recovered);
                 replay = recovered ? missed.publications() : List.of();
                 long after = recovered ? recovery.offset() : missed.position().offset();
@@ -288,12 +288,14 @@ public final class Hub {
     }
 
     /**
-     * Whether a replay leaves half the connection's queue for the live stream: a replay the queue cannot hold
-     * would close the reconnecting client as a slow consumer, and it would reconnect into the same replay.
+     * Whether a replay, framed as the connection gets it, leaves half its queue for the live stream: a replay the
+     * queue cannot hold would close the reconnecting client as a slow consumer, and it would reconnect into the
+     * same replay (counting the messages as published, JSON escaping or SSE's {@code data:} lines could make an
+     * accepted replay several times too large).
      */
-    private boolean fitsQueue(List<Publication> replay) {
+    private boolean fitsQueue(Framing framing, String channel, List<Publication> replay) {
         long bytes = 0;
-        for (Publication publication : replay) bytes += publication.message().size();
+        for (Publication publication : replay) bytes += framing.frameBound(channel, publication.message());
         return replay.size() <= limits.maxMessages() / 2 && bytes <= limits.maxBytes() / 2;
     }
 

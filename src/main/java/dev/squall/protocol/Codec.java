@@ -321,6 +321,34 @@ public final class Codec {
         });
     }
 
+    /** What {@code {"channel":"","offset":,"data":,"encoding":"base64"}} and the longest offset add to the data. */
+    private static final int PUBLICATION_OVERHEAD = 80;
+
+    /**
+     * At least the size of {@link #publication}'s frame for {@code message} on {@code channel}, whatever its offset:
+     * text as Jackson escapes it ({@code \" \\ \b \t \n \f \r} two bytes, other control characters six), JSON as
+     * it is, bytes as base64.
+     */
+    public long publicationBound(String channel, Message message) {
+        long data;
+        if (message.kind() == Message.Kind.BINARY) {
+            data = 2 + 4L * ((message.size() + 2) / 3);
+        } else if (message.isJson()) {
+            data = message.size();
+        } else {
+            data = 2;
+            ByteBuffer payload = message.payload();
+            while (payload.hasRemaining()) data += escapedLength(payload.get());
+        }
+        return PUBLICATION_OVERHEAD + channel.length() + data;
+    }
+
+    private static int escapedLength(byte b) {
+        if (b == '"' || b == '\\') return 2;
+        if (b < 0 || b >= 0x20) return 1;                     // negative: a byte of a multi-byte UTF-8 character
+        return b == '\b' || b == '\t' || b == '\n' || b == '\f' || b == '\r' ? 2 : 6;
+    }
+
     /**
      * A publication's {@code data} field, the one rule for every JSON view of a publication (this protocol, and
      * {@code /channels/{c}/history}): a value published as JSON is that value, text a string, and bytes their

@@ -28,6 +28,16 @@ public final class V1Framing implements Framing {
     }
 
     @Override
+    public long frameBound(String channel, Message message) {
+        return codec.publicationBound(channel, message);
+    }
+
+    @Override
+    public String clients() {
+        return "squall.v1 clients (JSON escapes a control character to up to 6 bytes)";
+    }
+
+    @Override
     public Message dropped(int count) {
         return codec.dropped(count);
     }

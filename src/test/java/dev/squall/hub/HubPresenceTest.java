@@ -32,6 +32,8 @@ class HubPresenceTest {
         @Override public Message dropped(int count) { return Message.text("dropped:" + count); }
         @Override public Message joined(String channel, String client) { return Message.text("join:" + client); }
         @Override public Message left(String channel, String client) { return Message.text("leave:" + client); }
+        @Override public long frameBound(String channel, Message message) { return message.size(); }
+        @Override public String clients() { return "test clients"; }
     };
 
     private final ScheduledExecutorService scheduler = Executors.newSingleThreadScheduledExecutor();
