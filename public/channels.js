@@ -26,6 +26,7 @@ const STATUS_TEXT = {
 };
 const RECOVERY_TEXT = {
   subscribing: 'subscribing…',
+  reconnecting: 'reconnecting…', // was on the lost connection; recovered or not once the next one resubscribes
   live: 'live',
   recovered: 'recovered',
   'not-recovered': 'not recovered: some messages may be missing',
@@ -66,6 +67,13 @@ function socketUrl() {
 function showState(state, detail = {}) {
   el.card.dataset.state = state;
   el.status.textContent = STATUS_TEXT[state](detail);
+  if (state === 'reconnecting' || state === 'connecting') {
+    // A row must not go on saying live (or recovered) for a connection that is gone: until the next connection
+    // resubscribes it, nothing arrives on it. One still waiting for its first reply stays subscribing.
+    for (const channel of channels.keys()) {
+      if (channels.get(channel).row.dataset.recovery !== 'subscribing') showRecovery(channel, 'reconnecting');
+    }
+  }
 }
 
 function part(tag, className, text) {

@@ -192,6 +192,34 @@ class BrowserChannelClientTest {
     }
 
     @Test
+    void whileThePageReconnectsEveryChannelRowSaysSoAndNoneSaysLive() {
+        try (CuttableProxy proxy = CuttableProxy.to(server.port())) {
+            browser.openTab(proxy.url("/?channel=news&channel=sport&" + FAST));
+            awaitRecovery("news", "live");
+            awaitRecovery("sport", "live");
+            // Both get a publication: a channel never published to is forgotten by the server once nobody is on it
+            // (its epoch with it), and would come back not recovered.
+            publish("news", "before the cut");
+            publish("sport", "before the cut");
+            awaitPublications("news", "1 before the cut");
+            awaitPublications("sport", "1 before the cut");
+
+            proxy.sever();
+            await("the page to notice the cut", d -> "reconnecting".equals(channelState()));
+            assertThat(recoveries()).as("rows while reconnecting").isEqualTo(Map.of("news", "reconnecting", "sport", "reconnecting"));
+            assertThat(rowText("news")).contains("reconnecting…", "offset 1").doesNotContain("live");
+            // Retries against the cut network go through connecting and back: the rows keep saying it.
+            await("a failed retry", d -> attempts() >= 2 && "reconnecting".equals(channelState()));
+            assertThat(recoveries()).as("rows after a failed retry").isEqualTo(Map.of("news", "reconnecting", "sport", "reconnecting"));
+
+            proxy.restore();
+            awaitRecovery("news", "recovered");
+            awaitRecovery("sport", "recovered");
+            assertThat(rowText("sport")).contains("recovered", "offset 1");
+        }
+    }
+
+    @Test
     void twoChannelsOnOneConnectionStayIsolatedAndTheLastUnsubscribeClosesIt() {
         open("/?channel=news&channel=sport");
         awaitRecovery("news", "live");
@@ -396,6 +424,11 @@ class BrowserChannelClientTest {
 
     private List<String> infoTexts() {
         return browser.js("return [...document.querySelectorAll('#channel-log li[data-kind=system] .entry-text')].map(e => e.textContent);");
+    }
+
+    /** Each channel row's recovery state, by channel. */
+    private Map<String, String> recoveries() {
+        return browser.js("return Object.fromEntries([...document.querySelectorAll('.channel')].map(e => [e.dataset.channel, e.dataset.recovery]));");
     }
 
     private String rowText(String channel) {
