@@ -83,9 +83,15 @@ function part(tag, className, text) {
   return node;
 }
 
+const ENTRY_CLASS = {
+  publication: 'entry entry-received entry-publication',
+  system: 'entry entry-system',
+  error: 'entry entry-error',
+};
+
 function addEntry(kind, label, text, offset) {
   const item = document.createElement('li');
-  item.className = kind === 'publication' ? 'entry entry-received entry-publication' : 'entry entry-system';
+  item.className = ENTRY_CLASS[kind];
   item.dataset.kind = kind;
   item.append(part('span', 'entry-kind', label), ' ');
   if (offset !== undefined) {
@@ -146,7 +152,7 @@ function subscribe(channel) {
       }
     },
     onError(err) {
-      addEntry('system', 'Info', `Not subscribed to ${channel}: ${err.message}`);
+      addEntry('error', 'Error', `Not subscribed to ${channel}: ${err.message}`);
       forget(channel);
     },
   });
@@ -195,7 +201,7 @@ function onDropped(count) {
 }
 
 function onClientError(err) {
-  addEntry('system', 'Info', `Problem with the channel connection: ${err.message}`);
+  addEntry('error', 'Error', `Problem with the channel connection: ${err.message}`);
 }
 
 function onSubmit(event) {

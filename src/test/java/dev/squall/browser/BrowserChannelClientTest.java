@@ -220,6 +220,25 @@ class BrowserChannelClientTest {
     }
 
     @Test
+    void aSubscribeTheServerRefusesIsShownAsAnErrorNotAsInfo() {
+        open("/?channel=news");
+        awaitRecovery("news", "live");
+
+        find("#channel-input").sendKeys("bad name", Keys.ENTER);
+        await("the refusal", d -> !errorTexts().isEmpty());
+        assertThat(errorTexts()).singleElement().asString().startsWith("Not subscribed to bad name: ");
+        assertThat(infoTexts()).noneMatch(line -> line.contains("bad name"));
+
+        Map<String, String> error = entryLook("error");
+        Map<String, String> info = entryLook("system");
+        assertThat(error.get("label")).isEqualTo("ERROR");
+        assertThat(info.get("label")).isEqualTo("INFO");
+        assertThat(error.get("badge")).as("the error's badge colours").isNotEqualTo(info.get("badge"));
+        assertThat(error.get("text")).as("the error's text colour").isNotEqualTo(info.get("text"));
+        assertThat(error.get("style")).as("an error is not in a notice's italics").isEqualTo("normal");
+    }
+
+    @Test
     void twoChannelsOnOneConnectionStayIsolatedAndTheLastUnsubscribeClosesIt() {
         open("/?channel=news&channel=sport");
         awaitRecovery("news", "live");
@@ -301,7 +320,7 @@ class BrowserChannelClientTest {
 
         // A name outside the rule: the server refuses it (bad_channel) and the page shows why, as text.
         find("#channel-input").sendKeys("<b>bad</b>", Keys.ENTER);
-        await("the refusal", d -> infoTexts().stream().anyMatch(line -> line.startsWith("Not subscribed to <b>bad</b>: ")));
+        await("the refusal", d -> errorTexts().stream().anyMatch(line -> line.startsWith("Not subscribed to <b>bad</b>: ")));
         assertThat(browser.<Long>js("return document.querySelectorAll('.channel').length")).as("rows after the refusal").isEqualTo(1);
 
         assertThat((Object) browser.js("return window.__pwned")).isNull();
@@ -424,6 +443,22 @@ class BrowserChannelClientTest {
 
     private List<String> infoTexts() {
         return browser.js("return [...document.querySelectorAll('#channel-log li[data-kind=system] .entry-text')].map(e => e.textContent);");
+    }
+
+    /** Texts of the error entries in the channel log. */
+    private List<String> errorTexts() {
+        return browser.js("return [...document.querySelectorAll('#channel-log li[data-kind=error] .entry-text')].map(e => e.textContent);");
+    }
+
+    /** How the first channel-log entry of this kind looks: its label as shown, badge and text colours, font style. */
+    private Map<String, String> entryLook(String kind) {
+        return browser.js("""
+                const entry = document.querySelector(`#channel-log li[data-kind="${arguments[0]}"]`);
+                const badge = getComputedStyle(entry.querySelector('.entry-kind'));
+                const text = getComputedStyle(entry.querySelector('.entry-text'));
+                return { label: entry.querySelector('.entry-kind').innerText, badge: badge.backgroundColor + ' ' + badge.color,
+                         text: text.color, style: text.fontStyle };
+                """, kind);
     }
 
     /** Each channel row's recovery state, by channel. */
