@@ -173,12 +173,16 @@ function channelRow(channel) {
     forget(channel);
     el.input.focus(); // the button is gone; keep keyboard focus somewhere useful
   });
-  row.append(
+  // Name, state and offset wrap among themselves; the button keeps its place beside them, however long the
+  // state's words ("not recovered: ...") or the name.
+  const about = document.createElement('span');
+  about.className = 'channel-about';
+  about.append(
     part('span', 'channel-name', channel), ' ',
     part('span', 'channel-state', RECOVERY_TEXT.subscribing), ' ',
-    part('span', 'channel-offset', ''), ' ',
-    button,
+    part('span', 'channel-offset', ''),
   );
+  row.append(about, ' ', button);
   return row;
 }
 

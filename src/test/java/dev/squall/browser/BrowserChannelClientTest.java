@@ -180,6 +180,7 @@ class BrowserChannelClientTest {
         // The new node has a new epoch for the channel: the page's offset 2 means nothing to it.
         awaitRecovery("news", "not-recovered");
         assertThat(rowText("news")).contains("not recovered: some messages may be missing", "offset 0");
+        assertUnsubscribeBesideState("news", "at 1000 px");
         assertThat(infoTexts()).anyMatch(line -> line.startsWith("news: not recovered: some messages may be missing. Now at offset 0"));
 
         // Offset 1 again, in the new epoch: not mistaken for a duplicate of the old offset 1.
@@ -189,6 +190,14 @@ class BrowserChannelClientTest {
         assertThat(text("#channel-status")).isEqualTo("Channels: connection open");
         browser.js("document.getElementById('channels').scrollIntoView()");
         browser.screenshot("channel-not-recovered");
+
+        browser.driver().executeCdpCommand("Emulation.setDeviceMetricsOverride",
+                Map.of("width", 375, "height", 667, "deviceScaleFactor", 2, "mobile", true));
+        try {
+            assertUnsubscribeBesideState("news", "on a 375 px phone");
+        } finally {
+            browser.driver().executeCdpCommand("Emulation.clearDeviceMetricsOverride", Map.of());
+        }
     }
 
     @Test
@@ -464,6 +473,25 @@ class BrowserChannelClientTest {
     /** Each channel row's recovery state, by channel. */
     private Map<String, String> recoveries() {
         return browser.js("return Object.fromEntries([...document.querySelectorAll('.channel')].map(e => [e.dataset.channel, e.dataset.recovery]));");
+    }
+
+    /** The channel's Unsubscribe button shares a line with its state (beside it), rather than taking one of its own. */
+    private void assertUnsubscribeBesideState(String channel, String where) {
+        Map<String, Number> box = browser.js("""
+                const row = [...document.querySelectorAll('.channel')].find(e => e.dataset.channel === arguments[0]);
+                const state = row.querySelector('.channel-state').getBoundingClientRect();
+                const button = row.querySelector('.unsubscribe').getBoundingClientRect();
+                return { stateTop: state.top, stateBottom: state.bottom, stateRight: state.right,
+                         buttonTop: button.top, buttonBottom: button.bottom, buttonLeft: button.left };
+                """, channel);
+        double stateTop = box.get("stateTop").doubleValue();
+        double stateBottom = box.get("stateBottom").doubleValue();
+        double buttonTop = box.get("buttonTop").doubleValue();
+        double buttonBottom = box.get("buttonBottom").doubleValue();
+        assertThat(buttonTop < stateBottom && buttonBottom > stateTop)
+                .as("Unsubscribe on the same line as " + channel + "'s state " + where + ": " + box).isTrue();
+        assertThat(box.get("buttonLeft").doubleValue()).as("Unsubscribe right of the state " + where + ": " + box)
+                .isGreaterThanOrEqualTo(box.get("stateRight").doubleValue());
     }
 
     private String rowText(String channel) {
