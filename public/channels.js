@@ -10,6 +10,7 @@ const options = {
   pingIntervalMs: positiveInt('heartbeat', 20000),
   pingTimeoutMs: positiveInt('deadline', 10000),
   connectTimeoutMs: positiveInt('connectTimeout', 10000),
+  commandTimeoutMs: positiveInt('commandTimeout', 10000),
   backoffBaseMs: positiveInt('backoffBase', 500),
   backoffMaxMs: positiveInt('backoffMax', 10000),
   stableMs: positiveInt('stable', 5000),
