@@ -75,7 +75,8 @@ export class SquallError extends Error {
  * @property {(info: SubscribedInfo) => void} [onSubscribed] after every (re)subscribe the server confirmed
  * @property {(error: SquallError) => void} [onError] the server refused the subscription, or did not answer it
  *   within `commandTimeoutMs` (code `timeout`); it has ended. To go on from where it was, subscribe again with
- *   `{ since: subscription.offset, epoch: subscription.epoch }` (when `offset` is not null)
+ *   `{ since: subscription.offset, epoch: subscription.epoch }` (when `offset` is not null). Not for
+ *   `unavailable` (the server is draining or has lost Redis): that subscribe is asked again after a backoff delay
  * @property {(client: string) => void} [onJoin] another client joined (namespaces with presence on)
  * @property {(client: string) => void} [onLeave] another client left
  */
@@ -513,6 +514,8 @@ export class Subscription {
     this.epoch = this.offset !== null && typeof options.epoch === 'string' ? options.epoch : null;
     this.confirmed = false; // the server has confirmed a subscribe at least once
     this.live = false; // confirmed on the current connection
+    this.retries = 0; // subscribes refused in a row as `unavailable`, drives their backoff
+    this.retryTimer = 0;
   }
 
   /** Ends this subscription; nothing more is delivered to its handlers. */
@@ -521,6 +524,7 @@ export class Subscription {
     if (client.subscriptions.get(this.channel) !== this) return;
     client.subscriptions.delete(this.channel);
     this.live = false;
+    clearTimeout(this.retryTimer);
     // Sent even before the subscribe was confirmed: the server answers commands in order.
     if (client.state === 'open') client.request({ type: 'unsubscribe', channel: this.channel }).catch(() => {});
   }
@@ -532,6 +536,7 @@ export class Subscription {
     this.epoch = reply.epoch;
     this.confirmed = true;
     this.live = true;
+    this.retries = 0;
     const info = { channel: this.channel, offset: reply.offset, epoch: reply.epoch, resubscribed };
     if (typeof reply.recovered === 'boolean') info.recovered = reply.recovered;
     this.call('onSubscribed', info);
@@ -553,8 +558,12 @@ export class Subscription {
   onRefused(err) {
     const { client } = this;
     if (client.subscriptions.get(this.channel) !== this) return; // unsubscribed meanwhile: nothing more to tell
-    // Lost with the connection, or the server is draining: the next connection subscribes again.
-    if (err.code === 'disconnected' || err.code === 'unavailable' || err.code === 'closed') return;
+    // Lost with the connection: the next connection subscribes again.
+    if (err.code === 'disconnected' || err.code === 'closed') return;
+    if (err.code === 'unavailable') {
+      this.retryLater();
+      return;
+    }
     client.subscriptions.delete(this.channel);
     this.live = false;
     if (err.code === 'timeout' && client.state === 'open') {
@@ -563,6 +572,24 @@ export class Subscription {
       client.request({ type: 'unsubscribe', channel: this.channel }).catch(() => {});
     }
     this.call('onError', err);
+  }
+
+  /**
+   * @private The server cannot take the subscribe now (it is draining, or has lost Redis) but the connection goes
+   * on: ask again after a backoff delay, as long as this connection lasts (the next one subscribes anyway).
+   */
+  retryLater() {
+    const { client } = this;
+    const socket = client.socket;
+    const { backoffBaseMs, backoffMaxMs } = client.options;
+    const delayMs = Math.random() * Math.min(backoffMaxMs, backoffBaseMs * 2 ** Math.min(this.retries, 30));
+    this.retries += 1;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      if (client.socket === socket && client.state === 'open' && client.subscriptions.get(this.channel) === this) {
+        client.sendSubscribe(this);
+      }
+    }, delayMs);
   }
 
   /** @private */

@@ -470,6 +470,31 @@ class SquallJsProtocolTest {
         }
     }
 
+    @Test
+    void aSubscribeTheServerCannotTakeNowIsAskedAgainOnTheSameConnection() {
+        try (V1Peer peer = V1Peer.start()) {
+            begin("""
+                    window.client = connect(arguments[0], { backoffBaseMs: 50, backoffMaxMs: 200, onError: (e) => log(`client error ${e.code}`) });
+                    client.subscribe('news', handlers('news'));
+                    """, peer.wsUrl());
+            // Draining, or (with --redis) Redis lost: the connection goes on, and so must the subscription.
+            V1Peer.Command first = peer.take(DEADLINE);
+            first.send("{\"id\":1,\"type\":\"error\",\"code\":\"unavailable\",\"message\":\"Redis is not reachable\"}");
+            V1Peer.Command second = peer.take(DEADLINE);
+            assertThat(second.frame()).isEqualTo(json("{\"id\":2,\"type\":\"subscribe\",\"channel\":\"news\"}"));
+            second.send("{\"id\":2,\"type\":\"error\",\"code\":\"unavailable\",\"message\":\"Redis is not reachable\"}");
+            V1Peer.Command third = peer.take(DEADLINE);
+            assertThat(third.frame()).isEqualTo(json("{\"id\":3,\"type\":\"subscribe\",\"channel\":\"news\"}"));
+            third.send("{\"id\":3,\"type\":\"subscribed\",\"channel\":\"news\",\"offset\":3,\"epoch\":\"e\"}");
+            third.send("{\"channel\":\"news\",\"offset\":4,\"data\":\"x\"}");
+
+            awaitPage("the publication", "seen.includes('news publication 4 x')");
+            assertThat(seen()).containsExactly("news subscribed 3", "news publication 4 x");
+            assertThat(browser.<Long>js("return client.stats.opens")).as("connections").isEqualTo(1);
+            assertThat(peer.waiting()).as("commands sent besides").isZero();
+        }
+    }
+
     // ---- helpers -------------------------------------------------------------------------------
 
     /**
