@@ -10,6 +10,7 @@ const options = {
   pingIntervalMs: positiveInt('heartbeat', 20000),
   pingTimeoutMs: positiveInt('deadline', 10000),
   connectTimeoutMs: positiveInt('connectTimeout', 10000),
+  commandTimeoutMs: positiveInt('commandTimeout', 10000),
   backoffBaseMs: positiveInt('backoffBase', 500),
   backoffMaxMs: positiveInt('backoffMax', 10000),
   stableMs: positiveInt('stable', 5000),
@@ -26,6 +27,7 @@ const STATUS_TEXT = {
 };
 const RECOVERY_TEXT = {
   subscribing: 'subscribing…',
+  reconnecting: 'reconnecting…', // was on the lost connection; recovered or not once the next one resubscribes
   live: 'live',
   recovered: 'recovered',
   'not-recovered': 'not recovered: some messages may be missing',
@@ -66,6 +68,13 @@ function socketUrl() {
 function showState(state, detail = {}) {
   el.card.dataset.state = state;
   el.status.textContent = STATUS_TEXT[state](detail);
+  if (state === 'reconnecting' || state === 'connecting') {
+    // A row must not go on saying live (or recovered) for a connection that is gone: until the next connection
+    // resubscribes it, nothing arrives on it. One still waiting for its first reply stays subscribing.
+    for (const channel of channels.keys()) {
+      if (channels.get(channel).row.dataset.recovery !== 'subscribing') showRecovery(channel, 'reconnecting');
+    }
+  }
 }
 
 function part(tag, className, text) {
@@ -75,9 +84,15 @@ function part(tag, className, text) {
   return node;
 }
 
+const ENTRY_CLASS = {
+  publication: 'entry entry-received entry-publication',
+  system: 'entry entry-system',
+  error: 'entry entry-error',
+};
+
 function addEntry(kind, label, text, offset) {
   const item = document.createElement('li');
-  item.className = kind === 'publication' ? 'entry entry-received entry-publication' : 'entry entry-system';
+  item.className = ENTRY_CLASS[kind];
   item.dataset.kind = kind;
   item.append(part('span', 'entry-kind', label), ' ');
   if (offset !== undefined) {
@@ -138,7 +153,7 @@ function subscribe(channel) {
       }
     },
     onError(err) {
-      addEntry('system', 'Info', `Not subscribed to ${channel}: ${err.message}`);
+      addEntry('error', 'Error', `Not subscribed to ${channel}: ${err.message}`);
       forget(channel);
     },
   });
@@ -159,12 +174,16 @@ function channelRow(channel) {
     forget(channel);
     el.input.focus(); // the button is gone; keep keyboard focus somewhere useful
   });
-  row.append(
+  // Name, state and offset wrap among themselves; the button keeps its place beside them, however long the
+  // state's words ("not recovered: ...") or the name.
+  const about = document.createElement('span');
+  about.className = 'channel-about';
+  about.append(
     part('span', 'channel-name', channel), ' ',
     part('span', 'channel-state', RECOVERY_TEXT.subscribing), ' ',
-    part('span', 'channel-offset', ''), ' ',
-    button,
+    part('span', 'channel-offset', ''),
   );
+  row.append(about, ' ', button);
   return row;
 }
 
@@ -187,7 +206,7 @@ function onDropped(count) {
 }
 
 function onClientError(err) {
-  addEntry('system', 'Info', `Problem with the channel connection: ${err.message}`);
+  addEntry('error', 'Error', `Problem with the channel connection: ${err.message}`);
 }
 
 function onSubmit(event) {

@@ -17,6 +17,7 @@ const DEFAULTS = Object.freeze({
   pingIntervalMs: 20000, // silence after which we ask the server for a pong
   pingTimeoutMs: 10000, // time for any frame to arrive after that ping; then the connection counts as dead
   connectTimeoutMs: 10000, // a handshake that hangs this long counts as a failed attempt
+  commandTimeoutMs: 10000, // a reply that takes longer fails its command (beyond the server's own 5 s deadlines)
   backoffBaseMs: 500,
   backoffMaxMs: 10000,
   stableMs: 5000, // open this long and the backoff starts over
@@ -24,7 +25,8 @@ const DEFAULTS = Object.freeze({
 
 /**
  * An error the server answered (`code` is one of squall.v1's error codes) or one of this client's own:
- * `disconnected` (the connection dropped before the reply came), `closed` (the client was closed).
+ * `disconnected` (the connection dropped, or was given up as dead, before the reply came), `timeout` (no reply
+ * within `commandTimeoutMs` although the connection kept working), `closed` (the client was closed).
  */
 export class SquallError extends Error {
   /**
@@ -44,6 +46,9 @@ export class SquallError extends Error {
  * @property {number} [pingIntervalMs] silence before an application-level ping (default 20000)
  * @property {number} [pingTimeoutMs] time for an answer to it before reconnecting (default 10000)
  * @property {number} [connectTimeoutMs] time for the WebSocket handshake (default 10000)
+ * @property {number} [commandTimeoutMs] time for the reply to a command (subscribe, unsubscribe, publish,
+ *   presence) before it fails with code `timeout` (default 10000); when nothing at all arrived meanwhile, the
+ *   connection is given up as dead instead, and its commands fail with `disconnected`. A ping's is `pingTimeoutMs`
  * @property {number} [backoffBaseMs] first reconnect delay bound; it doubles per failed attempt (default 500)
  * @property {number} [backoffMaxMs] largest reconnect delay bound (default 10000)
  * @property {number} [stableMs] how long a connection must stay open to reset the backoff (default 5000)
@@ -68,7 +73,10 @@ export class SquallError extends Error {
  * @property {(data: unknown, meta: PublicationMeta) => void} [onPublication] each publication, once, in
  *   offset order; `data` is the JSON value published, or a Uint8Array for binary messages
  * @property {(info: SubscribedInfo) => void} [onSubscribed] after every (re)subscribe the server confirmed
- * @property {(error: SquallError) => void} [onError] the server refused the subscription; it has ended
+ * @property {(error: SquallError) => void} [onError] the server refused the subscription, or did not answer it
+ *   within `commandTimeoutMs` (code `timeout`); it has ended. To go on from where it was, subscribe again with
+ *   `{ since: subscription.offset, epoch: subscription.epoch }` (when `offset` is not null). Not for
+ *   `unavailable` (the server is draining or has lost Redis): that subscribe is asked again after a backoff delay
  * @property {(client: string) => void} [onJoin] another client joined (namespaces with presence on)
  * @property {(client: string) => void} [onLeave] another client left
  */
@@ -122,13 +130,18 @@ export class Client {
     /** @type {'connecting'|'open'|'reconnecting'|'closed'} */
     this.state = 'connecting';
     /** Counters, for an app's diagnostics and for tests. */
-    this.stats = { opens: 0, pingsSent: 0, pingTimeouts: 0, duplicatesDropped: 0 };
+    this.stats = { opens: 0, pingsSent: 0, pingTimeouts: 0, duplicatesDropped: 0, commandTimeouts: 0 };
     /** @type {WebSocket | null} */
     this.socket = null;
     /** @type {Map<string, Subscription>} */
     this.subscriptions = new Map();
-    /** @type {Map<number, (error: SquallError | null, reply?: object) => void>} commands waiting for their reply */
+    /**
+     * Commands waiting for their reply: how to settle each, and the timer of its deadline.
+     * @type {Map<number, {settle: (error: SquallError | null, reply?: object) => void, timer: number}>}
+     */
     this.pending = new Map();
+    /** @type {Set<number>} ids of this socket's commands whose deadline passed: a late reply to one is dropped */
+    this.expired = new Set();
     this.nextId = 1;
     this.attempt = 0; // consecutive failed attempts, drives the backoff
     this.lastFrameAt = 0;
@@ -272,7 +285,7 @@ export class Client {
    */
   lost(detail) {
     this.closeSocket(4000, detail.reason || 'lost');
-    this.failPending('disconnected', 'the connection dropped before the reply came');
+    this.failPending('disconnected', `the connection was lost before the reply came (${detail.reason || `code ${detail.code}`})`);
     for (const subscription of this.subscriptions.values()) subscription.live = false;
     // Full jitter: a random delay up to the exponential bound, so the many clients of a restarted server do
     // not all come back in the same millisecond.
@@ -288,6 +301,7 @@ export class Client {
     const ws = this.socket;
     this.socket = null;
     for (const name of ['connect', 'stable', 'idle', 'ping']) clearTimeout(this.timers[name]);
+    this.expired.clear(); // ids are never reused, and no reply can come from a socket we no longer read
     if (!ws) return;
     ws.onopen = ws.onmessage = ws.onclose = null;
     try {
@@ -321,7 +335,9 @@ export class Client {
     }
     const sentAt = Date.now();
     this.stats.pingsSent += 1;
-    this.request({ type: 'ping' }).catch(() => {}); // any frame proves liveness, not only the pong
+    // Any frame proves liveness, not only the pong; so the ping's own deadline only forgets it, and the timer
+    // below decides whether the connection is dead.
+    this.request({ type: 'ping' }, this.options.pingTimeoutMs).catch(() => {});
     this.timers.ping = setTimeout(() => {
       // Compare times rather than trusting the timer alone: in a background tab it may fire late.
       if (this.lastFrameAt >= sentAt) {
@@ -336,32 +352,60 @@ export class Client {
   // ---- frames -------------------------------------------------------------------------------
 
   /** @private */
-  request(command) {
+  request(command, timeoutMs) {
     return new Promise((resolve, reject) => {
-      this.command(command, (error, reply) => (error ? reject(error) : resolve(reply)));
+      this.command(command, (error, reply) => (error ? reject(error) : resolve(reply)), timeoutMs);
     });
   }
 
   /**
-   * Sends a command; `settle(error, reply)` runs as the reply is read, before the next frame, which a subscribe
-   * needs: its publications follow the reply at once (a promise would settle only after them).
+   * Sends a command; `settle(error, reply)` runs once: as the reply is read, before the next frame, which a
+   * subscribe needs (its publications follow the reply at once; a promise would settle only after them), or
+   * when its deadline passes, or when the connection is lost.
    * @private
    */
-  command(command, settle) {
+  command(command, settle, timeoutMs = this.options.commandTimeoutMs) {
     if (this.state !== 'open') {
       settle(new SquallError('disconnected', `not connected (${this.state})`));
       return;
     }
     const id = this.nextId++;
-    this.pending.set(id, settle);
+    const sentAt = Date.now();
+    const timer = setTimeout(() => this.expire(id, command.type, sentAt, timeoutMs), timeoutMs);
+    this.pending.set(id, { settle, timer });
     this.socket.send(JSON.stringify({ id, ...command }));
+  }
+
+  /**
+   * A command's deadline passed without its reply. If nothing else came either, the connection is what failed
+   * (a dead network, a server that stopped reading): reconnect, as the ping would, so that a subscribe is
+   * retried on the next connection rather than given up. If other frames came, the connection works and only
+   * this command failed.
+   * @private
+   */
+  expire(id, type, sentAt, timeoutMs) {
+    const waiting = this.pending.get(id);
+    if (!waiting) return;
+    this.stats.commandTimeouts += 1;
+    const late = `no reply to ${type} within ${timeoutMs} ms`;
+    // The ping has its own timer for this, which also counts pingTimeouts.
+    if (type !== 'ping' && this.lastFrameAt < sentAt) {
+      this.lost({ reason: late });
+      return;
+    }
+    this.pending.delete(id);
+    this.expired.add(id);
+    waiting.settle(new SquallError('timeout', late));
   }
 
   /** @private */
   failPending(code, message) {
     const waiting = [...this.pending.values()];
     this.pending.clear();
-    for (const settle of waiting) settle(new SquallError(code, message));
+    for (const { settle, timer } of waiting) {
+      clearTimeout(timer);
+      settle(new SquallError(code, message));
+    }
   }
 
   /** @private */
@@ -403,13 +447,18 @@ export class Client {
 
   /** @private */
   onReply(frame) {
-    const settle = this.pending.get(frame.id);
-    if (!settle) {
+    const waiting = this.pending.get(frame.id);
+    if (!waiting) {
+      // Its command already failed with `timeout` and was reported then: a late reply, success or error, changes
+      // nothing (a subscribe that timed out was unsubscribed on the server, in order, right after).
+      if (this.expired.delete(frame.id)) return;
       // "id": null means the server could not read our command at all: a bug worth seeing.
       if (frame.type === 'error') this.report(new SquallError(frame.code, frame.message));
       return;
     }
     this.pending.delete(frame.id);
+    clearTimeout(waiting.timer);
+    const { settle } = waiting;
     if (frame.type === 'error') {
       settle(new SquallError(frame.code, frame.message));
     } else {
@@ -465,6 +514,8 @@ export class Subscription {
     this.epoch = this.offset !== null && typeof options.epoch === 'string' ? options.epoch : null;
     this.confirmed = false; // the server has confirmed a subscribe at least once
     this.live = false; // confirmed on the current connection
+    this.retries = 0; // subscribes refused in a row as `unavailable`, drives their backoff
+    this.retryTimer = 0;
   }
 
   /** Ends this subscription; nothing more is delivered to its handlers. */
@@ -473,6 +524,7 @@ export class Subscription {
     if (client.subscriptions.get(this.channel) !== this) return;
     client.subscriptions.delete(this.channel);
     this.live = false;
+    clearTimeout(this.retryTimer);
     // Sent even before the subscribe was confirmed: the server answers commands in order.
     if (client.state === 'open') client.request({ type: 'unsubscribe', channel: this.channel }).catch(() => {});
   }
@@ -484,6 +536,7 @@ export class Subscription {
     this.epoch = reply.epoch;
     this.confirmed = true;
     this.live = true;
+    this.retries = 0;
     const info = { channel: this.channel, offset: reply.offset, epoch: reply.epoch, resubscribed };
     if (typeof reply.recovered === 'boolean') info.recovered = reply.recovered;
     this.call('onSubscribed', info);
@@ -503,10 +556,40 @@ export class Subscription {
 
   /** @private */
   onRefused(err) {
-    // Lost with the connection, or the server is draining: the next connection subscribes again.
-    if (err.code === 'disconnected' || err.code === 'unavailable' || err.code === 'closed') return;
-    if (this.client.subscriptions.get(this.channel) === this) this.client.subscriptions.delete(this.channel);
+    const { client } = this;
+    if (client.subscriptions.get(this.channel) !== this) return; // unsubscribed meanwhile: nothing more to tell
+    // Lost with the connection: the next connection subscribes again.
+    if (err.code === 'disconnected' || err.code === 'closed') return;
+    if (err.code === 'unavailable') {
+      this.retryLater();
+      return;
+    }
+    client.subscriptions.delete(this.channel);
+    this.live = false;
+    if (err.code === 'timeout' && client.state === 'open') {
+      // The server may still take the subscribe it did not answer in time. It handles commands in order, so this
+      // unsubscribe comes after that subscribe, and any subscribe of the app's (even from onError) after both.
+      client.request({ type: 'unsubscribe', channel: this.channel }).catch(() => {});
+    }
     this.call('onError', err);
+  }
+
+  /**
+   * @private The server cannot take the subscribe now (it is draining, or has lost Redis) but the connection goes
+   * on: ask again after a backoff delay, as long as this connection lasts (the next one subscribes anyway).
+   */
+  retryLater() {
+    const { client } = this;
+    const socket = client.socket;
+    const { backoffBaseMs, backoffMaxMs } = client.options;
+    const delayMs = Math.random() * Math.min(backoffMaxMs, backoffBaseMs * 2 ** Math.min(this.retries, 30));
+    this.retries += 1;
+    clearTimeout(this.retryTimer);
+    this.retryTimer = setTimeout(() => {
+      if (client.socket === socket && client.state === 'open' && client.subscriptions.get(this.channel) === this) {
+        client.sendSubscribe(this);
+      }
+    }, delayMs);
   }
 
   /** @private */

@@ -180,6 +180,7 @@ class BrowserChannelClientTest {
         // The new node has a new epoch for the channel: the page's offset 2 means nothing to it.
         awaitRecovery("news", "not-recovered");
         assertThat(rowText("news")).contains("not recovered: some messages may be missing", "offset 0");
+        assertUnsubscribeBesideState("news", "at 1000 px");
         assertThat(infoTexts()).anyMatch(line -> line.startsWith("news: not recovered: some messages may be missing. Now at offset 0"));
 
         // Offset 1 again, in the new epoch: not mistaken for a duplicate of the old offset 1.
@@ -189,6 +190,61 @@ class BrowserChannelClientTest {
         assertThat(text("#channel-status")).isEqualTo("Channels: connection open");
         browser.js("document.getElementById('channels').scrollIntoView()");
         browser.screenshot("channel-not-recovered");
+
+        browser.driver().executeCdpCommand("Emulation.setDeviceMetricsOverride",
+                Map.of("width", 375, "height", 667, "deviceScaleFactor", 2, "mobile", true));
+        try {
+            assertUnsubscribeBesideState("news", "on a 375 px phone");
+        } finally {
+            browser.driver().executeCdpCommand("Emulation.clearDeviceMetricsOverride", Map.of());
+        }
+    }
+
+    @Test
+    void whileThePageReconnectsEveryChannelRowSaysSoAndNoneSaysLive() {
+        try (CuttableProxy proxy = CuttableProxy.to(server.port())) {
+            browser.openTab(proxy.url("/?channel=news&channel=sport&" + FAST));
+            awaitRecovery("news", "live");
+            awaitRecovery("sport", "live");
+            // Both get a publication: a channel never published to is forgotten by the server once nobody is on it
+            // (its epoch with it), and would come back not recovered.
+            publish("news", "before the cut");
+            publish("sport", "before the cut");
+            awaitPublications("news", "1 before the cut");
+            awaitPublications("sport", "1 before the cut");
+
+            proxy.sever();
+            await("the page to notice the cut", d -> "reconnecting".equals(channelState()));
+            assertThat(recoveries()).as("rows while reconnecting").isEqualTo(Map.of("news", "reconnecting", "sport", "reconnecting"));
+            assertThat(rowText("news")).contains("reconnecting…", "offset 1").doesNotContain("live");
+            // Retries against the cut network go through connecting and back: the rows keep saying it.
+            await("a failed retry", d -> attempts() >= 2 && "reconnecting".equals(channelState()));
+            assertThat(recoveries()).as("rows after a failed retry").isEqualTo(Map.of("news", "reconnecting", "sport", "reconnecting"));
+
+            proxy.restore();
+            awaitRecovery("news", "recovered");
+            awaitRecovery("sport", "recovered");
+            assertThat(rowText("sport")).contains("recovered", "offset 1");
+        }
+    }
+
+    @Test
+    void aSubscribeTheServerRefusesIsShownAsAnErrorNotAsInfo() {
+        open("/?channel=news");
+        awaitRecovery("news", "live");
+
+        find("#channel-input").sendKeys("bad name", Keys.ENTER);
+        await("the refusal", d -> !errorTexts().isEmpty());
+        assertThat(errorTexts()).singleElement().asString().startsWith("Not subscribed to bad name: ");
+        assertThat(infoTexts()).noneMatch(line -> line.contains("bad name"));
+
+        Map<String, String> error = entryLook("error");
+        Map<String, String> info = entryLook("system");
+        assertThat(error.get("label")).isEqualTo("ERROR");
+        assertThat(info.get("label")).isEqualTo("INFO");
+        assertThat(error.get("badge")).as("the error's badge colours").isNotEqualTo(info.get("badge"));
+        assertThat(error.get("text")).as("the error's text colour").isNotEqualTo(info.get("text"));
+        assertThat(error.get("style")).as("an error is not in a notice's italics").isEqualTo("normal");
     }
 
     @Test
@@ -273,7 +329,7 @@ class BrowserChannelClientTest {
 
         // A name outside the rule: the server refuses it (bad_channel) and the page shows why, as text.
         find("#channel-input").sendKeys("<b>bad</b>", Keys.ENTER);
-        await("the refusal", d -> infoTexts().stream().anyMatch(line -> line.startsWith("Not subscribed to <b>bad</b>: ")));
+        await("the refusal", d -> errorTexts().stream().anyMatch(line -> line.startsWith("Not subscribed to <b>bad</b>: ")));
         assertThat(browser.<Long>js("return document.querySelectorAll('.channel').length")).as("rows after the refusal").isEqualTo(1);
 
         assertThat((Object) browser.js("return window.__pwned")).isNull();
@@ -396,6 +452,46 @@ class BrowserChannelClientTest {
 
     private List<String> infoTexts() {
         return browser.js("return [...document.querySelectorAll('#channel-log li[data-kind=system] .entry-text')].map(e => e.textContent);");
+    }
+
+    /** Texts of the error entries in the channel log. */
+    private List<String> errorTexts() {
+        return browser.js("return [...document.querySelectorAll('#channel-log li[data-kind=error] .entry-text')].map(e => e.textContent);");
+    }
+
+    /** How the first channel-log entry of this kind looks: its label as shown, badge and text colours, font style. */
+    private Map<String, String> entryLook(String kind) {
+        return browser.js("""
+                const entry = document.querySelector(`#channel-log li[data-kind="${arguments[0]}"]`);
+                const badge = getComputedStyle(entry.querySelector('.entry-kind'));
+                const text = getComputedStyle(entry.querySelector('.entry-text'));
+                return { label: entry.querySelector('.entry-kind').innerText, badge: badge.backgroundColor + ' ' + badge.color,
+                         text: text.color, style: text.fontStyle };
+                """, kind);
+    }
+
+    /** Each channel row's recovery state, by channel. */
+    private Map<String, String> recoveries() {
+        return browser.js("return Object.fromEntries([...document.querySelectorAll('.channel')].map(e => [e.dataset.channel, e.dataset.recovery]));");
+    }
+
+    /** The channel's Unsubscribe button shares a line with its state (beside it), rather than taking one of its own. */
+    private void assertUnsubscribeBesideState(String channel, String where) {
+        Map<String, Number> box = browser.js("""
+                const row = [...document.querySelectorAll('.channel')].find(e => e.dataset.channel === arguments[0]);
+                const state = row.querySelector('.channel-state').getBoundingClientRect();
+                const button = row.querySelector('.unsubscribe').getBoundingClientRect();
+                return { stateTop: state.top, stateBottom: state.bottom, stateRight: state.right,
+                         buttonTop: button.top, buttonBottom: button.bottom, buttonLeft: button.left };
+                """, channel);
+        double stateTop = box.get("stateTop").doubleValue();
+        double stateBottom = box.get("stateBottom").doubleValue();
+        double buttonTop = box.get("buttonTop").doubleValue();
+        double buttonBottom = box.get("buttonBottom").doubleValue();
+        assertThat(buttonTop < stateBottom && buttonBottom > stateTop)
+                .as("Unsubscribe on the same line as " + channel + "'s state " + where + ": " + box).isTrue();
+        assertThat(box.get("buttonLeft").doubleValue()).as("Unsubscribe right of the state " + where + ": " + box)
+                .isGreaterThanOrEqualTo(box.get("stateRight").doubleValue());
     }
 
     private String rowText(String channel) {

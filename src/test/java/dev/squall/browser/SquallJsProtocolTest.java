@@ -3,14 +3,18 @@ package dev.squall.browser;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.squall.support.Browser;
+import dev.squall.support.CuttableProxy;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.openqa.selenium.support.ui.WebDriverWait;
 
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.time.Duration;
+import java.util.List;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -19,12 +23,31 @@ import static org.assertj.core.api.Assertions.assertThat;
  * duplicate, a publication before its subscribe reply, stay silent, refuse the subprotocol) and the exact frames
  * the client sends, which {@link BrowserChannelClientTest} cannot see. The script plays the server through the
  * module's {@code WebSocket} option: a socket whose opening, frames and closing the test decides, so every step
- * is deterministic. The module itself is the one the page serves, loaded from a real Squall. One browser and one
- * server for the class, a fresh tab (so a fresh copy of the module) for each test.
+ * is deterministic. Command deadlines are tested over real WebSockets instead: against a {@link V1Peer} that
+ * answers when the test says so, and against a real Squall behind a {@link CuttableProxy}. The module itself is
+ * the one the page serves, loaded from a real Squall. One browser and one server for the class, a fresh tab (so
+ * a fresh copy of the module) for each test.
  */
 class SquallJsProtocolTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
+    private static final Duration DEADLINE = Duration.ofSeconds(10);
+
+    /**
+     * For tests that run over real sockets, where the Java side plays its part while the page's script runs:
+     * {@code log(text)} appends to {@code window.seen}, {@code handlers(name)} logs a subscription's callbacks
+     * under that name.
+     */
+    private static final String LOGGING = """
+            window.seen = [];
+            window.failure = null;
+            window.log = (text) => seen.push(text);
+            window.handlers = (name) => ({
+              onSubscribed: ({ offset, recovered }) => log(`${name} subscribed ${offset}${recovered === undefined ? '' : ' recovered ' + recovered}`),
+              onPublication: (data, { offset }) => log(`${name} publication ${offset} ${data}`),
+              onError: (e) => log(`${name} error ${e.code}: ${e.message}`),
+            });
+            """;
 
     /**
      * A socket the script controls: {@code accept()} opens it as a squall.v1 server would, {@code push(frame)}
@@ -353,7 +376,148 @@ class SquallJsProtocolTest {
         assertThat(result.get("state").asText()).isEqualTo("closed");
     }
 
+    @Test
+    void aCommandWithoutAReplyOnAWorkingConnectionFailsWithTimeoutAndItsLateReplyChangesNothing() {
+        try (V1Peer peer = V1Peer.start()) {
+            begin("""
+                    let opened;
+                    const open = new Promise((resolve) => { opened = resolve; });
+                    window.client = connect(arguments[0], { commandTimeoutMs: 1000, onError: (e) => log(`client error ${e.code}`),
+                      onState: (state) => state === 'open' && opened() });
+                    client.subscribe('slow', handlers('first'));
+                    await open;
+                    client.publish('news', 'hello').then(() => log('published'), (e) => log(`publish ${e.code}: ${e.message}`));
+                    client.presence('news').then(() => log('presence'), (e) => log(`presence ${e.code}: ${e.message}`));
+                    """, peer.wsUrl());
+            V1Peer.Command subscribe = peer.take(DEADLINE);
+            V1Peer.Command publish = peer.take(DEADLINE);
+            V1Peer.Command presence = peer.take(DEADLINE);
+            assertThat(subscribe.frame()).isEqualTo(json("{\"id\":1,\"type\":\"subscribe\",\"channel\":\"slow\"}"));
+            assertThat(List.of(publish.type(), presence.type())).containsExactly("publish", "presence");
+            // A publication of a channel the client is not on: the connection works, only the replies do not come.
+            subscribe.send("{\"channel\":\"elsewhere\",\"offset\":1,\"data\":\"proof of life\"}");
+
+            awaitPage("the three deadlines", "seen.length >= 3");
+            assertThat(seen()).containsExactly(
+                    "first error timeout: no reply to subscribe within 1000 ms",
+                    "publish timeout: no reply to publish within 1000 ms",
+                    "presence timeout: no reply to presence within 1000 ms");
+            // The subscribe may still land on the server: the client unsubscribes right after it, in order.
+            V1Peer.Command unsubscribe = peer.take(DEADLINE);
+            assertThat(unsubscribe.frame()).isEqualTo(json("{\"id\":4,\"type\":\"unsubscribe\",\"channel\":\"slow\"}"));
+
+            // The late replies, and a publication of the subscription that timed out: none may resurrect it, settle a
+            // promise twice or be reported as an error.
+            subscribe.send("{\"id\":1,\"type\":\"subscribed\",\"channel\":\"slow\",\"offset\":7,\"epoch\":\"e\"}");
+            subscribe.send("{\"channel\":\"slow\",\"offset\":8,\"data\":\"of the subscription that timed out\"}");
+            publish.send("{\"id\":2,\"type\":\"error\",\"code\":\"unavailable\",\"message\":\"too late\"}");
+            presence.send("{\"id\":3,\"type\":\"presence\",\"channel\":\"news\",\"subscribers\":1,\"offset\":0,\"epoch\":\"e\"}");
+            unsubscribe.send("{\"id\":4,\"type\":\"unsubscribed\",\"channel\":\"slow\"}");
+
+            // The app subscribes again: a new subscription, which gets its own reply and each publication once.
+            browser.js("client.subscribe('slow', handlers('again'))");
+            V1Peer.Command again = peer.take(DEADLINE);
+            assertThat(again.frame()).isEqualTo(json("{\"id\":5,\"type\":\"subscribe\",\"channel\":\"slow\"}"));
+            again.send("{\"id\":5,\"type\":\"subscribed\",\"channel\":\"slow\",\"offset\":8,\"epoch\":\"e\"}");
+            again.send("{\"channel\":\"slow\",\"offset\":9,\"data\":\"fresh\"}");
+
+            awaitPage("the new subscription's publication", "seen.includes('again publication 9 fresh')");
+            assertThat(seen()).containsExactly(
+                    "first error timeout: no reply to subscribe within 1000 ms",
+                    "publish timeout: no reply to publish within 1000 ms",
+                    "presence timeout: no reply to presence within 1000 ms",
+                    "again subscribed 8",
+                    "again publication 9 fresh");
+            JsonNode client = json(browser.js("""
+                    return JSON.stringify({ pending: client.pending.size, expired: client.expired.size, state: client.state,
+                                            stats: client.stats });"""));
+            assertThat(client.get("pending").asInt()).as("commands still waiting").isZero();
+            assertThat(client.get("expired").asInt()).as("late replies still expected").isZero();
+            assertThat(client.get("state").asText()).isEqualTo("open");
+            assertThat(client.at("/stats/opens").asInt()).as("connections: a working one is kept").isEqualTo(1);
+            assertThat(client.at("/stats/commandTimeouts").asInt()).isEqualTo(3);
+            assertThat(peer.waiting()).as("commands sent besides").isZero();
+        }
+    }
+
+    @Test
+    void aCommandThatNothingAnswersGivesUpTheConnectionAndEverySubscriptionGoesOnOnTheNext() {
+        try (CuttableProxy proxy = CuttableProxy.to(server.port())) {
+            browser.openTab(proxy.url("/index"));
+            begin("""
+                    window.client = connect(location.origin.replace(/^http/, 'ws') + '/ws', { commandTimeoutMs: 500,
+                      connectTimeoutMs: 500, backoffBaseMs: 20, backoffMaxMs: 100, onError: (e) => log(`client error ${e.code}`),
+                      onState: (state, { reason }) => state === 'reconnecting' && log(`reconnecting: ${reason}`) });
+                    client.subscribe('news', handlers('news'));
+                    """);
+            awaitPage("news to be subscribed", "seen.includes('news subscribed 0')");
+
+            proxy.blackhole();   // the network goes silent: the server neither hears the client nor answers it
+            browser.js("""
+                    client.publish('news', 'into the silence').then(() => log('published'), (e) => log(`publish ${e.code}: ${e.message}`));
+                    client.subscribe('sport', handlers('sport'));""");
+            awaitPage("the publish to fail", "seen.some((line) => line.startsWith('publish '))");
+            assertThat(seen()).startsWith(
+                    "news subscribed 0",
+                    "reconnecting: no reply to publish within 500 ms",
+                    "publish disconnected: the connection was lost before the reply came (no reply to publish within 500 ms)");
+
+            proxy.restore();
+            awaitPage("both channels on a new connection", "seen.includes('news subscribed 0 recovered true') && seen.includes('sport subscribed 0')");
+            server.publishTo("sport", "\"after\"");
+            awaitPage("sport's publication", "seen.includes('sport publication 1 after')");
+            assertThat(seen()).as("no subscription failed").noneMatch(line -> line.contains("error"));
+        }
+    }
+
+    @Test
+    void aSubscribeTheServerCannotTakeNowIsAskedAgainOnTheSameConnection() {
+        try (V1Peer peer = V1Peer.start()) {
+            begin("""
+                    window.client = connect(arguments[0], { backoffBaseMs: 50, backoffMaxMs: 200, onError: (e) => log(`client error ${e.code}`) });
+                    client.subscribe('news', handlers('news'));
+                    """, peer.wsUrl());
+            // Draining, or (with --redis) Redis lost: the connection goes on, and so must the subscription.
+            V1Peer.Command first = peer.take(DEADLINE);
+            first.send("{\"id\":1,\"type\":\"error\",\"code\":\"unavailable\",\"message\":\"Redis is not reachable\"}");
+            V1Peer.Command second = peer.take(DEADLINE);
+            assertThat(second.frame()).isEqualTo(json("{\"id\":2,\"type\":\"subscribe\",\"channel\":\"news\"}"));
+            second.send("{\"id\":2,\"type\":\"error\",\"code\":\"unavailable\",\"message\":\"Redis is not reachable\"}");
+            V1Peer.Command third = peer.take(DEADLINE);
+            assertThat(third.frame()).isEqualTo(json("{\"id\":3,\"type\":\"subscribe\",\"channel\":\"news\"}"));
+            third.send("{\"id\":3,\"type\":\"subscribed\",\"channel\":\"news\",\"offset\":3,\"epoch\":\"e\"}");
+            third.send("{\"channel\":\"news\",\"offset\":4,\"data\":\"x\"}");
+
+            awaitPage("the publication", "seen.includes('news publication 4 x')");
+            assertThat(seen()).containsExactly("news subscribed 3", "news publication 4 x");
+            assertThat(browser.<Long>js("return client.stats.opens")).as("connections").isEqualTo(1);
+            assertThat(peer.waiting()).as("commands sent besides").isZero();
+        }
+    }
+
     // ---- helpers -------------------------------------------------------------------------------
+
+    /**
+     * Starts {@code body} (an async function body; {@code connect} is imported, {@link #LOGGING} set up,
+     * {@code arguments[0]} is {@code argument}) in the current tab and returns at once, so that the test can play
+     * the server's part meanwhile.
+     */
+    private void begin(String body, Object... arguments) {
+        browser.js(LOGGING + "(async () => {\nconst { connect } = await import('/squall.js');\n" + body
+                + "\n})().catch((e) => { window.failure = String(e && e.stack || e); });", arguments);
+    }
+
+    /** Waits until {@code condition} (a JavaScript expression) holds in the page; fails with what the page logged. */
+    private void awaitPage(String what, String condition) {
+        new WebDriverWait(browser.driver(), DEADLINE, Duration.ofMillis(20))
+                .withMessage(() -> "waiting for " + what + "; seen " + seen() + ", script failure " + browser.js("return window.failure;"))
+                .until(d -> browser.<Boolean>js("return window.failure === null && !!(" + condition + ");"));
+    }
+
+    private List<String> seen() {
+        return browser.js("return [...window.seen];");
+    }
+
 
     /** Runs {@code body} (an async function body that returns a JSON-able value) after the harness. */
     private JsonNode run(String body) {
