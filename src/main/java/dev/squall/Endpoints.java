@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.squall.broker.History;
 import dev.squall.broker.Message;
 import dev.squall.broker.Publication;
+import dev.squall.broker.TooManyIdempotencyKeys;
 import dev.squall.broker.Unavailable;
 import dev.squall.protocol.Codec;
 import dev.squall.protocol.V1Framing;
@@ -286,12 +287,18 @@ final class Endpoints {
                 // The broker logged the loss once; a line per refused request would flood the log while Redis is away.
                 log.debug("{} {} refused: {}", ctx.method(), ctx.path(), e.getMessage());
                 throw unavailable();
+            } catch (TooManyIdempotencyKeys e) {
+                throw new Refusal(HttpStatus.SERVICE_UNAVAILABLE.getCode(), e.getMessage(),
+                        Map.of("Retry-After", Integer.toString(KEYS_RETRY_AFTER_SECONDS)));
             } catch (Exception e) {
                 log.error("Unexpected error on {} {}", ctx.method(), ctx.path(), e);
                 throw new Refusal(HttpStatus.INTERNAL_SERVER_ERROR.getCode(), "internal server error");
             }
         };
     }
+
+    /** How long a keyed publish refused for want of room among the idempotency keys waits (keys expire one by one). */
+    static final int KEYS_RETRY_AFTER_SECONDS = 5;
 
     /** How long a client should wait before it tries again while Redis is lost (Lettuce retries within seconds). */
     static final int RETRY_AFTER_SECONDS = 2;

@@ -6,6 +6,7 @@ import dev.squall.broker.Message;
 import dev.squall.broker.History;
 import dev.squall.broker.PublishOptions;
 import dev.squall.broker.PublishResult;
+import dev.squall.broker.TooManyIdempotencyKeys;
 import dev.squall.broker.redis.RedisBrokers;
 import dev.squall.hub.Framing;
 import dev.squall.hub.Heartbeat;
@@ -78,6 +79,7 @@ final class Node implements Squall {
         this.drain = new Drain(settings.drainWindow());
         this.activity = new ActivityLog(metrics, hub::size);
         metrics.watchBroker(broker::connected);
+        if (broker instanceof InMemoryBroker inMemory) metrics.watchIdempotencyKeys(inMemory::idempotencyKeys);
     }
 
     /**
@@ -201,7 +203,13 @@ final class Node implements Squall {
 
     private Published toChannel(String channel, Message message, @Nullable String idempotencyKey) {
         if (stopped) throw new IllegalStateException("Squall has stopped: nothing can be published any more");
-        PublishResult result = broker.publish(channel, message, settings.publishOptions(channel, idempotencyKey));
+        PublishResult result;
+        try {
+            result = broker.publish(channel, message, settings.publishOptions(channel, idempotencyKey));
+        } catch (TooManyIdempotencyKeys e) {
+            metrics.idempotencyRefused();
+            throw e;
+        }
         metrics.published();
         hub.helpWrite();
         return new Published(channel, result.position().offset(), result.position().epoch(), result.delivered(), result.duplicate());

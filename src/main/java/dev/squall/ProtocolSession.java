@@ -2,6 +2,7 @@ package dev.squall;
 
 import dev.squall.broker.Message;
 import dev.squall.broker.StreamPosition;
+import dev.squall.broker.TooManyIdempotencyKeys;
 import dev.squall.broker.Unavailable;
 import dev.squall.hub.Connection;
 import dev.squall.hub.Notice;
@@ -58,6 +59,8 @@ final class ProtocolSession {
         } catch (Unavailable e) {
             // Redis is lost: this command failed, the connection and its other subscriptions go on.
             connection.send(codec.error(new ProtocolError(id, ErrorCode.UNAVAILABLE, Endpoints.UNAVAILABLE)));
+        } catch (TooManyIdempotencyKeys e) {
+            connection.send(codec.error(new ProtocolError(id, ErrorCode.UNAVAILABLE, e.getMessage())));
         } catch (RuntimeException e) {
             log.warn("A squall.v1 command on connection {} failed", connection.id(), e);
             connection.send(codec.error(new ProtocolError(id, ErrorCode.INTERNAL, "internal error")));

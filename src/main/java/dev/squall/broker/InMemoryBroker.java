@@ -16,6 +16,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.LongSupplier;
 
 /**
@@ -34,39 +35,51 @@ import java.util.function.LongSupplier;
  *
  * <p>Memory: a channel costs its stream while it is subscribed or holds history or idempotency keys, and nothing
  * once it has none of them: a sweep (every {@code sweepEvery} on the given scheduler) drops expired publications
- * and keys, and forgets the streams left empty.
+ * and keys, and forgets the streams left empty. Idempotency keys live exactly their window, never less (a retry
+ * that found its key forgotten would be published twice), so their number is bounded instead: past
+ * {@link #MAX_IDEMPOTENCY_KEYS} live keys on this node, a publish with a new key is refused
+ * ({@link TooManyIdempotencyKeys}) until older ones expire; publishes without a key go on.
  */
 public final class InMemoryBroker implements Broker {
 
     private static final Logger log = LoggerFactory.getLogger(InMemoryBroker.class);
     private static final int STRIPES = 64;                    // a power of two
-    /** Idempotency keys kept per channel within their window; past it the oldest go first. */
-    static final int MAX_IDEMPOTENCY_KEYS = 10_000;
+    /** Live idempotency keys this node keeps, over all channels (at most about 40 MB with 256-character keys). */
+    public static final int MAX_IDEMPOTENCY_KEYS = 100_000;
 
     private final List<Handler> handlers = new CopyOnWriteArrayList<>();
     private final Object[] sequencers = new Object[STRIPES];
     private final ConcurrentHashMap<String, Stream> streams = new ConcurrentHashMap<>();
     private final LongSupplier nanoTime;
+    private final int maxKeys;
+    private final AtomicInteger liveKeys = new AtomicInteger();      // live idempotency keys over all channels
     private final @Nullable ScheduledFuture<?> sweeping;
     private volatile boolean closed;
 
     /** A broker whose expired history is only dropped when it is read or published over (tests, tools). */
     public InMemoryBroker() {
-        this(System::nanoTime, null, java.time.Duration.ZERO);
+        this(System::nanoTime, null, java.time.Duration.ZERO, MAX_IDEMPOTENCY_KEYS);
     }
 
     /** A broker that sweeps expired history and forgotten channels every {@code sweepEvery} on {@code scheduler}. */
     public InMemoryBroker(ScheduledExecutorService scheduler, java.time.Duration sweepEvery) {
-        this(System::nanoTime, scheduler, sweepEvery);
+        this(System::nanoTime, scheduler, sweepEvery, MAX_IDEMPOTENCY_KEYS);
     }
 
     /** With its own clock, for tests of expiry; {@link #sweep()} is then called by the test. */
     InMemoryBroker(LongSupplier nanoTime) {
-        this(nanoTime, null, java.time.Duration.ZERO);
+        this(nanoTime, null, java.time.Duration.ZERO, MAX_IDEMPOTENCY_KEYS);
     }
 
-    private InMemoryBroker(LongSupplier nanoTime, @Nullable ScheduledExecutorService scheduler, java.time.Duration sweepEvery) {
+    /** With its own clock and another bound on live idempotency keys, for tests of that bound. */
+    InMemoryBroker(LongSupplier nanoTime, int maxKeys) {
+        this(nanoTime, null, java.time.Duration.ZERO, maxKeys);
+    }
+
+    private InMemoryBroker(LongSupplier nanoTime, @Nullable ScheduledExecutorService scheduler, java.time.Duration sweepEvery,
+                           int maxKeys) {
         this.nanoTime = nanoTime;
+        this.maxKeys = maxKeys;
         for (int i = 0; i < STRIPES; i++) sequencers[i] = new Object();
         long every = sweepEvery.toMillis();
         this.sweeping = scheduler == null ? null : scheduler.scheduleWithFixedDelay(this::sweepQuietly, every, every, TimeUnit.MILLISECONDS);
@@ -100,18 +113,24 @@ public final class InMemoryBroker implements Broker {
         long now = nanoTime.getAsLong();
         synchronized (sequencerOf(channel)) {
             Stream stream = streams.computeIfAbsent(channel, c -> new Stream());
-            stream.expire(now);
+            liveKeys.addAndGet(-stream.expire(now));
             String key = options.idempotencyKey();
+            boolean remember = key != null && !options.idempotencyWindow().isZero();
             if (key != null) {
                 Long first = stream.idempotent(key);
                 if (first != null) return new PublishResult(new StreamPosition(first, stream.epoch), 0, true);
+                if (remember && liveKeys.get() >= maxKeys) {
+                    throw new TooManyIdempotencyKeys("this node already keeps " + maxKeys + " idempotency keys within "
+                            + "their window, the most it holds: nothing was published; retry in a few seconds, as "
+                            + "older keys expire, or publish without an idempotency key");
+                }
             }
             Publication publication = new Publication(++stream.offset, message, stream.epoch);
             if (options.historySize() > 0 && !options.historyTtl().isZero()) {
                 stream.append(publication, now + options.historyTtl().toNanos(), options.historySize());
             }
-            if (key != null && !options.idempotencyWindow().isZero()) {
-                stream.remember(key, publication.offset(), now + options.idempotencyWindow().toNanos());
+            if (remember) {
+                if (stream.remember(key, publication.offset(), now + options.idempotencyWindow().toNanos())) liveKeys.incrementAndGet();
             }
             StreamPosition position = new StreamPosition(publication.offset(), stream.epoch);
             int delivered = stream.subscribed ? deliver(channel, publication) : 0;
@@ -168,7 +187,7 @@ public final class InMemoryBroker implements Broker {
     private @Nullable Stream current(String channel) {
         Stream stream = streams.get(channel);
         if (stream == null) return null;
-        stream.expire(nanoTime.getAsLong());
+        liveKeys.addAndGet(-stream.expire(nanoTime.getAsLong()));
         return forgetIfEmpty(channel, stream) ? null : stream;
     }
 
@@ -179,7 +198,7 @@ public final class InMemoryBroker implements Broker {
             synchronized (sequencerOf(each.getKey())) {
                 Stream stream = streams.get(each.getKey());
                 if (stream != null) {
-                    stream.expire(now);
+                    liveKeys.addAndGet(-stream.expire(now));
                     forgetIfEmpty(each.getKey(), stream);
                 }
             }
@@ -193,6 +212,11 @@ public final class InMemoryBroker implements Broker {
             // A throw would cancel the periodic sweep for good.
             log.warn("Could not sweep expired history", e);
         }
+    }
+
+    /** Live idempotency keys on this node, over all channels (the {@code squall_idempotency_keys} gauge). */
+    public int idempotencyKeys() {
+        return liveKeys.get();
     }
 
     /** Channels with a stream right now (subscribed, or holding history or keys). */
@@ -218,6 +242,7 @@ public final class InMemoryBroker implements Broker {
         if (sweeping != null) sweeping.cancel(false);
         handlers.clear();
         streams.clear();
+        liveKeys.set(0);
     }
 
     private record Entry(Publication publication, long expiresAt) {
@@ -251,10 +276,16 @@ public final class InMemoryBroker implements Broker {
             while (history.size() > size) history.removeFirst();
         }
 
-        void expire(long now) {
+        /** Drops what has expired; returns how many idempotency keys went. */
+        int expire(long now) {
             while (!history.isEmpty() && history.peekFirst().expiresAt - now <= 0) history.removeFirst();
+            int gone = 0;
             Iterator<Key> oldest = keys().values().iterator();
-            while (oldest.hasNext() && oldest.next().expiresAt - now <= 0) oldest.remove();
+            while (oldest.hasNext() && oldest.next().expiresAt - now <= 0) {
+                oldest.remove();
+                gone++;
+            }
+            return gone;
         }
 
         @Nullable Long idempotent(String key) {
@@ -262,14 +293,10 @@ public final class InMemoryBroker implements Broker {
             return seen == null ? null : seen.offset;
         }
 
-        void remember(String key, long offset, long expiresAt) {
+        /** Keeps a key until {@code expiresAt}; true when it is a new one (not a live key's refresh). */
+        boolean remember(String key, long offset, long expiresAt) {
             if (keys == null) keys = new LinkedHashMap<>();
-            keys.put(key, new Key(offset, expiresAt));
-            if (keys.size() > MAX_IDEMPOTENCY_KEYS) {
-                Iterator<String> oldest = keys.keySet().iterator();
-                oldest.next();
-                oldest.remove();
-            }
+            return keys.put(key, new Key(offset, expiresAt)) == null;
         }
     }
 }

@@ -35,6 +35,8 @@ public final class Metrics implements AutoCloseable {
     private final Counter deadPeers = counter("squall.dead.peers", "connections closed because nothing arrived after a ping");
     private final Counter stalledPeers = counter("squall.stalled.peers", "connections dropped because their socket took nothing of their queue for --write-timeout");
     private final Counter tooLarge = counter("squall.requests.too.large", "request bodies refused with 413 (larger than the limit)");
+    private final Counter idempotencyRefused = counter("squall.idempotency.refused",
+            "publishes with a new idempotency key refused because the node holds as many live keys as it keeps");
     private final Counter recovered = Counter.builder("squall.recoveries").description("reconnecting clients that asked for what they missed, by outcome")
             .tag("result", "recovered").register(registry);
     private final Counter notRecovered = Counter.builder("squall.recoveries").description("reconnecting clients that asked for what they missed, by outcome")
@@ -60,6 +62,13 @@ public final class Metrics implements AutoCloseable {
     public void watchBroker(java.util.function.BooleanSupplier connected) {
         Gauge.builder("squall.broker.connected", () -> connected.getAsBoolean() ? 1 : 0)
                 .description("1 while the broker can publish and deliver (always in memory; with Redis, 0 while it is lost)")
+                .register(registry);
+    }
+
+    /** {@code squall_idempotency_keys}: the live idempotency keys the in-memory broker holds; read on scrape. */
+    public void watchIdempotencyKeys(Supplier<Number> keys) {
+        Gauge.builder("squall.idempotency.keys", keys)
+                .description("idempotency keys held within their window (in memory; with Redis they live in Redis)")
                 .register(registry);
     }
 
@@ -117,6 +126,8 @@ public final class Metrics implements AutoCloseable {
     public void stalledPeer() { stalledPeers.increment(); }
 
     public void tooLarge() { tooLarge.increment(); }
+
+    public void idempotencyRefused() { idempotencyRefused.increment(); }
 
     /** The counters {@link ActivityLog} summarises, read together. */
     public Totals totals() {

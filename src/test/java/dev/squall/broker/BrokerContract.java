@@ -184,6 +184,20 @@ abstract class BrokerContract {
     }
 
     @Test
+    void a_retry_within_the_window_is_published_once_however_many_other_keys_came_between() {
+        PublishOptions first = KEEP_100.withIdempotencyKey("order-1", Duration.ofMinutes(5));
+        PublishResult published = broker.publish("c", Message.text("paid"), first);
+        for (int i = 2; i <= 10_002; i++) {
+            broker.publish("c", Message.text("x"), PublishOptions.NO_HISTORY.withIdempotencyKey("order-" + i, Duration.ofMinutes(5)));
+        }
+
+        PublishResult retry = broker.publish("c", Message.text("paid"), first);
+
+        assertThat(retry.duplicate()).as("10,001 keys later, still within the window").isTrue();
+        assertThat(retry.position()).isEqualTo(published.position());
+    }
+
+    @Test
     void an_idempotency_key_is_forgotten_after_its_window() {
         PublishOptions keyed = KEEP_100.withIdempotencyKey("k", Duration.ofMillis(200));
         broker.subscribe("c");

@@ -6,6 +6,7 @@ import java.time.Duration;
 import java.util.concurrent.atomic.AtomicLong;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 class InMemoryBrokerTest extends BrokerContract {
 
@@ -43,14 +44,28 @@ class InMemoryBrokerTest extends BrokerContract {
     }
 
     @Test
-    void idempotency_keys_are_bounded_per_channel() {
-        InMemoryBroker broker = new InMemoryBroker();
-        for (int i = 0; i < InMemoryBroker.MAX_IDEMPOTENCY_KEYS + 5; i++) {
-            broker.publish("c", Message.text("x"), PublishOptions.NO_HISTORY.withIdempotencyKey("k" + i, Duration.ofHours(1)));
+    void past_its_bound_on_live_keys_a_new_key_is_refused_and_no_live_key_is_forgotten() {
+        AtomicLong now = new AtomicLong();
+        InMemoryBroker broker = new InMemoryBroker(now::get, 3);
+        Duration window = Duration.ofMinutes(5);
+        for (int i = 1; i <= 3; i++) {
+            broker.publish("c" + i, Message.text("x"), PublishOptions.NO_HISTORY.withIdempotencyKey("k" + i, window));
         }
-        PublishOptions oldest = PublishOptions.NO_HISTORY.withIdempotencyKey("k0", Duration.ofHours(1));
-        PublishOptions newest = PublishOptions.NO_HISTORY.withIdempotencyKey("k" + (InMemoryBroker.MAX_IDEMPOTENCY_KEYS + 4), Duration.ofHours(1));
-        assertThat(broker.publish("c", Message.text("x"), newest).duplicate()).isTrue();
-        assertThat(broker.publish("c", Message.text("x"), oldest).duplicate()).as("the oldest key made room").isFalse();
+
+        assertThatThrownBy(() -> broker.publish("c4", Message.text("x"), PublishOptions.NO_HISTORY.withIdempotencyKey("k4", window)))
+                .isInstanceOf(TooManyIdempotencyKeys.class).hasMessageContaining("3 idempotency keys");
+        assertThat(broker.history("c4", 0, 10).position().offset()).as("nothing was published").isZero();
+        assertThat(broker.publish("c1", Message.text("x"), PublishOptions.NO_HISTORY.withIdempotencyKey("k1", window)).duplicate())
+                .as("a retry of a live key is still answered as one").isTrue();
+        assertThat(broker.publish("c4", Message.text("x"), PublishOptions.NO_HISTORY).duplicate())
+                .as("a publish without a key goes on").isFalse();
+        assertThat(broker.idempotencyKeys()).isEqualTo(3);
+
+        now.addAndGet(window.toNanos());
+        broker.sweep();
+        assertThat(broker.idempotencyKeys()).as("keys go with their window").isZero();
+        assertThat(broker.publish("c4", Message.text("x"), PublishOptions.NO_HISTORY.withIdempotencyKey("k4", window)).duplicate())
+                .isFalse();
+        assertThat(broker.idempotencyKeys()).isEqualTo(1);
     }
 }
