@@ -46,6 +46,7 @@ final class Node implements Squall {
     private final ScheduledExecutorService scheduler;
     private final ExecutorService brokerChanges;
     private final List<ExecutorService> writers;
+    private final @Nullable ExecutorService commandThreads;
     private final Hub hub;
     private final Broker broker;
     private final Heartbeat heartbeat;
@@ -72,6 +73,7 @@ final class Node implements Squall {
             return thread;
         });
         this.writers = writers(Math.max(1, Runtime.getRuntime().availableProcessors()));
+        this.commandThreads = broker.networked() ? newCommandThreads() : null;
         this.hub = new Hub(new OutboundLimits(settings.maxQueueBytes(), settings.maxQueueMessages(), settings.slowConsumerPolicy(),
                 Duration.ofSeconds(1)), metrics, scheduler, writers, broker, settings.maxRecovery(), settings::presence,
                 brokerChanges);
@@ -114,6 +116,28 @@ final class Node implements Squall {
             }));
         }
         return List.copyOf(writers);
+    }
+
+    /** Threads that squall.v1 commands may wait on Redis in, as many as the broker lets wait at once. */
+    private static ExecutorService newCommandThreads() {
+        java.util.concurrent.atomic.AtomicInteger count = new java.util.concurrent.atomic.AtomicInteger();
+        return Executors.newFixedThreadPool(COMMAND_THREADS, runnable -> {
+            Thread thread = new Thread(runnable, "squall-commands-" + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
+    }
+
+    /** As many as the Redis broker lets wait for it at once ({@code RedisBroker.MAX_CALLERS}). */
+    private static final int COMMAND_THREADS = 16;
+
+    /**
+     * Where {@code squall.v1} commands run: with Redis, threads of their own, so a command that waits for Redis
+     * never holds the Jetty thread that reads its connection (and its pongs); in memory nothing waits, and they run
+     * on the thread that read them.
+     */
+    java.util.concurrent.Executor commandThreads() {
+        return commandThreads != null ? commandThreads : Runnable::run;
     }
 
     @Override
@@ -311,6 +335,7 @@ final class Node implements Squall {
         stopped = true;
         scheduler.shutdownNow();
         brokerChanges.shutdownNow();
+        if (commandThreads != null) commandThreads.shutdownNow();
         writers.forEach(ExecutorService::shutdownNow);
         broker.close();
         metrics.close();

@@ -23,8 +23,10 @@ import java.util.Set;
  * channel. Subscriptions go through the hub, whose recovery queues the {@code subscribed} reply first, then what
  * the client missed, then the live stream.
  *
- * <p>Threading: Jetty hands one connection's frames over one at a time, so the set of channels is only touched by
- * that thread; the hub takes the connection off every channel when it leaves.
+ * <p>Threading: each frame's command is queued to the connection's {@link CommandQueue}, which runs them one at a
+ * time, in order, on the node's command threads (on the Jetty thread itself when the broker never waits), so the
+ * set of channels is only touched by one thread at a time; the hub takes the connection off every channel when
+ * it leaves.
  */
 final class ProtocolSession {
 
@@ -35,6 +37,7 @@ final class ProtocolSession {
     private final Codec codec;
     private final @Nullable String publishRefusal;
     private final Set<String> channels = new HashSet<>();
+    private final CommandQueue commands;
 
     /**
      * @param publishRefusal why the upgrade request may not publish (the publish policy's answer, decided once at the
@@ -45,10 +48,34 @@ final class ProtocolSession {
         this.node = node;
         this.codec = codec;
         this.publishRefusal = publishRefusal;
+        this.commands = new CommandQueue(node.commandThreads());
     }
 
-    /** A text frame (Tornado: {@code on_message}): one command, and its reply or error. */
+    /** A text frame (Tornado: {@code on_message}): one command, and its reply or error, in turn. */
     void onText(String text) {
+        queue(() -> handle(text));
+    }
+
+    /** A binary frame: the protocol is JSON text only. */
+    void onBinary() {
+        queue(() -> connection.send(codec.error(new ProtocolError(null, ErrorCode.BAD_JSON,
+                "squall.v1 frames are JSON text; binary frames are not commands (publish bytes as base64 in data)"))));
+    }
+
+    private void queue(Runnable command) {
+        if (commands.run(() -> {
+            if (connection.isOpen()) command.run();
+        })) {
+            return;
+        }
+        // It sends faster than the server answers (Redis slow, or a flood): 1013, try again later (RFC 6455 7.4.1).
+        log.debug("squall.v1 connection {} has {} commands waiting; closed", connection.id(), CommandQueue.MAX_WAITING);
+        connection.close(TRY_AGAIN_LATER, "too many commands waiting; reconnect and send fewer at a time");
+    }
+
+    private static final int TRY_AGAIN_LATER = 1013;
+
+    private void handle(String text) {
         Long id = null;
         try {
             Command command = codec.decode(text);
@@ -65,12 +92,6 @@ final class ProtocolSession {
             log.warn("A squall.v1 command on connection {} failed", connection.id(), e);
             connection.send(codec.error(new ProtocolError(id, ErrorCode.INTERNAL, "internal error")));
         }
-    }
-
-    /** A binary frame: the protocol is JSON text only. */
-    void onBinary() {
-        connection.send(codec.error(new ProtocolError(null, ErrorCode.BAD_JSON,
-                "squall.v1 frames are JSON text; binary frames are not commands (publish bytes as base64 in data)")));
     }
 
     private void run(Command command) {

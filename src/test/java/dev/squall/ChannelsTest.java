@@ -241,8 +241,23 @@ class ChannelsTest {
         assertThat(page.path("publications").toString()).isEqualTo("[{\"offset\":2,\"data\":{\"b\":true}}]");
         JsonNode unknown = JSON.readTree(server.get("/channels/nobody-here/history").body());
         assertThat(unknown.path("offset").asLong()).isZero();
-        assertThat(unknown.path("epoch").asText()).isEmpty();
+        assertThat(unknown.path("epoch").asText()).as("a channel without a stream gets one").isNotEmpty();
         assertThat(unknown.path("publications").size()).isZero();
+    }
+
+    @Test
+    void the_position_a_read_of_a_channel_without_a_stream_answers_is_one_a_client_recovers_from() throws Exception {
+        server = TestServer.start();
+        JsonNode read = JSON.readTree(server.get("/channels/fresh").body());
+        String epoch = read.path("epoch").asText();
+        assertThat(epoch).isNotEmpty();
+        server.publish("fresh", "\"first\"");
+
+        WsTestClient client = connect("/ws/fresh?since=0&epoch=" + epoch);
+        JsonNode subscribed = JSON.readTree(client.takeText());
+        assertThat(subscribed.path("recovered").asBoolean()).as(subscribed.toString()).isTrue();
+        assertThat(subscribed.path("epoch").asText()).isEqualTo(epoch);
+        assertThat(client.takeText()).isEqualTo("first");
     }
 
     @Test

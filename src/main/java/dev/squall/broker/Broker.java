@@ -18,10 +18,14 @@ package dev.squall.broker;
  *   <li>Streams: {@link #publish} assigns the channel's next offset (the first is 1) and appends the publication
  *       to the channel's history in one atomic step, and returns that position. Offsets of one epoch are
  *       contiguous and only grow. A channel keeps its stream (offset and epoch) while it is subscribed or holds
- *       history; once it has neither it may be forgotten, and its next stream has a new epoch.</li>
+ *       history, and about a minute after it was last subscribed, unsubscribed or made by a read; once it has none
+ *       of these it may be forgotten, and its next stream has a new epoch. A networked broker never continues an
+ *       epoch its store may not have kept whole (a store restarted from a snapshot, a replica promoted): the
+ *       channel gets a new epoch instead.</li>
  *   <li>History: at most {@link PublishOptions#historySize} publications, each for at most
  *       {@link PublishOptions#historyTtl}; {@link #history} returns those after an offset, oldest first, with the
- *       channel's position read in the same atomic step, so no publication falls between the two.</li>
+ *       channel's position read in the same atomic step, so no publication falls between the two. A read of a
+ *       channel with no stream makes one (offset 0, a new epoch): every position answered has an epoch.</li>
  *   <li>Order: each channel's publications reach every handler in offset order, the same for all handlers,
  *       concurrent publishes included; publishes that follow each other keep that order. Different channels have
  *       no order between them.</li>
@@ -34,8 +38,9 @@ package dev.squall.broker;
  *       channel, and {@code delivered} is {@link PublishResult#NOT_KNOWN}; a networked broker fills a gap in what it
  *       received from the channel's stream, and only when the stream no longer covers it calls
  *       {@link Handler#reset} instead). {@code subscribe} returns once the
- *       subscription is in place: every publication from then on is delivered (while a networked broker is not
- *       {@link #connected}, it returns at once and the subscription is made once the store is back; see Faults).</li>
+ *       subscription is in place: every publication from then on is delivered, and {@link #delivering} is true
+ *       (while a networked broker is not {@link #connected}, it returns at once, the subscription is made once the
+ *       store is back, and {@code delivering} is false until then; see Faults).</li>
  *   <li>Idempotency: a publish whose {@link PublishOptions#idempotencyKey} was published to the same channel
  *       within its window publishes nothing, delivers nothing, and answers the first publish's position.</li>
  *   <li>Isolation: a handler that throws does not keep the publication from the others, and does not make
@@ -174,6 +179,25 @@ public interface Broker extends AutoCloseable {
      * lost; in memory there are no other nodes, and nothing happens.
      */
     default void announce(String channel, boolean joined, String client) {
+    }
+
+    /**
+     * Whether calls may wait on a store over the network (up to its command timeout), so a caller that must not
+     * wait long calls from a thread of its own: false in memory, where every call returns at once.
+     */
+    default boolean networked() {
+        return false;
+    }
+
+    /**
+     * Whether every publication of {@code channel} after a position read from now on reaches the handlers (or a
+     * {@link Handler#reset} does): true once {@link #subscribe} has placed the subscription. False while a networked
+     * broker keeps the channel subscribed but has not confirmed it at its store yet (subscribed while the store was
+     * away): a subscriber must not go live from a position then, or what is published before the broker starts
+     * delivering would never reach it. The in-memory broker always delivers.
+     */
+    default boolean delivering(String channel) {
+        return true;
     }
 
     /**

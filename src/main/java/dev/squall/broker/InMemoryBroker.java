@@ -33,9 +33,11 @@ import java.util.function.LongSupplier;
  * <p>Presence: this process is the only node, so {@link #subscribers} is what the handlers count, and
  * {@link #announce} has no other node to tell.
  *
- * <p>Memory: a channel costs its stream while it is subscribed or holds history or idempotency keys, and nothing
- * once it has none of them: a sweep (every {@code sweepEvery} on the given scheduler) drops expired publications
- * and keys, and forgets the streams left empty. Idempotency keys live exactly their window, never less (a retry
+ * <p>Memory: a channel costs its stream while it is subscribed or holds history or idempotency keys, and for
+ * {@link #KEEP} after it was last subscribed, unsubscribed or first read (a read of a channel with no stream makes
+ * one, so every position it answers has an epoch a client can offer back, and a client that reconnects within a
+ * minute to a quiet channel is recovered); nothing once it has none of them: a sweep (every {@code sweepEvery} on
+ * the given scheduler) drops expired publications and keys, and forgets the streams left empty. Idempotency keys live exactly their window, never less (a retry
  * that found its key forgotten would be published twice), so their number is bounded instead: past
  * {@link #MAX_IDEMPOTENCY_KEYS} live keys on this node, a publish with a new key is refused
  * ({@link TooManyIdempotencyKeys}) until older ones expire; publishes without a key go on.
@@ -44,6 +46,9 @@ public final class InMemoryBroker implements Broker {
 
     private static final Logger log = LoggerFactory.getLogger(InMemoryBroker.class);
     private static final int STRIPES = 64;                    // a power of two
+    /** How long a stream is kept after it was last subscribed or unsubscribed, or made by a read: Redis's meta life. */
+    static final java.time.Duration KEEP = java.time.Duration.ofSeconds(60);
+
     /** Live idempotency keys this node keeps, over all channels (at most about 40 MB with 256-character keys). */
     public static final int MAX_IDEMPOTENCY_KEYS = 100_000;
 
@@ -92,8 +97,11 @@ public final class InMemoryBroker implements Broker {
 
     @Override
     public void subscribe(String channel) {
+        long now = nanoTime.getAsLong();
         synchronized (sequencerOf(channel)) {
-            streams.computeIfAbsent(channel, c -> new Stream()).subscribed = true;
+            Stream stream = streams.computeIfAbsent(channel, c -> new Stream(now));
+            stream.subscribed = true;
+            stream.keep(now);
         }
     }
 
@@ -103,7 +111,7 @@ public final class InMemoryBroker implements Broker {
             Stream stream = streams.get(channel);
             if (stream == null) return;
             stream.subscribed = false;
-            forgetIfEmpty(channel, stream);
+            stream.keep(nanoTime.getAsLong());
         }
     }
 
@@ -112,7 +120,7 @@ public final class InMemoryBroker implements Broker {
         if (closed) throw new IllegalStateException("the broker is closed");
         long now = nanoTime.getAsLong();
         synchronized (sequencerOf(channel)) {
-            Stream stream = streams.computeIfAbsent(channel, c -> new Stream());
+            Stream stream = streams.computeIfAbsent(channel, c -> new Stream(now));
             liveKeys.addAndGet(-stream.expire(now));
             String key = options.idempotencyKey();
             boolean remember = key != null && !options.idempotencyWindow().isZero();
@@ -134,7 +142,7 @@ public final class InMemoryBroker implements Broker {
             }
             StreamPosition position = new StreamPosition(publication.offset(), stream.epoch);
             int delivered = stream.subscribed ? deliver(channel, publication) : 0;
-            forgetIfEmpty(channel, stream);
+            forgetIfEmpty(channel, stream, now);
             return new PublishResult(position, delivered, false);
         }
     }
@@ -161,7 +169,6 @@ public final class InMemoryBroker implements Broker {
     public History history(String channel, long since, int limit) {
         synchronized (sequencerOf(channel)) {
             Stream stream = current(channel);
-            if (stream == null) return new History(StreamPosition.NONE, List.of());
             List<Publication> after = new ArrayList<>();
             for (Entry entry : stream.history) {
                 if (after.size() >= limit) break;
@@ -175,7 +182,6 @@ public final class InMemoryBroker implements Broker {
     public History latest(String channel, int limit) {
         synchronized (sequencerOf(channel)) {
             Stream stream = current(channel);
-            if (stream == null) return new History(StreamPosition.NONE, List.of());
             List<Publication> newest = new ArrayList<>();
             Iterator<Entry> fromNewest = stream.history.descendingIterator();
             while (fromNewest.hasNext() && newest.size() < limit) newest.add(0, fromNewest.next().publication);
@@ -183,12 +189,20 @@ public final class InMemoryBroker implements Broker {
         }
     }
 
-    /** The channel's stream with what has expired dropped, or null when it has none (left); under its sequencer. */
-    private @Nullable Stream current(String channel) {
+    /**
+     * The channel's stream with what has expired dropped; a channel without one gets a new one, kept for
+     * {@link #KEEP}, so the position a read answers has an epoch that holds. Under its sequencer.
+     */
+    private Stream current(String channel) {
+        long now = nanoTime.getAsLong();
         Stream stream = streams.get(channel);
-        if (stream == null) return null;
-        liveKeys.addAndGet(-stream.expire(nanoTime.getAsLong()));
-        return forgetIfEmpty(channel, stream) ? null : stream;
+        if (stream == null || forgetIfEmpty(channel, stream, now)) {
+            stream = new Stream(now);
+            stream.keep(now);
+            streams.put(channel, stream);
+        }
+        liveKeys.addAndGet(-stream.expire(now));
+        return stream;
     }
 
     /** Drops expired publications and keys, and forgets the channels left with nothing. */
@@ -199,7 +213,7 @@ public final class InMemoryBroker implements Broker {
                 Stream stream = streams.get(each.getKey());
                 if (stream != null) {
                     liveKeys.addAndGet(-stream.expire(now));
-                    forgetIfEmpty(each.getKey(), stream);
+                    forgetIfEmpty(each.getKey(), stream, now);
                 }
             }
         }
@@ -224,9 +238,9 @@ public final class InMemoryBroker implements Broker {
         return streams.size();
     }
 
-    /** Forgets a stream that is neither subscribed nor holds anything; true if it did. */
-    private boolean forgetIfEmpty(String channel, Stream stream) {
-        if (stream.subscribed || !stream.history.isEmpty() || !stream.keys().isEmpty()) return false;
+    /** Forgets a stream that is neither subscribed, nor holds anything, nor is kept any longer; true if it did. */
+    private boolean forgetIfEmpty(String channel, Stream stream, long now) {
+        if (stream.subscribed || !stream.history.isEmpty() || !stream.keys().isEmpty() || stream.keptUntil - now > 0) return false;
         streams.remove(channel, stream);
         return true;
     }
@@ -262,6 +276,17 @@ public final class InMemoryBroker implements Broker {
         private @Nullable LinkedHashMap<String, Key> keys;
         long offset;
         boolean subscribed;
+        long keptUntil;                                               // System.nanoTime() based
+
+        Stream(long now) {
+            keptUntil = now;
+        }
+
+        /** Kept for {@link #KEEP} from {@code now}, at least. */
+        void keep(long now) {
+            long until = now + KEEP.toNanos();
+            if (until - keptUntil > 0) keptUntil = until;
+        }
 
         Map<String, Key> keys() {
             return keys != null ? keys : Map.of();

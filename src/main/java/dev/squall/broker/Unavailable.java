@@ -11,4 +11,8 @@ public final class Unavailable extends IllegalStateException {
     public Unavailable(String message, Throwable cause) {
         super(message, cause);
     }
+
+    public Unavailable(String message) {
+        super(message);
+    }
 }

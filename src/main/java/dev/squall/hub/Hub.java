@@ -246,6 +246,11 @@ public final class Hub {
         boolean live = recovery.kind() == Recovery.Kind.LIVE;
         if (presence.test(channel)) announce(channel, connection, true);
         if (live) return new Subscribed(channel, StreamPosition.NONE, 0, null);
+        // A position read before the broker delivers the channel could be one it never delivers after: refused
+        // like a failed read, and the client tries again (a plain /ws client is told no position: taken as it is).
+        if (!broker.delivering(channel)) {
+            throw new dev.squall.broker.Unavailable("the channel's subscription is not yet confirmed by Redis");
+        }
 
         Subscribed started;
         List<Publication> replay;

@@ -141,15 +141,21 @@ abstract class BrokerContract {
     }
 
     @Test
-    void a_channel_with_neither_subscription_nor_history_starts_a_new_epoch() {
-        PublishOptions brief = new PublishOptions(100, Duration.ofMillis(200), null, Duration.ZERO);
-        StreamPosition first = broker.publish("c", Message.text("x"), brief).position();
+    void a_read_of_a_channel_without_a_stream_makes_one_whose_epoch_later_reads_subscribes_and_publishes_keep() {
+        StreamPosition read = broker.history("new", 0, 10).position();
+        assertThat(read.offset()).isZero();
+        assertThat(read.epoch()).as("an epoch a client can offer back").isNotEmpty();
+        assertThat(broker.latest("new", 1).position()).isEqualTo(read);
 
-        until("the channel to be forgotten", DEADLINE, () -> broker.history("c", 0, 100).position().equals(StreamPosition.NONE));
-        StreamPosition next = broker.publish("c", Message.text("y"), brief).position();
+        broker.subscribe("new");
+        assertThat(broker.history("new", 0, 10).position()).isEqualTo(read);
+        assertThat(publish("new", "first").position()).isEqualTo(new StreamPosition(1, read.epoch()));
+    }
 
-        assertThat(next.epoch()).isNotEmpty().isNotEqualTo(first.epoch());
-        assertThat(next.offset()).isEqualTo(1);
+    @Test
+    void a_channel_is_delivering_once_subscribe_has_returned() {
+        broker.subscribe("c");
+        assertThat(broker.delivering("c")).isTrue();
     }
 
     @Test
@@ -160,7 +166,6 @@ abstract class BrokerContract {
 
         assertThat(before.offset()).isZero();
         assertThat(before.epoch()).isNotEmpty().isEqualTo(after.epoch());
-        assertThat(broker.history("never", 0, 10).position()).isEqualTo(StreamPosition.NONE);
     }
 
     @Test

@@ -44,6 +44,26 @@ class InMemoryBrokerTest extends BrokerContract {
     }
 
     @Test
+    void a_channel_with_neither_subscription_nor_history_is_kept_a_minute_then_forgotten_and_starts_a_new_epoch() {
+        AtomicLong now = new AtomicLong();
+        InMemoryBroker broker = new InMemoryBroker(now::get);
+        broker.subscribe("c");
+        StreamPosition first = broker.publish("c", Message.text("x"), PublishOptions.NO_HISTORY).position();
+        broker.unsubscribe("c");
+
+        now.addAndGet(InMemoryBroker.KEEP.minusSeconds(1).toNanos());
+        broker.sweep();
+        assertThat(broker.history("c", 0, 10).position()).as("a client back within the minute finds its epoch").isEqualTo(first);
+
+        now.addAndGet(Duration.ofSeconds(2).toNanos());
+        broker.sweep();
+        assertThat(broker.channelCount()).as("forgotten").isZero();
+        StreamPosition next = broker.publish("c", Message.text("y"), PublishOptions.NO_HISTORY).position();
+        assertThat(next.epoch()).isNotEmpty().isNotEqualTo(first.epoch());
+        assertThat(next.offset()).isEqualTo(1);
+    }
+
+    @Test
     void past_its_bound_on_live_keys_a_new_key_is_refused_and_no_live_key_is_forgotten() {
         AtomicLong now = new AtomicLong();
         InMemoryBroker broker = new InMemoryBroker(now::get, 3);

@@ -23,11 +23,29 @@ public final class RedisProcess implements AutoCloseable {
     private static final Duration STARTUP = Duration.ofSeconds(10);
 
     private final int port;
+    private final java.nio.file.@org.jspecify.annotations.Nullable Path dir;
     private final Thread killer = new Thread(this::kill, "redis-process-killer");
     private volatile Process process;
 
     private RedisProcess(int port) {
+        this(port, null);
+    }
+
+    private RedisProcess(int port, java.nio.file.@org.jspecify.annotations.Nullable Path dir) {
         this.port = port;
+        this.dir = dir;
+    }
+
+    /**
+     * Starts a redis-server that keeps a snapshot in {@code dir} when told to ({@code SAVE}; no automatic saves)
+     * and loads it when {@link #restart() restarted}: Redis's default persistence, where a restart after a crash
+     * comes back as of the last snapshot, without what was written since.
+     */
+    public static RedisProcess startSaving(java.nio.file.Path dir) throws IOException {
+        RedisProcess redis = new RedisProcess(freePort(), dir);
+        Runtime.getRuntime().addShutdownHook(redis.killer);
+        redis.launch();
+        return redis;
     }
 
     /** Starts a redis-server on a free port and returns once it answers PING. */
@@ -76,8 +94,10 @@ public final class RedisProcess implements AutoCloseable {
     }
 
     private void launch() throws IOException {
-        process = new ProcessBuilder(List.of("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
-                "--save", "", "--appendonly", "no", "--enable-debug-command", "local"))
+        List<String> command = new java.util.ArrayList<>(List.of("redis-server", "--port", Integer.toString(port), "--bind", "127.0.0.1",
+                "--save", "", "--appendonly", "no", "--enable-debug-command", "local"));
+        if (dir != null) command.addAll(List.of("--dir", dir.toString(), "--dbfilename", "dump.rdb"));
+        process = new ProcessBuilder(command)
                 .redirectErrorStream(true)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .start();
@@ -121,6 +141,76 @@ public final class RedisProcess implements AutoCloseable {
         while (answersPing(200)) {
             if (System.nanoTime() > end) throw new AssertionError("redis-server on port " + port + " did not freeze");
         }
+    }
+
+    /**
+     * Sends one command and returns its reply: a status or error line as it is ({@code +OK}, {@code -ERR ...}), an
+     * integer's digits, or a bulk string's text. For the test's own administration: {@code CLIENT KILL},
+     * {@code CONFIG SET}, {@code SAVE}, {@code INFO}.
+     */
+    public String command(String... args) {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 500);
+            socket.setSoTimeout(5000);
+            return call(socket, args);
+        } catch (IOException e) {
+            throw new AssertionError(String.join(" ", args) + " failed on port " + port, e);
+        }
+    }
+
+    /**
+     * A connection of the test's own that stays open, for {@link Session#command commands} to a Redis that takes no
+     * new clients ({@code CONFIG SET maxclients}).
+     */
+    public Session session() throws IOException {
+        Socket socket = new Socket();
+        socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 500);
+        socket.setSoTimeout(5000);
+        return new Session(socket);
+    }
+
+    /** One open connection to the server; see {@link #command}. */
+    public final class Session implements AutoCloseable {
+        private final Socket socket;
+
+        private Session(Socket socket) {
+            this.socket = socket;
+        }
+
+        /** As {@link RedisProcess#command}, on this connection. */
+        public String command(String... args) {
+            try {
+                return call(socket, args);
+            } catch (IOException e) {
+                throw new AssertionError(String.join(" ", args) + " failed on port " + port, e);
+            }
+        }
+
+        @Override
+        public void close() throws IOException {
+            socket.close();
+        }
+    }
+
+    /** One command in RESP, and the first line of its reply, or the bulk string it announces. */
+    private static String call(Socket socket, String... args) throws IOException {
+        StringBuilder request = new StringBuilder("*").append(args.length).append("\r\n");
+        for (String arg : args) {
+            request.append('$').append(arg.getBytes(StandardCharsets.UTF_8).length).append("\r\n").append(arg).append("\r\n");
+        }
+        OutputStream out = socket.getOutputStream();
+        out.write(request.toString().getBytes(StandardCharsets.UTF_8));
+        out.flush();
+        java.io.DataInputStream in = new java.io.DataInputStream(new java.io.BufferedInputStream(socket.getInputStream()));
+        String header = line(in);
+        if (header.startsWith(":")) return header.substring(1);
+        if (!header.startsWith("$")) return header;
+        int length = Integer.parseInt(header.substring(1));
+        if (length < 0) return "";
+        byte[] bulk = new byte[length];
+        in.readFully(bulk);
+        in.readFully(new byte[2]);
+        return new String(bulk, StandardCharsets.UTF_8);
     }
 
     /** Empties every database, so a test starts on a Redis that knows no channel. */

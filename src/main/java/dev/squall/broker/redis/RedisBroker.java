@@ -70,7 +70,20 @@ import java.util.concurrent.TimeoutException;
  * keeps the meta hash of every channel it is subscribed to alive for {@link #KEEP}, refreshed every third of
  * that, so a subscribed channel keeps its epoch; a crashed node's channels are forgotten a minute later. A lost
  * meta hash (expired, or Redis restarted without persistence) starts the channel on a new epoch, which is how
- * clients learn that what they had can no longer be recovered.
+ * clients learn that what they had can no longer be recovered. A read of a channel with no stream makes one (a
+ * new epoch at offset 0, kept for {@link #KEEP}), so every position the broker answers has an epoch a client can
+ * offer back.
+ *
+ * <p>Epochs and the Redis process: each meta hash names the Redis process that wrote its epoch ({@code r}, the
+ * {@code run_id} of {@code INFO server}), and every script is given the run id of the process its connection
+ * reached, read when that connection was made. A Redis restarted from its snapshot (RDB or AOF) or a replica
+ * promoted after a failover holds the channel's meta hash as it was some time ago, possibly offsets behind what
+ * clients have; a script that finds another process's run id gives the channel a new epoch (and drops its stream)
+ * instead of numbering on, so no offset ever names two messages and no client is told it recovered across the
+ * loss. Connections therefore never reconnect behind the broker's back (Lettuce's auto-reconnect is off): a lost
+ * connection is replaced by a new one, whose run id is read before it carries any script. A position read after a
+ * reconnect that is behind what this node already delivered in the same epoch is a rollback too: the broker
+ * moves the channel to a new epoch ({@code rotate.lua}) and resets its subscribers.
  *
  * <p>Delivery: one pub/sub connection per node, with one {@code SUBSCRIBE} per channel the hub subscribes.
  * Lettuce calls its listener on the connection's single Netty event-loop thread, one message after the other in
@@ -89,15 +102,19 @@ import java.util.concurrent.TimeoutException;
  * {@link #CHECK} the position of each subscribed channel is read (pipelined); a gap seen by two checks in a row
  * is filled, so an idle channel's lost message is found too.
  *
- * <p>Faults: Lettuce's two connections (commands, pub/sub) reconnect by themselves with {@link Backoff} (100 ms
- * doubling to 5 s, jittered); commands are rejected at once while disconnected ({@code REJECT_COMMANDS}) and time
- * out after {@link #COMMAND_TIMEOUT}, and at most {@link #MAX_IN_FLIGHT} wait for an answer, so nothing queues without
- * bound: {@code publish}, {@code history} and {@code latest} throw {@link Unavailable}. A Redis that cannot be reached
+ * <p>Faults: a lost connection (commands or pub/sub) is replaced on the lifecycle thread, at once and then with
+ * {@link Backoff} (100 ms doubling to 5 s, jittered); commands fail at once while it is gone and time out after
+ * {@link #COMMAND_TIMEOUT}, and at most {@link #MAX_IN_FLIGHT} wait for an answer, so nothing queues without
+ * bound: {@code publish}, {@code history} and {@code latest} throw {@link Unavailable}. At most
+ * {@link #MAX_CALLERS} of the node's threads wait for Redis at once (a publish, a read, a subscribe, a presence
+ * count: each holds a Jetty thread while it waits); the next one waits {@link #CALLER_WAIT} for a place and is then
+ * refused with {@link Unavailable}, so a Redis that stops answering holds a few threads for its command timeout,
+ * not every thread the server has, and pings, pongs and plain WebSocket traffic go on. A Redis that cannot be reached
  * when the broker is made is one WARN line, then retried in the background on the broker's own lifecycle thread.
  * {@link #connected()} is true while both connections are up and every subscribed channel has been subscribed at
  * Redis again since the last loss. After each loss (and after the first late connect) the lifecycle thread
- * subscribes every subscribed channel again and waits for Redis's confirmation (Lettuce also resubscribes by itself,
- * but without saying when it is done), runs the keep script (a Redis restarted empty gives the channel a new epoch),
+ * subscribes every subscribed channel again on the new pub/sub connection and waits for Redis's confirmation,
+ * runs the keep script (a Redis restarted empty, or from a snapshot, gives the channel a new epoch),
  * reads each channel's position and has its stripe act on it at once: the gap is filled from the stream, or the
  * handlers are told {@link Handler#reset} (on a new epoch, from the oldest publication its stream still holds, which
  * are then delivered). {@code subscribe} and {@code unsubscribe} never throw for Redis's sake: while Redis is away
@@ -143,17 +160,27 @@ public final class RedisBroker implements Broker {
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
     /** Commands written to one connection and not yet answered: past that a command fails at once (a second bound beside the timeout). */
     static final int MAX_IN_FLIGHT = 100_000;
+    /**
+     * The node's threads that may wait for Redis at once: with a 5 s command timeout, a silent Redis could otherwise
+     * hold every Jetty thread (the standalone server has 64), and with them every WebSocket's reads and pongs.
+     */
+    static final int MAX_CALLERS = 16;
+    /** How long a call waits for one of the {@link #MAX_CALLERS} places: a healthy Redis frees one in well under this. */
+    static final Duration CALLER_WAIT = Duration.ofMillis(100);
 
     private final String shown;
     private final ClientResources resources;
     private final RedisClient client;
     private final Backoff backoff = new Backoff();
-    // Null until Redis was first reached; then Lettuce reconnects them for good.
-    private volatile @Nullable StatefulRedisConnection<byte[], byte[]> commands;
+    // Null until Redis is reached, and again from a loss until the lifecycle thread has made a new one.
+    private volatile @Nullable Commands commands;
     private volatile @Nullable StatefulRedisPubSubConnection<byte[], byte[]> pubsub;
+    private final java.util.concurrent.Semaphore callers = new java.util.concurrent.Semaphore(MAX_CALLERS);
+    // The stream scripts take the run id of the Redis process their connection reached as their last argument.
     private final Script publish = Script.load("publish.lua");
     private final Script history = Script.load("history.lua");
     private final Script keep = Script.load("keep.lua");
+    private final Script rotate = Script.load("rotate.lua");
     private final List<Handler> handlers = new CopyOnWriteArrayList<>();
     // Changed, with SUBSCRIBE and UNSUBSCRIBE written, only under membership: so the order Redis sees is the order here.
     private final Object membership = new Object();
@@ -189,7 +216,15 @@ public final class RedisBroker implements Broker {
     private boolean reached;                  // on lifecycle: Redis was reached once
     private int attempts;                     // on lifecycle: failed attempts in a row
     private @Nullable ScheduledFuture<?> retry; // on lifecycle: the next resync
+    private boolean reconnecting;             // on lifecycle: connectLater is running or scheduled
     private volatile boolean closed;
+
+    /**
+     * The commands connection and the Redis process it reached: its {@code run_id}, read from {@code INFO server}
+     * before the connection carried anything else. A connection never reconnects by itself, so the two never part.
+     */
+    private record Commands(StatefulRedisConnection<byte[], byte[]> connection, byte[] runId) {
+    }
 
     /**
      * Connects to Redis at {@code uri} ({@code redis://host:port}) and keeps the subscribed channels' streams
@@ -231,9 +266,12 @@ public final class RedisBroker implements Broker {
         this.shown = shown(uri);
         RedisURI redisUri = RedisURI.create(uri);            // a malformed URI fails here, at once
         redisUri.setTimeout(COMMAND_TIMEOUT);                  // the handshake's, else 60 s on a silent network
-        this.resources = DefaultClientResources.builder().reconnectDelay(backoff).build();
+        this.resources = DefaultClientResources.create();
         this.client = RedisClient.create(resources, redisUri);
         client.setOptions(ClientOptions.builder()
+                // A connection that came back on its own could reach another Redis process (restarted from a
+                // snapshot) under the old one's run id: the lifecycle thread makes a new one instead.
+                .autoReconnect(false)
                 // Nothing queues without bound while Redis is away: a publish then fails at once.
                 .disconnectedBehavior(ClientOptions.DisconnectedBehavior.REJECT_COMMANDS)
                 .timeoutOptions(TimeoutOptions.enabled(COMMAND_TIMEOUT))
@@ -250,7 +288,10 @@ public final class RedisBroker implements Broker {
             });
         }
         // The commands connection of the moment: none until Redis is reached, another after a failed probe.
-        this.presence = new RedisPresence(() -> commands, handlers, scheduler, timing);
+        this.presence = new RedisPresence(() -> {
+            Commands c = commands;
+            return c == null ? null : c.connection();
+        }, handlers, scheduler, timing);
         client.addListener(presence.reconnects());
         this.lifecycle = Executors.newSingleThreadScheduledExecutor(task -> {
             Thread thread = new Thread(task, "squall-redis-lifecycle");
@@ -271,6 +312,7 @@ public final class RedisBroker implements Broker {
         } else {
             lostAt = System.nanoTime();
             log.warn("Cannot reach Redis at {} ({}): retrying with backoff; /ready answers 503 until it is reached", shown, failure);
+            reconnecting = true;
             lifecycle.schedule(this::connectLater, backoff.createDelay(++attempts).toMillis(), TimeUnit.MILLISECONDS);
         }
         long probeMillis = Math.max(1, probeEvery.toMillis());
@@ -284,7 +326,15 @@ public final class RedisBroker implements Broker {
     /** Opens what is not open yet; null when both connections are there, else why not, in the network's words. */
     private @Nullable String connect() {
         try {
-            if (commands == null) commands = client.connect(ByteArrayCodec.INSTANCE);
+            if (commands == null) {
+                StatefulRedisConnection<byte[], byte[]> connection = client.connect(ByteArrayCodec.INSTANCE);
+                try {
+                    commands = new Commands(connection, bytes(runId(connection.sync().info("server"))));
+                } catch (RuntimeException e) {
+                    connection.closeAsync();
+                    throw e;
+                }
+            }
             if (pubsub == null) {
                 StatefulRedisPubSubConnection<byte[], byte[]> connection = client.connectPubSub(ByteArrayCodec.INSTANCE);
                 connection.addListener(listener);
@@ -304,17 +354,42 @@ public final class RedisBroker implements Broker {
         }
     }
 
-    /** On lifecycle: the retries of a first connect that failed. Once connected, Lettuce reconnects by itself. */
+    /** The {@code run_id} line of {@code INFO server}: which Redis process a connection reached. */
+    static String runId(String info) {
+        for (String line : info.split("\r?\n")) {
+            if (line.startsWith("run_id:")) return line.substring("run_id:".length()).trim();
+        }
+        throw new IllegalStateException("INFO server has no run_id line");
+    }
+
+    /**
+     * On lifecycle: opens what is missing (the first connect, or after a loss), retrying with backoff until both
+     * connections are there, then subscribes and checks every channel.
+     */
     private void connectLater() {
         if (closed) return;
         String failure = connect();
         if (failure != null) {
             log.debug("Still cannot reach Redis at {}: {}", shown, failure);
+            reconnecting = true;
             lifecycle.schedule(this::connectLater, backoff.createDelay(++attempts).toMillis(), TimeUnit.MILLISECONDS);
             return;
         }
+        reconnecting = false;
         attempts = 0;
         resync();
+    }
+
+    /** On lifecycle: a connection was lost; a new one is made now, unless one is already being made. */
+    private void reconnect(RedisChannelHandler<?, ?> lost) {
+        if (closed) return;
+        synchronized (state) {
+            Commands c = commands;
+            if (c != null && c.connection() == lost) commands = null;
+            if (pubsub == lost) pubsub = null;
+        }
+        lost.closeAsync();
+        if (!reconnecting) connectLater();
     }
 
     /** Lettuce's word that a connection went or came, on its event loop: only notes it and hands on. */
@@ -326,8 +401,9 @@ public final class RedisBroker implements Broker {
 
         @Override
         public void onRedisDisconnected(RedisChannelHandler<?, ?> connection) {
-            // A pub/sub connection replaced after a failed probe goes unmourned.
-            if (closed || (connection != commands && connection != pubsub)) return;
+            // A connection replaced after a failed probe goes unmourned.
+            Commands c = commands;
+            if (closed || ((c == null || connection != c.connection()) && connection != pubsub)) return;
             boolean was;
             synchronized (state) {
                 generation++;
@@ -336,6 +412,11 @@ public final class RedisBroker implements Broker {
                 if (was) lostAt = System.nanoTime();
             }
             if (was) log.warn("Lost Redis at {}: publishes answer 503 until it is back; reconnecting", shown);
+            try {
+                lifecycle.execute(() -> reconnect(connection));
+            } catch (RejectedExecutionException closing) {
+                // closed meanwhile
+            }
         }
     }
 
@@ -347,7 +428,7 @@ public final class RedisBroker implements Broker {
      * connection is replaced: a new one, every channel subscribed again and checked, as after a loss.
      */
     private void probe() {
-        StatefulRedisConnection<byte[], byte[]> c = commands;
+        Commands c = commands;
         if (closed || c == null || !connected()) {
             probeTaken = 0;
             probeBack = probeSent;
@@ -365,7 +446,7 @@ public final class RedisBroker implements Broker {
         probeTaken = 0;
         probeSentAt = System.nanoTime();
         try {
-            c.async().publish(probeChannel, number(number)).whenComplete((receivers, failed) -> {
+            c.connection().async().publish(probeChannel, number(number)).whenComplete((receivers, failed) -> {
                 if (failed == null && probeSent == number) probeTaken = System.nanoTime();
             });
         } catch (RuntimeException e) {
@@ -379,7 +460,7 @@ public final class RedisBroker implements Broker {
      */
     private void replace(boolean commandsToo, long silentNanos) {
         StatefulRedisPubSubConnection<byte[], byte[]> oldPubsub = pubsub;
-        StatefulRedisConnection<byte[], byte[]> oldCommands = commandsToo ? commands : null;
+        Commands oldCommands = commandsToo ? commands : null;
         synchronized (state) {
             generation++;
             if (synced) lostAt = System.nanoTime();
@@ -399,10 +480,10 @@ public final class RedisBroker implements Broker {
             oldPubsub.removeListener(listener);
             oldPubsub.closeAsync();
         }
-        if (oldCommands != null) oldCommands.closeAsync();
+        if (oldCommands != null) oldCommands.connection().closeAsync();
         probeTaken = 0;
         probeBack = probeSent;
-        connectLater();
+        if (!reconnecting) connectLater();
     }
 
     private void wake() {
@@ -424,7 +505,7 @@ public final class RedisBroker implements Broker {
             retry.cancel(false);
             retry = null;
         }
-        StatefulRedisConnection<byte[], byte[]> c = commands;
+        Commands c = commands;
         StatefulRedisPubSubConnection<byte[], byte[]> p = pubsub;
         if (c == null || p == null) return;                   // connectLater is still at it
         boolean full = !synced;
@@ -435,7 +516,7 @@ public final class RedisBroker implements Broker {
         }
         int count;
         try {
-            if (!c.isOpen() || !p.isOpen()) throw new IllegalStateException("Redis is reconnecting");
+            if (!c.connection().isOpen() || !p.isOpen()) throw new IllegalStateException("Redis is reconnecting");
             count = catchUp(c, p, full);
             boolean done;
             synchronized (state) {
@@ -472,7 +553,7 @@ public final class RedisBroker implements Broker {
      * and hands it to the channel's stripe: anything at or before it is in the stream or lost, anything after it
      * arrives live. Returns how many channels it subscribed.
      */
-    private int catchUp(StatefulRedisConnection<byte[], byte[]> c, StatefulRedisPubSubConnection<byte[], byte[]> p, boolean full) {
+    private int catchUp(Commands c, StatefulRedisPubSubConnection<byte[], byte[]> p, boolean full) {
         List<String> channels;
         RedisFuture<String> confirmed = null;
         List<String> gone = new ArrayList<>();
@@ -493,11 +574,11 @@ public final class RedisBroker implements Broker {
         try {
             if (confirmed != null) await(confirmed);
             if (channels.isEmpty()) return 0;
-            RedisAsyncCommands<byte[], byte[]> async = c.async();
+            RedisAsyncCommands<byte[], byte[]> async = c.connection().async();
             async.scriptLoad(keep.source());                   // after a Redis restart the script is gone
             List<RedisFuture<?>> kept = new ArrayList<>();
             for (String channel : channels) {
-                kept.add(async.evalsha(keep.sha(), ScriptOutputType.MULTI, keys(channel), newEpoch(), number(keepFor.toMillis())));
+                kept.add(async.evalsha(keep.sha(), ScriptOutputType.MULTI, keys(channel), newEpoch(), number(keepFor.toMillis()), c.runId()));
             }
             for (RedisFuture<?> each : kept) await(each);
             List<RedisFuture<List<io.lettuce.core.KeyValue<byte[], byte[]>>>> positions = new ArrayList<>();
@@ -508,6 +589,7 @@ public final class RedisBroker implements Broker {
                 Track track = tracks.get(channels.get(i));
                 StreamPosition now = read.get(i);
                 if (track == null || now == null) continue;
+                track.anchored = true;
                 stripeOf(track.channel).execute(() -> {
                     if (track.active) caughtUp(track, now);
                 });
@@ -546,20 +628,24 @@ public final class RedisBroker implements Broker {
             return;
         }
         try {
-            run(keep, keys(channel), newEpoch(), number(keepFor.toMillis()));
-            RedisFuture<String> confirmed;
-            synchronized (membership) {
-                if (!subscribed.contains(channel)) return;             // unsubscribed meanwhile
-                RedisPubSubAsyncCommands<byte[], byte[]> async = p.async();
-                async.subscribe(bytes(PUB_PREFIX + channel));
-                confirmed = async.ping();                              // answered after the SUBSCRIBE's confirmation
-            }
-            // Once confirmed, whatever is published from then on reaches this node.
-            await(confirmed);
-            // Read after the SUBSCRIBE: anything at or before it was published before, nothing after it is missed.
-            StreamPosition start = read(channel, "since", Long.MAX_VALUE, 0).position();
-            stripeOf(channel).execute(() -> {
-                if (track.active) caughtUp(track, start);
+            gated(() -> {
+                run(keep, keys(channel), newEpoch(), number(keepFor.toMillis()));
+                RedisFuture<String> confirmed;
+                synchronized (membership) {
+                    if (!subscribed.contains(channel)) return null;        // unsubscribed meanwhile
+                    RedisPubSubAsyncCommands<byte[], byte[]> async = p.async();
+                    async.subscribe(bytes(PUB_PREFIX + channel));
+                    confirmed = async.ping();                              // answered after the SUBSCRIBE's confirmation
+                }
+                // Once confirmed, whatever is published from then on reaches this node.
+                await(confirmed);
+                // Read after the SUBSCRIBE: anything at or before it was published before, nothing after it is missed.
+                StreamPosition start = read(channel, "since", Long.MAX_VALUE, 0).position();
+                track.anchored = true;
+                stripeOf(channel).execute(() -> {
+                    if (track.active) caughtUp(track, start);
+                });
+                return null;
             });
         } catch (RuntimeException e) {
             if (closed) return;
@@ -617,12 +703,29 @@ public final class RedisBroker implements Broker {
         }
     }
 
+    @Override
+    public boolean networked() {
+        return true;
+    }
+
+    /**
+     * Whether the channel's subscription is confirmed at Redis and its first position read: then every publication
+     * after a position read from now on reaches the handlers, or a reset does. Until then (a subscribe made while
+     * the pub/sub connection was away, pending for the lifecycle thread) a subscriber must not go live from a
+     * position read over the commands connection: the track would start later, and what came between would be lost.
+     */
+    @Override
+    public boolean delivering(String channel) {
+        Track track = tracks.get(channel);
+        return track != null && track.anchored;
+    }
+
     /** Both connections to Redis are up and every subscribed channel is subscribed at Redis again since the last loss. */
     @Override
     public boolean connected() {
-        StatefulRedisConnection<byte[], byte[]> c = commands;
+        Commands c = commands;
         StatefulRedisPubSubConnection<byte[], byte[]> p = pubsub;
-        return !closed && synced && c != null && p != null && c.isOpen() && p.isOpen();
+        return !closed && synced && c != null && p != null && c.connection().isOpen() && p.isOpen();
     }
 
     @Override
@@ -634,9 +737,9 @@ public final class RedisBroker implements Broker {
         message.payload().get(payload);
         byte[][] keys = {bytes("squall:m:" + channel), bytes("squall:s:" + channel),
                 bytes("squall:k:" + channel.length() + ":" + channel + (key == null ? "" : key))};
-        List<Object> result = run(publish, keys, bytes(PUB_PREFIX + channel), new byte[]{Envelope.kindOf(message)},
+        List<Object> result = gated(() -> run(publish, keys, bytes(PUB_PREFIX + channel), new byte[]{Envelope.kindOf(message)},
                 payload, number(options.historySize()), number(millis(options.historyTtl())), number(window),
-                newEpoch(), number(metaFloor.toMillis()));
+                newEpoch(), number(metaFloor.toMillis())));
         StreamPosition position = new StreamPosition((Long) result.get(0), text(result.get(1)));
         boolean duplicate = (Long) result.get(2) == 1;
         return new PublishResult(position, duplicate ? 0 : PublishResult.NOT_KNOWN, duplicate);
@@ -645,7 +748,7 @@ public final class RedisBroker implements Broker {
     /** See {@link RedisPresence}: this node's live count plus the other nodes' unexpired shares. */
     @Override
     public int subscribers(String channel) {
-        return presence.subscribers(channel);
+        return gated(() -> presence.subscribers(channel));
     }
 
     @Override
@@ -660,18 +763,19 @@ public final class RedisBroker implements Broker {
 
     @Override
     public History history(String channel, long since, int limit) {
-        if (since == Long.MAX_VALUE) return read(channel, "since", Long.MAX_VALUE, 0);
-        return read(channel, "since", Math.max(since, 0) + 1, limit);
+        if (since == Long.MAX_VALUE) return gated(() -> read(channel, "since", Long.MAX_VALUE, 0));
+        return gated(() -> read(channel, "since", Math.max(since, 0) + 1, limit));
     }
 
     @Override
     public History latest(String channel, int limit) {
-        return read(channel, "latest", 0, limit);
+        return gated(() -> read(channel, "latest", 0, limit));
     }
 
+    /** The script's read, on the caller's thread as it is (the broker's own threads are not gated). */
     private History read(String channel, String mode, long from, int limit) {
-        List<Object> result = run(history, keys(channel), bytes(mode), number(from), number(Math.max(limit, 0)));
-        if (result.isEmpty()) return new History(StreamPosition.NONE, List.of());
+        List<Object> result = run(history, keys(channel), bytes(mode), number(from), number(Math.max(limit, 0)),
+                newEpoch(), number(keepFor.toMillis()));
         String epoch = text(result.get(1));
         List<Publication> publications = new ArrayList<>();
         for (Object each : (List<?>) result.get(2)) {
@@ -825,6 +929,8 @@ public final class RedisBroker implements Broker {
         if (seen == null || !seen.epoch().equals(epoch)) return;
         if (!epoch.equals(track.epoch)) {
             restart(track, new StreamPosition(offset, epoch));
+        } else if (offset < track.last) {
+            rolledBack(track, new StreamPosition(offset, epoch));
         } else if (seen.offset() > track.last) {
             fill(track, seen.offset(), epoch);
         }
@@ -848,9 +954,31 @@ public final class RedisBroker implements Broker {
         track.seen = now;                                // should the fill fail, the next periodic check retries it
         if (!now.epoch().equals(track.epoch)) {
             restart(track, now);
+        } else if (now.offset() < track.last) {
+            rolledBack(track, now);
         } else if (now.offset() > track.last) {
             fill(track, now.offset(), now.epoch());
         }
+    }
+
+    /**
+     * The channel's position is behind what this node already delivered in the same epoch: Redis lost writes (a
+     * restart from a snapshot or a failover that the run id did not reveal), and its next publishes would reuse
+     * offsets that name other messages for the clients that have them. The channel gets a new epoch at Redis (if no
+     * other node moved it already) and its subscribers a reset; should Redis not answer, the next check tries again.
+     */
+    private void rolledBack(Track track, StreamPosition now) {
+        List<Object> result;
+        try {
+            result = run(rotate, keys(track.channel), bytes(now.epoch()), newEpoch(), number(keepFor.toMillis()));
+        } catch (RuntimeException e) {
+            log.debug("Could not move channel '{}' to a new epoch in Redis: {}", track.channel, e.getMessage());
+            return;
+        }
+        log.warn("Channel '{}' went back in Redis from offset {} to {} of epoch {} (Redis lost writes: a restart from a "
+                + "snapshot, or a failover); it is moved to a new epoch and its subscribers are told they are not recovered",
+                track.channel, track.last, now.offset(), now.epoch());
+        restart(track, new StreamPosition((Long) result.get(0), text(result.get(1))));
     }
 
     /**
@@ -907,10 +1035,10 @@ public final class RedisBroker implements Broker {
      * each answer to its channel's stripe.
      */
     private void check() {
-        StatefulRedisConnection<byte[], byte[]> c = commands;
+        Commands c = commands;
         if (closed || tracks.isEmpty() || c == null || !connected()) return;
         try {
-            RedisAsyncCommands<byte[], byte[]> async = c.async();
+            RedisAsyncCommands<byte[], byte[]> async = c.connection().async();
             for (Track track : tracks.values()) {
                 async.hmget(bytes("squall:m:" + track.channel), bytes("o"), bytes("e")).whenComplete((values, failed) -> {
                     if (failed != null || values == null || values.size() < 2 || !values.get(1).hasValue()) return;
@@ -936,6 +1064,9 @@ public final class RedisBroker implements Broker {
         final String channel;
         final java.util.concurrent.atomic.AtomicInteger queued = new java.util.concurrent.atomic.AtomicInteger();
         boolean active = true;                                           // false once unsubscribed
+        // Its first position has been read after its SUBSCRIBE was confirmed: it delivers everything after that
+        // position (or resets), so any position read from now on is one a subscriber can go live from.
+        volatile boolean anchored;
         long last;
         @org.jspecify.annotations.Nullable String epoch;                 // null until begin
         @org.jspecify.annotations.Nullable List<Publication> early;      // arrived before begin
@@ -952,15 +1083,15 @@ public final class RedisBroker implements Broker {
      * scheduler, which also sends the pings, so a slow Redis must not hold it up.
      */
     private void refresh() {
-        StatefulRedisConnection<byte[], byte[]> c = commands;
+        Commands c = commands;
         // While Redis is away there is nothing to refresh; once back, resync runs the keep script for each channel.
         if (closed || subscribed.isEmpty() || c == null || !connected()) return;
         try {
-            RedisAsyncCommands<byte[], byte[]> async = c.async();
+            RedisAsyncCommands<byte[], byte[]> async = c.connection().async();
             async.scriptLoad(keep.source());                   // after a Redis restart the script is gone
             RedisFuture<Object> last = null;
             for (String channel : subscribed) {
-                last = async.evalsha(keep.sha(), ScriptOutputType.MULTI, keys(channel), newEpoch(), number(keepFor.toMillis()));
+                last = async.evalsha(keep.sha(), ScriptOutputType.MULTI, keys(channel), newEpoch(), number(keepFor.toMillis()), c.runId());
             }
             if (last != null) last.whenComplete((done, failed) -> {
                 if (failed != null) log.warn("Could not refresh the streams of the subscribed channels in Redis: {}", failed.getMessage());
@@ -972,14 +1103,42 @@ public final class RedisBroker implements Broker {
     }
 
     /**
-     * Runs a script by its SHA, loading it first when Redis does not have it (a restart, a flush).
+     * Runs one of the stream scripts by its SHA (loading it first when Redis does not have it: a restart, a flush),
+     * with the run id of the Redis process its connection reached appended to {@code args}.
      *
      * @throws Unavailable when Redis is not connected or did not answer in time
      */
     private <T> T run(Script script, byte[][] keys, byte[]... args) {
-        StatefulRedisConnection<byte[], byte[]> c = commands;
+        Commands c = commands;
         if (c == null) throw new Unavailable("Redis at " + shown + " is not connected", new IllegalStateException("not connected"));
-        return script.run(c, keys, args);
+        byte[][] all = java.util.Arrays.copyOf(args, args.length + 1);
+        all[args.length] = c.runId();
+        return script.run(c.connection(), keys, all);
+    }
+
+    /**
+     * Runs {@code call} for one of the node's threads once one of the {@link #MAX_CALLERS} places is free: a Redis
+     * that stops answering holds at most that many threads for its command timeout.
+     *
+     * @throws Unavailable when no place came free within {@link #CALLER_WAIT}
+     */
+    private <T> T gated(java.util.function.Supplier<T> call) {
+        boolean entered;
+        try {
+            entered = callers.tryAcquire(CALLER_WAIT.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Unavailable("interrupted while waiting to call Redis", e);
+        }
+        if (!entered) {
+            throw new Unavailable("Redis at " + shown + " is not answering: " + MAX_CALLERS + " calls are waiting for it already",
+                    new TimeoutException("no caller place within " + CALLER_WAIT.toMillis() + " ms"));
+        }
+        try {
+            return call.get();
+        } finally {
+            callers.release();
+        }
     }
 
     /** Waits for a command on the lifecycle or a caller's thread; Lettuce's own timeout bounds it, this is a backstop. */

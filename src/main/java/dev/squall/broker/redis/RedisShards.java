@@ -155,6 +155,16 @@ public final class RedisShards implements Broker {
         return shard(channel).connected();
     }
 
+    @Override
+    public boolean networked() {
+        return true;
+    }
+
+    @Override
+    public boolean delivering(String channel) {
+        return shard(channel).delivering(channel);
+    }
+
     /** Closes every shard, each even when closing another failed (the first failure is thrown, the rest suppressed). */
     @Override
     public void close() {

@@ -2,7 +2,8 @@
 -- KEYS[1] meta hash {e = epoch, o = offset}   KEYS[2] stream   KEYS[3] idempotency key (unused when ARGV[6] is 0)
 -- ARGV[1] pub/sub channel   ARGV[2] kind (t text, j JSON, b binary)   ARGV[3] payload (any bytes)
 -- ARGV[4] history size   ARGV[5] history TTL ms   ARGV[6] idempotency window ms
--- ARGV[7] an epoch for a channel that has none   ARGV[8] the shortest life of a meta hash, ms
+-- ARGV[7] an epoch for a channel that needs one   ARGV[8] the shortest life of a meta hash, ms
+-- ARGV[9] the run id of this Redis process, as the calling node read it from INFO when it connected
 -- Returns {offset, epoch, duplicate (0 or 1)}.
 local meta, stream, idem = KEYS[1], KEYS[2], KEYS[3]
 local size, ttl, window = tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
@@ -16,12 +17,15 @@ if window > 0 then
 end
 
 -- A missing meta hash is a lost stream (expired, or Redis restarted without it): a new epoch, and whatever is
--- left of an old stream goes, so no offset of the old epoch is read as one of the new.
-local epoch = redis.call('HGET', meta, 'e')
-if not epoch then
+-- left of an old stream goes, so no offset of the old epoch is read as one of the new. So is one another Redis
+-- process wrote (r): this one was restarted from a snapshot, or is a replica promoted after a failover, and may
+-- have lost the newest publications of the epoch, whose offsets would then name other messages.
+local known = redis.call('HMGET', meta, 'e', 'r')
+local epoch = known[1]
+if not epoch or known[2] ~= ARGV[9] then
   epoch = ARGV[7]
-  redis.call('HSET', meta, 'e', epoch)
   redis.call('DEL', stream)
+  redis.call('HSET', meta, 'e', epoch, 'o', 0, 'r', ARGV[9])
 end
 local offset = redis.call('HINCRBY', meta, 'o', 1)
 

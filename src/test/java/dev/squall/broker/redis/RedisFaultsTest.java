@@ -101,6 +101,7 @@ class RedisFaultsTest {
 
         assertThat(broker.connected()).isFalse();
         broker.subscribe("early");                                    // kept, not thrown
+        assertThat(broker.delivering("early")).as("but not yet delivering: no position may be read to go live from").isFalse();
         broker.subscribe("gone");
         broker.unsubscribe("gone");
         refusedAtOnce(() -> broker.publish("early", Message.text("x"), KEEP));
@@ -109,6 +110,7 @@ class RedisFaultsTest {
 
         redis.restart();                                              // Redis comes up for the first time
         until("connected once Redis is up", DEADLINE, broker::connected);
+        assertThat(broker.delivering("early")).isTrue();
         broker.publish("gone", Message.text("not for us"), KEEP);
         broker.publish("early", Message.text("one"), KEEP);
         until("the channel subscribed while Redis was down delivers", DEADLINE, () -> seen.contains("early 1 one"));

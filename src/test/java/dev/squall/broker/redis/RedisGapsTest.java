@@ -20,6 +20,7 @@ import org.junit.jupiter.api.Timeout;
 import java.io.IOException;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -102,6 +103,11 @@ class RedisGapsTest {
         return redisCommands().hget("squall:m:" + channel, "e");
     }
 
+    /** A meta hash as the scripts write one for a new epoch: the epoch, and the Redis process that wrote it. */
+    private static void newEpoch(String channel, String epoch) {
+        redisCommands().hset("squall:m:" + channel, Map.of("e", epoch, "r", RedisBroker.runId(redisCommands().info("server"))));
+    }
+
     @Test
     void a_lost_message_is_filled_from_the_stream_before_the_next_one_in_order_and_once() {
         broker.publish("g", Message.text("one"), KEEP_100);
@@ -146,7 +152,7 @@ class RedisGapsTest {
         broker.publish("g", Message.text("one"), KEEP_100);
         // Redis lost the stream: a new meta hash, a new epoch, offsets from 1 again.
         redisCommands().del("squall:m:g", "squall:s:g");
-        redisCommands().hset("squall:m:g", "e", "00000000000000aa");
+        newEpoch("g", "00000000000000aa");
         broker.publish("g", Message.text("new one"), KEEP_100);
 
         until("the new epoch's first delivered", DEADLINE, () -> seen.contains("1 new one"));
@@ -154,10 +160,26 @@ class RedisGapsTest {
     }
 
     @Test
+    void a_position_behind_what_was_delivered_in_the_same_epoch_moves_the_channel_to_a_new_epoch_and_resets() {
+        for (int i = 1; i <= 3; i++) broker.publish("g", Message.text("m" + i), KEEP_100);
+        until("all three", DEADLINE, () -> seen.size() == 3);
+        String before = epoch("g");
+        // What a Redis that lost writes shows without a new run id: the same epoch, an offset behind.
+        redisCommands().hset("squall:m:g", "o", "1");
+
+        until("reset", DEADLINE, () -> seen.size() == 4);
+        String after = epoch("g");
+        assertThat(after).isNotEqualTo(before);
+        assertThat(seen).containsExactly("1 m1", "2 m2", "3 m3", "reset after 0 " + after);
+        broker.publish("g", Message.text("next"), KEEP_100);
+        until("live on the new epoch", DEADLINE, () -> seen.contains("1 next"));
+    }
+
+    @Test
     void an_idle_channel_whose_epoch_changed_is_reset_by_the_periodic_check() {
         broker.publish("g", Message.text("one"), KEEP_100);
         redisCommands().del("squall:m:g", "squall:s:g");
-        redisCommands().hset("squall:m:g", "e", "00000000000000bb");
+        newEpoch("g", "00000000000000bb");
 
         until("reset", DEADLINE, () -> seen.size() == 2);
         assertThat(seen).containsExactly("1 one", "reset after 0 00000000000000bb");
