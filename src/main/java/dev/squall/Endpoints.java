@@ -85,12 +85,12 @@ final class Endpoints {
         if (publish != null) {
             routes.before(publish, guarded(guard::applyCors));
             routes.get(publish, guarded(ctx -> {
-                publishPolicy.check(ctx);
+                publishPolicy.check(ctx, PublishPolicy.Action.PUBLISH);
                 String channel = decoder.channelOf(ctx);
                 publishTo(ctx, channel, decoder.fromQuery(ctx));
             }));
             routes.post(publish, guarded(ctx -> {
-                publishPolicy.check(ctx);
+                publishPolicy.check(ctx, PublishPolicy.Action.PUBLISH);
                 String channel = decoder.channelOf(ctx);
                 publishTo(ctx, channel, decoder.fromBody(ctx));
             }));
@@ -101,7 +101,7 @@ final class Endpoints {
         if (api != null) {
             routes.before(api, guarded(guard::applyCors));
             routes.post(api, guarded(ctx -> {
-                publishPolicy.check(ctx);
+                publishPolicy.check(ctx, PublishPolicy.Action.PUBLISH);
                 PublishDecoder.ChannelPublish request = decoder.fromApi(ctx);
                 respond(ctx, published(node.publish(request.channel(), request.message(), request.idempotencyKey())));
             }));
@@ -111,17 +111,18 @@ final class Endpoints {
         if (sse != null) new SseRoute(sse, node, guard).mount(routes);
         String channels = settings.channelsPath();
         if (channels != null) {
-            // Channel names, counts and history are the server's view, not a subscriber's: the publish policy guards them.
+            // Channel names, counts and history are the server's view, not a subscriber's: the publish policy guards them
+            // too, and says so in terms of reading.
             routes.get(channels, guarded(ctx -> {
-                publishPolicy.check(ctx);
+                publishPolicy.check(ctx, PublishPolicy.Action.READ);
                 channelList(ctx);
             }));
             routes.get(channels + "/{channel}", guarded(ctx -> {
-                publishPolicy.check(ctx);
+                publishPolicy.check(ctx, PublishPolicy.Action.READ);
                 channelInfo(ctx);
             }));
             routes.get(channels + "/{channel}/history", guarded(ctx -> {
-                publishPolicy.check(ctx);
+                publishPolicy.check(ctx, PublishPolicy.Action.READ);
                 history(ctx);
             }));
         }
