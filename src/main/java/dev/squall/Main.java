@@ -328,13 +328,14 @@ public final class Main implements Callable<Integer> {
      * from the config file by its key there.
      */
     private String naming(String message) {
-        java.util.regex.Matcher leading = java.util.regex.Pattern.compile("^(--[a-z-]+) (.*)$", java.util.regex.Pattern.DOTALL).matcher(message);
+        // "--port must be ..." and, for the lists' entries, "--allowed-origins: 'x' is not an origin; ...".
+        java.util.regex.Matcher leading = java.util.regex.Pattern.compile("^(--[a-z-]+)(:? )(.*)$", java.util.regex.Pattern.DOTALL).matcher(message);
         if (!leading.matches()) return message;
         String flag = leading.group(1);
         String source = spec.findOption(flag) == null ? null : sourceOf(flag);
         if (source == null) return message;
-        if (source.contains(": ")) return source + " " + leading.group(2);   // the rule already says what it got
-        return problem(flag, source, String.valueOf((Object) spec.findOption(flag).getValue()), leading.group(2));
+        if (source.contains(": ")) return source + leading.group(2) + leading.group(3);   // the rule already says what it got
+        return problem(flag, source, String.valueOf((Object) spec.findOption(flag).getValue()), leading.group(3));
     }
 
     /** Where an option's value came from when not from the command line: its variable, or its config-file key. */
