@@ -250,7 +250,7 @@ public final class RedisBroker implements Broker {
             });
         }
         // The commands connection of the moment: none until Redis is reached, another after a failed probe.
-        this.presence = new RedisPresence(() -> commands, handlers, scheduler, timing);
+        this.presence = new RedisPresence(() -> commands, this::connected, handlers, scheduler, timing);
         client.addListener(presence.reconnects());
         this.lifecycle = Executors.newSingleThreadScheduledExecutor(task -> {
             Thread thread = new Thread(task, "squall-redis-lifecycle");
