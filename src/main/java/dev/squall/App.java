@@ -173,16 +173,25 @@ public final class App {
     private void addStaticFiles(io.javalin.config.StaticFilesConfig staticFiles) {
         Optional<Path> folder = clientFolder();
         if (folder.isPresent()) {
-            staticFiles.add(folder.get().toAbsolutePath().toString(), Location.EXTERNAL);
+            staticFiles.add(folder.get().toString(), Location.EXTERNAL);
         } else {
             staticFiles.add("/public", Location.CLASSPATH);
         }
     }
 
-    /** The folder the browser client is served from, or empty for the copy packaged with the classes. */
+    /**
+     * The folder the browser client is served from, as its real path, or empty for the copy packaged with the classes.
+     * Jetty serves nothing from a base folder whose path is not its real one ({@code ./public}, {@code a/../public},
+     * a symbolic link: "Base Resource should not be an alias"), so each of those would be a 404 for every file.
+     */
     private Optional<Path> clientFolder() {
         Path local = config.publicDir().orElse(Path.of("public"));
-        return Files.isDirectory(local) ? Optional.of(local) : Optional.empty();
+        if (!Files.isDirectory(local)) return Optional.empty();
+        try {
+            return Optional.of(local.toRealPath());
+        } catch (IOException e) {
+            throw new UncheckedIOException("cannot read the folder " + local, e);
+        }
     }
 
     /**
@@ -191,8 +200,7 @@ public final class App {
      */
     private String describeClient() {
         return clientFolder()
-                .map(folder -> (config.publicDir().isPresent() ? "--public " + folder : "./public")
-                        + " (" + folder.toAbsolutePath().normalize() + ")")
+                .map(folder -> (config.publicDir().map(dir -> "--public " + dir).orElse("./public")) + " (" + folder + ")")
                 .orElse("bundled in the jar");
     }
 

@@ -2,7 +2,6 @@ package dev.squall;
 
 import io.javalin.http.Context;
 import io.javalin.http.Header;
-import io.javalin.http.UnauthorizedResponse;
 
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -34,11 +33,4 @@ final class BearerToken {
         return MessageDigest.isEqual(presented, token);
     }
 
-    /** Throws 401 with {@code WWW-Authenticate} unless the request carries this token. */
-    void require(Context ctx) {
-        if (!isPresentedBy(ctx)) {
-            ctx.header(Header.WWW_AUTHENTICATE, "Bearer realm=\"squall\"");
-            throw new UnauthorizedResponse("publishing requires 'Authorization: Bearer <publish token>'");
-        }
-    }
 }

@@ -1,8 +1,16 @@
 package dev.squall;
 
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
 import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.NullNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
 import org.jspecify.annotations.Nullable;
+import org.yaml.snakeyaml.error.Mark;
+import org.yaml.snakeyaml.error.MarkedYAMLException;
 
 import java.io.IOException;
 import java.nio.file.Files;
@@ -10,6 +18,7 @@ import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.Iterator;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -20,7 +29,8 @@ import java.util.TreeSet;
 /**
  * {@code --config squall.yaml}: the flags' settings in a file, under the same names without {@code --}, plus
  * {@code namespaces:}. A flag on the command line (or its environment variable) overrides the file. Anything the
- * file says that is not a setting is an error naming it, never ignored: a typo must not silently leave a default.
+ * file says that is not a setting is an error naming it, never ignored: a typo must not silently leave a default,
+ * and neither may a key given twice.
  *
  * <pre>
  * port: 8000
@@ -36,6 +46,7 @@ import java.util.TreeSet;
 final class ConfigFile {
 
     private static final Set<String> NAMESPACE_KEYS = Set.of("history-size", "history-ttl", "presence");
+    private static final YAMLMapper YAML = new YAMLMapper();
 
     final Path path;
     /** Flag (with {@code --}) to the value the file gives it, as text. */
@@ -57,13 +68,13 @@ final class ConfigFile {
      */
     static ConfigFile read(Path path, Set<String> flags) {
         String name = path.toString();
-        JsonNode root;
-        try {
-            root = new YAMLMapper().readTree(Files.readAllBytes(path));
+        @Nullable JsonNode root;
+        try (JsonParser parser = YAML.createParser(Files.readAllBytes(path))) {
+            root = parser.nextToken() == null ? null : node(parser, name, "");
         } catch (NoSuchFileException e) {
             throw new IllegalArgumentException("--config " + name + ": no such file");
         } catch (IOException e) {
-            throw new IllegalArgumentException("--config " + name + ": not readable YAML: " + firstLine(e.getMessage()));
+            throw new IllegalArgumentException("--config " + name + ": not readable YAML" + whereAndWhy(e));
         }
         Map<String, String> values = new LinkedHashMap<>();
         Map<String, SquallConfig.Namespace> namespaces = new LinkedHashMap<>();
@@ -85,6 +96,51 @@ final class ConfigFile {
             }
         }
         return new ConfigFile(path, values, namespaces);
+    }
+
+    /**
+     * The value at the parser's token, as a tree. A key given twice in one mapping is refused: YAML says keys are
+     * unique, and a parser that lets the last one win would hide the mistake (two values, one silently ignored).
+     */
+    private static JsonNode node(JsonParser parser, String file, String at) throws IOException {
+        if (parser.currentToken() == JsonToken.VALUE_NULL) return NullNode.getInstance();
+        if (parser.currentToken() != JsonToken.START_OBJECT) return YAML.readTree(parser);
+        ObjectNode mapping = YAML.createObjectNode();
+        Map<String, Integer> lines = new HashMap<>();
+        while (parser.nextToken() == JsonToken.FIELD_NAME) {
+            String key = parser.currentName();
+            int line = parser.currentTokenLocation().getLineNr();
+            Integer first = lines.putIfAbsent(key, line);
+            if (first != null) {
+                throw new IllegalArgumentException(file + ": " + at + key + " is given twice, on "
+                        + (first == line ? "line " + line : "lines " + first + " and " + line) + "; keep one");
+            }
+            parser.nextToken();
+            mapping.set(key, node(parser, file, at + key + "."));
+        }
+        return mapping;
+    }
+
+    /**
+     * {@code  at line 3, column 13: what is wrong (while parsing what, from line 2, column 18)}: the YAML parser's
+     * own message spreads that over several lines with a snippet, and an error here is one line.
+     */
+    private static String whereAndWhy(IOException e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof MarkedYAMLException marked && marked.getProblemMark() != null) {
+                Mark problem = marked.getProblemMark();
+                Mark context = marked.getContextMark();
+                return " at line " + (problem.getLine() + 1) + ", column " + (problem.getColumn() + 1) + ": "
+                        + marked.getProblem()
+                        + (marked.getContext() == null ? "" : " (" + marked.getContext()
+                        + (context == null ? "" : " from line " + (context.getLine() + 1) + ", column " + (context.getColumn() + 1)) + ")");
+            }
+        }
+        if (e instanceof JsonProcessingException json && json.getLocation() != null) {
+            JsonLocation at = json.getLocation();
+            return " at line " + at.getLineNr() + ", column " + at.getColumnNr() + ": " + firstLine(json.getOriginalMessage());
+        }
+        return ": " + firstLine(e.getMessage());
     }
 
     private static void readNamespaces(String file, JsonNode node, Map<String, SquallConfig.Namespace> into) {

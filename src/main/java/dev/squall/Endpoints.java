@@ -81,17 +81,25 @@ final class Endpoints {
         state.events.serverStopFailed(node::release);
     }
 
+    /** {@code GET /receive?msg=X&channel=C}; a {@code POST} takes the message from its body. */
+    private static final QueryParameters PUBLISH_QUERY = QueryParameters.of("msg", "channel");
+    private static final QueryParameters PUBLISH_BODY_QUERY = QueryParameters.of("channel");
+    private static final QueryParameters CHANNEL_LIST_QUERY = QueryParameters.of("limit");
+    private static final QueryParameters HISTORY_QUERY = QueryParameters.of("since", "limit");
+
     private void mountHttp(RoutesConfig routes) {
         String publish = settings.publishPath();
         if (publish != null) {
             routes.before(publish, guarded(guard::applyCors));
             routes.get(publish, guarded(ctx -> {
-                publishPolicy.check(ctx);
+                publishPolicy.check(ctx, PublishPolicy.Action.PUBLISH);
+                PUBLISH_QUERY.check(ctx);
                 String channel = decoder.channelOf(ctx);
                 publishTo(ctx, channel, decoder.fromQuery(ctx));
             }));
             routes.post(publish, guarded(ctx -> {
-                publishPolicy.check(ctx);
+                publishPolicy.check(ctx, PublishPolicy.Action.PUBLISH);
+                PUBLISH_BODY_QUERY.check(ctx);
                 String channel = decoder.channelOf(ctx);
                 publishTo(ctx, channel, decoder.fromBody(ctx));
             }));
@@ -102,7 +110,8 @@ final class Endpoints {
         if (api != null) {
             routes.before(api, guarded(guard::applyCors));
             routes.post(api, guarded(ctx -> {
-                publishPolicy.check(ctx);
+                publishPolicy.check(ctx, PublishPolicy.Action.PUBLISH);
+                QueryParameters.NONE.check(ctx);
                 PublishDecoder.ChannelPublish request = decoder.fromApi(ctx);
                 respond(ctx, published(node.publish(request.channel(), request.message(), request.idempotencyKey())));
             }));
@@ -112,17 +121,21 @@ final class Endpoints {
         if (sse != null) new SseRoute(sse, node, guard).mount(routes);
         String channels = settings.channelsPath();
         if (channels != null) {
-            // Channel names, counts and history are the server's view, not a subscriber's: the publish policy guards them.
+            // Channel names, counts and history are the server's view, not a subscriber's: the publish policy guards them
+            // too, and says so in terms of reading.
             routes.get(channels, guarded(ctx -> {
-                publishPolicy.check(ctx);
+                publishPolicy.check(ctx, PublishPolicy.Action.READ);
+                CHANNEL_LIST_QUERY.check(ctx);
                 channelList(ctx);
             }));
             routes.get(channels + "/{channel}", guarded(ctx -> {
-                publishPolicy.check(ctx);
+                publishPolicy.check(ctx, PublishPolicy.Action.READ);
+                QueryParameters.NONE.check(ctx);
                 channelInfo(ctx);
             }));
             routes.get(channels + "/{channel}/history", guarded(ctx -> {
-                publishPolicy.check(ctx);
+                publishPolicy.check(ctx, PublishPolicy.Action.READ);
+                HISTORY_QUERY.check(ctx);
                 history(ctx);
             }));
         }

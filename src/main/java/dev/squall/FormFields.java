@@ -8,6 +8,8 @@ import java.nio.ByteBuffer;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
+import java.util.LinkedHashSet;
+import java.util.Set;
 
 /**
  * A strict reader of {@code application/x-www-form-urlencoded} text: a query string or a form body. Jetty
@@ -46,6 +48,22 @@ final class FormFields {
             throw new BadRequestResponse("give " + name + " once: the " + where + " '" + name + "' appears " + count + " times");
         }
         return found;
+    }
+
+    /** The decoded names of every field in {@code encoded}, each once, in order; empty names are left out. */
+    static Set<String> names(byte[] encoded, String where) {
+        Set<String> names = new LinkedHashSet<>();
+        int start = 0;
+        while (start <= encoded.length) {
+            int end = indexOf(encoded, (byte) '&', start);
+            if (end > start) {
+                int nameEnd = Math.min(indexOf(encoded, (byte) '=', start), end);
+                String name = decode(encoded, start, nameEnd, null, where);
+                if (!name.isEmpty()) names.add(name);
+            }
+            start = end + 1;
+        }
+        return names;
     }
 
     private static int indexOf(byte[] bytes, byte wanted, int from) {

@@ -24,8 +24,16 @@ import java.util.concurrent.Callable;
         sortOptions = false,
         usageHelpAutoWidth = true,
         description = {
-                "Squall: a real-time push server. Clients connect to ws://HOST:PORT/ws; anything published with "
-                        + "GET /receive?msg=X or POST /receive reaches every connected client.",
+                "Squall: a real-time push server.",
+                "WebSocket /ws: the tutorial's clients, which get every broadcast. WebSocket /ws/CHANNEL: one channel, "
+                        + "with recovery (?since=OFFSET&epoch=EPOCH). Any of them, offered the subprotocol squall.v1: JSON "
+                        + "commands to subscribe to many channels, publish and ask for presence.",
+                "GET /sse/CHANNEL: one channel as Server-Sent Events (EventSource), with recovery.",
+                "GET /receive?msg=X, POST /receive: publish to every /ws client (?channel=C: to channel C). "
+                        + "POST /publish: JSON {\"channel\": C, \"data\": ...} to a channel.",
+                "GET /channels, /channels/CHANNEL, /channels/CHANNEL/history: channels, subscribers, history.",
+                "GET /metrics, /health, /ready, /index. GET / and /squall.js: the browser client.",
+                "Publishing and reading channels need --publish-token, or come from this machine.",
                 ""},
         footer = {"", "SIGTERM or Ctrl-C stops in order (see --drain-seconds; the signal again skips the rest of the drain).",
                 "Exit codes: 0 after such a stop; 2 for a bad flag or setting, a --port in use or a --host that is not "
@@ -74,13 +82,15 @@ public final class Main implements Callable<Integer> {
     String host;
 
     @Option(names = "--allowed-origins", paramLabel = "ORIGINS", split = ",", defaultValue = "",
-            description = "Browser origins, besides the server's own, that may open /ws and call the HTTP routes: "
+            description = "Browser origins, besides the server's own, that may open the WebSockets and event streams "
+                    + "and call the HTTP routes: "
                     + "comma-separated scheme://host[:port] values, or '*' for any (default: same origin only).")
     List<String> allowedOrigins;
 
     @Option(names = "--allowed-hosts", paramLabel = "HOSTS", split = ",", defaultValue = "",
             description = "Host names, besides localhost and loopback addresses, that clients may use to reach this server "
-                    + "(the Host header; any port): comma-separated. Publishing without --publish-token needs a loopback name or one of these; "
+                    + "(the Host header; any port): comma-separated. Publishing and reading channels without --publish-token "
+                    + "need a loopback name or one of these; "
                     + "when given, or when --host is a loopback address, every request needs one (default: loopback names only).")
     List<String> allowedHosts;
 
@@ -122,8 +132,12 @@ public final class Main implements Callable<Integer> {
     long writeTimeout;
 
     @Option(names = "--publish-token", paramLabel = "TOKEN",
-            description = "Require 'Authorization: Bearer TOKEN' on /receive from every client (env SQUALL_PUBLISH_TOKEN). "
-                    + "Without it only loopback clients may publish.")
+            description = "Require 'Authorization: Bearer TOKEN' (16 characters or more) from every client that publishes "
+                    + "(GET and POST /receive, POST /publish, a squall.v1 publish) or reads channels (GET /channels, "
+                    + "/channels/CHANNEL, /channels/CHANNEL/history, a squall.v1 presence outside namespaces with presence "
+                    + "on); a squall.v1 client sends it with its upgrade request (env SQUALL_PUBLISH_TOKEN). "
+                    + "Without it only this machine may do either: a loopback peer, no proxy header, a loopback or "
+                    + "--allowed-hosts Host, and no cross-site browser request.")
     String publishToken;
 
     @Option(names = "--public", paramLabel = "DIR",
@@ -131,7 +145,8 @@ public final class Main implements Callable<Integer> {
     Path publicDir;
 
     @Option(names = "--drain-seconds", paramLabel = "SECONDS", defaultValue = "3",
-            description = "On SIGTERM or Ctrl-C, seconds during which /ready and /receive answer 503 while connections "
+            description = "On SIGTERM or Ctrl-C, seconds during which /ready answers 503 and publishes are refused "
+                    + "(/receive and /publish with 503) while connections "
                     + "stay open, so a load balancer stops routing here; then every WebSocket is closed with 1001. "
                     + "0-3600; the signal again stops at once (default: ${DEFAULT-VALUE}).")
     long drainSeconds;
@@ -328,13 +343,14 @@ public final class Main implements Callable<Integer> {
      * from the config file by its key there.
      */
     private String naming(String message) {
-        java.util.regex.Matcher leading = java.util.regex.Pattern.compile("^(--[a-z-]+) (.*)$", java.util.regex.Pattern.DOTALL).matcher(message);
+        // "--port must be ..." and, for the lists' entries, "--allowed-origins: 'x' is not an origin; ...".
+        java.util.regex.Matcher leading = java.util.regex.Pattern.compile("^(--[a-z-]+)(:? )(.*)$", java.util.regex.Pattern.DOTALL).matcher(message);
         if (!leading.matches()) return message;
         String flag = leading.group(1);
         String source = spec.findOption(flag) == null ? null : sourceOf(flag);
         if (source == null) return message;
-        if (source.contains(": ")) return source + " " + leading.group(2);   // the rule already says what it got
-        return problem(flag, source, String.valueOf((Object) spec.findOption(flag).getValue()), leading.group(2));
+        if (source.contains(": ")) return source + leading.group(2) + leading.group(3);   // the rule already says what it got
+        return problem(flag, source, String.valueOf((Object) spec.findOption(flag).getValue()), leading.group(3));
     }
 
     /** Where an option's value came from when not from the command line: its variable, or its config-file key. */

@@ -58,6 +58,8 @@ record NodeSettings(
     /** The most channels one {@code squall.v1} connection may be on: what a setting may raise the bound to. */
     static final int MAX_CHANNELS_PER_CONNECTION = 100_000;
     static final String SSE_CHANNEL_PARAM = "{channel}";
+    /** A path parameter in Javalin's syntax: {@code {name}}, or {@code <name>} that may hold slashes. */
+    private static final java.util.regex.Pattern PATH_PARAM = java.util.regex.Pattern.compile("[{<]([^{}<>/]+)[}>]");
 
     static NodeSettings from(SquallPlugin.Config c, SettingNames names) {
         Check check = new Check(names);
@@ -109,6 +111,7 @@ record NodeSettings(
         });
         List<String> paths = new ArrayList<>();
         for (String path : routes.keySet()) check.path(path, "ws(path, ...)", paths);
+        routes.forEach(Check::channelFrom);
         check.path(c.publishPath, "publishPath", paths);
         check.path(c.metricsPath, "metricsPath", paths);
         check.path(c.healthPath, "healthPath", paths);
@@ -238,6 +241,24 @@ record NodeSettings(
                 throw new IllegalArgumentException(names.inNamespace(name, "historyTtl") + " must be at least 1 second");
             }
             return new PublishOptions(size, ttl, null, Duration.ZERO);
+        }
+
+        /**
+         * A route's {@code channelFrom} names one of its path parameters ({@code {room}}, or {@code <room>} that takes
+         * slashes too): otherwise every connect would fail, each with a 500.
+         */
+        static void channelFrom(String path, WsRoute route) {
+            String param = route.channelParam;
+            if (param == null) return;
+            List<String> params = new ArrayList<>();
+            java.util.regex.Matcher found = PATH_PARAM.matcher(path);
+            while (found.find()) params.add(found.group(1));
+            if (params.contains(param)) return;
+            String example = (path.endsWith("/") ? path : path + "/") + "{" + param + "}";
+            throw new IllegalArgumentException("SquallPlugin.Config.ws(\"" + path + "\", ...): channelFrom(\"" + param
+                    + "\") names a path parameter the path does not have; put {" + param + "} in the path (such as "
+                    + example + ")" + (params.isEmpty() ? "" : ", or take the channel from one it has: channelFrom(\""
+                    + params.get(0) + "\")"));
         }
 
         /** A mount point: absolute, and not one another Squall route already has. */

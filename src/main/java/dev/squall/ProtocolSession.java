@@ -35,19 +35,19 @@ final class ProtocolSession {
     private final Connection connection;
     private final Node node;
     private final Codec codec;
-    private final @Nullable String publishRefusal;
+    private final PublishPolicy.@Nullable Denial denial;
     private final Set<String> channels = new HashSet<>();
     private final CommandQueue commands;
 
     /**
-     * @param publishRefusal why the upgrade request may not publish (the publish policy's answer, decided once at the
-     *                       upgrade), or null when it may
+     * @param denial why the upgrade request may neither publish nor read channels (the publish policy's answer,
+     *               decided once at the upgrade), or null when it may
      */
-    ProtocolSession(Connection connection, Node node, Codec codec, @Nullable String publishRefusal) {
+    ProtocolSession(Connection connection, Node node, Codec codec, PublishPolicy.@Nullable Denial denial) {
         this.connection = connection;
         this.node = node;
         this.codec = codec;
-        this.publishRefusal = publishRefusal;
+        this.denial = denial;
         this.commands = new CommandQueue(node.commandThreads());
     }
 
@@ -133,7 +133,7 @@ final class ProtocolSession {
 
     /** The gates of an HTTP publish, in the same order, each with its own code. */
     private void publish(Command.Publish command) {
-        if (publishRefusal != null) throw new ProtocolError(command.id(), ErrorCode.FORBIDDEN, publishRefusal);
+        if (denial != null) throw new ProtocolError(command.id(), ErrorCode.FORBIDDEN, denial.message(PublishPolicy.Action.PUBLISH));
         if (node.draining()) {
             throw new ProtocolError(command.id(), ErrorCode.UNAVAILABLE, "shutting down: this server takes no more publishes");
         }
@@ -159,14 +159,15 @@ final class ProtocolSession {
     }
 
     /**
-     * A channel's subscribers over all nodes and its position: the server's view, so guarded like publishing (as
+     * A channel's subscribers over all nodes and its position: the server's view, so guarded as a read of channels (as
      * {@code GET /channels/{c}} is), except on channels whose namespace has presence on, where subscribers hear who
      * comes and goes anyway.
      */
     private void presence(Command.Presence command) {
-        if (publishRefusal != null && !node.settings().presence(command.channel())) {
-            throw new ProtocolError(command.id(), ErrorCode.FORBIDDEN, "presence of '" + command.channel()
-                    + "' is shown to connections that may publish, or in a namespace with presence on: " + publishRefusal);
+        if (denial != null && !node.settings().presence(command.channel())) {
+            throw new ProtocolError(command.id(), ErrorCode.FORBIDDEN, "the presence of '" + command.channel()
+                    + "' is shown to connections that may read channels, or in a namespace with presence on; "
+                    + denial.message(PublishPolicy.Action.READ));
         }
         StreamPosition position = node.history(command.channel(), Long.MAX_VALUE, 0).position();
         connection.send(codec.presence(command.id(), command.channel(), node.subscribers(command.channel()), position));

@@ -10,7 +10,6 @@ import dev.squall.hub.Recovery;
 import dev.squall.protocol.V1Framing;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
-import io.javalin.http.HttpResponseException;
 import io.javalin.http.HttpStatus;
 import io.javalin.websocket.WsCloseContext;
 import io.javalin.websocket.WsConnectContext;
@@ -68,8 +67,8 @@ final class SocketRoute {
         this.v1 = v1;
     }
 
-    /** How a {@code squall.v1} upgrade went: whether its request may publish, decided once, here. */
-    private record V1Upgrade(@Nullable String publishRefusal) {
+    /** How a {@code squall.v1} upgrade went: whether its request may publish and read channels, decided once, here. */
+    private record V1Upgrade(PublishPolicy.@Nullable Denial denial) {
     }
 
     void mount(RoutesConfig routes) {
@@ -96,7 +95,7 @@ final class SocketRoute {
             if (offersV1(ctx)) {                                               // Tornado: select_subprotocol
                 // Javalin has already answered with the first protocol offered; the answer is this one.
                 ctx.header(SUBPROTOCOL_HEADER, V1);
-                ctx.attribute(V1_ATTRIBUTE, new V1Upgrade(publishRefusal(ctx)));
+                ctx.attribute(V1_ATTRIBUTE, new V1Upgrade(publishPolicy.denial(ctx)));
             } else if (handlers.channelParam != null) {
                 String channel = ctx.pathParam(handlers.channelParam);
                 String problem = ChannelName.problem(channel);
@@ -154,16 +153,6 @@ final class SocketRoute {
         return false;
     }
 
-    /** Why this upgrade may not publish over {@value #V1}, as the HTTP publish route would say it; null: it may. */
-    private @Nullable String publishRefusal(Context ctx) {
-        try {
-            publishPolicy.check(ctx);
-            return null;
-        } catch (HttpResponseException refused) {
-            return refused.getMessage();
-        }
-    }
-
     private void open(WsConnectContext ctx) {
         Session session = ctx.session;
         applyLimits(session);
@@ -202,7 +191,7 @@ final class SocketRoute {
     /** A {@value #V1} connection: on no channel, its commands for its session; the route's handlers are for plain ones. */
     private void openV1(WsConnectContext ctx, V1Upgrade upgrade) {
         Connection connection = node.hub().connect(JettyWire.of(ctx.session), ctx.sessionId(), v1);
-        sessions.put(ctx.sessionId(), new ProtocolSession(connection, node, v1.codec(), upgrade.publishRefusal()));
+        sessions.put(ctx.sessionId(), new ProtocolSession(connection, node, v1.codec(), upgrade.denial()));
         if (log.isDebugEnabled()) log.debug("WebSocket {} opened on {} with {} from {}", ctx.sessionId(), ctx.attribute(PATH_ATTRIBUTE), V1, ctx.session.getRemoteSocketAddress());
         node.hub().opened(connection);
     }

@@ -44,6 +44,7 @@ final class SseRoute {
 
     private static final Logger log = LoggerFactory.getLogger(SseRoute.class);
     static final String LAST_EVENT_ID = "Last-Event-ID";
+    private static final QueryParameters QUERY = QueryParameters.of("lastEventId", "since", "epoch");
 
     private final String path;
     private final Node node;
@@ -163,6 +164,7 @@ final class SseRoute {
     }
 
     private static Start start(Context ctx) {
+        QUERY.check(ctx);
         String lastEventId = ctx.queryParam("lastEventId");
         String since = ctx.queryParam("since");
         String epoch = ctx.queryParam("epoch");

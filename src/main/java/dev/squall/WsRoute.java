@@ -53,7 +53,8 @@ public final class WsRoute {
      * {@code {"squall":"subscribed","channel":C,"offset":N,"epoch":E}}: its next message has offset N + 1. With
      * {@code ?since=OFFSET} (and, to be sure, {@code &epoch=E}) it gets exactly what it missed after that offset and
      * {@code "recovered":true}, or nothing of it and {@code "recovered":false} (never a part); {@code ?since=latest}
-     * starts with the newest message still in history.
+     * starts with the newest message still in history. A parameter the route's path does not have fails
+     * {@code Javalin.create()} with an {@link IllegalArgumentException}.
      */
     public void channelFrom(String pathParam) {
         channelParam = pathParam;

@@ -195,6 +195,54 @@ class ConfigFileTest {
     }
 
     @Test
+    void a_key_given_twice_is_refused_naming_it_and_both_lines() throws Exception {
+        Path twice = file("port: 8000\nhost: 127.0.0.1\nport: 9000\n");
+        assertThat(run("--config", twice.toString())).isEqualTo(2);
+        assertThat(errLines()).containsExactly("squall: " + twice + ": port is given twice, on lines 1 and 3; keep one");
+
+        err.getBuffer().setLength(0);
+        Path inNamespace = file("namespaces:\n  chat:\n    history-size: 1\n    presence: true\n    history-size: 2\n");
+        assertThat(run("--config", inNamespace.toString())).isEqualTo(2);
+        assertThat(errLines()).containsExactly("squall: " + inNamespace
+                + ": namespaces.chat.history-size is given twice, on lines 3 and 5; keep one");
+
+        err.getBuffer().setLength(0);
+        Path namespaceTwice = file("namespaces:\n  chat: {presence: true}\n  prices: {history-size: 1}\n  chat: {history-size: 5}\n");
+        assertThat(run("--config", namespaceTwice.toString())).isEqualTo(2);
+        assertThat(errLines()).containsExactly("squall: " + namespaceTwice + ": namespaces.chat is given twice, on lines 2 and 4; keep one");
+    }
+
+    @Test
+    void a_yaml_syntax_error_names_its_line_and_column() throws Exception {
+        Path broken = file("port: 8000\nallowed-origins: [https://a.example\nhistory-size: 5\n");
+        assertThat(run("--config", broken.toString())).isEqualTo(2);
+        assertThat(errLines()).hasSize(1);
+        assertThat(errLines().get(0)).startsWith("squall: --config " + broken + ": not readable YAML at line 3, column ");
+
+        err.getBuffer().setLength(0);
+        Path tab = file("port: 8000\n\thost: 127.0.0.1\n");
+        assertThat(run("--config", tab.toString())).isEqualTo(2);
+        assertThat(errLines()).singleElement().asString().startsWith("squall: --config " + tab + ": not readable YAML at line 2, column 1: ");
+    }
+
+    @Test
+    void a_bad_list_value_names_the_key_in_the_file_not_the_flag() throws Exception {
+        Path origins = file("allowed-origins: 5\n");
+        assertThat(run("--config", origins.toString())).isEqualTo(2);
+        assertThat(errLines()).containsExactly("squall: " + origins + ": allowed-origins: '5' is not an origin; use "
+                + "scheme://host[:port], for example https://example.com or http://localhost:3000, or '*' alone");
+
+        err.getBuffer().setLength(0);
+        Path hosts = file("allowed-hosts: [squall.example, 'a b']\n");
+        assertThat(run("--config", hosts.toString())).isEqualTo(2);
+        assertThat(errLines()).singleElement().asString().startsWith("squall: " + hosts + ": allowed-hosts: 'a b' is not a host name");
+
+        err.getBuffer().setLength(0);
+        assertThat(run("--allowed-origins", "5")).as("on the command line, the flag").isEqualTo(2);
+        assertThat(errLines()).singleElement().asString().startsWith("squall: --allowed-origins: '5' is not an origin");
+    }
+
+    @Test
     void a_missing_or_broken_file_is_one_line_too() throws Exception {
         assertThat(run("--config", dir.resolve("nope.yaml").toString())).isEqualTo(2);
         assertThat(errLines()).containsExactly("squall: --config " + dir.resolve("nope.yaml") + ": no such file");
@@ -203,7 +251,7 @@ class ConfigFileTest {
         Path broken = file("port: [unclosed\n");
         assertThat(run("--config", broken.toString())).isEqualTo(2);
         assertThat(errLines()).hasSize(1);
-        assertThat(errLines().get(0)).startsWith("squall: --config " + broken + ": not readable YAML: ");
+        assertThat(errLines().get(0)).startsWith("squall: --config " + broken + ": not readable YAML");
 
         err.getBuffer().setLength(0);
         Path list = file("- port\n");

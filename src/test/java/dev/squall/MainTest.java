@@ -56,6 +56,33 @@ class MainTest {
     }
 
     @Test
+    void help_names_every_route_and_what_the_token_guards() {
+        assertThat(run("--help")).isZero();
+        String help = out.toString().replaceAll("\\s+", " ");
+        assertThat(help).contains("/ws/CHANNEL", "/sse/CHANNEL", "squall.v1", "POST /publish", "GET /channels",
+                "/channels/CHANNEL/history", "/metrics", "/health", "/ready", "/squall.js");
+        int described = help.indexOf("--publish-token=TOKEN Require");
+        String token = help.substring(described, help.indexOf("--public=DIR", described));
+        assertThat(token).as("what --publish-token guards").contains("/receive", "/publish", "/channels", "squall.v1 publish", "presence");
+    }
+
+    @Test
+    void the_readmes_flag_table_lists_exactly_the_flags_of_help() throws Exception {
+        assertThat(run("--help")).isZero();
+        java.util.Set<String> inHelp = new java.util.TreeSet<>();
+        java.util.regex.Matcher flag = java.util.regex.Pattern.compile("(?m)^\\s+(?:-\\w, )?(--[a-z-]+)").matcher(out.toString());
+        while (flag.find()) inHelp.add(flag.group(1));
+        java.util.Set<String> inTable = new java.util.TreeSet<>();
+        java.util.regex.Matcher row = java.util.regex.Pattern.compile("(?m)^\\| `(--[a-z-]+)[ `]").matcher(
+                java.nio.file.Files.readString(Path.of("README.md")));
+        while (row.find()) inTable.add(row.group(1));
+        java.util.regex.Matcher more = java.util.regex.Pattern.compile("(?m)^\\| `--[a-z-]+`, `(--[a-z-]+)`").matcher(
+                java.nio.file.Files.readString(Path.of("README.md")));
+        while (more.find()) inTable.add(more.group(1));
+        assertThat(inTable).isEqualTo(inHelp);
+    }
+
+    @Test
     void version_prints_squall_and_the_version() {
         assertThat(run("--version")).isZero();
         assertThat(out.toString().strip()).isEqualTo("squall 0.1.0");

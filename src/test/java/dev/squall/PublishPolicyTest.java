@@ -348,6 +348,42 @@ class PublishPolicyTest {
     }
 
     @Test
+    void reading_channels_is_refused_in_words_about_reading_not_publishing() throws Exception {
+        server = TestServer.start(TestServer.config().publishToken(TOKEN).build());
+        for (String read : List.of("/channels/x/history", "/channels", "/channels/x")) {
+            HttpResponse<String> response = http.send(HttpRequest.newBuilder(server.http(read)).timeout(Duration.ofSeconds(10)).build(),
+                    HttpResponse.BodyHandlers.ofString());
+            assertThat(response.statusCode()).as(read).isEqualTo(401);
+            assertThat(response.headers().firstValue("WWW-Authenticate")).as(read).isPresent();
+            assertThat(json.readTree(response.body()).path("error").asText()).as(read)
+                    .isEqualTo("reading channels requires 'Authorization: Bearer <publish token>'");
+        }
+        assertThat(json.readTree(publish(null).body()).path("error").asText())
+                .isEqualTo("publishing requires 'Authorization: Bearer <publish token>'");
+
+        try (WsTestClient v1 = WsTestClient.connect(server.ws(), Map.of(), List.of("squall.v1"))) {
+            v1.send("{\"id\":1,\"type\":\"presence\",\"channel\":\"news\"}");
+            assertThat(json.readTree(v1.takeText()).path("message").asText()).isEqualTo("the presence of 'news' is shown to "
+                    + "connections that may read channels, or in a namespace with presence on; reading channels requires "
+                    + "'Authorization: Bearer <publish token>'");
+            v1.send("{\"id\":2,\"type\":\"publish\",\"channel\":\"news\",\"data\":1}");
+            assertThat(json.readTree(v1.takeText()).path("message").asText())
+                    .isEqualTo("publishing requires 'Authorization: Bearer <publish token>'");
+        }
+    }
+
+    @Test
+    void without_a_token_a_read_from_a_proxy_or_another_site_is_refused_as_a_read() throws Exception {
+        server = TestServer.start();
+        RawHttp proxied = RawHttp.get(server.port(), "/channels/x/history", Map.of("X-Forwarded-For", "127.0.0.1"));
+        assertRefused(proxied.status(), proxied.body(), 403, "this read came through a proxy (it carries X-Forwarded-For)");
+        RawHttp crossSite = RawHttp.get(server.port(), "/channels", Map.of("Sec-Fetch-Site", "cross-site"));
+        assertRefused(crossSite.status(), crossSite.body(), 403, "a cross-site browser request may not read channels (Sec-Fetch-Site: cross-site)");
+        HttpResponse<String> publish = publish(null, Map.of("Sec-Fetch-Site", "cross-site"));
+        assertRefused(publish.statusCode(), publish.body(), 403, "a cross-site browser request may not publish (Sec-Fetch-Site: cross-site)");
+    }
+
+    @Test
     void allowed_hosts_that_are_not_host_names_are_refused_at_start() {
         for (String host : List.of("http://a.example", "a b", "a.example/path", "[::1", "a.example:port")) {
             org.assertj.core.api.Assertions.assertThatThrownBy(() -> SquallConfig.builder().allowedHosts(List.of(host)).build())

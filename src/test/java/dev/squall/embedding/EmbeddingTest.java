@@ -351,6 +351,29 @@ class EmbeddingTest {
                 .isInstanceOf(IllegalStateException.class).hasMessageContaining("one SquallPlugin per app");
     }
 
+    @Test
+    void a_channel_taken_from_a_path_parameter_the_route_does_not_have_fails_at_create() {
+        assertThatThrownBy(() -> Javalin.create(config -> config.registerPlugin(new SquallPlugin(cfg ->
+                cfg.ws("/chat", ws -> ws.channelFrom("room"))))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("SquallPlugin.Config.ws(\"/chat\", ...): channelFrom(\"room\") names a path parameter the path "
+                        + "does not have; put {room} in the path (such as /chat/{room})");
+        assertThatThrownBy(() -> Javalin.create(config -> config.registerPlugin(new SquallPlugin(cfg ->
+                cfg.ws("/rooms/{id}", ws -> ws.channelFrom("room"))))))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("SquallPlugin.Config.ws(\"/rooms/{id}\", ...): channelFrom(\"room\") names a path parameter the path "
+                        + "does not have; put {room} in the path (such as /rooms/{id}/{room}), or take the channel from "
+                        + "one it has: channelFrom(\"id\")");
+
+        app = start(cfg -> {
+            cfg.ws("/rooms/{room}", ws -> ws.channelFrom("room"));
+            cfg.ws("/all/<room>", ws -> ws.channelFrom("room"));          // Javalin's form that takes slashes too
+        }, config -> { });
+        try (WsTestClient client = WsTestClient.connect(http, URI.create("ws://localhost:" + app.port() + "/rooms/lobby"), Map.of())) {
+            assertThat(client.takeText()).startsWith("{\"squall\":\"subscribed\",\"channel\":\"lobby\"");
+        }
+    }
+
     /** An app with Squall configured by {@code squall} (no drain window: tests stop at once) and routes of its {@code own}. */
     private Javalin start(Consumer<SquallPlugin.Config> squall, Consumer<io.javalin.config.JavalinConfig> own) {
         SquallPlugin plugin = new SquallPlugin(cfg -> {

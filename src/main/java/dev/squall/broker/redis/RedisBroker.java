@@ -291,7 +291,7 @@ public final class RedisBroker implements Broker {
         this.presence = new RedisPresence(() -> {
             Commands c = commands;
             return c == null ? null : c.connection();
-        }, handlers, scheduler, timing);
+        }, this::connected, handlers, scheduler, timing);
         client.addListener(presence.reconnects());
         this.lifecycle = Executors.newSingleThreadScheduledExecutor(task -> {
             Thread thread = new Thread(task, "squall-redis-lifecycle");

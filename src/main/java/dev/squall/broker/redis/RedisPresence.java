@@ -18,6 +18,7 @@ import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
@@ -25,6 +26,7 @@ import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
  * Presence across the nodes of one Redis, for {@link RedisBroker}: each node's subscriber count of each channel,
@@ -69,6 +71,7 @@ final class RedisPresence {
     private final String node = Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
     private final byte[] nodeBytes = bytes(node);
     private final Supplier<@Nullable StatefulRedisConnection<byte[], byte[]>> commands;
+    private final BooleanSupplier connected;
     private final List<Handler> handlers;
     private final RedisBroker.Script count = RedisBroker.Script.load("count.lua");
     private final RedisBroker.Script sum = RedisBroker.Script.load("sum.lua");
@@ -79,21 +82,29 @@ final class RedisPresence {
     // A write failed, or the client connected again (a Redis that restarted empty has lost every count): the next
     // flush shares every count again, instead of leaving them out until the next SHARE.
     private volatile boolean stale;
+    // A write failed and none has succeeded since: retried at every flush, so each failure cannot be a warning of its
+    // own (a line a second for as long as it lasts). The first while Redis is connected is one; the rest are debug
+    // lines, and a loss of Redis is the broker's line alone.
+    private final AtomicBoolean failing = new AtomicBoolean();
+    private final AtomicBoolean warned = new AtomicBoolean();
+    private final long flushMillis;
     private final ScheduledFuture<?> flushing;
     private final ScheduledFuture<?> sharing;
     private volatile boolean closed;
 
     /**
-     * @param commands the broker's commands connection of the moment (null while Redis has not been reached)
-     * @param handlers the broker's handlers, asked for this node's counts ({@link Handler#subscribers})
+     * @param commands  the broker's commands connection of the moment (null while Redis has not been reached)
+     * @param connected whether the broker is connected to Redis: while it is not, it has said so in the log
+     * @param handlers  the broker's handlers, asked for this node's counts ({@link Handler#subscribers})
      */
-    RedisPresence(Supplier<@Nullable StatefulRedisConnection<byte[], byte[]>> commands, List<Handler> handlers, ScheduledExecutorService scheduler,
-                  Timing timing) {
+    RedisPresence(Supplier<@Nullable StatefulRedisConnection<byte[], byte[]>> commands, BooleanSupplier connected,
+                  List<Handler> handlers, ScheduledExecutorService scheduler, Timing timing) {
         this.commands = commands;
+        this.connected = connected;
         this.handlers = handlers;
         this.life = timing.life();
-        long flushEvery = Math.max(1, timing.flush().toMillis());
-        this.flushing = scheduler.scheduleWithFixedDelay(this::flush, flushEvery, flushEvery, TimeUnit.MILLISECONDS);
+        this.flushMillis = Math.max(1, timing.flush().toMillis());
+        this.flushing = scheduler.scheduleWithFixedDelay(this::flush, flushMillis, flushMillis, TimeUnit.MILLISECONDS);
         long shareEvery = Math.max(1, timing.share().toMillis());
         this.sharing = scheduler.scheduleWithFixedDelay(this::shareAll, shareEvery, shareEvery, TimeUnit.MILLISECONDS);
     }
@@ -224,15 +235,30 @@ final class RedisPresence {
                         bytes(Integer.toString(now)), lifeMs);
             }
             if (last != null) last.whenComplete((done, failed) -> {
-                if (failed == null) return;
-                stale = true;
-                log.warn("Could not share the subscriber counts of the {} channels in Redis: {}", which, failed.getMessage());
+                if (failed == null) shared();
+                else failed(which, failed);
             });
         } catch (RuntimeException e) {
             // A throw would cancel the periodic task for good.
-            stale = true;
-            log.warn("Could not share the subscriber counts of the {} channels in Redis: {}", which, e.getMessage());
+            failed(which, e);
         }
+    }
+
+    /** A write failed: every count is shared again at the next flush; said once until a write succeeds. */
+    private void failed(String which, Throwable failure) {
+        stale = true;
+        failing.set(true);
+        if (connected.getAsBoolean() && warned.compareAndSet(false, true)) {
+            log.warn("Could not share the subscriber counts of the {} channels in Redis: {} (retried every {} ms; "
+                    + "not logged again until the counts are shared)", which, failure.getMessage(), flushMillis);
+        } else {
+            log.debug("Could not share the subscriber counts of the {} channels in Redis: {}", which, failure.getMessage());
+        }
+    }
+
+    private void shared() {
+        if (failing.compareAndSet(true, false)) log.debug("Subscriber counts are shared again");
+        warned.set(false);
     }
 
     /** Stops sharing and takes this node's counts out of Redis, waiting at most a second for it. */
