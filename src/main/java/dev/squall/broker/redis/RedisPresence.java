@@ -222,30 +222,39 @@ final class RedisPresence {
 
     private synchronized void write(Iterable<String> channels, String which) {
         if (closed) return;
+        // Counted before anything can fail: a change whose write fails is written again, never forgotten.
+        java.util.Map<String, Integer> counts = new java.util.LinkedHashMap<>();
+        for (String channel : channels) {
+            int now = Handler.countHere(handlers, channel);
+            if (now > 0) shared.add(channel);
+            else shared.remove(channel);
+            counts.put(channel, now);
+        }
         try {
             RedisAsyncCommands<byte[], byte[]> async = connection().async();
             async.scriptLoad(count.source());                 // after a Redis restart the script is gone
             RedisFuture<Object> last = null;
             byte[] lifeMs = bytes(Long.toString(Math.max(1, life.toMillis())));
-            for (String channel : channels) {
-                int now = Handler.countHere(handlers, channel);
-                if (now > 0) shared.add(channel);
-                else shared.remove(channel);
-                last = async.evalsha(count.sha(), ScriptOutputType.MULTI, new byte[][]{key(channel)}, nodeBytes,
-                        bytes(Integer.toString(now)), lifeMs);
+            for (java.util.Map.Entry<String, Integer> each : counts.entrySet()) {
+                last = async.evalsha(count.sha(), ScriptOutputType.MULTI, new byte[][]{key(each.getKey())}, nodeBytes,
+                        bytes(Integer.toString(each.getValue())), lifeMs);
             }
             if (last != null) last.whenComplete((done, failed) -> {
                 if (failed == null) shared();
-                else failed(which, failed);
+                else failed(which, failed, counts.keySet());
             });
         } catch (RuntimeException e) {
             // A throw would cancel the periodic task for good.
-            failed(which, e);
+            failed(which, e, counts.keySet());
         }
     }
 
-    /** A write failed: every count is shared again at the next flush; said once until a write succeeds. */
-    private void failed(String which, Throwable failure) {
+    /**
+     * A write failed: its channels (a count gone to 0 included) and every count are shared again at the next
+     * flush; said once until a write succeeds.
+     */
+    private void failed(String which, Throwable failure, java.util.Collection<String> channels) {
+        dirty.addAll(channels);
         stale = true;
         failing.set(true);
         if (connected.getAsBoolean() && warned.compareAndSet(false, true)) {
