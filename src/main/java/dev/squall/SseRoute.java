@@ -93,8 +93,10 @@ final class SseRoute {
         Hub hub = node.hub();
         ServletOutputStream out = ctx.res().getOutputStream();
         SseWire wire = new SseWire(out, servletChannel, (code, cleanly) -> {
-            hub.leave(id, code);
+            // In this order, and the other way round on opening: an SSE stream is always also a connection, so
+            // squall_sse_streams is never above squall_connections, and is already down once the hub has let go.
             streams.remove(id);
+            hub.leave(id, code);
             log.debug("SSE stream {} on {} ended ({}{})", id, channel, code, cleanly ? "" : ", cut");
             if (cleanly) {
                 // Javalin finishes the request (after-handlers, request log, complete) on the thread that completes
@@ -111,8 +113,8 @@ final class SseRoute {
             }
         });
         async.addListener(new ResponseOver(wire));
-        streams.add(id);
         Connection connection = hub.connect(wire, id, SseFraming.EVENTS);
+        streams.add(id);
         out.setWriteListener(wire);
         try {
             hub.subscribe(connection, channel, start.recovery(), start.firstEvent());
