@@ -87,7 +87,8 @@ final class SseRoute {
 
         ServletChannel servletChannel = ServletContextRequest.getServletContextRequest(ctx.req()).getServletChannel();
         // Over HTTP/2 the end point is the whole connection, shared with other requests: left as it is.
-        if (ctx.req().getProtocol().startsWith("HTTP/1")) servletChannel.getEndPoint().setIdleTimeout(idleTimeoutMillis());
+        boolean ownConnection = ctx.req().getProtocol().startsWith("HTTP/1");
+        if (ownConnection) servletChannel.getEndPoint().setIdleTimeout(idleTimeoutMillis());
 
         String id = "sse-" + ids.incrementAndGet();
         Hub hub = node.hub();
@@ -124,6 +125,8 @@ final class SseRoute {
             return;
         }
         hub.opened(connection);
+        // Last: a client that has already gone is then told about at once, with the stream fully set up.
+        if (ownConnection) wire.watchForHangup();
         if (log.isDebugEnabled()) log.debug("SSE stream {} opened on {} from {}", id, channel, ctx.req().getRemoteAddr());
     }
 
