@@ -66,22 +66,23 @@ final class HangupWatch implements Callback {
         endPoint.getFillInterest().onFail(new CancellationException("the event stream has ended"));
     }
 
-    /** Readable: the end of the input, bytes to drop (then wait again), or nothing yet (a spurious wake-up). */
+    /**
+     * Readable: the end of the input (the peer has gone), bytes to drop, or nothing yet (a spurious wake-up). One
+     * read per wake-up, then wait again: a client that keeps sending holds no thread.
+     */
     @Override
     public void succeeded() {
         if (over.get()) return;
         int read;
         try {
-            do {
-                BufferUtil.clear(discard);
-                read = endPoint.fill(discard);
-            } while (read > 0);
+            BufferUtil.clear(discard);
+            read = endPoint.fill(discard);
         } catch (IOException e) {
-            failed(e);
+            hangUp(e);
             return;
         }
         if (read < 0) {
-            failed(new EOFException("the client closed its connection"));
+            hangUp(new EOFException("the client closed its connection"));
         } else if (!endPoint.tryFillInterested(this)) {
             over.set(true);                 // someone else reads it now: theirs to watch, and never withdrawn by us
         } else if (over.get()) {
@@ -89,9 +90,16 @@ final class HangupWatch implements Callback {
         }
     }
 
-    /** The read failed: the peer reset, or the end point closed (ours, after the stream ended: ignored). */
+    /**
+     * The pending read was withdrawn, or the end point failed or closed under it: then Jetty fails the response and
+     * tells its own listeners, and the stream ends that way (as cut, not as a client that left).
+     */
     @Override
     public void failed(Throwable cause) {
+        over.set(true);
+    }
+
+    private void hangUp(Throwable cause) {
         if (over.compareAndSet(false, true)) hungUp.accept(cause);
     }
 

@@ -118,6 +118,7 @@ final class SseWire implements Wire, WriteListener {
             code = closing ? closeCode : GONE;
         }
         IOException cut = new IOException("event stream dropped by the server");
+        stopHangupWatch();                  // the cut closes the connection, which is no client hanging up
         channel.abort(cut);
         end(code, cut);
     }
@@ -130,6 +131,11 @@ final class SseWire implements Wire, WriteListener {
         HangupWatch watch = HangupWatch.start(channel.getEndPoint(), this::hungUp);
         hangup = watch;
         if (watch != null && over.get()) watch.stop();       // ended while it started: end() did not see it
+    }
+
+    private void stopHangupWatch() {
+        HangupWatch watch = hangup;
+        if (watch != null) watch.stop();
     }
 
     /**
@@ -233,8 +239,7 @@ final class SseWire implements Wire, WriteListener {
     /** The stream is over, once: what is still held fails (releasing its share of the bounds), and the route is told. */
     private void end(int code, @Nullable Throwable cause) {
         if (!over.compareAndSet(false, true)) return;
-        HangupWatch watch = hangup;
-        if (watch != null) watch.stop();
+        stopHangupWatch();
         List<Pending> dropped;
         synchronized (lock) {
             dropped = new ArrayList<>(issued);
