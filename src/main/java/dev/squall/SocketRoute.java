@@ -164,28 +164,42 @@ final class SocketRoute {
         Connection connection = node.hub().connect(JettyWire.of(session), ctx.sessionId());
         String requested = ctx.attribute(PATH_ATTRIBUTE);
         Client client = new Client(connection, requested != null ? requested : path, ctx.pathParamMap(), ctx.queryParamMap());
+        String channel = ctx.attribute(CHANNEL_ATTRIBUTE);
+        if (channel != null) {
+            // A channel client's first frame says where its stream stands, then comes its replay: subscribed before
+            // the open handler runs, so what that sends comes after them (interleaved with live publications, as
+            // every app frame is). A client that cannot be subscribed never reaches the handlers.
+            Recovery recovery = ctx.attribute(RECOVERY_ATTRIBUTE);
+            try {
+                node.hub().subscribe(connection, channel, recovery != null ? recovery : Recovery.FROM_NOW, Notice::subscribed);
+            } catch (Unavailable e) {
+                closeUnavailable(ctx, e);
+                return;
+            }
+        }
         clients.put(ctx.sessionId(), client);
         if (log.isDebugEnabled()) log.debug("WebSocket {} opened on {} from {}", ctx.sessionId(), client.path, session.getRemoteSocketAddress());
         if (handlers.open != null) {
             WsRoute.OpenHandler handler = handlers.open;
             client.run("onOpen", () -> handler.handle(client));
         }
-        // Only now: what the open handler sent (a greeting) goes out before any broadcast.
-        String channel = ctx.attribute(CHANNEL_ATTRIBUTE);
-        try {
-            if (channel == null) {
+        if (channel == null) {
+            // The broadcast channel only now: what the open handler sent (the tutorial's Welcome) goes out before
+            // any broadcast.
+            try {
                 node.hub().subscribe(connection, Hub.DEFAULT_CHANNEL);
-            } else {
-                Recovery recovery = ctx.attribute(RECOVERY_ATTRIBUTE);
-                node.hub().subscribe(connection, channel, recovery != null ? recovery : Recovery.FROM_NOW, Notice::subscribed);
+            } catch (Unavailable e) {
+                closeUnavailable(ctx, e);
+                return;
             }
-        } catch (Unavailable e) {
-            // Redis was lost between the upgrade's check and here: 1013 is "try again later" (RFC 6455 7.4.1).
-            log.debug("WebSocket {} closed: {}", ctx.sessionId(), e.getMessage());
-            ctx.closeSession(TRY_AGAIN_LATER, "Redis is unavailable; reconnect in a few seconds");
-            return;
         }
         node.hub().opened(connection);
+    }
+
+    /** Redis was lost between the upgrade's check and the subscribe: 1013 is "try again later" (RFC 6455 7.4.1). */
+    private static void closeUnavailable(WsConnectContext ctx, Unavailable e) {
+        log.debug("WebSocket {} closed: {}", ctx.sessionId(), e.getMessage());
+        ctx.closeSession(TRY_AGAIN_LATER, "Redis is unavailable; reconnect in a few seconds");
     }
 
     /** A {@value #V1} connection: on no channel, its commands for its session; the route's handlers are for plain ones. */

@@ -88,14 +88,17 @@ final class SseRoute {
 
         ServletChannel servletChannel = ServletContextRequest.getServletContextRequest(ctx.req()).getServletChannel();
         // Over HTTP/2 the end point is the whole connection, shared with other requests: left as it is.
-        if (ctx.req().getProtocol().startsWith("HTTP/1")) servletChannel.getEndPoint().setIdleTimeout(idleTimeoutMillis());
+        boolean ownConnection = ctx.req().getProtocol().startsWith("HTTP/1");
+        if (ownConnection) servletChannel.getEndPoint().setIdleTimeout(idleTimeoutMillis());
 
         String id = "sse-" + ids.incrementAndGet();
         Hub hub = node.hub();
         ServletOutputStream out = ctx.res().getOutputStream();
         SseWire wire = new SseWire(out, servletChannel, (code, cleanly) -> {
-            hub.leave(id, code);
+            // In this order, and the other way round on opening: an SSE stream is always also a connection, so
+            // squall_sse_streams is never above squall_connections, and is already down once the hub has let go.
             streams.remove(id);
+            hub.leave(id, code);
             log.debug("SSE stream {} on {} ended ({}{})", id, channel, code, cleanly ? "" : ", cut");
             if (cleanly) {
                 // Javalin finishes the request (after-handlers, request log, complete) on the thread that completes
@@ -112,8 +115,8 @@ final class SseRoute {
             }
         });
         async.addListener(new ResponseOver(wire));
-        streams.add(id);
         Connection connection = hub.connect(wire, id, SseFraming.EVENTS);
+        streams.add(id);
         out.setWriteListener(wire);
         try {
             hub.subscribe(connection, channel, start.recovery(), start.firstEvent());
@@ -123,6 +126,8 @@ final class SseRoute {
             return;
         }
         hub.opened(connection);
+        // Last: a client that has already gone is then told about at once, with the stream fully set up.
+        if (ownConnection) wire.watchForHangup();
         if (log.isDebugEnabled()) log.debug("SSE stream {} opened on {} from {}", id, channel, ctx.req().getRemoteAddr());
     }
 

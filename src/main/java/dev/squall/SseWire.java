@@ -29,7 +29,8 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * more. All of that happens under one lock, held only for non-blocking calls; callbacks run outside it.
  *
  * <p>Threads: {@code send}/{@code flush} come from the connection's one writer at a time, {@code ping} from the
- * heartbeat, {@code close}/{@code abort} from anywhere, {@code onWritePossible}/{@code onError} from Jetty.
+ * heartbeat, {@code close}/{@code abort} from anywhere, {@code onWritePossible}/{@code onError} from Jetty, and the
+ * {@link HangupWatch}'s word that the client has gone from a Jetty pool thread.
  */
 final class SseWire implements Wire, WriteListener {
 
@@ -56,6 +57,7 @@ final class SseWire implements Wire, WriteListener {
     private int closeCode = 1000;
     private volatile long flushedBytes;       // in the socket; written by the pump under the lock, read by the heartbeat
     private final AtomicBoolean over = new AtomicBoolean();
+    private volatile @Nullable HangupWatch hangup;
 
     /** Abnormal closure: what the metrics count when the client went away, as for a WebSocket that was dropped. */
     static final int GONE = 1006;
@@ -116,8 +118,34 @@ final class SseWire implements Wire, WriteListener {
             code = closing ? closeCode : GONE;
         }
         IOException cut = new IOException("event stream dropped by the server");
+        stopHangupWatch();                  // the cut closes the connection, which is no client hanging up
         channel.abort(cut);
         end(code, cut);
+    }
+
+    /**
+     * From now on a client that closes or resets its connection leaves at once (a read kept pending: see
+     * {@link HangupWatch}) rather than when a write to it fails. HTTP/1.x only.
+     */
+    void watchForHangup() {
+        HangupWatch watch = HangupWatch.start(channel.getEndPoint(), this::hungUp);
+        hangup = watch;
+        if (watch != null && over.get()) watch.stop();       // ended while it started: end() did not see it
+    }
+
+    private void stopHangupWatch() {
+        HangupWatch watch = hangup;
+        if (watch != null) watch.stop();
+    }
+
+    /**
+     * The client has gone. The stream ends as one the server ends does: the response is intact, so the route
+     * completes it the usual way and Jetty, finishing it, finds nobody there. Cutting it here instead
+     * ({@code abort}) made Jetty recycle the request under Javalin's feet when the client went during the request's
+     * own dispatch.
+     */
+    private void hungUp(Throwable cause) {
+        end(GONE, null);
     }
 
     /**
@@ -211,6 +239,7 @@ final class SseWire implements Wire, WriteListener {
     /** The stream is over, once: what is still held fails (releasing its share of the bounds), and the route is told. */
     private void end(int code, @Nullable Throwable cause) {
         if (!over.compareAndSet(false, true)) return;
+        stopHangupWatch();
         List<Pending> dropped;
         synchronized (lock) {
             dropped = new ArrayList<>(issued);

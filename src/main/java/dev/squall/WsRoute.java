@@ -13,7 +13,12 @@ import org.jspecify.annotations.Nullable;
  */
 public final class WsRoute {
 
-    /** Runs when a client has connected (Tornado: {@code open}); what it sends arrives before any broadcast. */
+    /**
+     * Runs when a client has connected (Tornado: {@code open}). On a plain route what it sends arrives before any
+     * broadcast. On a {@link #channelFrom} route it runs once the client is subscribed: what it sends comes after the
+     * {@code subscribed} notice and any replay, interleaved with live publications; a client that cannot be
+     * subscribed (with Redis lost: closed with 1013) never reaches it, nor the close handler.
+     */
     @FunctionalInterface
     public interface OpenHandler {
         void handle(SquallConnection connection) throws Exception;
@@ -55,6 +60,11 @@ public final class WsRoute {
      * {@code "recovered":true}, or nothing of it and {@code "recovered":false} (never a part); {@code ?since=latest}
      * starts with the newest message still in history. A parameter the route's path does not have fails
      * {@code Javalin.create()} with an {@link IllegalArgumentException}.
+     *
+     * <p>Only publications have offsets. Frames the app sends to a client (from {@link #onOpen}, {@link #onMessage} or
+     * anywhere with {@link SquallConnection#send}) come after the first frame, interleaved with publications, and
+     * count for nothing: a client that counts frames to know its offset must be able to tell them apart (give them
+     * a shape of their own), or speak {@code squall.v1}, whose publications carry their offset.
      */
     public void channelFrom(String pathParam) {
         channelParam = pathParam;

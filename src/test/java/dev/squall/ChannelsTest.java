@@ -4,8 +4,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.squall.support.RawHttp;
 import dev.squall.support.WsTestClient;
+import io.javalin.Javalin;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 
 import java.net.URI;
 import java.net.http.HttpResponse;
@@ -22,6 +24,7 @@ import static org.assertj.core.api.Assertions.assertThat;
  * Channels over HTTP and plain WebSockets: {@code /ws/{channel}}, {@code POST /publish}, {@code /receive?channel=},
  * history, and recovery that gives a reconnecting client exactly what it missed or says it cannot.
  */
+@Timeout(120)
 class ChannelsTest {
 
     private static final ObjectMapper JSON = new ObjectMapper();
@@ -80,6 +83,43 @@ class ChannelsTest {
         assertThat(news.takeText()).as("nothing of sport's or the broadcast came first").isEqualTo("sentinel");
         server.publish("sport", "\"sentinel\"");
         assertThat(sport.takeText()).isEqualTo("sentinel");
+    }
+
+    @Test
+    void on_a_channel_route_the_subscribed_notice_comes_first_then_the_replay_then_what_the_open_handler_sent() throws Exception {
+        SquallPlugin plugin = new SquallPlugin(cfg -> {
+            cfg.drainWindow = Duration.ZERO;
+            cfg.ws("/rooms/{room}", ws -> {
+                ws.channelFrom("room");
+                // An app frame is no publication: the app gives it a shape its clients tell apart.
+                ws.onOpen(client -> client.send("{\"type\":\"hello\",\"room\":\"" + client.pathParam("room") + "\"}"));
+            });
+        });
+        Javalin app = Javalin.create(config -> config.registerPlugin(plugin)).start("127.0.0.1", 0);
+        try {
+            Published first = plugin.squall().publish("lobby", "m1");
+            plugin.squall().publish("lobby", "m2");
+            plugin.squall().publish("lobby", "m3");
+            String base = "ws://localhost:" + app.port() + "/rooms/lobby";
+
+            WsTestClient fresh = WsTestClient.connect(URI.create(base));
+            clients.add(fresh);
+            assertThat(notice(fresh).path("offset").asLong()).as("where the stream stands, before anything the app sends").isEqualTo(3);
+            assertThat(fresh.takeText()).isEqualTo("{\"type\":\"hello\",\"room\":\"lobby\"}");
+
+            WsTestClient recovering = WsTestClient.connect(URI.create(base + "?since=1&epoch=" + first.epoch()));
+            clients.add(recovering);
+            JsonNode notice = notice(recovering);
+            assertThat(notice.path("recovered").asBoolean()).isTrue();
+            assertThat(notice.path("offset").asLong()).as("the offset the replay starts after").isEqualTo(1);
+            assertThat(List.of(recovering.takeText(), recovering.takeText())).as("the replay, in order, right after the notice")
+                    .containsExactly("m2", "m3");
+            assertThat(recovering.takeText()).isEqualTo("{\"type\":\"hello\",\"room\":\"lobby\"}");
+            plugin.squall().publish("lobby", "m4");
+            assertThat(recovering.takeText()).isEqualTo("m4");
+        } finally {
+            app.stop();
+        }
     }
 
     @Test
