@@ -30,7 +30,9 @@ public final class ServerProcess implements AutoCloseable {
     /** As {@link #start(Path, Path, String...)}, with JVM options ({@code -D...}) before the main class. */
     public static ServerProcess start(Path workingDir, Path log, List<String> jvmOptions, String... args) throws IOException {
         Files.createDirectories(log.toAbsolutePath().getParent());
-        List<String> command = new ArrayList<>(List.of(
+        // A test run started in the background (a CI job, `cmd &`) passes SIGINT on as ignored, and a JVM leaves an
+        // ignored signal ignored: the child gets the default back, so Ctrl-C's signal reaches its handler (coreutils env).
+        List<String> command = new ArrayList<>(List.of("env", "--default-signal=INT,TERM",
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path")));
         command.addAll(jvmOptions);

@@ -962,14 +962,24 @@ public final class RedisBroker implements Broker {
     }
 
     /**
-     * The channel's position is behind what this node already delivered in the same epoch: Redis lost writes (a
-     * restart from a snapshot or a failover that the run id did not reveal), and its next publishes would reuse
+     * A position read was behind what this node already delivered in the same epoch. If a read made here, after
+     * those deliveries, still is, Redis lost writes (a restart from a snapshot or a failover that the run id did
+     * not reveal), and its next publishes would reuse
      * offsets that name other messages for the clients that have them. The channel gets a new epoch at Redis (if no
      * other node moved it already) and its subscribers a reset; should Redis not answer, the next check tries again.
      */
     private void rolledBack(Track track, StreamPosition now) {
         List<Object> result;
         try {
+            // A position read before this stripe delivered what came next is behind for no fault of Redis: only one
+            // read here, after every delivery so far (each published before it was delivered), can tell.
+            StreamPosition fresh = read(track.channel, "since", Long.MAX_VALUE, 0).position();
+            if (!fresh.epoch().equals(track.epoch)) {
+                restart(track, fresh);
+                return;
+            }
+            if (fresh.offset() >= track.last) return;
+            now = fresh;
             result = run(rotate, keys(track.channel), bytes(now.epoch()), newEpoch(), number(keepFor.toMillis()));
         } catch (RuntimeException e) {
             log.debug("Could not move channel '{}' to a new epoch in Redis: {}", track.channel, e.getMessage());
