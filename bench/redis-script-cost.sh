@@ -19,6 +19,8 @@ REDIS_PID=$!
 trap 'kill $REDIS_PID 2>/dev/null || true; wait $REDIS_PID 2>/dev/null || true' EXIT
 for _ in $(seq 100); do redis-cli -p "$PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
 SHA=$(redis-cli -p "$PORT" script load "$(cat "$ROOT/src/main/resources/dev/squall/broker/redis/publish.lua")")
+# The script's last argument is the run id of the Redis it runs on, as a node reads it from INFO when it connects.
+RUN_ID=$(redis-cli -p "$PORT" info server | tr -d '\r' | sed -n 's/^run_id://p')
 PAYLOAD="#0:1:123456789:$(printf 'x%.0s' $(seq 48))"
 cpu() { awk '{ print $14 + $15 }' "/proc/$REDIS_PID/stat"; }
 {
@@ -35,7 +37,7 @@ for round in $(seq "$ROUNDS"); do
       before=$(cpu)
       rps=$(redis-benchmark -p "$PORT" -c "$clients" -P "$pipeline" -n "$CALLS" -q \
               evalsha "$SHA" 3 squall:m:bench squall:s:bench squall:k:5:bench squall:p:bench t "$PAYLOAD" \
-              "$history" 300000 0 8000000000000001 5000 | tr '\r' '\n' | grep -o '[0-9.]* requests per second' | cut -d' ' -f1)
+              "$history" 300000 0 8000000000000001 5000 "$RUN_ID" | tr '\r' '\n' | grep -o '[0-9.]* requests per second' | cut -d' ' -f1)
       after=$(cpu)
       stat=$(redis-cli -p "$PORT" info commandstats | tr -d '\r' | grep '^cmdstat_evalsha:' | sed 's/.*usec_per_call=\([0-9.]*\).*/\1/')
       awk -v r="$round" -v c="$clients" -v p="$pipeline" -v h="$history" -v rps="$rps" -v ticks=$((after - before)) \
