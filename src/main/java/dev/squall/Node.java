@@ -182,7 +182,7 @@ final class Node implements Squall {
      */
     @Nullable String framedTooLarge(String channel, Message message, String what) {
         long half = settings.maxQueueBytes() / 2;
-        if (7L * message.size() + 512 <= half) return null;
+        if ((long) Framing.MAX_GROWTH * message.size() + Framing.MAX_OVERHEAD + channel.length() <= half) return null;
         for (Framing framing : channelFramings) {
             long framed = framing.frameBound(channel, message);
             if (framed > half) {

@@ -59,13 +59,14 @@ final class SseFraming implements Framing {
     @Override
     public long frameBound(String channel, Message message) {
         if (message.kind() == Message.Kind.BINARY) return EVENT_OVERHEAD + 7 + 4L * ((message.size() + 2) / 3);
-        long lines = 1;
+        long breaks = 0;
         ByteBuffer payload = message.payload();
         while (payload.hasRemaining()) {
             byte b = payload.get();
-            if (b == '\n' || b == '\r') lines++;              // a CR LF is one line break, so this is an upper bound
+            if (b == '\n' || b == '\r') breaks++;             // a CR LF is one line break, so this is an upper bound
         }
-        return EVENT_OVERHEAD + message.size() + 7 * lines;
+        // Each line is "data: " + its text + "\n"; the breaks themselves are not sent.
+        return EVENT_OVERHEAD + message.size() - breaks + 7 * (breaks + 1);
     }
 
     @Override

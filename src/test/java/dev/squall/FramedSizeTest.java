@@ -79,8 +79,10 @@ class FramedSizeTest {
         for (Framing framing : List.of(Framing.PLAIN, v1, SseFraming.EVENTS)) {
             for (Message message : messages) {
                 Message frame = framing.frame("a-channel:name", new Publication(Long.MAX_VALUE, message, "f".repeat(64)));
-                assertThat(framing.frameBound("a-channel:name", message))
-                        .as("%s, %s", framing, message.textPayload()).isGreaterThanOrEqualTo(frame.size());
+                long bound = framing.frameBound("a-channel:name", message);
+                assertThat(bound).as("%s, %s", framing, message.textPayload()).isGreaterThanOrEqualTo(frame.size());
+                assertThat(bound).as("within the growth every framing promises")
+                        .isLessThanOrEqualTo((long) Framing.MAX_GROWTH * message.size() + Framing.MAX_OVERHEAD + "a-channel:name".length());
             }
         }
     }

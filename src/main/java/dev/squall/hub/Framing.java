@@ -55,9 +55,17 @@ public interface Framing {
      * At least the size of {@link #frame}'s frame for a publication of {@code message} on {@code channel}, whatever
      * its offset and epoch: framing can multiply a message (JSON escapes a control character to six bytes, SSE adds a
      * {@code data: } to every line), and a publish is refused when its largest frame would not fit twice in a
-     * client's queue. Cheap: one pass over the message at most.
+     * client's queue. Cheap: one pass over the message at most. Never more than {@link #MAX_GROWTH} times the
+     * message's size plus {@link #MAX_OVERHEAD} and the channel's name, so a message small enough for that is not
+     * scanned at all.
      */
     long frameBound(String channel, Message message);
+
+    /** How many times larger than the message a frame may be at most (SSE: a line feed becomes {@code \ndata: }). */
+    int MAX_GROWTH = 7;
+
+    /** What a frame may add to a message at most, besides its growth and the channel's name. */
+    int MAX_OVERHEAD = 512;
 
     /** Who gets these frames, for an error that says which framing made a message too large. */
     String clients();
