@@ -36,7 +36,7 @@ for round in $(seq "$ROUNDS"); do
     for history in $histories; do
       echo "== round $round threads $threads history $history $(uptime | sed 's/.*load/load/')"
       java -cp "$BENCH_DIR/hub-jmh/target/hub-jmh.jar:$ROOT/target/squall.jar" -Dorg.slf4j.simpleLogger.defaultLogLevel=warn \
-          dev.squall.broker.redis.RedisPublish "redis://127.0.0.1:$PORT" "$REDIS_PID" "$threads" "$history" "$SECONDS_PER_RUN" \
+          dev.squall.internal.broker.redis.RedisPublish "redis://127.0.0.1:$PORT" "$REDIS_PID" "$threads" "$history" "$SECONDS_PER_RUN" \
         | grep '^RESULT' | sed "s/^RESULT /RESULT round=$round /" | tee -a "$RAW"
     done
   done

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Redis's own cost of Squall's publish script, without Squall (issue 10): redis-benchmark runs EVALSHA of
-# src/main/resources/dev/squall/broker/redis/publish.lua (a 64-byte payload, history 100 for 300 s, or none) on
+# src/main/resources/dev/squall/internal/broker/redis/publish.lua (a 64-byte payload, history 100 for 300 s, or none) on
 # a redis-server of its own, 1 client, 16 clients, and 16 clients pipelining 16 commands each; per setting it
 # reports Redis's CPU per call (/proc/PID/stat utime+stime) and cmdstat_evalsha usec_per_call. Then PING at full
 # speed and at about 1,500/s (one at a time with a pause): what Redis spends per wake-up when requests arrive one
@@ -18,7 +18,7 @@ redis-server --port "$PORT" --bind 127.0.0.1 --save '' --appendonly no >/dev/nul
 REDIS_PID=$!
 trap 'kill $REDIS_PID 2>/dev/null || true; wait $REDIS_PID 2>/dev/null || true' EXIT
 for _ in $(seq 100); do redis-cli -p "$PORT" ping >/dev/null 2>&1 && break; sleep 0.1; done
-SHA=$(redis-cli -p "$PORT" script load "$(cat "$ROOT/src/main/resources/dev/squall/broker/redis/publish.lua")")
+SHA=$(redis-cli -p "$PORT" script load "$(cat "$ROOT/src/main/resources/dev/squall/internal/broker/redis/publish.lua")")
 # The script's last argument is the run id of the Redis it runs on, as a node reads it from INFO when it connects.
 RUN_ID=$(redis-cli -p "$PORT" info server | tr -d '\r' | sed -n 's/^run_id://p')
 PAYLOAD="#0:1:123456789:$(printf 'x%.0s' $(seq 48))"

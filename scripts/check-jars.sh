@@ -31,10 +31,10 @@ trap cleanup EXIT
 if [ -f "$thin" ]; then
   thin_entries=$(jar tf "$thin")
   pass "$thin exists"
-  if grep -qx 'dev/squall/Main.class' <<<"$thin_entries"; then
-    pass "$thin contains dev/squall/Main.class"
+  if grep -qx 'dev/squall/server/Main.class' <<<"$thin_entries"; then
+    pass "$thin contains dev/squall/server/Main.class"
   else
-    fail "$thin has no dev/squall/Main.class"
+    fail "$thin has no dev/squall/server/Main.class"
   fi
   for prefix in io/javalin/ org/eclipse/jetty/ picocli/ io/lettuce/; do
     found=$(grep -c "^$prefix" <<<"$thin_entries" || true)
@@ -122,9 +122,9 @@ EOF
       fail "an app on $thin and those jars only did not serve (exit code $rc; scripts/check-jars/ThinJarApp.java plain):"
       tail -n 30 "$work/app/plain.log" >&2
     fi
-    redis_classes=$(grep -oE ' (dev\.squall\.broker\.redis\.|io\.lettuce\.)[A-Za-z0-9_.$]+' "$work/app/loaded.txt" 2>/dev/null | sort -u || true)
+    redis_classes=$(grep -oE ' (dev\.squall\.internal\.broker\.redis\.|io\.lettuce\.)[A-Za-z0-9_.$]+' "$work/app/loaded.txt" 2>/dev/null | sort -u || true)
     if [ "$rc" -eq 0 ] && [ -z "$redis_classes" ]; then
-      pass "an app without redis loads no class of dev.squall.broker.redis"
+      pass "an app without redis loads no class of dev.squall.internal.broker.redis"
     elif [ "$rc" -eq 0 ]; then
       fail "an app without redis loaded $(wc -l <<<"$redis_classes") Redis classes, e.g.$(head -n3 <<<"$redis_classes" | tr '\n' ' ')"
     fi
@@ -150,12 +150,12 @@ fi
 fat_entries=$(jar tf "$fat")
 main_class=$(python3 -c 'import sys, zipfile; print(zipfile.ZipFile(sys.argv[1]).read("META-INF/MANIFEST.MF").decode())' "$fat" 2>/dev/null \
   | tr -d '\r' | sed -n 's/^Main-Class: *//p' || true)
-if [ "$main_class" = "dev.squall.Main" ]; then
-  pass "$fat has Main-Class dev.squall.Main"
+if [ "$main_class" = "dev.squall.server.Main" ]; then
+  pass "$fat has Main-Class dev.squall.server.Main"
 else
-  fail "$fat has Main-Class '${main_class}', not dev.squall.Main"
+  fail "$fat has Main-Class '${main_class}', not dev.squall.server.Main"
 fi
-for prefix in io/javalin/ org/slf4j/simple/ picocli/ io/lettuce/ dev/squall/broker/redis/publish.lua simplelogger.properties; do
+for prefix in io/javalin/ org/slf4j/simple/ picocli/ io/lettuce/ dev/squall/internal/broker/redis/publish.lua simplelogger.properties; do
   if grep -q "^$prefix" <<<"$fat_entries"; then
     pass "$fat contains $prefix"
   else

@@ -1,5 +1,9 @@
 package dev.squall;
 
+import dev.squall.internal.policy.HostPolicy;
+import dev.squall.internal.policy.OriginPolicy;
+import dev.squall.internal.web.RequestGuard;
+
 import io.javalin.config.JavalinState;
 import io.javalin.http.HandlerType;
 import io.javalin.http.HttpStatus;
@@ -39,7 +43,7 @@ public final class OriginPolicyPlugin extends Plugin<OriginPolicyPlugin.Config> 
         this(userConfig, SettingNames.fieldsOf("OriginPolicyPlugin.Config"));
     }
 
-    OriginPolicyPlugin(Consumer<Config> userConfig, SettingNames names) {
+    public OriginPolicyPlugin(Consumer<Config> userConfig, SettingNames names) {
         super(userConfig, new Config());
         this.names = names;
     }
@@ -61,7 +65,7 @@ public final class OriginPolicyPlugin extends Plugin<OriginPolicyPlugin.Config> 
     }
 
     /** One line for the start-up log. */
-    String describe() {
+    public String describe() {
         return guard.describe();
     }
 }

@@ -7,37 +7,37 @@ import java.util.Map;
  * app sets fields of a plugin's config ({@code SquallPlugin.Config.allowedOrigins}). Refusals and validation
  * errors tell each of them what to change in their own terms.
  */
-abstract class SettingNames {
+public abstract class SettingNames {
 
     /** The command line's flags. */
-    static final SettingNames FLAGS = new SettingNames() {
+    public static final SettingNames FLAGS = new SettingNames() {
         @Override
-        String name(String field) {
+        public String name(String field) {
             return FLAG_OF.getOrDefault(field, field);   // the mount points have no flag: App sets them
         }
 
         @Override
-        String howToList(String field, String value) {
+        public String howToList(String field, String value) {
             return "start Squall with " + name(field) + " " + value + " (comma-separated list)";
         }
 
         @Override
-        String howToSet(String field, String value) {
+        public String howToSet(String field, String value) {
             return "start Squall with " + name(field) + " " + value + (field.equals("publishToken") ? " (or SQUALL_PUBLISH_TOKEN)" : "");
         }
 
         @Override
-        String howToSkipTheDrain() {
+        public String howToSkipTheDrain() {
             return " (signal again to stop now)";
         }
 
         @Override
-        String namespace(String namespace) {
+        public String namespace(String namespace) {
             return "namespaces." + namespace;                            // as the config file writes it
         }
 
         @Override
-        String inNamespace(String namespace, String field) {
+        public String inNamespace(String namespace, String field) {
             return namespace(namespace) + "." + name(field).substring(2);
         }
     };
@@ -68,52 +68,52 @@ abstract class SettingNames {
     static SettingNames fieldsOf(String configClass) {
         return new SettingNames() {
             @Override
-            String name(String field) {
+            public String name(String field) {
                 return configClass + "." + field;
             }
 
             @Override
-            String howToList(String field, String value) {
+            public String howToList(String field, String value) {
                 return "add " + value + " to " + name(field);
             }
 
             @Override
-            String howToSet(String field, String value) {
+            public String howToSet(String field, String value) {
                 return "set " + name(field) + " to " + value;
             }
 
             @Override
-            String howToSkipTheDrain() {
+            public String howToSkipTheDrain() {
                 return "";
             }
 
             @Override
-            String namespace(String namespace) {
+            public String namespace(String namespace) {
                 return configClass + ".namespace(\"" + namespace + "\")";
             }
 
             @Override
-            String inNamespace(String namespace, String field) {
+            public String inNamespace(String namespace, String field) {
                 return namespace(namespace) + "." + field;
             }
         };
     }
 
     /** The setting as its users write it: {@code --max-queue-bytes} or {@code SquallPlugin.Config.maxQueueBytes}. */
-    abstract String name(String field);
+    public abstract String name(String field);
 
     /** Advice to add {@code value} to a list setting. */
-    abstract String howToList(String field, String value);
+    public abstract String howToList(String field, String value);
 
     /** Advice to set a setting to {@code value}. */
-    abstract String howToSet(String field, String value);
+    public abstract String howToSet(String field, String value);
 
     /** How a stop that is draining is made to go on at once, if its user has a way (the CLI: a second signal). */
-    abstract String howToSkipTheDrain();
+    public abstract String howToSkipTheDrain();
 
     /** One namespace's settings: {@code namespaces.chat} or {@code SquallPlugin.Config.namespace("chat")}. */
-    abstract String namespace(String namespace);
+    public abstract String namespace(String namespace);
 
     /** A setting of one namespace: {@code namespaces.chat.history-size} or {@code ...namespace("chat").historySize}. */
-    abstract String inNamespace(String namespace, String field);
+    public abstract String inNamespace(String namespace, String field);
 }

@@ -22,7 +22,7 @@ public enum SlowConsumerPolicy {
     }
 
     /** Parses a command-line value; the error names every accepted one. */
-    static SlowConsumerPolicy fromFlag(String value) {
+    public static SlowConsumerPolicy fromFlag(String value) {
         for (SlowConsumerPolicy policy : values()) {
             if (policy.flagValue().equals(value)) return policy;
         }

@@ -17,7 +17,7 @@ public interface Squall {
      *                                  JSON object with a top-level {@code "squall"} member (reserved for Squall's
      *                                  own notices, which clients must be able to trust)
      * @throws IllegalStateException    once the server has stopped, or while {@link SquallPlugin.Config#redis Redis}
-     *                                  is unavailable ({@code dev.squall.broker.Unavailable}: nothing was published,
+     *                                  is unavailable ({@code dev.squall.internal.broker.Unavailable}: nothing was published,
      *                                  or after a timeout perhaps it was; try again later)
      */
     int broadcast(String text);
@@ -28,7 +28,7 @@ public interface Squall {
      * @return how many connections it was queued to; -1 when the node runs on Redis (delivery comes later)
      * @throws IllegalArgumentException when it is larger than {@link SquallPlugin.Config#maxPublishBytes}
      * @throws IllegalStateException    once the server has stopped, or while {@link SquallPlugin.Config#redis Redis}
-     *                                  is unavailable ({@code dev.squall.broker.Unavailable}: nothing was published,
+     *                                  is unavailable ({@code dev.squall.internal.broker.Unavailable}: nothing was published,
      *                                  or after a timeout perhaps it was; try again later)
      */
     int broadcast(byte[] data);
@@ -40,7 +40,7 @@ public interface Squall {
      *                                  {@code -_.:@=,}), a message over {@link SquallPlugin.Config#maxPublishBytes},
      *                                  or a reserved {@code "squall"} notice
      * @throws IllegalStateException    once the server has stopped, or while {@link SquallPlugin.Config#redis Redis}
-     *                                  is unavailable ({@code dev.squall.broker.Unavailable}: nothing was published,
+     *                                  is unavailable ({@code dev.squall.internal.broker.Unavailable}: nothing was published,
      *                                  or after a timeout perhaps it was; try again later)
      */
     Published publish(String channel, String text);

@@ -1,5 +1,9 @@
 package dev.squall;
 
+import dev.squall.internal.web.Endpoints;
+import dev.squall.internal.node.Node;
+import dev.squall.internal.node.NodeSettings;
+
 import io.javalin.config.JavalinState;
 import io.javalin.plugin.Plugin;
 import org.jspecify.annotations.Nullable;
@@ -115,10 +119,10 @@ public final class SquallPlugin extends Plugin<SquallPlugin.Config> {
         /** On stop, how long connections get to finish their close handshake. */
         public Duration stopTimeout = Duration.ofSeconds(5);
 
-        final Map<String, WsRoute> routes = new LinkedHashMap<>();
-        final List<String> duplicateRoutes = new ArrayList<>();
-        final Map<String, Namespace> namespaces = new LinkedHashMap<>();
-        final List<String> duplicateNamespaces = new ArrayList<>();
+        public final Map<String, WsRoute> routes = new LinkedHashMap<>();
+        public final List<String> duplicateRoutes = new ArrayList<>();
+        public final Map<String, Namespace> namespaces = new LinkedHashMap<>();
+        public final List<String> duplicateNamespaces = new ArrayList<>();
 
         /**
          * Options for the channels of one namespace ({@code chat} for {@code chat:room1}); what {@code options}
@@ -170,7 +174,7 @@ public final class SquallPlugin extends Plugin<SquallPlugin.Config> {
         this(config -> { });
     }
 
-    SquallPlugin(Consumer<Config> config, SettingNames names) {
+    public SquallPlugin(Consumer<Config> config, SettingNames names) {
         super(config, new Config());
         this.names = names;
     }
@@ -191,7 +195,7 @@ public final class SquallPlugin extends Plugin<SquallPlugin.Config> {
     }
 
     /** Who may publish, for the standalone server's start-up line; empty before the plugin has started. */
-    String describePublishing() {
+    public String describePublishing() {
         return endpoints == null ? "" : endpoints.describePublishing();
     }
 
@@ -204,7 +208,7 @@ public final class SquallPlugin extends Plugin<SquallPlugin.Config> {
         return node();
     }
 
-    Node node() {
+    public Node node() {
         if (node == null) {
             throw new IllegalStateException("SquallPlugin is not registered yet: call config.registerPlugin(plugin) "
                     + "inside Javalin.create(...) first");

@@ -42,13 +42,13 @@ public final class WsRoute {
         void handle(SquallConnection connection, int code, @Nullable String reason) throws Exception;
     }
 
-    @Nullable String channelParam;
-    @Nullable OpenHandler open;
-    @Nullable TextHandler text;
-    @Nullable BinaryHandler binary;
-    @Nullable CloseHandler close;
+    public @Nullable String channelParam;
+    public @Nullable OpenHandler open;
+    public @Nullable TextHandler text;
+    public @Nullable BinaryHandler binary;
+    public @Nullable CloseHandler close;
 
-    WsRoute() {
+    public WsRoute() {
     }
 
     /**

@@ -1,7 +1,7 @@
 package dev.squall.browser;
 
-import dev.squall.App;
-import dev.squall.SquallConfig;
+import dev.squall.server.App;
+import dev.squall.server.SquallConfig;
 
 import java.net.URI;
 import java.net.URLEncoder;

@@ -1,5 +1,7 @@
 package dev.squall.browser;
 
+import dev.squall.internal.protocol.Command;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.squall.support.Browser;

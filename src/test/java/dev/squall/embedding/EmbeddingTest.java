@@ -1,5 +1,7 @@
 package dev.squall.embedding;
 
+import dev.squall.SquallConnection;
+
 import dev.squall.OriginPolicyPlugin;
 import dev.squall.Published;
 import dev.squall.Squall;

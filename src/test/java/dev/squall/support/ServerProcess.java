@@ -9,7 +9,7 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * {@code dev.squall.Main} in a child JVM, for what only a real process shows: signals, exit codes, and what it
+ * {@code dev.squall.server.Main} in a child JVM, for what only a real process shows: signals, exit codes, and what it
  * prints. Its stdout and stderr go to one log file, readable at any time with {@link #output()}.
  */
 public final class ServerProcess implements AutoCloseable {
@@ -22,7 +22,7 @@ public final class ServerProcess implements AutoCloseable {
         this.log = log;
     }
 
-    /** Starts {@code java dev.squall.Main ARGS} in {@code workingDir}, on this JVM's class path. */
+    /** Starts {@code java dev.squall.server.Main ARGS} in {@code workingDir}, on this JVM's class path. */
     public static ServerProcess start(Path workingDir, Path log, String... args) throws IOException {
         return start(workingDir, log, List.of(), args);
     }
@@ -36,7 +36,7 @@ public final class ServerProcess implements AutoCloseable {
                 Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "-cp", System.getProperty("java.class.path")));
         command.addAll(jvmOptions);
-        command.add("dev.squall.Main");
+        command.add("dev.squall.server.Main");
         command.addAll(List.of(args));
         Process process = new ProcessBuilder(command)
                 .directory(workingDir.toFile())

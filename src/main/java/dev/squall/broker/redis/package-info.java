@@ -1,9 +1,0 @@
-/**
- * Internal: the Redis broker ({@link dev.squall.broker.redis.RedisBroker}), which lets several Squall nodes share
- * one stream per channel, and its Lua scripts (resources beside this package); {@link dev.squall.broker.redis.RedisShards}
- * spreads the channels over several Redis instances, one {@code RedisBroker} each.
- */
-@NullMarked
-package dev.squall.broker.redis;
-
-import org.jspecify.annotations.NullMarked;

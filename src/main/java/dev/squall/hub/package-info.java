@@ -1,8 +1,0 @@
-/**
- * Internal: the connections of one node, their bounded queues, the fan-out writers and the heartbeat. Not part
- * of Squall's API (see {@link dev.squall}); its types may change in any release.
- */
-@NullMarked
-package dev.squall.hub;
-
-import org.jspecify.annotations.NullMarked;

@@ -1,0 +1,9 @@
+/**
+ * Internal: the Redis broker ({@link dev.squall.internal.broker.redis.RedisBroker}), which lets several Squall nodes share
+ * one stream per channel, and its Lua scripts (resources beside this package); {@link dev.squall.internal.broker.redis.RedisShards}
+ * spreads the channels over several Redis instances, one {@code RedisBroker} each.
+ */
+@NullMarked
+package dev.squall.internal.broker.redis;
+
+import org.jspecify.annotations.NullMarked;

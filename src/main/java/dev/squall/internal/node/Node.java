@@ -1,0 +1,384 @@
+package dev.squall.internal.node;
+
+import dev.squall.internal.channel.ChannelName;
+import dev.squall.internal.web.PublishDecoder;
+import dev.squall.Published;
+import dev.squall.internal.web.RecoveryParams;
+import dev.squall.internal.web.Refusal;
+import dev.squall.Squall;
+import dev.squall.internal.web.SseFraming;
+
+import dev.squall.internal.broker.Broker;
+import dev.squall.internal.broker.InMemoryBroker;
+import dev.squall.internal.broker.Message;
+import dev.squall.internal.broker.History;
+import dev.squall.internal.broker.PublishOptions;
+import dev.squall.internal.broker.PublishResult;
+import dev.squall.internal.broker.TooManyIdempotencyKeys;
+import dev.squall.internal.broker.redis.RedisBrokers;
+import dev.squall.internal.hub.Framing;
+import dev.squall.internal.hub.Heartbeat;
+import dev.squall.internal.hub.Hub;
+import dev.squall.internal.hub.Metrics;
+import dev.squall.internal.hub.Notice;
+import dev.squall.internal.hub.OutboundLimits;
+import dev.squall.internal.protocol.Codec;
+import dev.squall.internal.protocol.V1Framing;
+import io.javalin.http.HttpStatus;
+import org.jspecify.annotations.Nullable;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
+
+/**
+ * One Squall node: its hub, broker, heartbeat, writer threads and metrics, and the order they start and stop in.
+ * The web layer ({@link Endpoints}) and server-side code ({@link Squall}) both publish through here.
+ *
+ * <p>The path of a message: publish -> {@link Broker} -> {@link Hub} -> each connection's bounded queue -> its
+ * socket.
+ */
+public final class Node implements Squall {
+
+    private static final Logger log = LoggerFactory.getLogger(Node.class);
+
+    private final NodeSettings settings;
+    private final Metrics metrics = new Metrics();
+    private final ScheduledExecutorService scheduler;
+    private final ExecutorService brokerChanges;
+    private final List<ExecutorService> writers;
+    private final @Nullable ExecutorService commandThreads;
+    private final Hub hub;
+    private final Broker broker;
+    private final Heartbeat heartbeat;
+    private final Drain drain;
+    private final ActivityLog activity;
+    private final V1Framing v1 = new V1Framing(new Codec(ChannelName::problem, RecoveryParams.MAX_EPOCH_LENGTH,
+            PublishDecoder.MAX_IDEMPOTENCY_KEY));
+    /** How a named channel's publications may be framed, by the protocols that can subscribe to one. */
+    private final List<Framing> channelFramings = List.of(Framing.PLAIN, v1, SseFraming.EVENTS);
+    private volatile boolean ready;
+    private volatile boolean stopped;
+
+    public Node(NodeSettings settings) {
+        this.settings = settings;
+        this.scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "squall-heartbeat");
+            thread.setDaemon(true);
+            return thread;
+        });
+        this.broker = broker(settings, scheduler);
+        this.brokerChanges = Executors.newSingleThreadExecutor(runnable -> {
+            Thread thread = new Thread(runnable, "squall-broker-changes");
+            thread.setDaemon(true);
+            return thread;
+        });
+        this.writers = writers(Math.max(1, Runtime.getRuntime().availableProcessors()));
+        this.commandThreads = broker.networked() ? newCommandThreads() : null;
+        this.hub = new Hub(new OutboundLimits(settings.maxQueueBytes(), settings.maxQueueMessages(), settings.slowConsumerPolicy(),
+                Duration.ofSeconds(1)), metrics, scheduler, writers, broker, settings.maxRecovery(), settings::presence,
+                brokerChanges);
+        this.heartbeat = new Heartbeat(hub, scheduler, settings.pingInterval(), settings.pingTimeout(), settings.writeTimeout());
+        this.drain = new Drain(settings.drainWindow());
+        this.activity = new ActivityLog(metrics, hub::size);
+        metrics.watchBroker(broker::connected);
+        if (broker instanceof InMemoryBroker inMemory) metrics.watchIdempotencyKeys(inMemory::idempotencyKeys);
+    }
+
+    /**
+     * The in-memory broker without {@code redis}; with one Redis its broker, with several a broker that spreads the
+     * channels over them. A Redis that cannot be reached does not stop the node (the broker says so and keeps
+     * trying); a malformed URI names the setting. Only {@link RedisBrokers} names the classes that need Lettuce,
+     * an optional dependency, so a node without Redis never loads them.
+     */
+    private static Broker broker(NodeSettings settings, ScheduledExecutorService scheduler) {
+        List<String> redis = settings.redis();
+        if (redis.isEmpty()) return new InMemoryBroker(scheduler, Duration.ofSeconds(1));
+        try {
+            return RedisBrokers.open(redis, scheduler, settings.names().name("redis"));
+        } catch (IllegalArgumentException e) {
+            scheduler.shutdownNow();
+            throw e;
+        }
+    }
+
+    /**
+     * One fan-out writer per core: writing a broadcast to 1000 sockets is 1000 system calls, and on one thread a
+     * single broadcast cannot use a second core. Publishers only queue (see {@link Hub}).
+     */
+    private static List<ExecutorService> writers(int count) {
+        List<ExecutorService> writers = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            String name = "squall-fanout-" + (i + 1);
+            writers.add(Executors.newSingleThreadExecutor(runnable -> {
+                Thread thread = new Thread(runnable, name);
+                thread.setDaemon(true);
+                return thread;
+            }));
+        }
+        return List.copyOf(writers);
+    }
+
+    /** Threads that squall.v1 commands may wait on Redis in, as many as the broker lets wait at once. */
+    private static ExecutorService newCommandThreads() {
+        java.util.concurrent.atomic.AtomicInteger count = new java.util.concurrent.atomic.AtomicInteger();
+        return Executors.newFixedThreadPool(COMMAND_THREADS, runnable -> {
+            Thread thread = new Thread(runnable, "squall-commands-" + count.incrementAndGet());
+            thread.setDaemon(true);
+            return thread;
+        });
+    }
+
+    /** As many as the Redis broker lets wait for it at once ({@code RedisBroker.MAX_CALLERS}). */
+    private static final int COMMAND_THREADS = 16;
+
+    /**
+     * Where {@code squall.v1} commands run: with Redis, threads of their own, so a command that waits for Redis
+     * never holds the Jetty thread that reads its connection (and its pongs); in memory nothing waits, and they run
+     * on the thread that read them.
+     */
+    public java.util.concurrent.Executor commandThreads() {
+        return commandThreads != null ? commandThreads : Runnable::run;
+    }
+
+    @Override
+    public int broadcast(String text) {
+        return broadcastChecked(Message.text(text));
+    }
+
+    @Override
+    public int broadcast(byte[] data) {
+        return broadcastChecked(Message.binary(data.clone()));
+    }
+
+    private int broadcastChecked(Message message) {
+        check(message, "a broadcast");
+        return deliver(message);
+    }
+
+    @Override
+    public Published publish(String channel, String text) {
+        return publishChecked(channel, Message.text(text));
+    }
+
+    @Override
+    public Published publish(String channel, byte[] data) {
+        return publishChecked(channel, Message.binary(data.clone()));
+    }
+
+    private Published publishChecked(String channel, Message message) {
+        String problem = ChannelName.problem(channel);
+        if (problem != null) throw new IllegalArgumentException(problem);
+        check(message, "a publish");
+        String framed = framedTooLarge(channel, message, "a publish");
+        if (framed != null) throw new IllegalArgumentException(framed);
+        return toChannel(channel, message, null);
+    }
+
+    /**
+     * Why {@code message} may not be published to {@code channel} although it fits {@code maxPublishBytes}: one of
+     * the channel's framings makes it larger than half a client's queue (a queue must hold two of the largest
+     * frames, or a client that is a frame behind is closed as slow, and one that recovers it is closed again). Null
+     * when it fits. Most messages are far too small for any framing to matter, and are not scanned.
+     */
+    public @Nullable String framedTooLarge(String channel, Message message, String what) {
+        long half = settings.maxQueueBytes() / 2;
+        if ((long) Framing.MAX_GROWTH * message.size() + Framing.MAX_OVERHEAD + channel.length() <= half) return null;
+        for (Framing framing : channelFramings) {
+            long framed = framing.frameBound(channel, message);
+            if (framed > half) {
+                return what + " of " + message.size() + " bytes would be up to " + framed + " bytes framed for "
+                        + framing.clients() + ", more than half of " + settings.names().name("maxQueueBytes") + " ("
+                        + settings.maxQueueBytes() + " bytes; a client's queue holds two of the largest frames): send "
+                        + "less, or raise " + settings.names().name("maxQueueBytes");
+            }
+        }
+        return null;
+    }
+
+    /** The framing of {@code squall.v1} connections, and its codec for their replies. */
+    public V1Framing v1() {
+        return v1;
+    }
+
+    private void check(Message message, String what) {
+        if (message.size() > settings.maxPublishBytes()) {
+            throw new IllegalArgumentException(what + " of " + message.size() + " bytes is larger than "
+                    + settings.names().name("maxPublishBytes") + " (" + settings.maxPublishBytes() + " bytes)");
+        }
+        if (Notice.isReserved(message)) throw new IllegalArgumentException(reservedRule(what));
+    }
+
+    /**
+     * A publish to a named channel that came over HTTP (its name already checked): refused with 503 while
+     * draining, and with 400 when it would forge a notice.
+     */
+    public Published publish(String channel, Message message, @Nullable String idempotencyKey) {
+        admitOverHttp(message, "data");
+        String framed = framedTooLarge(channel, message, "the message");
+        if (framed != null) throw new Refusal(HttpStatus.CONTENT_TOO_LARGE.getCode(), framed);
+        return toChannel(channel, message, idempotencyKey);
+    }
+
+    /** The gates of an HTTP publish: 503 while draining, 400 for a forged notice (named as its field). */
+    private void admitOverHttp(Message message, String field) {
+        if (drain.draining()) throw drain.refusal();
+        if (Notice.isReserved(message)) throw new Refusal(HttpStatus.BAD_REQUEST.getCode(), reservedRule(field));
+    }
+
+    private Published toChannel(String channel, Message message, @Nullable String idempotencyKey) {
+        if (stopped) throw new IllegalStateException("Squall has stopped: nothing can be published any more");
+        PublishResult result;
+        try {
+            result = broker.publish(channel, message, settings.publishOptions(channel, idempotencyKey));
+        } catch (TooManyIdempotencyKeys e) {
+            metrics.idempotencyRefused();
+            throw e;
+        }
+        metrics.published();
+        hub.helpWrite();
+        return new Published(channel, result.position().offset(), result.position().epoch(), result.delivered(), result.duplicate());
+    }
+
+    /** The channel's history after {@code since}, at most {@code limit}, and its position. */
+    public History history(String channel, long since, int limit) {
+        return broker.history(channel, since, limit);
+    }
+
+    /**
+     * The channel's subscribers over all nodes (on Redis: this node's, plus what the others shared at most about a
+     * second ago; in memory: this node's).
+     *
+     * @throws dev.squall.internal.broker.Unavailable when Redis cannot be reached now
+     */
+    public int subscribers(String channel) {
+        return broker.subscribers(channel);
+    }
+
+    /**
+     * A publish from a {@code squall.v1} client, which has checked its name, size and notice envelope itself and
+     * answers each with its own error code; refused only if the node has stopped.
+     */
+    public Published publishFromClient(String channel, Message message, @Nullable String idempotencyKey) {
+        return toChannel(channel, message, idempotencyKey);
+    }
+
+    /** Whether publishes are refused because the node is stopping (the drain window, then the stop). */
+    public boolean draining() {
+        return drain.draining() || stopped;
+    }
+
+    /** A publish that came over HTTP: refused with 503 while draining, and with 400 when it would forge a notice. */
+    public int publish(Message message) {
+        admitOverHttp(message, "msg");
+        return deliver(message);
+    }
+
+    private int deliver(Message message) {
+        if (stopped) throw new IllegalStateException("Squall has stopped: nothing can be broadcast any more");
+        int delivered = broker.publish(Hub.DEFAULT_CHANNEL, message, PublishOptions.NO_HISTORY).delivered();
+        metrics.published();
+        hub.helpWrite();
+        return delivered;
+    }
+
+    public static String reservedRule(String what) {
+        return what + ": a JSON object with a top-level \"" + Notice.KEY + "\" member is reserved "
+                + "for the server's own notices (such as dropped messages); rename that member";
+    }
+
+    @Override
+    public int connectionCount() {
+        return hub.openCount();
+    }
+
+    /** When the server has started: pings, the activity summary, and ready. */
+    public void start() {
+        heartbeat.start();
+        scheduler.scheduleAtFixedRate(activity, ActivityLog.INTERVAL.toMillis(), ActivityLog.INTERVAL.toMillis(), TimeUnit.MILLISECONDS);
+        ready = true;
+    }
+
+    /**
+     * The first steps of a stop, while Jetty still serves: not ready and no publishes for the drain window, so a
+     * load balancer stops routing here; then the heartbeat, so it pings nobody; then every WebSocket gets 1001 and
+     * its close handshake, within the stop timeout. Jetty's stop would do that too, but it first cuts the idle timeout
+     * of every connection to a second, and a connection quiet for longer is then dropped without a close frame.
+     */
+    public void stopping() {
+        ready = false;
+        if (!drain.window().isZero()) {
+            log.info("Stopping: {} for {} s, then connections close{}", drainingRoutes(), drain.window().toSeconds(),
+                    settings.names().howToSkipTheDrain());
+        }
+        drain.await();
+        heartbeat.close();
+        try {
+            int left = hub.closeAll(settings.stopTimeout());                 // Tornado: close() on every handler
+            if (left > 0) log.info("{} connections did not finish their close handshake within {} s; Jetty drops them",
+                    left, settings.stopTimeout().toSeconds());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    /** What answers 503 while draining, for the log: {@code /ready answers 503 and /receive refuses publishes}. */
+    private String drainingRoutes() {
+        String ready = settings.readyPath() != null ? settings.readyPath() + " answers 503" : null;
+        String publish = settings.publishPath() != null ? settings.publishPath() + " refuses publishes" : null;
+        if (ready != null && publish != null) return ready + " and " + publish;
+        if (ready != null || publish != null) return ready != null ? ready : publish;
+        return "connections stay open";
+    }
+
+    /** After Jetty has closed every connection: the pools, then the broker, then metrics. */
+    public void release() {
+        stopped = true;
+        scheduler.shutdownNow();
+        brokerChanges.shutdownNow();
+        if (commandThreads != null) commandThreads.shutdownNow();
+        writers.forEach(ExecutorService::shutdownNow);
+        broker.close();
+        metrics.close();
+    }
+
+    /** Cuts the drain window short; true if one was running. */
+    public boolean stopNow() {
+        return drain.cutShort();
+    }
+
+    /** Started, not draining, and the broker connected (a lost Redis takes the node out of a balancer's rotation). */
+    public boolean ready() {
+        return ready && broker.connected();
+    }
+
+    /** Whether the broker can publish and read streams now: false while Redis is lost. */
+    public boolean brokerConnected() {
+        return broker.connected();
+    }
+
+    /** Whether the Redis that holds {@code channel} can be reached now (with several, one down refuses only its own). */
+    public boolean brokerConnected(String channel) {
+        return broker.connected(channel);
+    }
+
+    public NodeSettings settings() {
+        return settings;
+    }
+
+    public Hub hub() {
+        return hub;
+    }
+
+    public Metrics metrics() {
+        return metrics;
+    }
+
+}

@@ -1,0 +1,417 @@
+package dev.squall.server;
+
+import dev.squall.internal.node.NodeSettings;
+import dev.squall.SlowConsumerPolicy;
+
+import org.jspecify.annotations.Nullable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+import java.io.InputStream;
+import java.io.PrintWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Properties;
+import java.util.Set;
+import java.util.concurrent.Callable;
+
+/** Command line -> {@link SquallConfig} -> {@link App} -> serve until SIGTERM/SIGINT, then stop in order and exit 0. */
+@Command(name = "squall",
+        mixinStandardHelpOptions = true,
+        versionProvider = Main.Version.class,
+        sortOptions = false,
+        usageHelpAutoWidth = true,
+        description = {
+                "Squall: a real-time push server.",
+                "WebSocket /ws: the tutorial's clients, which get every broadcast. WebSocket /ws/CHANNEL: one channel, "
+                        + "with recovery (?since=OFFSET&epoch=EPOCH). Any of them, offered the subprotocol squall.v1: JSON "
+                        + "commands to subscribe to many channels, publish and ask for presence.",
+                "GET /sse/CHANNEL: one channel as Server-Sent Events (EventSource), with recovery.",
+                "GET /receive?msg=X, POST /receive: publish to every /ws client (?channel=C: to channel C). "
+                        + "POST /publish: JSON {\"channel\": C, \"data\": ...} to a channel.",
+                "GET /channels, /channels/CHANNEL, /channels/CHANNEL/history: channels, subscribers, history.",
+                "GET /metrics, /health, /ready, /index. GET / and /squall.js: the browser client.",
+                "Publishing and reading channels need --publish-token, or come from this machine.",
+                ""},
+        footer = {"", "SIGTERM or Ctrl-C stops in order (see --drain-seconds; the signal again skips the rest of the drain).",
+                "Exit codes: 0 after such a stop; 2 for a bad flag or setting, a --port in use or a --host that is not "
+                        + "this machine's; 1 when the server fails for any other reason."})
+public final class Main implements Callable<Integer> {
+
+    /** Options that fall back to an environment variable when the flag is absent. */
+    private static final Map<String, String> ENVIRONMENT_DEFAULTS = Map.of(
+            "--port", "PORT",
+            "--publish-token", "SQUALL_PUBLISH_TOKEN");
+
+    /** Environment variables whose value must not be echoed in an error. */
+    private static final Set<String> SECRETS = Set.of("SQUALL_PUBLISH_TOKEN");
+
+    /** Every numeric option's accepted values, checked here so the message can name the flag or the variable. */
+    private static final Map<String, FlagRange> RANGES = Map.ofEntries(
+            Map.entry("--port", FlagRange.of(0, 65535)),
+            Map.entry("--ping-interval", FlagRange.seconds(0, 86_400)),
+            Map.entry("--ping-timeout", FlagRange.seconds(1, 86_400)),
+            Map.entry("--max-message-bytes", FlagRange.bytes(1, Integer.MAX_VALUE)),
+            Map.entry("--max-queue-bytes", FlagRange.bytes(1024, Long.MAX_VALUE)),
+            Map.entry("--max-queue-messages", FlagRange.of(1, Integer.MAX_VALUE)),
+            Map.entry("--write-timeout", FlagRange.seconds(0, 86_400)),
+            Map.entry("--max-publish-bytes", FlagRange.bytes(1, Long.MAX_VALUE)),
+            Map.entry("--drain-seconds", FlagRange.seconds(0, SquallConfig.MAX_DRAIN.toSeconds())),
+            Map.entry("--history-size", FlagRange.of(0, NodeSettings.MAX_HISTORY)),
+            Map.entry("--history-ttl", FlagRange.seconds(1, 86_400 * 7)),
+            Map.entry("--max-recovery", FlagRange.of(0, NodeSettings.MAX_HISTORY)),
+            Map.entry("--max-channels-per-connection", FlagRange.of(1, NodeSettings.MAX_CHANNELS_PER_CONNECTION)));
+
+    @Spec
+    CommandSpec spec;
+
+    /** Where the environment defaults came from, to name a variable whose value is wrong. */
+    private Map<String, String> env = Map.of();
+
+    /** The {@code --config} file's settings, read before parsing so that they can serve as defaults. */
+    private ConfigFile configFile = ConfigFile.NONE;
+
+    @Option(names = "--port", paramLabel = "PORT", defaultValue = "8000",
+            description = "TCP port to listen on, 0-65535 (env PORT; default: ${DEFAULT-VALUE}).")
+    int port;
+
+    @Option(names = "--host", paramLabel = "ADDRESS", defaultValue = "0.0.0.0",
+            description = "Address to bind (default: ${DEFAULT-VALUE}, every interface).")
+    String host;
+
+    @Option(names = "--allowed-origins", paramLabel = "ORIGINS", split = ",", defaultValue = "",
+            description = "Browser origins, besides the server's own, that may open the WebSockets and event streams "
+                    + "and call the HTTP routes: "
+                    + "comma-separated scheme://host[:port] values, or '*' for any (default: same origin only).")
+    List<String> allowedOrigins;
+
+    @Option(names = "--allowed-hosts", paramLabel = "HOSTS", split = ",", defaultValue = "",
+            description = "Host names, besides localhost and loopback addresses, that clients may use to reach this server "
+                    + "(the Host header; any port): comma-separated. Publishing and reading channels without --publish-token "
+                    + "need a loopback name or one of these; "
+                    + "when given, or when --host is a loopback address, every request needs one (default: loopback names only).")
+    List<String> allowedHosts;
+
+    @Option(names = "--ping-interval", paramLabel = "SECONDS", defaultValue = "25",
+            description = "Seconds between server pings to each connection; 0 turns pings and dead-peer detection off (default: ${DEFAULT-VALUE}).")
+    long pingInterval;
+
+    @Option(names = "--ping-timeout", paramLabel = "SECONDS", defaultValue = "10",
+            description = "Seconds after a ping within which something must arrive, or the connection is dropped (default: ${DEFAULT-VALUE}).")
+    long pingTimeout;
+
+    @Option(names = "--max-message-bytes", paramLabel = "BYTES", defaultValue = "65536",
+            description = "Largest message a client may send; a larger one closes that connection with 1009 (default: ${DEFAULT-VALUE}).")
+    int maxMessageBytes;
+
+    @Option(names = "--max-queue-bytes", paramLabel = "BYTES", defaultValue = "1048576",
+            description = "Bytes one connection may have waiting to be sent; past it, see --slow-consumer (default: ${DEFAULT-VALUE}).")
+    long maxQueueBytes;
+
+    @Option(names = "--max-publish-bytes", paramLabel = "BYTES",
+            description = "Largest message one publish may carry, and largest POST /receive body; larger is 413. "
+                    + "At most half of --max-queue-bytes (default: a quarter of it, 262144 with the default queue).")
+    Long maxPublishBytes;
+
+    @Option(names = "--max-queue-messages", paramLabel = "COUNT", defaultValue = "1000",
+            description = "Messages one connection may have waiting to be sent; past it, see --slow-consumer (default: ${DEFAULT-VALUE}).")
+    int maxQueueMessages;
+
+    @Option(names = "--slow-consumer", paramLabel = "POLICY", defaultValue = "close",
+            description = "What happens to a connection whose queue is full: 'close' closes it with 1008 'slow consumer'; "
+                    + "'drop-oldest' keeps it and drops its oldest queued messages, then sends the notice "
+                    + "{\"squall\":\"dropped\",\"count\":N} just before the next message it gets. A top-level \"squall\" member "
+                    + "is reserved for such notices: /receive refuses it with 400 (default: ${DEFAULT-VALUE}).")
+    String slowConsumer;
+
+    @Option(names = "--write-timeout", paramLabel = "SECONDS", defaultValue = "30",
+            description = "Seconds a connection may have messages waiting while its socket takes none of them; then it is "
+                    + "dropped, as a peer that stopped reading. Works with pings off too; 0 turns it off (default: ${DEFAULT-VALUE}).")
+    long writeTimeout;
+
+    @Option(names = "--publish-token", paramLabel = "TOKEN",
+            description = "Require 'Authorization: Bearer TOKEN' (16 characters or more) from every client that publishes "
+                    + "(GET and POST /receive, POST /publish, a squall.v1 publish) or reads channels (GET /channels, "
+                    + "/channels/CHANNEL, /channels/CHANNEL/history, a squall.v1 presence outside namespaces with presence "
+                    + "on); a squall.v1 client sends it with its upgrade request (env SQUALL_PUBLISH_TOKEN). "
+                    + "Without it only this machine may do either: a loopback peer, no proxy header, a loopback or "
+                    + "--allowed-hosts Host, and no cross-site browser request.")
+    String publishToken;
+
+    @Option(names = "--public", paramLabel = "DIR",
+            description = "Folder with the browser client (default: ./public if present, else the copy in the jar).")
+    Path publicDir;
+
+    @Option(names = "--drain-seconds", paramLabel = "SECONDS", defaultValue = "3",
+            description = "On SIGTERM or Ctrl-C, seconds during which /ready answers 503 and publishes are refused "
+                    + "(/receive and /publish with 503) while connections "
+                    + "stay open, so a load balancer stops routing here; then every WebSocket is closed with 1001. "
+                    + "0-3600; the signal again stops at once (default: ${DEFAULT-VALUE}).")
+    long drainSeconds;
+
+    @Option(names = "--config", paramLabel = "FILE",
+            description = "A YAML file with any of these settings under their names without '--' (port: 8000, "
+                    + "allowed-origins: [https://a.example]) and per-namespace settings (namespaces: {chat: {history-size: 500, "
+                    + "history-ttl: 600, presence: true}}). Flags and environment variables override it; an unknown key is an error.")
+    Path config;
+
+    @Option(names = "--history-size", paramLabel = "COUNT", defaultValue = "100",
+            description = "Publications each channel keeps, so a client that reconnects to /ws/CHANNEL?since=OFFSET gets what "
+                    + "it missed; 0 turns history off (default: ${DEFAULT-VALUE}).")
+    int historySize;
+
+    @Option(names = "--history-ttl", paramLabel = "SECONDS", defaultValue = "300",
+            description = "Seconds each publication stays in its channel's history (default: ${DEFAULT-VALUE}).")
+    long historyTtl;
+
+    @Option(names = "--max-recovery", paramLabel = "COUNT", defaultValue = "300",
+            description = "The most publications one reconnecting client is replayed; one further behind is told "
+                    + "recovered: false and resynchronises (default: ${DEFAULT-VALUE}).")
+    int maxRecovery;
+
+    @Option(names = "--max-channels-per-connection", paramLabel = "COUNT", defaultValue = "128",
+            description = "The most channels one squall.v1 connection may be subscribed to at once; one more subscribe "
+                    + "is refused with too_many_channels (default: ${DEFAULT-VALUE}).")
+    int maxChannelsPerConnection;
+
+    @Option(names = "--redis", paramLabel = "URI[,URI...]",
+            description = "Share channels with every other node on this Redis (redis://host:port): publishes on any node "
+                    + "reach subscribers on all of them, in one order, history and recovery work across nodes, and "
+                    + "subscriber counts and join/leave events cover every node. "
+                    + "Several, comma-separated, spread the channels over them (each channel on one; every node lists "
+                    + "the same ones, in any order). "
+                    + "If a Redis cannot be reached (at start or later) the server keeps running and retries with "
+                    + "backoff; /ready, and publishes to its channels, answer 503 until it is back. "
+                    + "Without it channels live in this process.")
+    String redis;
+
+    public static void main(String[] args) {
+        System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+    }
+
+    /** Parses, validates and runs; returns the process exit code. */
+    public static int run(String[] args, PrintWriter out, PrintWriter err) {
+        return run(args, System.getenv(), out, err);
+    }
+
+    /** As {@link #run(String[], PrintWriter, PrintWriter)}, with this environment (tests pass their own). */
+    public static int run(String[] args, Map<String, String> env, PrintWriter out, PrintWriter err) {
+        Main main = new Main();
+        CommandLine commandLine = commandLine(main, env, out, err);
+        try {
+            readConfigFile(main, commandLine, args);
+        } catch (IllegalArgumentException e) {
+            err.println("squall: " + e.getMessage());
+            return CommandLine.ExitCode.USAGE;
+        }
+        return commandLine.execute(args);
+    }
+
+    /** Reads the {@code --config} file named in {@code args}, if any, so that its settings become the defaults. */
+    static void readConfigFile(Main main, CommandLine commandLine, String[] args) {
+        Path file = configPath(args);
+        if (file == null) return;
+        main.configFile = ConfigFile.read(file, commandLine.getCommandSpec().optionsMap().keySet().stream()
+                .filter(name -> name.startsWith("--")).collect(java.util.stream.Collectors.toSet()));
+    }
+
+    /** The {@code --config} argument, found before picocli parses (its settings are the parse's defaults). */
+    private static @Nullable Path configPath(String[] args) {
+        for (int i = 0; i < args.length; i++) {
+            if (args[i].equals("--config") && i + 1 < args.length) return Path.of(args[i + 1]);
+            if (args[i].startsWith("--config=")) return Path.of(args[i].substring("--config=".length()));
+        }
+        return null;
+    }
+
+    /** The parser for {@code main}, reading environment defaults from {@code env} (tests pass their own). */
+    public static CommandLine commandLine(Main main, Map<String, String> env, PrintWriter out, PrintWriter err) {
+        main.env = env;
+        CommandLine commandLine = new CommandLine(main);
+        commandLine.setOut(out);
+        commandLine.setErr(err);
+        // picocli's ${env:...} reads System.getenv directly; a provider lets the environment be passed in.
+        // Flag, else environment variable, else the --config file, else the option's own default.
+        commandLine.setDefaultValueProvider(arg -> {
+            if (!(arg instanceof CommandLine.Model.OptionSpec option)) return null;
+            String variable = ENVIRONMENT_DEFAULTS.get(option.longestName());
+            if (variable != null && env.containsKey(variable)) return env.get(variable);
+            return main.configFile.values.get(option.longestName());
+        });
+        commandLine.setParameterExceptionHandler((exception, arguments) -> {
+            err.println("squall: " + describe(exception, arguments, env, main.configFile));
+            return CommandLine.ExitCode.USAGE;
+        });
+        return commandLine;
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        SquallConfig config;
+        try {
+            config = toConfig();
+        } catch (IllegalArgumentException e) {
+            spec.commandLine().getErr().println("squall: " + e.getMessage());
+            return CommandLine.ExitCode.USAGE;
+        }
+        App app;
+        try {
+            app = new App(config);
+        } catch (IllegalArgumentException e) {
+            // A namespace of the config file, checked where the plugin checks every namespace; a setting named by
+            // its flag, by where its value came from.
+            String message = e.getMessage().startsWith("namespaces.") ? configFile.path + ": " + e.getMessage() : naming(e.getMessage());
+            spec.commandLine().getErr().println("squall: " + message);
+            return CommandLine.ExitCode.USAGE;
+        }
+        try {
+            app.start();
+        } catch (ListeningSocket.CannotListen e) {
+            spec.commandLine().getErr().println("squall: " + e.getMessage());
+            return CommandLine.ExitCode.USAGE;
+        } catch (RuntimeException e) {
+            spec.commandLine().getErr().println("squall: cannot start on " + config.host() + ":" + config.port() + ": " + rootMessage(e));
+            return 1;
+        }
+        StopSignals signals = StopSignals.install(app::stopNow);
+        // For every other way out (SIGHUP, System.exit elsewhere): stop in order too, with the JVM's exit code.
+        Runtime.getRuntime().addShutdownHook(new Thread(app::stop, "squall-shutdown"));
+        signals.await();
+        app.stop();
+        return 0;
+    }
+
+    /** picocli's {@code 'abc' is not an int} says what is wrong, not what is allowed: say that instead. */
+    private static String describe(CommandLine.ParameterException exception, String[] arguments, Map<String, String> env,
+                                   ConfigFile file) {
+        if (exception.getCause() instanceof CommandLine.TypeConversionException
+                && exception.getArgSpec() instanceof CommandLine.Model.OptionSpec option
+                && RANGES.containsKey(option.longestName())) {
+            String flag = option.longestName();
+            String variable = ENVIRONMENT_DEFAULTS.get(flag);
+            boolean onCommandLine = givenOnCommandLine(flag, arguments);
+            boolean fromEnvironment = variable != null && !onCommandLine && env.containsKey(variable);
+            String source = fromEnvironment ? variable : onCommandLine ? null : file.nameOf(flag);
+            return problem(flag, source, exception.getValue(), "must be " + RANGES.get(flag).describe());
+        }
+        return exception.getMessage() + " (see --help)";
+    }
+
+    private static boolean givenOnCommandLine(String flag, String[] arguments) {
+        for (String argument : arguments) {
+            if (argument.equals(flag) || argument.startsWith(flag + "=")) return true;
+        }
+        return false;
+    }
+
+    /**
+     * {@code --port must be ..., got 'abc'}; when the value came from the environment {@code PORT=abc: must be ...};
+     * from the config file {@code squall.yaml: port must be ..., got 'abc'}. Secrets are never echoed.
+     */
+    private static String problem(String flag, @Nullable String source, String value, String rule) {
+        boolean secret = flag.equals("--publish-token");
+        if (source == null) return flag + " " + rule + (secret ? "" : ", got '" + value + "'");
+        if (source.contains(": ")) return source + " " + rule + (secret ? "" : ", got '" + value + "'");
+        return (SECRETS.contains(source) ? source : source + "=" + value) + ": " + rule;
+    }
+
+    public SquallConfig toConfig() {
+        checkRanges();
+        try {
+            return buildConfig();
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(naming(e.getMessage()), e);
+        }
+    }
+
+    private void checkRanges() {
+        RANGES.forEach((flag, range) -> {
+            Number given = spec.findOption(flag).getValue();
+            if (given == null) return;                           // an option whose default is computed later
+            long value = given.longValue();
+            if (!range.contains(value)) {
+                throw new IllegalArgumentException(problem(flag, sourceOf(flag), Long.toString(value),
+                        "must be " + range.describe()));
+            }
+        });
+    }
+
+    /**
+     * SquallConfig's messages name flags; a value that came from the environment is named by its variable, one
+     * from the config file by its key there.
+     */
+    private String naming(String message) {
+        // "--port must be ..." and, for the lists' entries, "--allowed-origins: 'x' is not an origin; ...".
+        java.util.regex.Matcher leading = java.util.regex.Pattern.compile("^(--[a-z-]+)(:? )(.*)$", java.util.regex.Pattern.DOTALL).matcher(message);
+        if (!leading.matches()) return message;
+        String flag = leading.group(1);
+        String source = spec.findOption(flag) == null ? null : sourceOf(flag);
+        if (source == null) return message;
+        if (source.contains(": ")) return source + leading.group(2) + leading.group(3);   // the rule already says what it got
+        return problem(flag, source, String.valueOf((Object) spec.findOption(flag).getValue()), leading.group(3));
+    }
+
+    /** Where an option's value came from when not from the command line: its variable, or its config-file key. */
+    private @Nullable String sourceOf(String flag) {
+        String variable = variableThatSet(flag);
+        if (variable != null) return variable;
+        if (spec.commandLine().getParseResult().hasMatchedOption(flag)) return null;
+        return configFile.nameOf(flag);
+    }
+
+    /** The environment variable the option's value came from, or null when the flag was given (or defaulted). */
+    private @Nullable String variableThatSet(String flag) {
+        String variable = ENVIRONMENT_DEFAULTS.get(flag);
+        if (variable == null || spec.commandLine().getParseResult().hasMatchedOption(flag)) return null;
+        return env.containsKey(variable) ? variable : null;
+    }
+
+    private SquallConfig buildConfig() {
+        return SquallConfig.builder()
+                .host(host)
+                .port(port)
+                .allowedOrigins(allowedOrigins)
+                .pingInterval(Duration.ofSeconds(pingInterval))
+                .pingTimeout(Duration.ofSeconds(pingTimeout))
+                .maxMessageBytes(maxMessageBytes)
+                .maxQueueBytes(maxQueueBytes)
+                .maxQueueMessages(maxQueueMessages)
+                .slowConsumerPolicy(SlowConsumerPolicy.fromFlag(slowConsumer))
+                .writeTimeout(Duration.ofSeconds(writeTimeout))
+                .publishToken(publishToken)
+                .publicDir(publicDir)
+                .allowedHosts(allowedHosts)
+                .maxPublishBytes(maxPublishBytes)
+                .drainWindow(Duration.ofSeconds(drainSeconds))
+                .historySize(historySize)
+                .historyTtl(Duration.ofSeconds(historyTtl))
+                .maxRecovery(maxRecovery)
+                .namespaces(configFile.namespaces)
+                .maxChannelsPerConnection(maxChannelsPerConnection)
+                .redis(redis)
+                .build();
+    }
+
+    private static String rootMessage(Throwable e) {
+        Throwable root = e;
+        while (root.getCause() != null) root = root.getCause();
+        return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+    }
+
+    /** Reads the version Maven wrote into the jar. */
+    static final class Version implements CommandLine.IVersionProvider {
+        @Override
+        public String[] getVersion() throws Exception {
+            Properties properties = new Properties();
+            try (InputStream in = Main.class.getResourceAsStream("version.properties")) {
+                if (in != null) properties.load(in);
+            }
+            return new String[]{"squall " + properties.getProperty("version", "unknown")};
+        }
+    }
+}
