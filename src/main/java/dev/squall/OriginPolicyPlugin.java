@@ -3,7 +3,6 @@ package dev.squall;
 import dev.squall.internal.policy.HostPolicy;
 import dev.squall.internal.policy.OriginPolicy;
 import dev.squall.internal.web.RequestGuard;
-
 import io.javalin.config.JavalinState;
 import io.javalin.http.HandlerType;
 import io.javalin.http.HttpStatus;

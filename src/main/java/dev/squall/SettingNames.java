@@ -1,71 +1,28 @@
 package dev.squall;
 
-import java.util.Map;
-
 /**
- * How messages name a setting: the standalone server's users set flags ({@code --allowed-origins}), an embedding
- * app sets fields of a plugin's config ({@code SquallPlugin.Config.allowedOrigins}). Refusals and validation
- * errors tell each of them what to change in their own terms.
+ * How Squall's messages name a setting, so that refusals and validation errors tell a user what to change in their
+ * own terms: an embedding app's developer sets fields of the plugin's config ({@code SquallPlugin.Config.allowedOrigins},
+ * the default), while the users of an app that exposes Squall's settings its own way (the standalone server's flags,
+ * such as {@code --allowed-origins}, or keys of a file) read those. Pass an implementation to
+ * {@link SquallPlugin#SquallPlugin(java.util.function.Consumer, SettingNames)} and
+ * {@link OriginPolicyPlugin#OriginPolicyPlugin(java.util.function.Consumer, SettingNames)}.
+ *
+ * <p>A {@code field} is the name of a field of {@link SquallPlugin.Config} (such as {@code maxQueueBytes}); a
+ * {@code value} is text to put after the setting's name in advice.
  */
 public abstract class SettingNames {
 
-    /** The command line's flags. */
-    public static final SettingNames FLAGS = new SettingNames() {
-        @Override
-        public String name(String field) {
-            return FLAG_OF.getOrDefault(field, field);   // the mount points have no flag: App sets them
-        }
+    /** For subclasses. */
+    protected SettingNames() {
+    }
 
-        @Override
-        public String howToList(String field, String value) {
-            return "start Squall with " + name(field) + " " + value + " (comma-separated list)";
-        }
+    /** The fields of {@link SquallPlugin.Config}, as Java code names them: the default. */
+    public static final SettingNames FIELDS = fieldsOf("SquallPlugin.Config");
 
-        @Override
-        public String howToSet(String field, String value) {
-            return "start Squall with " + name(field) + " " + value + (field.equals("publishToken") ? " (or SQUALL_PUBLISH_TOKEN)" : "");
-        }
 
-        @Override
-        public String howToSkipTheDrain() {
-            return " (signal again to stop now)";
-        }
-
-        @Override
-        public String namespace(String namespace) {
-            return "namespaces." + namespace;                            // as the config file writes it
-        }
-
-        @Override
-        public String inNamespace(String namespace, String field) {
-            return namespace(namespace) + "." + name(field).substring(2);
-        }
-    };
-
-    /** The fields of {@link SquallPlugin.Config}. */
-    static final SettingNames FIELDS = fieldsOf("SquallPlugin.Config");
-
-    private static final Map<String, String> FLAG_OF = Map.ofEntries(
-            Map.entry("pingInterval", "--ping-interval"),
-            Map.entry("pingTimeout", "--ping-timeout"),
-            Map.entry("writeTimeout", "--write-timeout"),
-            Map.entry("maxMessageBytes", "--max-message-bytes"),
-            Map.entry("maxQueueBytes", "--max-queue-bytes"),
-            Map.entry("maxQueueMessages", "--max-queue-messages"),
-            Map.entry("maxPublishBytes", "--max-publish-bytes"),
-            Map.entry("slowConsumerPolicy", "--slow-consumer"),
-            Map.entry("allowedOrigins", "--allowed-origins"),
-            Map.entry("allowedHosts", "--allowed-hosts"),
-            Map.entry("publishToken", "--publish-token"),
-            Map.entry("drainWindow", "--drain-seconds"),
-            Map.entry("historySize", "--history-size"),
-            Map.entry("historyTtl", "--history-ttl"),
-            Map.entry("maxRecovery", "--max-recovery"),
-            Map.entry("maxChannelsPerConnection", "--max-channels-per-connection"),
-            Map.entry("redis", "--redis"));
-
-    /** The fields of a plugin's config class, named as {@code SquallPlugin.Config}. */
-    static SettingNames fieldsOf(String configClass) {
+    /** The fields of a plugin's config class, named as {@code configClass} (such as {@code SquallPlugin.Config}). */
+    public static SettingNames fieldsOf(String configClass) {
         return new SettingNames() {
             @Override
             public String name(String field) {

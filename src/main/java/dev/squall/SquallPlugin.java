@@ -1,9 +1,9 @@
 package dev.squall;
 
-import dev.squall.internal.web.Endpoints;
 import dev.squall.internal.node.Node;
 import dev.squall.internal.node.NodeSettings;
-
+import dev.squall.internal.web.Endpoints;
+import dev.squall.internal.web.Protocols;
 import io.javalin.config.JavalinState;
 import io.javalin.plugin.Plugin;
 import org.jspecify.annotations.Nullable;
@@ -49,6 +49,11 @@ public final class SquallPlugin extends Plugin<SquallPlugin.Config> {
      * value fails {@code Javalin.create()} with an {@link IllegalArgumentException} naming the field.
      */
     public static final class Config {
+        /** The most publications {@link #historySize} (or a namespace's) may keep, and {@link #maxRecovery} replay. */
+        public static final int MAX_HISTORY = 100_000;
+        /** The most {@link #maxChannelsPerConnection} may be. */
+        public static final int MAX_CHANNELS_PER_CONNECTION = 100_000;
+
         /** Time between server pings to each connection; {@link Duration#ZERO} turns pings and dead-peer detection off. */
         public Duration pingInterval = Duration.ofSeconds(25);
         /** After a ping, how long until something must have arrived, or the connection is dropped. At least 1 second. */
@@ -161,6 +166,7 @@ public final class SquallPlugin extends Plugin<SquallPlugin.Config> {
     }
 
     private final SettingNames names;
+    private final Protocols protocols = new Protocols();
     private @Nullable Node node;
     private @Nullable Endpoints endpoints;
 
@@ -174,6 +180,10 @@ public final class SquallPlugin extends Plugin<SquallPlugin.Config> {
         this(config -> { });
     }
 
+    /**
+     * A plugin configured by {@code config}, whose errors name its settings as {@code names} does: for an app that
+     * exposes them under names of its own (command-line flags, keys of a file), so that its users read their own terms.
+     */
     public SquallPlugin(Consumer<Config> config, SettingNames names) {
         super(config, new Config());
         this.names = names;
@@ -185,18 +195,38 @@ public final class SquallPlugin extends Plugin<SquallPlugin.Config> {
             throw new IllegalStateException("SquallPlugin: this instance is already registered in another Javalin app; "
                     + "create one SquallPlugin per app");
         }
-        node = new Node(NodeSettings.from(pluginConfig, names));
+        node = new Node(NodeSettings.from(pluginConfig, names), protocols.channelFramings());
     }
 
     @Override
     public void onStart(JavalinState state) {
-        endpoints = new Endpoints(node(), state);
+        endpoints = new Endpoints(node(), state, protocols);
         endpoints.mount();
     }
 
-    /** Who may publish, for the standalone server's start-up line; empty before the plugin has started. */
+    /** Who may publish, in one line for a start-up log; empty before the plugin has started. */
     public String describePublishing() {
         return endpoints == null ? "" : endpoints.describePublishing();
+    }
+
+    /**
+     * Where channels live, in one line for a start-up log: in this process, or shared through Redis (its address,
+     * a password in it shown as {@code ***}).
+     *
+     * @throws IllegalStateException before the plugin is registered
+     */
+    public String describeChannels() {
+        return node().describeChannels();
+    }
+
+    /**
+     * Cuts short the drain window of a stop under way ({@link Config#drainWindow}): connections are closed now. For a
+     * second stop request, such as a second SIGTERM. True if a drain was running.
+     *
+     * @throws IllegalStateException before the plugin is registered
+     */
+    public boolean stopNow() {
+        return node().stopNow();
     }
 
     /**
@@ -208,7 +238,7 @@ public final class SquallPlugin extends Plugin<SquallPlugin.Config> {
         return node();
     }
 
-    public Node node() {
+    Node node() {
         if (node == null) {
             throw new IllegalStateException("SquallPlugin is not registered yet: call config.registerPlugin(plugin) "
                     + "inside Javalin.create(...) first");

@@ -16,7 +16,7 @@ import java.util.List;
  * Javalin counts the preflight handler on {@code /*} as a method of every path, so a path whose only method
  * is that OPTIONS does not exist: 404, as before.
  */
-public final class AllowedMethods {
+final class AllowedMethods {
 
     private AllowedMethods() {
     }

@@ -1,20 +1,11 @@
 package dev.squall.server;
 
-import dev.squall.internal.web.Endpoints;
-import dev.squall.internal.node.NodeSettings;
 import dev.squall.OriginPolicyPlugin;
-import dev.squall.SettingNames;
 import dev.squall.Squall;
 import dev.squall.SquallPlugin;
-
-import org.jspecify.annotations.Nullable;
-import dev.squall.internal.broker.Message;
-import dev.squall.internal.broker.redis.RedisBroker;
-import dev.squall.internal.hub.Hub;
-import dev.squall.internal.hub.Metrics;
 import io.javalin.Javalin;
-import io.javalin.config.SizeUnit;
 import io.javalin.config.JettyConfig;
+import io.javalin.config.SizeUnit;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.javalin.http.HttpStatus;
@@ -26,8 +17,9 @@ import org.eclipse.jetty.server.HttpConnectionFactory;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.session.NullSessionCache;
-import org.eclipse.jetty.util.thread.QueuedThreadPool;
 import org.eclipse.jetty.session.NullSessionDataStore;
+import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -103,12 +95,12 @@ public final class App {
                 ws.onMessage((client, message) -> client.send("new message :" + message));
                 ws.onBinaryMessage((client, data) -> client.send(data));
             });
-        }, SettingNames.FLAGS);
+        }, Flags.NAMES);
         this.originPolicy = new OriginPolicyPlugin(plugin -> {
             plugin.allowedOrigins = config.allowedOrigins();
             plugin.checkHosts = config.boundToLoopback();
             plugin.allowedHosts = config.allowedHosts();
-        }, SettingNames.FLAGS);
+        }, Flags.NAMES);
         this.javalin = createJavalin();
     }
 
@@ -157,7 +149,7 @@ public final class App {
             javalinConfig.routes.exception(HttpResponseException.class, (e, ctx) -> {
                 if (e instanceof MethodNotAllowedResponse notAllowed) e = AllowedMethods.answer(notAllowed, ctx);
                 ctx.status(e.getStatus()).json(Map.of("error", e.getMessage()));
-                if (ctx.header("Sec-WebSocket-Version") != null) Endpoints.writeResultNow(ctx);
+                if (ctx.header("Sec-WebSocket-Version") != null) writeResultNow(ctx);
             });
             javalinConfig.routes.exception(Exception.class, (e, ctx) -> {
                 log.error("Unexpected error on {} {}", ctx.method(), ctx.path(), e);
@@ -211,26 +203,11 @@ public final class App {
                 .orElse("bundled in the jar");
     }
 
-    /** Where channels live: here, in one Redis, or spread over several (passwords shown as {@code ***}). */
-    public static String describeChannels(Optional<String> setting) {
-        List<String> redis = setting.map(NodeSettings::redisUris).orElse(List.of());
-        if (redis.isEmpty()) return "in this process";
-        List<String> shown = redis.stream().map(RedisBroker::shown).toList();
-        if (shown.size() == 1) return "shared with other nodes through Redis at " + shown.get(0);
-        return "shared with other nodes through " + shown.size() + " Redis instances, each channel on one of them: "
-                + String.join(", ", shown);
-    }
-
-    /** Publishes to every plain {@code /ws} client, as {@code /receive} does; returns how many it was queued to. */
-    public int publish(Message message) {
-        return squall.node().publish(message);
-    }
-
     private void started() {
         String shownHost = config.host().equals("0.0.0.0") ? "localhost" : config.host();
         log.info("Squall listening on http://{}:{} (WebSocket /ws, channels /ws/CHANNEL); channels: {}; origins: {}; publishing: {}; heartbeat: {}; client: {}",
                 shownHost, javalin.port(),
-                describeChannels(config.redis()),
+                squall.describeChannels(),
                 originPolicy.describe(), squall.describePublishing(),
                 config.heartbeatEnabled()
                         ? "ping every " + config.pingInterval().toSeconds() + " s, timeout " + config.pingTimeout().toSeconds() + " s"
@@ -296,7 +273,7 @@ public final class App {
 
     /** Cuts the drain window short (a second SIGTERM or Ctrl-C); {@link #stop()} then goes on at once. */
     public void stopNow() {
-        if (squall.node().stopNow()) log.info("Stopping now: the rest of the drain window is skipped");
+        if (squall.stopNow()) log.info("Stopping now: the rest of the drain window is skipped");
     }
 
     /** The port actually bound (useful with port 0). */
@@ -314,12 +291,16 @@ public final class App {
         return List.copyOf(endpoints);
     }
 
-    public Hub hub() {
-        return squall.node().hub();
-    }
-
-    public Metrics metrics() {
-        return squall.node().metrics();
+    /**
+     * A refused upgrade (a route of the server's own, such as a WebSocket path it does not have) would otherwise
+     * reach the client as a status with an empty body: Javalin writes no result on its WebSocket path.
+     */
+    private static void writeResultNow(io.javalin.http.Context ctx) {
+        try (java.io.InputStream result = ctx.resultInputStream()) {
+            if (result != null) result.transferTo(ctx.res().getOutputStream());
+        } catch (IOException e) {
+            log.debug("Could not write the refusal of a WebSocket upgrade: {}", e.toString());
+        }
     }
 
     /** The plugin this server is built on. */

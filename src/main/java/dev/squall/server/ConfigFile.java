@@ -43,7 +43,7 @@ import java.util.TreeSet;
  *     presence: true
  * </pre>
  */
-public final class ConfigFile {
+final class ConfigFile {
 
     private static final Set<String> NAMESPACE_KEYS = Set.of("history-size", "history-ttl", "presence");
     private static final YAMLMapper YAML = new YAMLMapper();

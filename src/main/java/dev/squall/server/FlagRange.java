@@ -6,7 +6,7 @@ package dev.squall.server;
  *
  * @param unit empty for a plain count, else what the number counts ({@code "seconds"}, {@code "bytes"})
  */
-public record FlagRange(long min, long max, String unit) {
+record FlagRange(long min, long max, String unit) {
 
     static FlagRange of(long min, long max) {
         return new FlagRange(min, max, "");

@@ -19,7 +19,7 @@ import java.util.Map;
  * Jetty's HTML page. Never shows a stack trace, and a 5xx never shows Jetty's message, which can be
  * {@code cause.toString()}: the client learns nothing about the server's insides.
  */
-public final class JsonErrorHandler extends ErrorHandler {
+final class JsonErrorHandler extends ErrorHandler {
 
     private final ObjectMapper json;
 

@@ -1,6 +1,7 @@
 package dev.squall.server;
 
 import org.jspecify.annotations.Nullable;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.BindException;
@@ -18,7 +19,7 @@ import java.util.Locale;
  * chain of causes; bound here, it is one sentence naming the flag, like any other bad setting. Nothing of
  * Javalin's logging is silenced for it: its start simply no longer fails that way.
  */
-public final class ListeningSocket {
+final class ListeningSocket {
 
     private ListeningSocket() {
     }

@@ -1,14 +1,13 @@
 package dev.squall.server;
 
-import dev.squall.internal.node.NodeSettings;
 import dev.squall.SlowConsumerPolicy;
-
+import dev.squall.SquallPlugin;
 import org.jspecify.annotations.Nullable;
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
+import picocli.CommandLine;
 
 import java.io.InputStream;
 import java.io.PrintWriter;
@@ -62,10 +61,10 @@ public final class Main implements Callable<Integer> {
             Map.entry("--write-timeout", FlagRange.seconds(0, 86_400)),
             Map.entry("--max-publish-bytes", FlagRange.bytes(1, Long.MAX_VALUE)),
             Map.entry("--drain-seconds", FlagRange.seconds(0, SquallConfig.MAX_DRAIN.toSeconds())),
-            Map.entry("--history-size", FlagRange.of(0, NodeSettings.MAX_HISTORY)),
+            Map.entry("--history-size", FlagRange.of(0, SquallPlugin.Config.MAX_HISTORY)),
             Map.entry("--history-ttl", FlagRange.seconds(1, 86_400 * 7)),
-            Map.entry("--max-recovery", FlagRange.of(0, NodeSettings.MAX_HISTORY)),
-            Map.entry("--max-channels-per-connection", FlagRange.of(1, NodeSettings.MAX_CHANNELS_PER_CONNECTION)));
+            Map.entry("--max-recovery", FlagRange.of(0, SquallPlugin.Config.MAX_HISTORY)),
+            Map.entry("--max-channels-per-connection", FlagRange.of(1, SquallPlugin.Config.MAX_CHANNELS_PER_CONNECTION)));
 
     @Spec
     CommandSpec spec;

@@ -1,13 +1,11 @@
 package dev.squall.server;
 
-import dev.squall.internal.policy.HostPolicy;
-import dev.squall.internal.node.NodeSettings;
-import dev.squall.internal.policy.OriginPolicy;
 import dev.squall.SlowConsumerPolicy;
-
-
+import dev.squall.SquallPlugin;
 import org.jspecify.annotations.Nullable;
 
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -77,7 +75,7 @@ public record SquallConfig(
     public SquallConfig {
         require(host != null && !host.isBlank(), "--host must not be empty");
         require(port >= 0 && port <= 65535, "--port must be between 0 and 65535, got " + port);
-        allowedOrigins = OriginPolicy.normalizeAll(allowedOrigins, "--allowed-origins");
+        allowedOrigins = entries(allowedOrigins);            // checked by the plugins, whose errors name the flag
         require(!pingInterval.isNegative(), "--ping-interval must be 0 (off) or more seconds");
         require(!pingTimeout.isNegative() && !pingTimeout.isZero(), "--ping-timeout must be at least 1 second");
         require(maxMessageBytes >= 1, "--max-message-bytes must be at least 1, got " + maxMessageBytes);
@@ -94,20 +92,20 @@ public record SquallConfig(
         require(slowConsumerPolicy != null, "--slow-consumer must be given");
         require(!stopTimeout.isNegative(), "stop timeout must not be negative");
         require(!writeTimeout.isNegative(), "--write-timeout must be 0 (off) or more seconds");
-        allowedHosts = HostPolicy.normalizeAll(allowedHosts, "--allowed-hosts");
+        allowedHosts = entries(allowedHosts);
         // Two of the largest publishes must fit one client's queue, or back-to-back publishes close every reader.
         require(maxPublishBytes >= 1 && maxPublishBytes <= maxQueueBytes / 2,
                 "--max-publish-bytes (" + maxPublishBytes + ") must be between 1 and half of --max-queue-bytes ("
                         + maxQueueBytes + " / 2 = " + maxQueueBytes / 2 + ") so a client's queue holds two of the largest "
                         + "publishes: lower --max-publish-bytes or raise --max-queue-bytes");
-        require(historySize >= 0 && historySize <= NodeSettings.MAX_HISTORY,
-                "--history-size must be from 0 (off) to " + NodeSettings.MAX_HISTORY + ", got " + historySize);
+        require(historySize >= 0 && historySize <= SquallPlugin.Config.MAX_HISTORY,
+                "--history-size must be from 0 (off) to " + SquallPlugin.Config.MAX_HISTORY + ", got " + historySize);
         require(!historyTtl.isNegative() && !historyTtl.isZero(), "--history-ttl must be at least 1 second");
-        require(maxRecovery >= 0 && maxRecovery <= NodeSettings.MAX_HISTORY,
-                "--max-recovery must be from 0 to " + NodeSettings.MAX_HISTORY + ", got " + maxRecovery);
+        require(maxRecovery >= 0 && maxRecovery <= SquallPlugin.Config.MAX_HISTORY,
+                "--max-recovery must be from 0 to " + SquallPlugin.Config.MAX_HISTORY + ", got " + maxRecovery);
         namespaces = Map.copyOf(namespaces);
-        require(maxChannelsPerConnection >= 1 && maxChannelsPerConnection <= NodeSettings.MAX_CHANNELS_PER_CONNECTION,
-                "--max-channels-per-connection must be from 1 to " + NodeSettings.MAX_CHANNELS_PER_CONNECTION + ", got "
+        require(maxChannelsPerConnection >= 1 && maxChannelsPerConnection <= SquallPlugin.Config.MAX_CHANNELS_PER_CONNECTION,
+                "--max-channels-per-connection must be from 1 to " + SquallPlugin.Config.MAX_CHANNELS_PER_CONNECTION + ", got "
                         + maxChannelsPerConnection);
         require(!drainWindow.isNegative() && drainWindow.compareTo(MAX_DRAIN) <= 0,
                 "--drain-seconds must be a whole number of seconds from 0 to 3600, got " + drainWindow.toSeconds());
@@ -135,7 +133,16 @@ public record SquallConfig(
 
     /** True when {@code --host} is a loopback address: then every request's {@code Host} is checked. */
     public boolean boundToLoopback() {
-        return HostPolicy.isLoopbackBinding(host);
+        try {
+            return InetAddress.getByName(host.trim()).isLoopbackAddress();
+        } catch (UnknownHostException notAnAddress) {
+            return false;                                   // nothing to bind to: the start refuses it anyway
+        }
+    }
+
+    /** A list flag's entries as given, blank ones dropped ({@code --allowed-origins ''}, a trailing comma). */
+    private static List<String> entries(List<String> given) {
+        return given.stream().map(String::trim).filter(entry -> !entry.isEmpty()).toList();
     }
 
     private static void require(boolean condition, String message) {

@@ -17,7 +17,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  * every JDK since 9; where a signal cannot be handled (e.g. {@code -Xrs}) the JVM's default and the shutdown hook
  * still stop the server, with the JVM's exit code.
  */
-public final class StopSignals {
+final class StopSignals {
 
     private static final Logger log = LoggerFactory.getLogger(StopSignals.class);
 

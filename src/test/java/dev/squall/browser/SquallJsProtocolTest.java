@@ -1,9 +1,8 @@
 package dev.squall.browser;
 
-import dev.squall.internal.protocol.Command;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.squall.internal.protocol.Command;
 import dev.squall.support.Browser;
 import dev.squall.support.CuttableProxy;
 import org.junit.jupiter.api.AfterAll;

@@ -1,10 +1,9 @@
 package dev.squall.embedding;
 
-import dev.squall.SquallConnection;
-
 import dev.squall.OriginPolicyPlugin;
 import dev.squall.Published;
 import dev.squall.Squall;
+import dev.squall.SquallConnection;
 import dev.squall.SquallPlugin;
 import dev.squall.support.Await;
 import dev.squall.support.RawHttp;

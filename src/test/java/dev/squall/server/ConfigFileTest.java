@@ -1,7 +1,6 @@
 package dev.squall.server;
 
 import dev.squall.SlowConsumerPolicy;
-
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 

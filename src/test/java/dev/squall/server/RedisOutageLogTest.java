@@ -1,7 +1,6 @@
 package dev.squall.server;
 
 import dev.squall.Squall;
-
 import dev.squall.support.Await;
 import dev.squall.support.RedisProcess;
 import dev.squall.support.ServerProcess;

@@ -1,9 +1,8 @@
 package dev.squall.server;
 
-import dev.squall.support.TestServer;
-
 import dev.squall.support.Await;
 import dev.squall.support.ServerProcess;
+import dev.squall.support.TestServer;
 import dev.squall.support.WsTestClient;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

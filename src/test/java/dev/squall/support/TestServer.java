@@ -1,12 +1,12 @@
 package dev.squall.support;
 
-import dev.squall.server.App;
-import dev.squall.internal.hub.Hub;
-import dev.squall.server.SquallConfig;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.squall.internal.hub.Hub;
 import dev.squall.internal.hub.Metrics;
+import dev.squall.server.App;
+import dev.squall.server.SquallConfig;
+
 import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
@@ -84,12 +84,13 @@ public final class TestServer implements AutoCloseable {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /** The server's hub, for what only it shows (a channel's local subscribers, open connections). */
     public dev.squall.internal.hub.Hub hub() {
-        return app.hub();
+        return dev.squall.Internals.node(app.plugin()).hub();
     }
 
     public Metrics metrics() {
-        return app.metrics();
+        return dev.squall.Internals.node(app.plugin()).metrics();
     }
 
     /**

@@ -1,6 +1,6 @@
 /**
  * Internal: the seam between publishing and the hub ({@link dev.squall.internal.broker.Broker}), and its in-memory
- * implementation. Not part of Squall's API yet (see {@link dev.squall}).
+ * implementation. No compatibility promise (see {@link dev.squall}).
  */
 @NullMarked
 package dev.squall.internal.broker;

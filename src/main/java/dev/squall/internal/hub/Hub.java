@@ -1,12 +1,11 @@
 package dev.squall.internal.hub;
 
-import dev.squall.internal.broker.Unavailable;
-
 import dev.squall.internal.broker.Broker;
 import dev.squall.internal.broker.History;
 import dev.squall.internal.broker.Message;
 import dev.squall.internal.broker.Publication;
 import dev.squall.internal.broker.StreamPosition;
+import dev.squall.internal.broker.Unavailable;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

@@ -1,8 +1,8 @@
 package dev.squall.internal.hub;
 
 import dev.squall.internal.broker.Message;
-import org.eclipse.jetty.websocket.api.Session;
 import org.eclipse.jetty.util.Callback;
+import org.eclipse.jetty.websocket.api.Session;
 import org.eclipse.jetty.websocket.common.WebSocketSession;
 import org.eclipse.jetty.websocket.core.CoreSession;
 import org.eclipse.jetty.websocket.core.Frame;

@@ -1,6 +1,7 @@
 package dev.squall.internal.hub;
 
 import dev.squall.SlowConsumerPolicy;
+
 import java.time.Duration;
 
 /**

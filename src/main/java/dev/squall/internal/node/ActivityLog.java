@@ -1,7 +1,7 @@
 package dev.squall.internal.node;
 
-import org.jspecify.annotations.Nullable;
 import dev.squall.internal.hub.Metrics;
+import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

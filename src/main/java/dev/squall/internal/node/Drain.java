@@ -1,11 +1,6 @@
 package dev.squall.internal.node;
 
-import dev.squall.internal.web.Refusal;
-
-import io.javalin.http.HttpStatus;
-
 import java.time.Duration;
-import java.util.Map;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 
@@ -66,11 +61,5 @@ public final class Drain {
 
     Duration window() {
         return window;
-    }
-
-    /** Refuses a publish during the window: 503, and when to try again (by then a balancer routes elsewhere). */
-    Refusal refusal() {
-        return new Refusal(HttpStatus.SERVICE_UNAVAILABLE.getCode(), "shutting down",
-                Map.of("Retry-After", Long.toString(Math.max(1, window.toSeconds()))));
     }
 }

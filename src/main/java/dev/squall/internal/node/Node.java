@@ -1,30 +1,22 @@
 package dev.squall.internal.node;
 
-import dev.squall.internal.channel.ChannelName;
-import dev.squall.internal.web.PublishDecoder;
 import dev.squall.Published;
-import dev.squall.internal.web.RecoveryParams;
-import dev.squall.internal.web.Refusal;
 import dev.squall.Squall;
-import dev.squall.internal.web.SseFraming;
-
 import dev.squall.internal.broker.Broker;
+import dev.squall.internal.broker.History;
 import dev.squall.internal.broker.InMemoryBroker;
 import dev.squall.internal.broker.Message;
-import dev.squall.internal.broker.History;
 import dev.squall.internal.broker.PublishOptions;
 import dev.squall.internal.broker.PublishResult;
 import dev.squall.internal.broker.TooManyIdempotencyKeys;
 import dev.squall.internal.broker.redis.RedisBrokers;
+import dev.squall.internal.channel.ChannelName;
 import dev.squall.internal.hub.Framing;
 import dev.squall.internal.hub.Heartbeat;
 import dev.squall.internal.hub.Hub;
 import dev.squall.internal.hub.Metrics;
 import dev.squall.internal.hub.Notice;
 import dev.squall.internal.hub.OutboundLimits;
-import dev.squall.internal.protocol.Codec;
-import dev.squall.internal.protocol.V1Framing;
-import io.javalin.http.HttpStatus;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -60,15 +52,18 @@ public final class Node implements Squall {
     private final Heartbeat heartbeat;
     private final Drain drain;
     private final ActivityLog activity;
-    private final V1Framing v1 = new V1Framing(new Codec(ChannelName::problem, RecoveryParams.MAX_EPOCH_LENGTH,
-            PublishDecoder.MAX_IDEMPOTENCY_KEY));
     /** How a named channel's publications may be framed, by the protocols that can subscribe to one. */
-    private final List<Framing> channelFramings = List.of(Framing.PLAIN, v1, SseFraming.EVENTS);
+    private final List<Framing> channelFramings;
     private volatile boolean ready;
     private volatile boolean stopped;
 
-    public Node(NodeSettings settings) {
+    /**
+     * @param channelFramings how the protocols that can subscribe to a named channel frame its publications (the
+     *                        web layer's): a publish is refused when one of them would make it too large
+     */
+    public Node(NodeSettings settings, List<Framing> channelFramings) {
         this.settings = settings;
+        this.channelFramings = List.copyOf(channelFramings);
         this.scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "squall-heartbeat");
             thread.setDaemon(true);
@@ -203,34 +198,12 @@ public final class Node implements Squall {
         return null;
     }
 
-    /** The framing of {@code squall.v1} connections, and its codec for their replies. */
-    public V1Framing v1() {
-        return v1;
-    }
-
     private void check(Message message, String what) {
         if (message.size() > settings.maxPublishBytes()) {
             throw new IllegalArgumentException(what + " of " + message.size() + " bytes is larger than "
                     + settings.names().name("maxPublishBytes") + " (" + settings.maxPublishBytes() + " bytes)");
         }
         if (Notice.isReserved(message)) throw new IllegalArgumentException(reservedRule(what));
-    }
-
-    /**
-     * A publish to a named channel that came over HTTP (its name already checked): refused with 503 while
-     * draining, and with 400 when it would forge a notice.
-     */
-    public Published publish(String channel, Message message, @Nullable String idempotencyKey) {
-        admitOverHttp(message, "data");
-        String framed = framedTooLarge(channel, message, "the message");
-        if (framed != null) throw new Refusal(HttpStatus.CONTENT_TOO_LARGE.getCode(), framed);
-        return toChannel(channel, message, idempotencyKey);
-    }
-
-    /** The gates of an HTTP publish: 503 while draining, 400 for a forged notice (named as its field). */
-    private void admitOverHttp(Message message, String field) {
-        if (drain.draining()) throw drain.refusal();
-        if (Notice.isReserved(message)) throw new Refusal(HttpStatus.BAD_REQUEST.getCode(), reservedRule(field));
     }
 
     private Published toChannel(String channel, Message message, @Nullable String idempotencyKey) {
@@ -245,6 +218,11 @@ public final class Node implements Squall {
         metrics.published();
         hub.helpWrite();
         return new Published(channel, result.position().offset(), result.position().epoch(), result.delivered(), result.duplicate());
+    }
+
+    /** Where channels live, in one line: in this process, or through which Redis (passwords shown as {@code ***}). */
+    public String describeChannels() {
+        return NodeSettings.describeChannels(settings.redis());
     }
 
     /** The channel's history after {@code since}, at most {@code limit}, and its position. */
@@ -263,10 +241,10 @@ public final class Node implements Squall {
     }
 
     /**
-     * A publish from a {@code squall.v1} client, which has checked its name, size and notice envelope itself and
-     * answers each with its own error code; refused only if the node has stopped.
+     * A publish from a client (HTTP, {@code squall.v1}) whose route has checked it (its name, size, framed size,
+     * notice envelope, the drain) and answers each refusal in its own protocol; refused only if the node has stopped.
      */
-    public Published publishFromClient(String channel, Message message, @Nullable String idempotencyKey) {
+    public Published publishAdmitted(String channel, Message message, @Nullable String idempotencyKey) {
         return toChannel(channel, message, idempotencyKey);
     }
 
@@ -275,10 +253,14 @@ public final class Node implements Squall {
         return drain.draining() || stopped;
     }
 
-    /** A publish that came over HTTP: refused with 503 while draining, and with 400 when it would forge a notice. */
-    public int publish(Message message) {
-        admitOverHttp(message, "msg");
+    /** A broadcast from a client (HTTP) whose route has checked it, as {@link #publishAdmitted} is. */
+    public int broadcastAdmitted(Message message) {
         return deliver(message);
+    }
+
+    /** How long the drain window of a stop lasts: what a publish refused while draining is told to wait. */
+    public java.time.Duration drainWindow() {
+        return drain.window();
     }
 
     private int deliver(Message message) {

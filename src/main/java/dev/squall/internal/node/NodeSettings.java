@@ -1,17 +1,15 @@
 package dev.squall.internal.node;
 
-import dev.squall.internal.channel.ChannelName;
-import dev.squall.internal.policy.HostPolicy;
-import dev.squall.internal.policy.OriginPolicy;
 import dev.squall.SettingNames;
 import dev.squall.SlowConsumerPolicy;
 import dev.squall.SquallPlugin;
 import dev.squall.WsRoute;
-
 import dev.squall.internal.broker.PublishOptions;
-import dev.squall.internal.broker.redis.RedisBroker;
 import dev.squall.internal.broker.redis.RedisBrokers;
 import dev.squall.internal.broker.redis.RedisShards;
+import dev.squall.internal.channel.ChannelName;
+import dev.squall.internal.policy.HostPolicy;
+import dev.squall.internal.policy.OriginPolicy;
 import org.jspecify.annotations.Nullable;
 
 import java.time.Duration;
@@ -60,11 +58,9 @@ public record NodeSettings(
         SettingNames names) {
 
     static final Duration MAX_DRAIN = Duration.ofHours(1);
-    /** The largest history a channel may keep, and the longest replay. */
-    public static final int MAX_HISTORY = 100_000;
+    public static final int MAX_HISTORY = SquallPlugin.Config.MAX_HISTORY;
     static final String DEFAULT_WS_PATH = "/ws";
-    /** The most channels one {@code squall.v1} connection may be on: what a setting may raise the bound to. */
-    public static final int MAX_CHANNELS_PER_CONNECTION = 100_000;
+    public static final int MAX_CHANNELS_PER_CONNECTION = SquallPlugin.Config.MAX_CHANNELS_PER_CONNECTION;
     static final String SSE_CHANNEL_PARAM = "{channel}";
     /** A path parameter in Javalin's syntax: {@code {name}}, or {@code <name>} that may hold slashes. */
     private static final java.util.regex.Pattern PATH_PARAM = java.util.regex.Pattern.compile("[{<]([^{}<>/]+)[}>]");
@@ -227,7 +223,7 @@ public record NodeSettings(
          * password ends (a '/' or a second '@' in it, unencoded), a hint instead of any of it.
          */
         private static String shownIfSafe(String uri) {
-            String shown = RedisBroker.shown(uri);
+            String shown = RedisBrokers.shown(uri);
             int at = shown.indexOf('@');
             boolean safe = at < 0 || at == shown.lastIndexOf('@') && shown.startsWith(":***@", at - 4);
             return safe ? ", got '" + shown + "'" : "; in a password, '/' is written %2F, '@' %40 and ',' %2C";
@@ -281,5 +277,14 @@ public record NodeSettings(
             }
             taken.add(path);
         }
+    }
+
+    /** Where channels live, for {@code redis} (the URIs): in this process, or through which Redis, passwords hidden. */
+    public static String describeChannels(List<String> redis) {
+        if (redis.isEmpty()) return "in this process";
+        List<String> shown = redis.stream().map(RedisBrokers::shown).toList();
+        if (shown.size() == 1) return "shared with other nodes through Redis at " + shown.get(0);
+        return "shared with other nodes through " + shown.size() + " Redis instances, each channel on one of them: "
+                + String.join(", ", shown);
     }
 }

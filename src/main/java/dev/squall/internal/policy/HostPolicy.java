@@ -1,6 +1,7 @@
 package dev.squall.internal.policy;
 
 import org.jspecify.annotations.Nullable;
+
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;

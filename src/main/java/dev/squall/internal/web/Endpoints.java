@@ -1,25 +1,25 @@
 package dev.squall.internal.web;
 
-import dev.squall.internal.channel.ChannelName;
-import dev.squall.internal.policy.HostPolicy;
-import dev.squall.internal.node.Node;
-import dev.squall.internal.node.NodeSettings;
-import dev.squall.internal.policy.OriginPolicy;
-import dev.squall.Published;
-
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonSerializable;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializerProvider;
 import com.fasterxml.jackson.databind.jsontype.TypeSerializer;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.squall.Published;
 import dev.squall.internal.broker.History;
 import dev.squall.internal.broker.Message;
 import dev.squall.internal.broker.Publication;
 import dev.squall.internal.broker.TooManyIdempotencyKeys;
 import dev.squall.internal.broker.Unavailable;
+import dev.squall.internal.channel.ChannelName;
+import dev.squall.internal.hub.Notice;
+import dev.squall.internal.node.Node;
+import dev.squall.internal.node.NodeSettings;
+import dev.squall.internal.policy.HostPolicy;
+import dev.squall.internal.policy.OriginPolicy;
 import dev.squall.internal.protocol.Codec;
 import dev.squall.internal.protocol.V1Framing;
 import io.javalin.config.JavalinState;
@@ -56,7 +56,7 @@ public final class Endpoints {
     private final PublishDecoder decoder;
     private final V1Framing v1;
 
-    public Endpoints(Node node, JavalinState state) {
+    public Endpoints(Node node, JavalinState state, Protocols protocols) {
         this.node = node;
         this.state = state;
         this.settings = node.settings();
@@ -65,7 +65,7 @@ public final class Endpoints {
         this.guard = new RequestGuard(origins, hosts, settings.checkHosts(), 600, settings.names());
         this.publishPolicy = new PublishPolicy(settings.publishToken(), origins, hosts, settings.names());
         this.decoder = new PublishDecoder(JSON, settings.maxPublishBytes(), settings.names());
-        this.v1 = node.v1();
+        this.v1 = protocols.v1();
     }
 
     public void mount() {
@@ -120,7 +120,7 @@ public final class Endpoints {
                 publishPolicy.check(ctx, PublishPolicy.Action.PUBLISH);
                 QueryParameters.NONE.check(ctx);
                 PublishDecoder.ChannelPublish request = decoder.fromApi(ctx);
-                respond(ctx, published(node.publish(request.channel(), request.message(), request.idempotencyKey())));
+                respond(ctx, published(toChannel(request.channel(), request.message(), request.idempotencyKey(), "data")));
             }));
             routes.addHttpHandler(HandlerType.OPTIONS, api, ctx -> ctx.status(HttpStatus.NO_CONTENT));
         }
@@ -167,10 +167,31 @@ public final class Endpoints {
     /** {@code /receive}: to the broadcast channel as the tutorial does, or to {@code ?channel=}. */
     private void publishTo(Context ctx, @Nullable String channel, Message message) {
         if (channel == null) {
-            respond(ctx, Map.of("delivered", node.publish(message)));
+            admit(message, "msg");
+            respond(ctx, Map.of("delivered", node.broadcastAdmitted(message)));
         } else {
-            respond(ctx, published(node.publish(channel, message, null)));
+            respond(ctx, published(toChannel(channel, message, null, "the message")));
         }
+    }
+
+    /** A publish to a named channel (its name and size checked): the gates below, then 413 for a framed size. */
+    private Published toChannel(String channel, Message message, @Nullable String idempotencyKey, String field) {
+        admit(message, field);
+        String framed = node.framedTooLarge(channel, message, field);
+        if (framed != null) throw new Refusal(HttpStatus.CONTENT_TOO_LARGE.getCode(), framed);
+        return node.publishAdmitted(channel, message, idempotencyKey);
+    }
+
+    /**
+     * The gates of every HTTP publish: 503 while the node drains, with the window as {@code Retry-After} (by then a
+     * balancer routes elsewhere), and 400 for a forged notice (named as its field).
+     */
+    private void admit(Message message, String field) {
+        if (node.draining()) {
+            throw new Refusal(HttpStatus.SERVICE_UNAVAILABLE.getCode(), "shutting down",
+                    Map.of("Retry-After", Long.toString(Math.max(1, node.drainWindow().toSeconds()))));
+        }
+        if (Notice.isReserved(message)) throw new Refusal(HttpStatus.BAD_REQUEST.getCode(), Node.reservedRule(field));
     }
 
     private static Map<String, Object> published(Published result) {

@@ -1,7 +1,7 @@
 package dev.squall.internal.web;
 
-import org.jspecify.annotations.Nullable;
 import io.javalin.http.BadRequestResponse;
+import org.jspecify.annotations.Nullable;
 
 import java.io.ByteArrayOutputStream;
 import java.nio.ByteBuffer;

@@ -1,14 +1,13 @@
 package dev.squall.internal.web;
 
-import dev.squall.internal.node.Node;
 import dev.squall.Published;
-
 import dev.squall.internal.broker.Message;
 import dev.squall.internal.broker.StreamPosition;
 import dev.squall.internal.broker.TooManyIdempotencyKeys;
 import dev.squall.internal.broker.Unavailable;
 import dev.squall.internal.hub.Connection;
 import dev.squall.internal.hub.Notice;
+import dev.squall.internal.node.Node;
 import dev.squall.internal.protocol.Codec;
 import dev.squall.internal.protocol.Command;
 import dev.squall.internal.protocol.ErrorCode;
@@ -151,7 +150,7 @@ public final class ProtocolSession {
         if (Notice.isReserved(message)) throw new ProtocolError(command.id(), ErrorCode.RESERVED, Node.reservedRule("data"));
         Published published;
         try {
-            published = node.publishFromClient(command.channel(), message, command.idempotencyKey());
+            published = node.publishAdmitted(command.channel(), message, command.idempotencyKey());
         } catch (Unavailable e) {
             throw e;
         } catch (IllegalStateException stopped) {

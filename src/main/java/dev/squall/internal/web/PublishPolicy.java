@@ -1,9 +1,8 @@
 package dev.squall.internal.web;
 
+import dev.squall.SettingNames;
 import dev.squall.internal.policy.HostPolicy;
 import dev.squall.internal.policy.OriginPolicy;
-import dev.squall.SettingNames;
-
 import io.javalin.http.Context;
 import io.javalin.http.Header;
 import io.javalin.http.HttpStatus;

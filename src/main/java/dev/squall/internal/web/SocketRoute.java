@@ -1,18 +1,17 @@
 package dev.squall.internal.web;
 
-import dev.squall.internal.channel.ChannelName;
-import dev.squall.internal.node.Node;
-import dev.squall.internal.node.NodeSettings;
 import dev.squall.SquallConnection;
 import dev.squall.WsRoute;
-
 import dev.squall.internal.broker.Message;
 import dev.squall.internal.broker.Unavailable;
+import dev.squall.internal.channel.ChannelName;
 import dev.squall.internal.hub.Connection;
 import dev.squall.internal.hub.Hub;
 import dev.squall.internal.hub.JettyWire;
 import dev.squall.internal.hub.Notice;
 import dev.squall.internal.hub.Recovery;
+import dev.squall.internal.node.Node;
+import dev.squall.internal.node.NodeSettings;
 import dev.squall.internal.protocol.V1Framing;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;

@@ -1,15 +1,14 @@
 package dev.squall.internal.web;
 
-import dev.squall.internal.channel.ChannelName;
-import dev.squall.internal.node.Node;
-import dev.squall.internal.node.NodeSettings;
-
 import dev.squall.internal.broker.Message;
 import dev.squall.internal.broker.Unavailable;
+import dev.squall.internal.channel.ChannelName;
 import dev.squall.internal.hub.Connection;
 import dev.squall.internal.hub.Hub;
 import dev.squall.internal.hub.Recovery;
 import dev.squall.internal.hub.Subscribed;
+import dev.squall.internal.node.Node;
+import dev.squall.internal.node.NodeSettings;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;

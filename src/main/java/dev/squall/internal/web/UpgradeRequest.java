@@ -1,10 +1,10 @@
 package dev.squall.internal.web;
 
-import org.jspecify.annotations.Nullable;
 import io.javalin.http.BadRequestResponse;
 import io.javalin.http.Context;
 import io.javalin.http.HttpResponseException;
 import io.javalin.http.HttpStatus;
+import org.jspecify.annotations.Nullable;
 
 import java.util.ArrayList;
 import java.util.Base64;

@@ -3,7 +3,6 @@ package dev.squall.internal.hub;
 import dev.squall.SlowConsumerPolicy;
 import dev.squall.internal.broker.InMemoryBroker;
 import dev.squall.internal.broker.Message;
-import dev.squall.internal.broker.PublishOptions;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

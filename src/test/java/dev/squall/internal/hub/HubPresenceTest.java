@@ -5,9 +5,9 @@ import dev.squall.internal.broker.Broker;
 import dev.squall.internal.broker.History;
 import dev.squall.internal.broker.InMemoryBroker;
 import dev.squall.internal.broker.Message;
+import dev.squall.internal.broker.Publication;
 import dev.squall.internal.broker.PublishOptions;
 import dev.squall.internal.broker.PublishResult;
-import dev.squall.internal.broker.Publication;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 

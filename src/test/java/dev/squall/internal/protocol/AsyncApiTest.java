@@ -1,19 +1,18 @@
 package dev.squall.internal.protocol;
 
-import dev.squall.internal.channel.ChannelName;
-import dev.squall.internal.web.PublishDecoder;
-import dev.squall.internal.web.RecoveryParams;
-import dev.squall.server.SquallConfig;
-import dev.squall.internal.broker.StreamPosition;
-import dev.squall.internal.hub.Subscribed;
-import dev.squall.support.TestServer;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.dataformat.yaml.YAMLFactory;
 import dev.squall.internal.broker.Message;
+import dev.squall.internal.broker.StreamPosition;
+import dev.squall.internal.channel.ChannelName;
+import dev.squall.internal.hub.Subscribed;
 import dev.squall.internal.protocol.Codec;
 import dev.squall.internal.protocol.ErrorCode;
+import dev.squall.internal.web.PublishDecoder;
+import dev.squall.internal.web.RecoveryParams;
+import dev.squall.server.SquallConfig;
+import dev.squall.support.TestServer;
 import dev.squall.support.WsTestClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;

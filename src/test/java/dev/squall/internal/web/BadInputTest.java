@@ -1,10 +1,9 @@
 package dev.squall.internal.web;
 
 import dev.squall.internal.hub.Connection;
-import dev.squall.support.TestServer;
-
 import dev.squall.support.Await;
 import dev.squall.support.RawWsClient;
+import dev.squall.support.TestServer;
 import dev.squall.support.WsTestClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

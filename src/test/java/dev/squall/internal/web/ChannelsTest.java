@@ -1,15 +1,14 @@
 package dev.squall.internal.web;
 
-import dev.squall.support.Await;
-import dev.squall.support.ContinuousPublisher;
-import dev.squall.Published;
-import dev.squall.server.SquallConfig;
-import dev.squall.SquallPlugin;
-import dev.squall.support.TestServer;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.squall.Published;
+import dev.squall.SquallPlugin;
+import dev.squall.server.SquallConfig;
+import dev.squall.support.Await;
+import dev.squall.support.ContinuousPublisher;
 import dev.squall.support.RawHttp;
+import dev.squall.support.TestServer;
 import dev.squall.support.WsTestClient;
 import io.javalin.Javalin;
 import org.junit.jupiter.api.AfterEach;

@@ -1,11 +1,9 @@
 package dev.squall.internal.web;
 
 import dev.squall.SlowConsumerPolicy;
-import dev.squall.support.TestServer;
-
-import dev.squall.internal.broker.Message;
 import dev.squall.support.Await;
 import dev.squall.support.RawWsClient;
+import dev.squall.support.TestServer;
 import dev.squall.support.WsTestClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -92,7 +90,7 @@ class FanOutTest {
                         assertThat(server.get("/receive?msg=" + URLEncoder.encode(text, StandardCharsets.UTF_8)).body())
                                 .isEqualTo("{\"delivered\":" + subscriberCount + "}");
                     } else {
-                        assertThat(server.app.publish(Message.text(text))).isEqualTo(subscriberCount);
+                        assertThat(server.app.plugin().squall().broadcast(text)).isEqualTo(subscriberCount);
                     }
                 }
                 return null;
@@ -124,7 +122,7 @@ class FanOutTest {
         long mostQueued = 0;
         for (int i = 0; i < broadcasts; i++) {
             String prefix = "m" + i + " ";
-            server.app.publish(Message.text(prefix + "x".repeat(messageBytes - prefix.length())));
+            server.app.plugin().squall().broadcast(prefix + "x".repeat(messageBytes - prefix.length()));
             mostQueued = Math.max(mostQueued, server.hub().queuedBytes());
             if (droppedAt < 0 && server.hub().size() == 20) droppedAt = i;
             if (i % 25 == 24) {
@@ -171,7 +169,7 @@ class FanOutTest {
             // It reads nothing while a phase is published...
             for (int i = phase * perPhase; i < (phase + 1) * perPhase; i++) {
                 String prefix = "m" + i + " ";
-                assertThat(server.app.publish(Message.text(prefix + "x".repeat(messageBytes - prefix.length()))))
+                assertThat(server.app.plugin().squall().broadcast(prefix + "x".repeat(messageBytes - prefix.length())))
                         .as("connections that took broadcast #%d", i).isEqualTo(21);
                 mostQueued = Math.max(mostQueued, server.hub().queuedBytes());
                 if (i % 25 == 24) {
@@ -263,7 +261,7 @@ class FanOutTest {
                     if (publisher == 0 && i % 5 == 0) {
                         assertThat(server.get("/receive?msg=storm-" + i).statusCode()).isEqualTo(200);
                     } else {
-                        server.app.publish(Message.text("p" + publisher + " " + i));
+                        server.app.plugin().squall().broadcast("p" + publisher + " " + i);
                     }
                 }
                 return null;

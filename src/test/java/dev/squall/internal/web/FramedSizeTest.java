@@ -1,16 +1,15 @@
 package dev.squall.internal.web;
 
-import dev.squall.internal.channel.ChannelName;
-import dev.squall.support.TestServer;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.squall.internal.broker.Message;
 import dev.squall.internal.broker.Publication;
+import dev.squall.internal.channel.ChannelName;
 import dev.squall.internal.hub.Framing;
 import dev.squall.internal.protocol.Codec;
 import dev.squall.internal.protocol.V1Framing;
 import dev.squall.support.SseTestClient;
+import dev.squall.support.TestServer;
 import dev.squall.support.WsTestClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

@@ -1,11 +1,9 @@
 package dev.squall.internal.web;
 
 import dev.squall.SlowConsumerPolicy;
-import dev.squall.support.TestServer;
-
-import dev.squall.internal.broker.Message;
 import dev.squall.support.Await;
 import dev.squall.support.RawWsClient;
+import dev.squall.support.TestServer;
 import dev.squall.support.WsTestClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -114,7 +112,7 @@ class HeartbeatTest {
             String big = "x".repeat(32 * 1024);
             // Enough to fill both sockets' buffers; with drop-oldest the queue stays full and nothing is refused.
             Await.until("messages stuck in the stalled peer's queue", Duration.ofSeconds(20), () -> {
-                server.app.publish(dev.squall.internal.broker.Message.text(big));
+                server.app.plugin().squall().broadcast(big);
                 return server.hub().queuedBytes() > 0 && server.metric("squall_dropped_messages_total") > 0;
             });
             Await.until("the stalled peer's drop", Duration.ofSeconds(10), () -> server.metric("squall_stalled_peers_total"), 1.0);

@@ -1,13 +1,11 @@
 package dev.squall.internal.web;
 
-import dev.squall.server.App;
-import dev.squall.server.JsonErrorHandler;
-import dev.squall.support.TestServer;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.squall.server.App;
 import dev.squall.support.RawHttp;
 import dev.squall.support.RawWsClient;
+import dev.squall.support.TestServer;
 import io.javalin.testtools.JavalinTest;
 import io.javalin.testtools.Response;
 import org.junit.jupiter.api.BeforeEach;
@@ -164,14 +162,6 @@ class HttpRoutesTest {
             assertThat(noKey.status()).isEqualTo(400);
             assertThat(json.readTree(noKey.body()).path("error").asText()).contains("missing Sec-WebSocket-Key");
         });
-    }
-
-    @Test
-    void jettys_5xx_messages_never_reach_the_client_while_4xx_keep_theirs() {
-        assertThat(JsonErrorHandler.describe(500, "java.lang.IllegalStateException: /secret/path/db.properties"))
-                .isEqualTo("internal server error");
-        assertThat(JsonErrorHandler.describe(503, "pool exhausted at org.eclipse.jetty...")).isEqualTo("service unavailable");
-        assertThat(JsonErrorHandler.describe(400, "Bad request line")).isEqualTo("Bad request line");
     }
 
     @Test

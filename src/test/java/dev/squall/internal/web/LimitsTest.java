@@ -2,9 +2,8 @@ package dev.squall.internal.web;
 
 import dev.squall.server.Main;
 import dev.squall.server.SquallConfig;
-import dev.squall.support.TestServer;
-
 import dev.squall.support.Await;
+import dev.squall.support.TestServer;
 import dev.squall.support.WsTestClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

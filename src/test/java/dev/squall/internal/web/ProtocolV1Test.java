@@ -1,13 +1,13 @@
 package dev.squall.internal.web;
 
-import dev.squall.internal.channel.ChannelName;
-import dev.squall.support.ContinuousPublisher;
-import dev.squall.server.SquallConfig;
-import dev.squall.support.TestServer;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.squall.internal.channel.ChannelName;
+import dev.squall.server.SquallConfig;
+import dev.squall.support.Await;
+import dev.squall.support.ContinuousPublisher;
 import dev.squall.support.RawWsClient;
+import dev.squall.support.TestServer;
 import dev.squall.support.WsTestClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -19,7 +19,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ThreadLocalRandom;
-import dev.squall.support.Await;
 
 import static org.assertj.core.api.Assertions.assertThat;
 

@@ -1,7 +1,6 @@
 package dev.squall.internal.web;
 
 import dev.squall.support.TestServer;
-
 import dev.squall.support.WsTestClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

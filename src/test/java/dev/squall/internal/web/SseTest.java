@@ -1,17 +1,16 @@
 package dev.squall.internal.web;
 
-import dev.squall.support.ContinuousPublisher;
-import dev.squall.SlowConsumerPolicy;
-import dev.squall.SquallPlugin;
-import dev.squall.support.TestServer;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.squall.SlowConsumerPolicy;
+import dev.squall.SquallPlugin;
 import dev.squall.support.Await;
-import io.javalin.Javalin;
+import dev.squall.support.ContinuousPublisher;
 import dev.squall.support.RawHttp;
-import dev.squall.support.SseTestClient;
 import dev.squall.support.SseTestClient.Event;
+import dev.squall.support.SseTestClient;
+import dev.squall.support.TestServer;
+import io.javalin.Javalin;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;

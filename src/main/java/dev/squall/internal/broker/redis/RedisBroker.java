@@ -12,9 +12,9 @@ import io.lettuce.core.ClientOptions;
 import io.lettuce.core.RedisChannelHandler;
 import io.lettuce.core.RedisClient;
 import io.lettuce.core.RedisCommandExecutionException;
+import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisException;
 import io.lettuce.core.RedisFuture;
-import io.lettuce.core.RedisConnectionStateListener;
 import io.lettuce.core.RedisNoScriptException;
 import io.lettuce.core.RedisURI;
 import io.lettuce.core.ScriptOutputType;
@@ -263,7 +263,7 @@ public final class RedisBroker implements Broker {
         this.probeWithin = probeWithin;
         this.keepFor = keepFor;
         this.metaFloor = metaFloor;
-        this.shown = shown(uri);
+        this.shown = RedisBrokers.shown(uri);
         RedisURI redisUri = RedisURI.create(uri);            // a malformed URI fails here, at once
         redisUri.setTimeout(COMMAND_TIMEOUT);                  // the handshake's, else 60 s on a silent network
         this.resources = DefaultClientResources.create();
@@ -1179,18 +1179,6 @@ public final class RedisBroker implements Broker {
         return names;
     }
 
-    /** The URI fit for a log line or an error: a password in it is shown as {@code ***}. */
-    public static String shown(String uri) {
-        int scheme = uri.indexOf("://");
-        int at = uri.indexOf('@', Math.max(scheme, 0));
-        if (scheme < 0 || at < 0) return uri;
-        int slash = uri.indexOf('/', scheme + 3);
-        if (slash >= 0 && slash < at) return uri;             // an '@' after the host is not a password's
-        String userInfo = uri.substring(scheme + 3, at);
-        int colon = userInfo.indexOf(':');
-        String user = colon < 0 ? "" : userInfo.substring(0, colon);
-        return uri.substring(0, scheme + 3) + user + ":***" + uri.substring(at);
-    }
 
     private static byte[][] keys(String channel) {
         return new byte[][]{bytes("squall:m:" + channel), bytes("squall:s:" + channel)};

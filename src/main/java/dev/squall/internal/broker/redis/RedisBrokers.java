@@ -53,8 +53,24 @@ public final class RedisBrokers {
             if (uris.size() == 1) return new RedisBroker(uris.get(0), scheduler);
             return new RedisShards(uris, scheduler);
         } catch (IllegalArgumentException e) {
-            String which = uris.size() == 1 ? " " + RedisBroker.shown(uris.get(0)) : "";
+            String which = uris.size() == 1 ? " " + shown(uris.get(0)) : "";
             throw new IllegalArgumentException(setting + which + ": " + e.getMessage(), e);
         }
+    }
+
+    /**
+     * The URI fit for a log line or an error: a password in it is shown as {@code ***}. A string function of its
+     * own here, where nothing needs Lettuce: a start-up line or a settings error may show a URI before any broker.
+     */
+    public static String shown(String uri) {
+        int scheme = uri.indexOf("://");
+        int at = uri.indexOf('@', Math.max(scheme, 0));
+        if (scheme < 0 || at < 0) return uri;
+        int slash = uri.indexOf('/', scheme + 3);
+        if (slash >= 0 && slash < at) return uri;             // an '@' after the host is not a password's
+        String userInfo = uri.substring(scheme + 3, at);
+        int colon = userInfo.indexOf(':');
+        String user = colon < 0 ? "" : userInfo.substring(0, colon);
+        return uri.substring(0, scheme + 3) + user + ":***" + uri.substring(at);
     }
 }

@@ -79,9 +79,9 @@ public final class RedisShards implements Broker {
         try {
             parsed = new URI(uri);
         } catch (URISyntaxException e) {
-            throw new IllegalArgumentException("not a URI: " + RedisBroker.shown(uri));
+            throw new IllegalArgumentException("not a URI: " + RedisBrokers.shown(uri));
         }
-        if (parsed.getHost() == null) throw new IllegalArgumentException("no host in " + RedisBroker.shown(uri));
+        if (parsed.getHost() == null) throw new IllegalArgumentException("no host in " + RedisBrokers.shown(uri));
         int port = parsed.getPort() == -1 ? 6379 : parsed.getPort();
         String path = parsed.getPath() == null ? "" : parsed.getPath();
         String database = path.length() > 1 ? Integer.toString(Integer.parseInt(path.substring(1))) : "0";

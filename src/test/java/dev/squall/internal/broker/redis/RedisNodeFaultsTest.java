@@ -1,13 +1,12 @@
 package dev.squall.internal.broker.redis;
 
-import dev.squall.support.TestServer;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.squall.support.Await;
 import dev.squall.support.CuttableProxy;
 import dev.squall.support.RedisProcess;
 import dev.squall.support.ServerProcess;
+import dev.squall.support.TestServer;
 import dev.squall.support.WsTestClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

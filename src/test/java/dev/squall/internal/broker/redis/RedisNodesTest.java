@@ -1,16 +1,14 @@
 package dev.squall.internal.broker.redis;
 
-import dev.squall.support.ContinuousPublisher;
-import dev.squall.server.SquallConfig;
-import dev.squall.SquallPlugin;
-import dev.squall.support.TestServer;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.squall.internal.broker.redis.RedisBroker;
+import dev.squall.SquallPlugin;
+import dev.squall.server.SquallConfig;
 import dev.squall.support.Await;
+import dev.squall.support.ContinuousPublisher;
 import dev.squall.support.RedisProcess;
 import dev.squall.support.ServerProcess;
+import dev.squall.support.TestServer;
 import dev.squall.support.WsTestClient;
 import io.javalin.Javalin;
 import org.junit.jupiter.api.AfterAll;
@@ -276,9 +274,9 @@ class RedisNodesTest {
 
     @Test
     void a_password_in_the_redis_uri_is_never_shown() {
-        assertThat(RedisBroker.shown("redis://:hunter2@10.0.0.5:6379/0")).isEqualTo("redis://:***@10.0.0.5:6379/0");
-        assertThat(RedisBroker.shown("rediss://app:hunter2@cache.example:6380")).isEqualTo("rediss://app:***@cache.example:6380");
-        assertThat(RedisBroker.shown("redis://10.0.0.5:6379")).isEqualTo("redis://10.0.0.5:6379");
+        assertThat(RedisBrokers.shown("redis://:hunter2@10.0.0.5:6379/0")).isEqualTo("redis://:***@10.0.0.5:6379/0");
+        assertThat(RedisBrokers.shown("rediss://app:hunter2@cache.example:6380")).isEqualTo("rediss://app:***@cache.example:6380");
+        assertThat(RedisBrokers.shown("redis://10.0.0.5:6379")).isEqualTo("redis://10.0.0.5:6379");
     }
 
     @Test

@@ -1,11 +1,10 @@
 package dev.squall.internal.broker.redis;
 
-import dev.squall.server.App;
 import dev.squall.SquallPlugin;
-import dev.squall.support.TestServer;
-
 import dev.squall.internal.broker.redis.RedisShards;
+import dev.squall.internal.node.NodeSettings;
 import dev.squall.support.RedisProcess;
+import dev.squall.support.TestServer;
 import dev.squall.support.WsTestClient;
 import io.javalin.Javalin;
 import org.junit.jupiter.api.AfterAll;
@@ -105,12 +104,12 @@ class RedisShardNodesTest {
     /** The start-up line's part on Redis (RedisNodesTest sees it in a real node's output, for one Redis). */
     @Test
     void the_start_up_line_names_every_redis_without_its_password() {
-        assertThat(App.describeChannels(Optional.of("redis://:hunter2@10.0.0.5:6379,rediss://app:hunter2@10.0.0.6")))
+        assertThat(NodeSettings.describeChannels(NodeSettings.redisUris("redis://:hunter2@10.0.0.5:6379,rediss://app:hunter2@10.0.0.6")))
                 .isEqualTo("shared with other nodes through 2 Redis instances, each channel on one of them: "
                         + "redis://:***@10.0.0.5:6379, rediss://app:***@10.0.0.6");
-        assertThat(App.describeChannels(Optional.of("redis://:hunter2@10.0.0.5:6379")))
+        assertThat(NodeSettings.describeChannels(NodeSettings.redisUris("redis://:hunter2@10.0.0.5:6379")))
                 .isEqualTo("shared with other nodes through Redis at redis://:***@10.0.0.5:6379");
-        assertThat(App.describeChannels(Optional.empty())).isEqualTo("in this process");
+        assertThat(NodeSettings.describeChannels(java.util.List.of())).isEqualTo("in this process");
     }
 
     @Test

@@ -1,10 +1,9 @@
 package dev.squall.internal.broker.redis;
 
-import dev.squall.internal.web.CommandQueue;
-import dev.squall.support.TestServer;
-
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.squall.internal.web.CommandQueue;
 import dev.squall.support.RedisProcess;
+import dev.squall.support.TestServer;
 import dev.squall.support.WsTestClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;

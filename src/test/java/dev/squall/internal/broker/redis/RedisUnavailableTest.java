@@ -1,7 +1,5 @@
 package dev.squall.internal.broker.redis;
 
-import dev.squall.support.TestServer;
-
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.squall.support.Await;
@@ -9,6 +7,7 @@ import dev.squall.support.RawHttp;
 import dev.squall.support.RawWsClient;
 import dev.squall.support.RedisProcess;
 import dev.squall.support.SseTestClient;
+import dev.squall.support.TestServer;
 import dev.squall.support.WsTestClient;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;

@@ -1,8 +1,8 @@
 package dev.squall.internal.hub;
 
 import dev.squall.SlowConsumerPolicy;
-import dev.squall.internal.broker.Message;
 import dev.squall.internal.broker.InMemoryBroker;
+import dev.squall.internal.broker.Message;
 import dev.squall.internal.broker.Publication;
 import dev.squall.internal.broker.PublishOptions;
 import org.openjdk.jmh.annotations.Benchmark;
