@@ -16,9 +16,9 @@ public interface Squall {
      * @throws IllegalArgumentException when it is larger than {@link SquallPlugin.Config#maxPublishBytes}, or is a
      *                                  JSON object with a top-level {@code "squall"} member (reserved for Squall's
      *                                  own notices, which clients must be able to trust)
-     * @throws IllegalStateException    once the server has stopped, or while {@link SquallPlugin.Config#redis Redis}
-     *                                  is unavailable ({@code dev.squall.internal.broker.Unavailable}: nothing was published,
-     *                                  or after a timeout perhaps it was; try again later)
+     * @throws UnavailableException     while {@link SquallPlugin.Config#redis Redis} is unavailable: nothing was
+     *                                  published, or after a timeout perhaps it was; try again later
+     * @throws IllegalStateException    once the server has stopped
      */
     int broadcast(String text);
 
@@ -27,9 +27,9 @@ public interface Squall {
      *
      * @return how many connections it was queued to; -1 when the node runs on Redis (delivery comes later)
      * @throws IllegalArgumentException when it is larger than {@link SquallPlugin.Config#maxPublishBytes}
-     * @throws IllegalStateException    once the server has stopped, or while {@link SquallPlugin.Config#redis Redis}
-     *                                  is unavailable ({@code dev.squall.internal.broker.Unavailable}: nothing was published,
-     *                                  or after a timeout perhaps it was; try again later)
+     * @throws UnavailableException     while {@link SquallPlugin.Config#redis Redis} is unavailable: nothing was
+     *                                  published, or after a timeout perhaps it was; try again later
+     * @throws IllegalStateException    once the server has stopped
      */
     int broadcast(byte[] data);
 
@@ -39,14 +39,48 @@ public interface Squall {
      * @throws IllegalArgumentException for a channel name outside the rule (1-255 of letters, digits and
      *                                  {@code -_.:@=,}), a message over {@link SquallPlugin.Config#maxPublishBytes},
      *                                  or a reserved {@code "squall"} notice
-     * @throws IllegalStateException    once the server has stopped, or while {@link SquallPlugin.Config#redis Redis}
-     *                                  is unavailable ({@code dev.squall.internal.broker.Unavailable}: nothing was published,
-     *                                  or after a timeout perhaps it was; try again later)
+     * @throws UnavailableException     while {@link SquallPlugin.Config#redis Redis} is unavailable: nothing was
+     *                                  published, or after a timeout perhaps it was; try again later
+     * @throws IllegalStateException    once the server has stopped
      */
     Published publish(String channel, String text);
 
     /** Publishes {@code data} (copied) as a binary message to one channel; as {@link #publish(String, String)}. */
     Published publish(String channel, byte[] data);
+
+    /**
+     * Publishes {@code payload} to one channel: text, a JSON value ({@code squall.v1}, SSE clients and history get it
+     * as JSON, not as a string), or bytes, with an idempotency key if it has one. Blocks for Redis's answer when the
+     * node runs on Redis; {@link #publishAsync} does not.
+     *
+     * @throws IllegalArgumentException as {@link #publish(String, String)}, for a JSON value the app's JSON mapper
+     *                                  cannot write, for JSON text that is not exactly one JSON value, and for a
+     *                                  message whose frame for some client protocol would not fit twice in a client's
+     *                                  queue (control characters escape to 6 bytes in JSON; each line of text is
+     *                                  one SSE {@code data:} line)
+     * @throws UnavailableException     as {@link #publish(String, String)}, and when the node already keeps as many
+     *                                  idempotency keys as it holds
+     * @throws IllegalStateException    once the server has stopped
+     */
+    Published publish(String channel, Payload payload);
+
+    /**
+     * As {@link #publish(String, Payload)}, without waiting: the future completes with where the publish went, or
+     * exceptionally with the exception {@code publish} would have thrown. With Redis the call waits on a thread of
+     * Squall's; in memory it has completed when this returns.
+     */
+    java.util.concurrent.CompletableFuture<Published> publishAsync(String channel, Payload payload);
+
+    /**
+     * Listens to a channel's publications from now on, on this node, as a client would: in the channel's order, each
+     * once, with the same queue bounds; with Redis, publications made on any node. For bridging a channel into the
+     * app's own logic.
+     *
+     * @throws IllegalArgumentException for a channel name outside the rule
+     * @throws UnavailableException     while Redis is unavailable
+     * @throws IllegalStateException    once the server has stopped
+     */
+    ServerSubscription subscribe(String channel, ChannelSubscriber subscriber);
 
     /**
      * Connections open on Squall's WebSocket routes right now, on this node, counted once their open handler has

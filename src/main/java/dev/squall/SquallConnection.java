@@ -57,4 +57,7 @@ public interface SquallConnection {
 
     /** False once the close handshake has started or the connection has gone. */
     boolean isOpen();
+
+    /** The push handle of the plugin this connection belongs to: to publish or broadcast from a handler. */
+    Squall squall();
 }

@@ -1,7 +1,9 @@
 package dev.squall;
 
+import dev.squall.internal.node.Declared;
 import dev.squall.internal.node.Node;
 import dev.squall.internal.node.NodeSettings;
+import dev.squall.internal.node.RouteHandlers;
 import dev.squall.internal.web.Endpoints;
 import dev.squall.internal.web.Protocols;
 import io.javalin.config.JavalinState;
@@ -33,7 +35,8 @@ import java.util.function.Consumer;
  * <p>What it mounts: the WebSocket routes declared with {@link Config#ws}, or, when none is, one push-only route
  * at {@code /ws}; a plain {@code GET} on each such path (426, "connect with a WebSocket client"); and only the
  * routes whose path is set: {@link Config#publishPath}, {@link Config#metricsPath}, {@link Config#healthPath},
- * {@link Config#readyPath}, {@link Config#publishApiPath}, {@link Config#channelsPath}, {@link Config#ssePath}
+ * {@link Config#readyPath}, {@link Config#publishApiPath}, {@link Config#channelsPath}, {@link Config#ssePath},
+ * {@link Config#clientPath}
  * (the publish routes with their CORS preflight). Nothing else of the app changes: its own routes, WebSocket routes, limits, error
  * handlers, CORS and sessions are left as they are (Squall's limits are set on each of its own connections).
  * For the same origin and {@code Host} policy on every route, register {@link OriginPolicyPlugin} too.
@@ -117,6 +120,12 @@ public final class SquallPlugin extends Plugin<SquallPlugin.Config> {
          * standalone server's {@code /sse/{channel}}); null: not mounted.
          */
         public @Nullable String ssePath = null;
+        /**
+         * Where the browser client {@code squall.js} (the {@code squall.v1} ES module that ships with Squall) is served,
+         * such as {@code /js/squall.js}, for a page of the app to import; null: not mounted. Only that one file: the
+         * app's own static files are left as they are.
+         */
+        public @Nullable String clientPath = null;
         /** Where channels are described: {@code PATH/{channel}/history}; null: not mounted. */
         public @Nullable String channelsPath = null;
         /** On stop, how long {@link #readyPath} and {@link #publishPath} answer 503 before connections are closed (0 to 1 hour). */
@@ -124,10 +133,10 @@ public final class SquallPlugin extends Plugin<SquallPlugin.Config> {
         /** On stop, how long connections get to finish their close handshake. */
         public Duration stopTimeout = Duration.ofSeconds(5);
 
-        public final Map<String, WsRoute> routes = new LinkedHashMap<>();
-        public final List<String> duplicateRoutes = new ArrayList<>();
-        public final Map<String, Namespace> namespaces = new LinkedHashMap<>();
-        public final List<String> duplicateNamespaces = new ArrayList<>();
+        final Map<String, WsRoute> routes = new LinkedHashMap<>();
+        final List<String> duplicateRoutes = new ArrayList<>();
+        final Map<String, Namespace> namespaces = new LinkedHashMap<>();
+        final List<String> duplicateNamespaces = new ArrayList<>();
 
         /**
          * Options for the channels of one namespace ({@code chat} for {@code chat:room1}); what {@code options}
@@ -195,13 +204,24 @@ public final class SquallPlugin extends Plugin<SquallPlugin.Config> {
             throw new IllegalStateException("SquallPlugin: this instance is already registered in another Javalin app; "
                     + "create one SquallPlugin per app");
         }
-        node = new Node(NodeSettings.from(pluginConfig, names), protocols.channelFramings());
+        // The app's JSON mapper, read when a value is published: an app may set it after registering the plugin.
+        node = new Node(NodeSettings.from(pluginConfig, declared(pluginConfig), names), protocols.channelFramings(),
+                value -> state.jsonMapper.getValue().toJsonString(value, value.getClass()));
     }
 
     @Override
     public void onStart(JavalinState state) {
         endpoints = new Endpoints(node(), state, protocols);
         endpoints.mount();
+    }
+
+    /** What the app declared with {@code ws(...)} and {@code namespace(...)}, read off the config's own state. */
+    private static Declared declared(Config config) {
+        java.util.Map<String, RouteHandlers> routes = new LinkedHashMap<>();
+        config.routes.forEach((path, route) -> routes.put(path, new RouteHandlers(route.channelParam, route.channelNamer,
+                route.open, route.text, route.binary, route.close)));
+        return new Declared(routes, List.copyOf(config.duplicateRoutes), new LinkedHashMap<>(config.namespaces),
+                List.copyOf(config.duplicateNamespaces));
     }
 
     /** Who may publish, in one line for a start-up log; empty before the plugin has started. */

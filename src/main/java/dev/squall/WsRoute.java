@@ -42,13 +42,14 @@ public final class WsRoute {
         void handle(SquallConnection connection, int code, @Nullable String reason) throws Exception;
     }
 
-    public @Nullable String channelParam;
-    public @Nullable OpenHandler open;
-    public @Nullable TextHandler text;
-    public @Nullable BinaryHandler binary;
-    public @Nullable CloseHandler close;
+    @Nullable String channelParam;
+    java.util.function.@Nullable Function<Handshake, @Nullable String> channelNamer;
+    @Nullable OpenHandler open;
+    @Nullable TextHandler text;
+    @Nullable BinaryHandler binary;
+    @Nullable CloseHandler close;
 
-    public WsRoute() {
+    WsRoute() {
     }
 
     /**
@@ -68,6 +69,19 @@ public final class WsRoute {
      */
     public void channelFrom(String pathParam) {
         channelParam = pathParam;
+        channelNamer = null;
+    }
+
+    /**
+     * As {@link #channelFrom(String)}, with the channel named by {@code namer} from the client's upgrade request:
+     * any part of its path, its query, its headers. For a channel that is not a path parameter as it stands, such as
+     * {@code /rooms/{room}} -> {@code room:lobby} (in the namespace {@code room}, with its options). A name outside
+     * the rule gets 400 before the upgrade, and so does null (no channel for this request); a namer that throws
+     * gets 500, and is logged.
+     */
+    public void channelFrom(java.util.function.Function<Handshake, @Nullable String> namer) {
+        channelNamer = java.util.Objects.requireNonNull(namer, "namer");
+        channelParam = null;
     }
 
     /** Sets the handler for new connections; a second call replaces the first. */

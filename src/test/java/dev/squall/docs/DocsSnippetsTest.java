@@ -29,7 +29,7 @@ class DocsSnippetsTest {
         Map<String, String> documented = new LinkedHashMap<>();
         Matcher matcher = BLOCK.matcher(Files.readString(DOC));
         while (matcher.find()) documented.put(matcher.group(1), matcher.group(2));
-        assertThat(documented.keySet()).as("snippets in " + DOC).containsExactlyInAnyOrder("embedding-java", "embedding-kotlin");
+        assertThat(documented.keySet()).as("snippets in " + DOC).containsExactlyInAnyOrder("embedding-java", "embedding-kotlin", "api-java");
 
         Map<String, String> tested = markedInTests();
         documented.forEach((name, code) -> assertThat(code).as("snippet " + name + " in " + DOC).isEqualTo(tested.get(name)));

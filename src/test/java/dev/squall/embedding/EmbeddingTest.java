@@ -1,7 +1,9 @@
 package dev.squall.embedding;
 
 import dev.squall.OriginPolicyPlugin;
+import dev.squall.Payload;
 import dev.squall.Published;
+import dev.squall.ServerSubscription;
 import dev.squall.Squall;
 import dev.squall.SquallConnection;
 import dev.squall.SquallPlugin;
@@ -83,6 +85,46 @@ class EmbeddingTest {
         assertThat(ann.takeText()).isEqualTo("new order: 42 apples");
         assertThat(bob.takeText()).isEqualTo("new order: 42 apples");
         assertThat(get("/orders").body()).isEqualTo("no orders yet");
+    }
+
+    record Order(String id, int items) {
+    }
+
+    @Test
+    void an_app_publishes_values_names_channels_from_the_path_listens_itself_and_serves_the_browser_client() throws Exception {
+        List<String> audit = new java.util.concurrent.CopyOnWriteArrayList<>();
+        // docs:api-java:start
+        SquallPlugin squall = new SquallPlugin(cfg -> {
+            cfg.clientPath = "/js/squall.js";                      // the browser client, for the app's pages
+            cfg.ws("/rooms/{room}", ws -> {
+                ws.channelFrom(handshake -> "room:" + handshake.pathParam("room"));
+                ws.onMessage((client, text) -> client.squall().publish("room:" + client.pathParam("room"), Payload.text(text)));
+            });
+        });
+        Javalin app = Javalin.create(config -> {
+            config.registerPlugin(squall);
+            config.routes.post("/orders/{id}", ctx -> {
+                Order order = new Order(ctx.pathParam("id"), Integer.parseInt(ctx.body()));
+                Published published = squall.squall().publish("orders",
+                        Payload.json(order).idempotencyKey("order-" + order.id()));   // a retry publishes once
+                ctx.json(Map.of("offset", published.offset()));
+            });
+        }).start("127.0.0.1", 0);
+        ServerSubscription auditing = squall.squall().subscribe("orders",     // the app listens too
+                message -> audit.add(message.offset() + " " + message.text()));
+        // docs:api-java:end
+        this.app = app;
+
+        WsTestClient ann = connect("/rooms/lobby");
+        assertThat(ann.takeText()).contains("\"channel\":\"room:lobby\"");
+        ann.send("hi all");
+        assertThat(ann.takeText()).isEqualTo("hi all");
+        assertThat(post("/orders/o-7", "3").body()).isEqualTo("{\"offset\":1}");
+        assertThat(post("/orders/o-7", "3").body()).as("the retry").isEqualTo("{\"offset\":1}");
+        Await.until("the app's own subscriber", DEADLINE, () -> audit.size() == 1);
+        assertThat(audit).containsExactly("1 {\"id\":\"o-7\",\"items\":3}");
+        assertThat(get("/js/squall.js").body()).contains("squall.v1");
+        auditing.close();
     }
 
     @Test

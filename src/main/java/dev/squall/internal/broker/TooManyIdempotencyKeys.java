@@ -1,12 +1,14 @@
 package dev.squall.internal.broker;
 
+import dev.squall.UnavailableException;
+
 /**
  * A publish with an idempotency key was refused because the broker already holds as many live keys as it keeps
  * (the in-memory broker's bound on memory): nothing was published. Keys are never forgotten before their window
  * ends, since a retry that found its key gone would be published twice. Squall answers it with 503 and
  * {@code Retry-After} over HTTP, and {@code unavailable} in {@code squall.v1}; a publish without a key still goes.
  */
-public final class TooManyIdempotencyKeys extends IllegalStateException {
+public final class TooManyIdempotencyKeys extends UnavailableException {
 
     public TooManyIdempotencyKeys(String message) {
         super(message);

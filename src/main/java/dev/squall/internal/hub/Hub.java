@@ -181,6 +181,15 @@ public final class Hub {
         connection.flush();
     }
 
+    /**
+     * As {@link #opened}, for a connection that is no client's (a server-side subscriber): what it was sent goes out
+     * now, and it is not counted among the {@link #openCount open} ones.
+     */
+    public void openedUncounted(Connection connection) {
+        connection.opened();
+        connection.flush();
+    }
+
     /** Connections past their open handler and not yet gone: what a server-side caller can publish to. */
     public int openCount() {
         return open.get();

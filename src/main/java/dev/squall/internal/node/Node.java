@@ -1,6 +1,10 @@
 package dev.squall.internal.node;
 
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.squall.ChannelSubscriber;
+import dev.squall.Payload;
 import dev.squall.Published;
+import dev.squall.ServerSubscription;
 import dev.squall.Squall;
 import dev.squall.internal.broker.Broker;
 import dev.squall.internal.broker.History;
@@ -11,12 +15,15 @@ import dev.squall.internal.broker.PublishResult;
 import dev.squall.internal.broker.TooManyIdempotencyKeys;
 import dev.squall.internal.broker.redis.RedisBrokers;
 import dev.squall.internal.channel.ChannelName;
+import dev.squall.internal.hub.Connection;
 import dev.squall.internal.hub.Framing;
 import dev.squall.internal.hub.Heartbeat;
 import dev.squall.internal.hub.Hub;
 import dev.squall.internal.hub.Metrics;
 import dev.squall.internal.hub.Notice;
 import dev.squall.internal.hub.OutboundLimits;
+import dev.squall.internal.hub.Recovery;
+import dev.squall.internal.hub.Subscribed;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -25,10 +32,13 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
+import java.util.stream.Stream;
 
 /**
  * One Squall node: its hub, broker, heartbeat, writer threads and metrics, and the order they start and stop in.
@@ -54,16 +64,26 @@ public final class Node implements Squall {
     private final ActivityLog activity;
     /** How a named channel's publications may be framed, by the protocols that can subscribe to one. */
     private final List<Framing> channelFramings;
+    private final Function<Object, String> jsonWriter;
+    private final ExecutorService subscriberThreads = Executors.newCachedThreadPool(runnable -> {
+        Thread thread = new Thread(runnable, "squall-subscribers");
+        thread.setDaemon(true);
+        return thread;
+    });
+    private final java.util.concurrent.atomic.AtomicLong subscriberIds = new java.util.concurrent.atomic.AtomicLong();
+    private static final ObjectMapper JSON = new ObjectMapper();
     private volatile boolean ready;
     private volatile boolean stopped;
 
     /**
      * @param channelFramings how the protocols that can subscribe to a named channel frame its publications (the
      *                        web layer's): a publish is refused when one of them would make it too large
+     * @param jsonWriter      writes a value as JSON for {@link Payload#json} (the app's mapper); may throw
      */
-    public Node(NodeSettings settings, List<Framing> channelFramings) {
+    public Node(NodeSettings settings, List<Framing> channelFramings, Function<Object, String> jsonWriter) {
         this.settings = settings;
-        this.channelFramings = List.copyOf(channelFramings);
+        this.jsonWriter = jsonWriter;
+        this.channelFramings = Stream.concat(channelFramings.stream(), Stream.of(ServerFraming.INSTANCE)).toList();
         this.scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
             Thread thread = new Thread(runnable, "squall-heartbeat");
             thread.setDaemon(true);
@@ -175,6 +195,86 @@ public final class Node implements Squall {
         String framed = framedTooLarge(channel, message, "a publish");
         if (framed != null) throw new IllegalArgumentException(framed);
         return toChannel(channel, message, null);
+    }
+
+    @Override
+    public Published publish(String channel, Payload payload) {
+        String problem = ChannelName.problem(channel);
+        if (problem != null) throw new IllegalArgumentException(problem);
+        Message message = messageOf(payload);
+        check(message, "a publish");
+        String framed = framedTooLarge(channel, message, "a publish");
+        if (framed != null) throw new IllegalArgumentException(framed);
+        return toChannel(channel, message, payload.idempotencyKey().isEmpty() ? null : payload.idempotencyKey());
+    }
+
+    /** A payload as the message its clients get: text as it is, JSON written compact (the app's mapper first), bytes. */
+    private Message messageOf(Payload payload) {
+        return switch (payload.kind()) {
+            case TEXT -> Message.text(payload.text());
+            case BYTES -> Message.binary(payload.bytes());
+            case JSON -> Message.json(compactJson(payload.isWritten() ? payload.text() : writeJson(payload.value())));
+        };
+    }
+
+    private String writeJson(Object value) {
+        try {
+            return jsonWriter.apply(value);
+        } catch (Exception e) {                            // Javalin's Kotlin mapper throws Jackson's checked ones
+            throw new IllegalArgumentException("the app's JSON mapper could not write a " + value.getClass().getName()
+                    + ": " + e.getMessage(), e);
+        }
+    }
+
+    /** Exactly one JSON value, written compact (what SSE's one data: line and the v1 frames need). */
+    private static String compactJson(String json) {
+        try (com.fasterxml.jackson.core.JsonParser parser = JSON.createParser(json)) {
+            com.fasterxml.jackson.databind.JsonNode tree = JSON.readTree(parser);
+            if (tree == null || tree.isMissingNode()) throw new IllegalArgumentException("JSON text must hold a value, got none");
+            if (parser.nextToken() != null) throw new IllegalArgumentException("JSON text must hold exactly one value, got more");
+            return JSON.writeValueAsString(tree);
+        } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+            throw new IllegalArgumentException("not JSON: " + e.getOriginalMessage(), e);
+        } catch (java.io.IOException e) {
+            throw new IllegalArgumentException("not JSON: " + e.getMessage(), e);
+        }
+    }
+
+    @Override
+    public CompletableFuture<Published> publishAsync(String channel, Payload payload) {
+        if (commandThreads != null) {
+            try {
+                return CompletableFuture.supplyAsync(() -> publish(channel, payload), commandThreads);
+            } catch (java.util.concurrent.RejectedExecutionException stopped) {
+                return CompletableFuture.failedFuture(new IllegalStateException("Squall has stopped: nothing can be published any more"));
+            }
+        }
+        try {
+            return CompletableFuture.completedFuture(publish(channel, payload));
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+    }
+
+    @Override
+    public ServerSubscription subscribe(String channel, ChannelSubscriber subscriber) {
+        String problem = ChannelName.problem(channel);
+        if (problem != null) throw new IllegalArgumentException(problem);
+        if (stopped) throw new IllegalStateException("Squall has stopped: nothing can be subscribed to any more");
+        ServerSubscriber wire = new ServerSubscriber("server-" + subscriberIds.incrementAndGet(), channel, subscriber, hub,
+                subscriberThreads);
+        Connection connection = hub.connect(wire, wire.id(), ServerFraming.INSTANCE);
+        Subscribed started;
+        try {
+            started = hub.subscribe(connection, channel, Recovery.FROM_NOW, from -> null);
+        } catch (RuntimeException e) {
+            hub.leave(wire.id(), 1011);
+            throw e;
+        }
+        if (started == null) throw new IllegalStateException("the subscription ended as it started");
+        wire.started(started.after(), started.position().epoch());
+        hub.openedUncounted(connection);
+        return wire;
     }
 
     /**
@@ -326,6 +426,7 @@ public final class Node implements Squall {
         scheduler.shutdownNow();
         brokerChanges.shutdownNow();
         if (commandThreads != null) commandThreads.shutdownNow();
+        subscriberThreads.shutdownNow();
         writers.forEach(ExecutorService::shutdownNow);
         broker.close();
         metrics.close();

@@ -3,7 +3,6 @@ package dev.squall.internal.node;
 import dev.squall.SettingNames;
 import dev.squall.SlowConsumerPolicy;
 import dev.squall.SquallPlugin;
-import dev.squall.WsRoute;
 import dev.squall.internal.broker.PublishOptions;
 import dev.squall.internal.broker.redis.RedisBrokers;
 import dev.squall.internal.broker.redis.RedisShards;
@@ -48,9 +47,10 @@ public record NodeSettings(
         @Nullable String publishApiPath,
         @Nullable String channelsPath,
         @Nullable String ssePath,
+        @Nullable String clientPath,
         Duration drainWindow,
         Duration stopTimeout,
-        Map<String, WsRoute> routes,
+        Map<String, RouteHandlers> routes,
         Map<String, PublishOptions> namespaces,
         int maxChannelsPerConnection,
         Set<String> presenceNamespaces,
@@ -65,7 +65,7 @@ public record NodeSettings(
     /** A path parameter in Javalin's syntax: {@code {name}}, or {@code <name>} that may hold slashes. */
     private static final java.util.regex.Pattern PATH_PARAM = java.util.regex.Pattern.compile("[{<]([^{}<>/]+)[}>]");
 
-    public static NodeSettings from(SquallPlugin.Config c, SettingNames names) {
+    public static NodeSettings from(SquallPlugin.Config c, Declared declared, SettingNames names) {
         Check check = new Check(names);
         check.require(c.pingInterval != null && !c.pingInterval.isNegative(), "pingInterval", "must be 0 (off) or more seconds");
         check.require(c.pingTimeout != null && !c.pingTimeout.isNegative() && !c.pingTimeout.isZero(), "pingTimeout", "must be more than zero");
@@ -97,20 +97,20 @@ public record NodeSettings(
         List<String> origins = OriginPolicy.normalizeAll(check.list(c.allowedOrigins, "allowedOrigins"), names.name("allowedOrigins"));
         List<String> hosts = HostPolicy.normalizeAll(check.list(c.allowedHosts, "allowedHosts"), names.name("allowedHosts"));
 
-        Map<String, WsRoute> routes = new LinkedHashMap<>(c.routes);
-        if (!c.duplicateRoutes.isEmpty()) {
-            throw new IllegalArgumentException("SquallPlugin: two WebSocket routes on " + c.duplicateRoutes.get(0)
+        Map<String, RouteHandlers> routes = new LinkedHashMap<>(declared.routes());
+        if (!declared.duplicateRoutes().isEmpty()) {
+            throw new IllegalArgumentException("SquallPlugin: two WebSocket routes on " + declared.duplicateRoutes().get(0)
                     + "; declare each path once with ws(path, handlers)");
         }
-        if (routes.isEmpty()) routes.put(DEFAULT_WS_PATH, new WsRoute());
-        if (!c.duplicateNamespaces.isEmpty()) {
-            throw new IllegalArgumentException("SquallPlugin: namespace '" + c.duplicateNamespaces.get(0)
+        if (routes.isEmpty()) routes.put(DEFAULT_WS_PATH, RouteHandlers.PUSH_ONLY);
+        if (!declared.duplicateNamespaces().isEmpty()) {
+            throw new IllegalArgumentException("SquallPlugin: namespace '" + declared.duplicateNamespaces().get(0)
                     + "' is declared twice; declare each namespace once with namespace(name, options)");
         }
         Map<String, PublishOptions> namespaces = new LinkedHashMap<>();
-        c.namespaces.forEach((name, options) -> namespaces.put(name, check.namespace(name, options, c)));
+        declared.namespaces().forEach((name, options) -> namespaces.put(name, check.namespace(name, options, c)));
         Set<String> presence = new java.util.HashSet<>();
-        c.namespaces.forEach((name, options) -> {
+        declared.namespaces().forEach((name, options) -> {
             if (options.presence) presence.add(name);
         });
         List<String> paths = new ArrayList<>();
@@ -123,13 +123,14 @@ public record NodeSettings(
         check.path(c.publishApiPath, "publishApiPath", paths);
         check.path(c.channelsPath, "channelsPath", paths);
         check.path(c.ssePath, "ssePath", paths);
+        check.path(c.clientPath, "clientPath", paths);
         check.require(c.ssePath == null || c.ssePath.contains(SSE_CHANNEL_PARAM), "ssePath",
                 "must have the path parameter " + SSE_CHANNEL_PARAM + " that names the channel (such as /sse/{channel}), got '" + c.ssePath + "'");
 
         return new NodeSettings(c.pingInterval, c.pingTimeout, c.writeTimeout, c.maxMessageBytes, c.maxQueueBytes,
                 c.maxQueueMessages, maxPublishBytes, c.slowConsumerPolicy, origins, hosts, c.checkHosts || !hosts.isEmpty(),
                 token, c.publishPath, c.metricsPath, c.healthPath, c.readyPath, c.historySize, c.historyTtl, c.maxRecovery,
-                c.idempotencyWindow, c.publishApiPath, c.channelsPath, c.ssePath, c.drainWindow, c.stopTimeout,
+                c.idempotencyWindow, c.publishApiPath, c.channelsPath, c.ssePath, c.clientPath, c.drainWindow, c.stopTimeout,
                 Map.copyOf(routes), Map.copyOf(namespaces), c.maxChannelsPerConnection, Set.copyOf(presence), redis, names);
     }
 
@@ -251,8 +252,8 @@ public record NodeSettings(
          * A route's {@code channelFrom} names one of its path parameters ({@code {room}}, or {@code <room>} that takes
          * slashes too): otherwise every connect would fail, each with a 500.
          */
-        static void channelFrom(String path, WsRoute route) {
-            String param = route.channelParam;
+        static void channelFrom(String path, RouteHandlers route) {
+            String param = route.channelParam();
             if (param == null) return;
             List<String> params = new ArrayList<>();
             java.util.regex.Matcher found = PATH_PARAM.matcher(path);

@@ -78,7 +78,7 @@ public final class Endpoints {
             // Javalin's "Handler with type='GET' and path='/metrics' already exists": say whose route it is.
             throw new IllegalArgumentException("SquallPlugin: the app already has a route on one of the paths Squall was "
                     + "asked to mount (" + e.getMessage() + "); set publishPath, metricsPath, healthPath, readyPath, "
-                    + "publishApiPath, channelsPath or ssePath to another path, or to null", e);
+                    + "publishApiPath, channelsPath, ssePath or clientPath to another path, or to null", e);
         }
         state.events.serverStarted(node::start);
         // Javalin fires serverStopping on the stopping thread before it stops Jetty, so the connectors are still
@@ -146,6 +146,7 @@ public final class Endpoints {
                 history(ctx);
             }));
         }
+        if (settings.clientPath() != null) routes.get(settings.clientPath(), new BrowserClient()::serve);
         if (settings.metricsPath() != null) {
             routes.get(settings.metricsPath(), ctx -> ctx.contentType("text/plain; version=0.0.4; charset=utf-8")
                     .result(node.metrics().scrape()));

@@ -7,6 +7,7 @@ import dev.squall.internal.broker.TooManyIdempotencyKeys;
 import dev.squall.internal.broker.Unavailable;
 import dev.squall.internal.hub.Connection;
 import dev.squall.internal.hub.Notice;
+import dev.squall.internal.node.InOrder;
 import dev.squall.internal.node.Node;
 import dev.squall.internal.protocol.Codec;
 import dev.squall.internal.protocol.Command;
@@ -25,7 +26,7 @@ import java.util.Set;
  * channel. Subscriptions go through the hub, whose recovery queues the {@code subscribed} reply first, then what
  * the client missed, then the live stream.
  *
- * <p>Threading: each frame's command is queued to the connection's {@link CommandQueue}, which runs them one at a
+ * <p>Threading: each frame's command is queued to the connection's {@link InOrder} queue, which runs them one at a
  * time, in order, on the node's command threads (on the Jetty thread itself when the broker never waits), so the
  * set of channels is only touched by one thread at a time; the hub takes the connection off every channel when
  * it leaves.
@@ -39,7 +40,7 @@ public final class ProtocolSession {
     private final Codec codec;
     private final PublishPolicy.@Nullable Denial denial;
     private final Set<String> channels = new HashSet<>();
-    private final CommandQueue commands;
+    private final InOrder commands;
 
     /**
      * @param denial why the upgrade request may neither publish nor read channels (the publish policy's answer,
@@ -50,7 +51,7 @@ public final class ProtocolSession {
         this.node = node;
         this.codec = codec;
         this.denial = denial;
-        this.commands = new CommandQueue(node.commandThreads());
+        this.commands = new InOrder(node.commandThreads(), MAX_WAITING_COMMANDS);
     }
 
     /** A text frame (Tornado: {@code on_message}): one command, and its reply or error, in turn. */
@@ -71,11 +72,13 @@ public final class ProtocolSession {
             return;
         }
         // It sends faster than the server answers (Redis slow, or a flood): 1013, try again later (RFC 6455 7.4.1).
-        log.debug("squall.v1 connection {} has {} commands waiting; closed", connection.id(), CommandQueue.MAX_WAITING);
+        log.debug("squall.v1 connection {} has {} commands waiting; closed", connection.id(), MAX_WAITING_COMMANDS);
         connection.close(TRY_AGAIN_LATER, "too many commands waiting; reconnect and send fewer at a time");
     }
 
     private static final int TRY_AGAIN_LATER = 1013;
+    /** Commands one connection may have waiting: far more than a client that reads its replies ever has. */
+    public static final int MAX_WAITING_COMMANDS = 256;
 
     private void handle(String text) {
         Long id = null;

@@ -12,6 +12,7 @@ import dev.squall.internal.hub.Notice;
 import dev.squall.internal.hub.Recovery;
 import dev.squall.internal.node.Node;
 import dev.squall.internal.node.NodeSettings;
+import dev.squall.internal.node.RouteHandlers;
 import dev.squall.internal.protocol.V1Framing;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
@@ -55,7 +56,7 @@ public final class SocketRoute {
     private static final int TRY_AGAIN_LATER = 1013;
 
     private final String path;
-    private final WsRoute handlers;
+    private final RouteHandlers handlers;
     private final Node node;
     private final RequestGuard guard;
     private final PublishPolicy publishPolicy;
@@ -63,7 +64,7 @@ public final class SocketRoute {
     private final ConcurrentHashMap<String, Client> clients = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, ProtocolSession> sessions = new ConcurrentHashMap<>();
 
-    SocketRoute(String path, WsRoute handlers, Node node, RequestGuard guard, PublishPolicy publishPolicy, V1Framing v1) {
+    SocketRoute(String path, RouteHandlers handlers, Node node, RequestGuard guard, PublishPolicy publishPolicy, V1Framing v1) {
         this.path = path;
         this.handlers = handlers;
         this.node = node;
@@ -101,8 +102,8 @@ public final class SocketRoute {
                 // Javalin has already answered with the first protocol offered; the answer is this one.
                 ctx.header(SUBPROTOCOL_HEADER, V1);
                 ctx.attribute(V1_ATTRIBUTE, new V1Upgrade(publishPolicy.denial(ctx)));
-            } else if (handlers.channelParam != null) {
-                String channel = ctx.pathParam(handlers.channelParam);
+            } else if (handlers.hasChannel()) {
+                String channel = channelOf(ctx);
                 String problem = ChannelName.problem(channel);
                 if (problem != null) throw new Refusal(HttpStatus.BAD_REQUEST.getCode(), problem);
                 Recovery recovery = RecoveryParams.from(ctx.queryParam("since"), ctx.queryParam("epoch"));
@@ -124,8 +125,8 @@ public final class SocketRoute {
                     return;
                 }
                 Client client = clients.get(ctx.sessionId());
-                if (client != null && handlers.text != null) {
-                    WsRoute.TextHandler handler = handlers.text;
+                if (client != null && handlers.text() != null) {
+                    WsRoute.TextHandler handler = handlers.text();
                     client.run("onMessage", () -> handler.handle(client, ctx.message()));
                 }
             });
@@ -137,8 +138,8 @@ public final class SocketRoute {
                     return;
                 }
                 Client client = clients.get(ctx.sessionId());
-                if (client != null && handlers.binary != null) {
-                    WsRoute.BinaryHandler handler = handlers.binary;
+                if (client != null && handlers.binary() != null) {
+                    WsRoute.BinaryHandler handler = handlers.binary();
                     byte[] data = copy(ctx.data());
                     client.run("onBinaryMessage", () -> handler.handle(client, data));
                 }
@@ -146,6 +147,21 @@ public final class SocketRoute {
             ws.onClose(this::closed);                                          // Tornado: on_close()
             ws.onError(ctx -> log.debug("WebSocket error on {}: {}", ctx.sessionId(), String.valueOf(ctx.error())));
         });
+    }
+
+    /**
+     * The channel the route puts this client on: a path parameter, or what the app's function makes of the
+     * handshake. Null (the function has no channel for this request) is refused like a bad name, as 400.
+     */
+    private @Nullable String channelOf(Context ctx) {
+        if (handlers.channelParam() != null) return ctx.pathParam(handlers.channelParam());
+        java.util.function.Function<dev.squall.Handshake, @Nullable String> namer = java.util.Objects.requireNonNull(handlers.channelNamer());
+        String channel = namer.apply(new RequestHandshake(ctx));      // one that throws is a 500, logged by guarded()
+        if (channel == null) {
+            throw new Refusal(HttpStatus.BAD_REQUEST.getCode(), "no channel for " + ctx.path() + ": the route's channelFrom "
+                    + "gave none for this request");
+        }
+        return channel;
     }
 
     /** Whether the handshake lists {@value #V1} among its subprotocols (tokens are case-sensitive, RFC 6455 4.1). */
@@ -184,8 +200,8 @@ public final class SocketRoute {
         }
         clients.put(ctx.sessionId(), client);
         if (log.isDebugEnabled()) log.debug("WebSocket {} opened on {} from {}", ctx.sessionId(), client.path, session.getRemoteSocketAddress());
-        if (handlers.open != null) {
-            WsRoute.OpenHandler handler = handlers.open;
+        if (handlers.open() != null) {
+            WsRoute.OpenHandler handler = handlers.open();
             client.run("onOpen", () -> handler.handle(client));
         }
         if (channel == null) {
@@ -223,8 +239,8 @@ public final class SocketRoute {
         }
         Client client = clients.remove(ctx.sessionId());
         log.debug("WebSocket {} closed: {} {}", ctx.sessionId(), ctx.status(), ctx.reason());
-        if (client != null && handlers.close != null) {
-            WsRoute.CloseHandler handler = handlers.close;
+        if (client != null && handlers.close() != null) {
+            WsRoute.CloseHandler handler = handlers.close();
             try {
                 handler.handle(client, ctx.status(), ctx.reason());
             } catch (Exception e) {
@@ -350,6 +366,11 @@ public final class SocketRoute {
         @Override
         public boolean isOpen() {
             return connection.isOpen();
+        }
+
+        @Override
+        public dev.squall.Squall squall() {
+            return node;
         }
 
         /** Runs one of the app's handlers; one that throws is logged here, and the client only sees a 1011 close. */

@@ -1,7 +1,7 @@
 package dev.squall.internal.broker.redis;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
-import dev.squall.internal.web.CommandQueue;
+import dev.squall.internal.web.ProtocolSession;
 import dev.squall.support.RedisProcess;
 import dev.squall.support.TestServer;
 import dev.squall.support.WsTestClient;
@@ -83,7 +83,7 @@ class RedisSilentTest {
         open.add(flooder);
 
         redis.freeze(Duration.ofSeconds(3));
-        for (int i = 1; i <= CommandQueue.MAX_WAITING + 10; i++) {
+        for (int i = 1; i <= ProtocolSession.MAX_WAITING_COMMANDS + 10; i++) {
             flooder.send("{\"id\":" + i + ",\"type\":\"publish\",\"channel\":\"news\",\"data\":\"x\"}");
         }
 

@@ -1,4 +1,4 @@
-package dev.squall.internal.web;
+package dev.squall.internal.node;
 
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -10,37 +10,38 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
- * One {@code squall.v1} connection's commands, run one at a time and in the order they came, on the node's
- * command threads: a command that waits on Redis (a publish, a subscribe, a presence count, up to the command
- * timeout) holds one of those, never the Jetty thread that reads the connection, so its pongs and its next frames
- * are still read, and a silent Redis cannot make a live client look dead. At most {@link #MAX_WAITING} commands
- * wait per connection; one more means the client sends faster than the server can answer, and
- * {@link #run} says so (the session closes the connection).
+ * Tasks of one party run one at a time, in the order they came, on threads shared with others: one
+ * {@code squall.v1} connection's commands on the node's command threads (a command that waits on Redis, up to the
+ * command timeout, holds one of those, never the Jetty thread that reads the connection, so its pongs and its next
+ * frames are still read, and a silent Redis cannot make a live client look dead), or one server-side subscriber's
+ * callbacks. At most {@code maxWaiting} tasks wait; one more is refused ({@link #run} says so).
  */
-public final class CommandQueue {
+public final class InOrder {
 
-    private static final Logger log = LoggerFactory.getLogger(CommandQueue.class);
-
-    /** Commands one connection may have waiting: far more than a client that reads its replies ever has. */
-    public static final int MAX_WAITING = 256;
+    private static final Logger log = LoggerFactory.getLogger(InOrder.class);
 
     private final Executor threads;
+    private final int maxWaiting;
     private final ConcurrentLinkedQueue<Runnable> waiting = new ConcurrentLinkedQueue<>();
     private final AtomicInteger size = new AtomicInteger();
     private final AtomicBoolean draining = new AtomicBoolean();
 
-    /** @param threads where commands run (a direct executor for a node whose broker never waits) */
-    CommandQueue(Executor threads) {
+    /**
+     * @param threads    where the tasks run (a direct executor runs them on the caller's thread)
+     * @param maxWaiting how many may wait at most
+     */
+    public InOrder(Executor threads, int maxWaiting) {
         this.threads = threads;
+        this.maxWaiting = maxWaiting;
     }
 
-    /** Queues {@code command} behind the connection's others; false, and nothing queued, when too many wait already. */
-    boolean run(Runnable command) {
-        if (size.incrementAndGet() > MAX_WAITING) {
+    /** Queues {@code task} behind the others; false, and nothing queued, when too many wait already. */
+    public boolean run(Runnable task) {
+        if (size.incrementAndGet() > maxWaiting) {
             size.decrementAndGet();
             return false;
         }
-        waiting.add(command);
+        waiting.add(task);
         schedule();
         return true;
     }
@@ -65,7 +66,7 @@ public final class CommandQueue {
                 try {
                     command.run();
                 } catch (RuntimeException e) {
-                    log.warn("A squall.v1 command failed", e);
+                    log.warn("A task run in order failed; the next ones run all the same", e);
                 }
             }
             draining.set(false);
