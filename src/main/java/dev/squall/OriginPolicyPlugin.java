@@ -7,6 +7,7 @@ import io.javalin.config.JavalinState;
 import io.javalin.http.HandlerType;
 import io.javalin.http.HttpStatus;
 import io.javalin.plugin.Plugin;
+import org.jspecify.annotations.Nullable;
 
 import java.util.List;
 import java.util.function.Consumer;
@@ -35,13 +36,14 @@ public final class OriginPolicyPlugin extends Plugin<OriginPolicyPlugin.Config> 
     }
 
     private final SettingNames names;
-    private RequestGuard guard;
+    private @Nullable RequestGuard guard;
 
     /** A policy configured by {@code userConfig}, starting from the defaults documented on {@link Config}. */
     public OriginPolicyPlugin(Consumer<Config> userConfig) {
         this(userConfig, SettingNames.fieldsOf("OriginPolicyPlugin.Config"));
     }
 
+    /** As {@link #OriginPolicyPlugin(Consumer)}, with errors naming the settings as {@code names} does (see {@link SettingNames}). */
     public OriginPolicyPlugin(Consumer<Config> userConfig, SettingNames names) {
         super(userConfig, new Config());
         this.names = names;
@@ -57,14 +59,15 @@ public final class OriginPolicyPlugin extends Plugin<OriginPolicyPlugin.Config> 
 
     @Override
     public void onStart(JavalinState state) {
-        state.routes.wsBeforeUpgrade(guard::checkUpgrade);
-        state.routes.before(guard::applyCors);
+        RequestGuard checks = java.util.Objects.requireNonNull(guard, "registered, so initialized");
+        state.routes.wsBeforeUpgrade(checks::checkUpgrade);
+        state.routes.before(checks::applyCors);
         // Preflight requests need a route to land on; the before handler has already answered them.
         state.routes.addHttpHandler(HandlerType.OPTIONS, "/*", ctx -> ctx.status(HttpStatus.NO_CONTENT));
     }
 
-    /** One line for the start-up log. */
+    /** The policy in one line, for a start-up log; empty before the plugin is registered. */
     public String describe() {
-        return guard.describe();
+        return guard == null ? "" : guard.describe();
     }
 }
