@@ -137,7 +137,7 @@ public final class InMemoryBroker implements Broker {
             if (options.historySize() > 0 && !options.historyTtl().isZero()) {
                 stream.append(publication, now + options.historyTtl().toNanos(), options.historySize());
             }
-            if (remember) {
+            if (remember && key != null) {
                 if (stream.remember(key, publication.offset(), now + options.idempotencyWindow().toNanos())) liveKeys.incrementAndGet();
             }
             StreamPosition position = new StreamPosition(publication.offset(), stream.epoch);

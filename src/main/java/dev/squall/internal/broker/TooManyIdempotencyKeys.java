@@ -10,7 +10,16 @@ import dev.squall.UnavailableException;
  */
 public final class TooManyIdempotencyKeys extends UnavailableException {
 
+    private final String message;
+
     public TooManyIdempotencyKeys(String message) {
         super(message);
+        this.message = message;
+    }
+
+    /** What the client is told: never null, unlike {@link Throwable#getMessage()} in general. */
+    @Override
+    public String getMessage() {
+        return message;
     }
 }
