@@ -12,6 +12,7 @@ import org.slf4j.LoggerFactory;
 
 import java.util.Collection;
 import java.util.List;
+import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
@@ -417,7 +418,7 @@ public final class Hub {
                 frame = plain;
             } else {
                 if (frames == null) frames = new Frames(each -> each.frame(channel, publication));
-                frame = frames.in(framing);                          // never null: Framing.frame's contract
+                frame = Objects.requireNonNull(frames.in(framing), "Framing.frame never returns null");
             }
             if (subscription.offer(publication, frame, maxWaiting)) {
                 delivered++;
