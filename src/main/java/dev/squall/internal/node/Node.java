@@ -416,7 +416,8 @@ public final class Node implements Squall {
         String ready = settings.readyPath() != null ? settings.readyPath() + " answers 503" : null;
         String publish = settings.publishPath() != null ? settings.publishPath() + " refuses publishes" : null;
         if (ready != null && publish != null) return ready + " and " + publish;
-        if (ready != null || publish != null) return ready != null ? ready : publish;
+        if (ready != null) return ready;
+        if (publish != null) return publish;
         return "connections stay open";
     }
 

@@ -178,11 +178,15 @@ public record NodeSettings(
     /** Validation that names the setting in its user's terms. */
     private record Check(SettingNames names) {
         void require(boolean condition, String field, String rule) {
-            if (!condition) throw new IllegalArgumentException(names.name(field) + " " + rule);
+            if (!condition) throw refusal(field, rule);
+        }
+
+        IllegalArgumentException refusal(String field, String rule) {
+            return new IllegalArgumentException(names.name(field) + " " + rule);
         }
 
         List<String> list(@Nullable List<String> values, String field) {
-            require(values != null, field, "must be a list (empty for none)");
+            if (values == null) throw refusal(field, "must be a list (empty for none)");
             for (String value : values) require(value != null, field, "must not contain null");
             return values;
         }
