@@ -3,6 +3,7 @@ package dev.squall.internal.web;
 import io.javalin.http.HttpResponseException;
 
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * A request one of Squall's own routes refuses: answered by Squall's handler with its status, its headers and
@@ -21,8 +22,12 @@ public final class Refusal extends HttpResponseException {
         this(status, message, Map.of());
     }
 
-    /** Javalin's own refusals (400s and 403s thrown by the checks) as Squall's, keeping status and message. */
+    /**
+     * Javalin's own refusals (400s and 403s thrown by the checks) as Squall's, keeping status and message (Kotlin's
+     * {@code String}, so never null from Javalin; empty, Javalin's default, if a subclass returns null).
+     */
     static Refusal of(HttpResponseException e) {
-        return e instanceof Refusal refusal ? refusal : new Refusal(e.getStatus(), e.getMessage());
+        if (e instanceof Refusal refusal) return refusal;
+        return new Refusal(e.getStatus(), Objects.requireNonNullElse(e.getMessage(), ""));
     }
 }
