@@ -73,7 +73,7 @@ final class ListeningSocket {
         }
     }
 
-    private static void close(ServerSocketChannel channel) {
+    private static void close(@Nullable ServerSocketChannel channel) {
         if (channel == null) return;
         try {
             channel.close();

@@ -66,6 +66,9 @@ public final class Main implements Callable<Integer> {
             Map.entry("--max-recovery", FlagRange.of(0, SquallPlugin.Config.MAX_HISTORY)),
             Map.entry("--max-channels-per-connection", FlagRange.of(1, SquallPlugin.Config.MAX_CHANNELS_PER_CONNECTION)));
 
+    // picocli assigns @Spec, and every @Option that has a defaultValue, before call(): reflection NullAway cannot
+    // follow, hence NullAway.Init on those fields. An @Option without a default stays null when absent: @Nullable.
+    @SuppressWarnings("NullAway.Init")
     @Spec
     CommandSpec spec;
 
@@ -79,16 +82,19 @@ public final class Main implements Callable<Integer> {
             description = "TCP port to listen on, 0-65535 (env PORT; default: ${DEFAULT-VALUE}).")
     int port;
 
+    @SuppressWarnings("NullAway.Init")
     @Option(names = "--host", paramLabel = "ADDRESS", defaultValue = "0.0.0.0",
             description = "Address to bind (default: ${DEFAULT-VALUE}, every interface).")
     String host;
 
+    @SuppressWarnings("NullAway.Init")
     @Option(names = "--allowed-origins", paramLabel = "ORIGINS", split = ",", defaultValue = "",
             description = "Browser origins, besides the server's own, that may open the WebSockets and event streams "
                     + "and call the HTTP routes: "
                     + "comma-separated scheme://host[:port] values, or '*' for any (default: same origin only).")
     List<String> allowedOrigins;
 
+    @SuppressWarnings("NullAway.Init")
     @Option(names = "--allowed-hosts", paramLabel = "HOSTS", split = ",", defaultValue = "",
             description = "Host names, besides localhost and loopback addresses, that clients may use to reach this server "
                     + "(the Host header; any port): comma-separated. Publishing and reading channels without --publish-token "
@@ -115,12 +121,13 @@ public final class Main implements Callable<Integer> {
     @Option(names = "--max-publish-bytes", paramLabel = "BYTES",
             description = "Largest message one publish may carry, and largest POST /receive body; larger is 413. "
                     + "At most half of --max-queue-bytes (default: a quarter of it, 262144 with the default queue).")
-    Long maxPublishBytes;
+    @Nullable Long maxPublishBytes;
 
     @Option(names = "--max-queue-messages", paramLabel = "COUNT", defaultValue = "1000",
             description = "Messages one connection may have waiting to be sent; past it, see --slow-consumer (default: ${DEFAULT-VALUE}).")
     int maxQueueMessages;
 
+    @SuppressWarnings("NullAway.Init")
     @Option(names = "--slow-consumer", paramLabel = "POLICY", defaultValue = "close",
             description = "What happens to a connection whose queue is full: 'close' closes it with 1008 'slow consumer'; "
                     + "'drop-oldest' keeps it and drops its oldest queued messages, then sends the notice "
@@ -140,11 +147,11 @@ public final class Main implements Callable<Integer> {
                     + "on); a squall.v1 client sends it with its upgrade request (env SQUALL_PUBLISH_TOKEN). "
                     + "Without it only this machine may do either: a loopback peer, no proxy header, a loopback or "
                     + "--allowed-hosts Host, and no cross-site browser request.")
-    String publishToken;
+    @Nullable String publishToken;
 
     @Option(names = "--public", paramLabel = "DIR",
             description = "Folder with the browser client (default: ./public if present, else the copy in the jar).")
-    Path publicDir;
+    @Nullable Path publicDir;
 
     @Option(names = "--drain-seconds", paramLabel = "SECONDS", defaultValue = "3",
             description = "On SIGTERM or Ctrl-C, seconds during which /ready answers 503 and publishes are refused "
@@ -157,7 +164,7 @@ public final class Main implements Callable<Integer> {
             description = "A YAML file with any of these settings under their names without '--' (port: 8000, "
                     + "allowed-origins: [https://a.example]) and per-namespace settings (namespaces: {chat: {history-size: 500, "
                     + "history-ttl: 600, presence: true}}). Flags and environment variables override it; an unknown key is an error.")
-    Path config;
+    @Nullable Path config;
 
     @Option(names = "--history-size", paramLabel = "COUNT", defaultValue = "100",
             description = "Publications each channel keeps, so a client that reconnects to /ws/CHANNEL?since=OFFSET gets what "
@@ -187,7 +194,7 @@ public final class Main implements Callable<Integer> {
                     + "If a Redis cannot be reached (at start or later) the server keeps running and retries with "
                     + "backoff; /ready, and publishes to its channels, answer 503 until it is back. "
                     + "Without it channels live in this process.")
-    String redis;
+    @Nullable String redis;
 
     public static void main(String[] args) {
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
@@ -264,7 +271,8 @@ public final class Main implements Callable<Integer> {
         } catch (IllegalArgumentException e) {
             // A namespace of the config file, checked where the plugin checks every namespace; a setting named by
             // its flag, by where its value came from.
-            String message = e.getMessage().startsWith("namespaces.") ? configFile.path + ": " + e.getMessage() : naming(e.getMessage());
+            String reason = messageOf(e);
+            String message = reason.startsWith("namespaces.") ? configFile.path + ": " + reason : naming(reason);
             spec.commandLine().getErr().println("squall: " + message);
             return CommandLine.ExitCode.USAGE;
         }
@@ -289,14 +297,16 @@ public final class Main implements Callable<Integer> {
     private static String describe(CommandLine.ParameterException exception, String[] arguments, Map<String, String> env,
                                    ConfigFile file) {
         if (exception.getCause() instanceof CommandLine.TypeConversionException
-                && exception.getArgSpec() instanceof CommandLine.Model.OptionSpec option
-                && RANGES.containsKey(option.longestName())) {
+                && exception.getArgSpec() instanceof CommandLine.Model.OptionSpec option) {
             String flag = option.longestName();
-            String variable = ENVIRONMENT_DEFAULTS.get(flag);
-            boolean onCommandLine = givenOnCommandLine(flag, arguments);
-            boolean fromEnvironment = variable != null && !onCommandLine && env.containsKey(variable);
-            String source = fromEnvironment ? variable : onCommandLine ? null : file.nameOf(flag);
-            return problem(flag, source, exception.getValue(), "must be " + RANGES.get(flag).describe());
+            FlagRange range = RANGES.get(flag);
+            if (range != null) {
+                String variable = ENVIRONMENT_DEFAULTS.get(flag);
+                boolean onCommandLine = givenOnCommandLine(flag, arguments);
+                boolean fromEnvironment = variable != null && !onCommandLine && env.containsKey(variable);
+                String source = fromEnvironment ? variable : onCommandLine ? null : file.nameOf(flag);
+                return problem(flag, source, exception.getValue(), "must be " + range.describe());
+            }
         }
         return exception.getMessage() + " (see --help)";
     }
@@ -324,7 +334,7 @@ public final class Main implements Callable<Integer> {
         try {
             return buildConfig();
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException(naming(e.getMessage()), e);
+            throw new IllegalArgumentException(naming(messageOf(e)), e);
         }
     }
 
@@ -399,7 +409,13 @@ public final class Main implements Callable<Integer> {
     private static String rootMessage(Throwable e) {
         Throwable root = e;
         while (root.getCause() != null) root = root.getCause();
-        return root.getMessage() == null ? root.getClass().getSimpleName() : root.getMessage();
+        return messageOf(root);
+    }
+
+    /** An exception's message, or its class's name when it has none. */
+    private static String messageOf(Throwable e) {
+        String message = e.getMessage();
+        return message != null ? message : e.getClass().getSimpleName();
     }
 
     /** Reads the version Maven wrote into the jar. */

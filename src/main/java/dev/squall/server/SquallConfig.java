@@ -165,7 +165,7 @@ public record SquallConfig(
         private Duration stopTimeout = Duration.ofSeconds(5);
         private Duration writeTimeout = Duration.ofSeconds(30);
         private List<String> allowedHosts = List.of();
-        private Long maxPublishBytes;
+        private @Nullable Long maxPublishBytes;
         private Duration drainWindow = Duration.ofSeconds(3);
         private int historySize = 100;
         private Duration historyTtl = Duration.ofSeconds(300);
@@ -208,8 +208,8 @@ public record SquallConfig(
         public Builder pingInterval(Duration v) { pingInterval = v; return this; }
         public Builder pingTimeout(Duration v) { pingTimeout = v; return this; }
         public Builder maxMessageBytes(int v) { maxMessageBytes = v; return this; }
-        public Builder publishToken(String v) { publishToken = Optional.ofNullable(v); return this; }
-        public Builder publicDir(Path v) { publicDir = Optional.ofNullable(v); return this; }
+        public Builder publishToken(@Nullable String v) { publishToken = Optional.ofNullable(v); return this; }
+        public Builder publicDir(@Nullable Path v) { publicDir = Optional.ofNullable(v); return this; }
         public Builder maxQueueBytes(long v) { maxQueueBytes = v; return this; }
         public Builder maxQueueMessages(int v) { maxQueueMessages = v; return this; }
         public Builder slowConsumerPolicy(SlowConsumerPolicy v) { slowConsumerPolicy = v; return this; }
@@ -217,14 +217,14 @@ public record SquallConfig(
         public Builder writeTimeout(Duration v) { writeTimeout = v; return this; }
         public Builder allowedHosts(List<String> v) { allowedHosts = List.copyOf(v); return this; }
         /** Null: a quarter of {@code maxQueueBytes}, whatever that ends up being. */
-        public Builder maxPublishBytes(Long v) { maxPublishBytes = v; return this; }
+        public Builder maxPublishBytes(@Nullable Long v) { maxPublishBytes = v; return this; }
         public Builder drainWindow(Duration v) { drainWindow = v; return this; }
         public Builder historySize(int v) { historySize = v; return this; }
         public Builder historyTtl(Duration v) { historyTtl = v; return this; }
         public Builder maxRecovery(int v) { maxRecovery = v; return this; }
         public Builder namespaces(Map<String, Namespace> v) { namespaces = Map.copyOf(v); return this; }
         public Builder maxChannelsPerConnection(int v) { maxChannelsPerConnection = v; return this; }
-        public Builder redis(String v) { redis = Optional.ofNullable(v); return this; }
+        public Builder redis(@Nullable String v) { redis = Optional.ofNullable(v); return this; }
 
         public SquallConfig build() {
             return new SquallConfig(host, port, allowedOrigins, pingInterval, pingTimeout, maxMessageBytes,
