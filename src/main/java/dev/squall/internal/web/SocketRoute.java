@@ -153,7 +153,7 @@ public final class SocketRoute {
      * The channel the route puts this client on: a path parameter, or what the app's function makes of the
      * handshake. Null (the function has no channel for this request) is refused like a bad name, as 400.
      */
-    private @Nullable String channelOf(Context ctx) {
+    private String channelOf(Context ctx) {
         if (handlers.channelParam() != null) return ctx.pathParam(handlers.channelParam());
         java.util.function.Function<dev.squall.Handshake, @Nullable String> namer = java.util.Objects.requireNonNull(handlers.channelNamer());
         String channel = namer.apply(new RequestHandshake(ctx));      // one that throws is a 500, logged by guarded()
