@@ -48,7 +48,7 @@ final class ServerFraming implements Framing {
 
     @Override
     public long frameBound(String channel, Message message) {
-        return message.size() + 64;
+        return (long) message.size() + 64;
     }
 
     @Override

@@ -42,7 +42,7 @@ public final class RequestGuard {
         String origin = ctx.header(Header.ORIGIN);
         if (!origins.needsCorsHeaders(origin, ctx.header(Header.HOST))) return;
         ctx.header(Header.ACCESS_CONTROL_ALLOW_ORIGIN, origins.allowsAny() ? "*" : origin);
-        if (ctx.method() == HandlerType.OPTIONS) {
+        if (HandlerType.OPTIONS.equals(ctx.method())) {
             ctx.header(Header.ACCESS_CONTROL_ALLOW_METHODS, "GET, POST, OPTIONS");
             ctx.header(Header.ACCESS_CONTROL_ALLOW_HEADERS, "Authorization, Content-Type");
             ctx.header(Header.ACCESS_CONTROL_MAX_AGE, Integer.toString(preflightMaxAgeSeconds));
