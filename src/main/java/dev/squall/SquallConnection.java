@@ -18,6 +18,11 @@ public interface SquallConnection {
     /** Unique among this node's connections; stable for the connection's life. */
     String id();
 
+    /**
+     * Who the client is; {@link Identity#ANONYMOUS} when nothing decides who may connect.
+     */
+    Identity identity();
+
     /** The path the client upgraded on, such as {@code /ws} or {@code /rooms/lobby}. */
     String path();
 

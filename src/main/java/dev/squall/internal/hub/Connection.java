@@ -1,5 +1,6 @@
 package dev.squall.internal.hub;
 
+import dev.squall.Identity;
 import dev.squall.SlowConsumerPolicy;
 import dev.squall.internal.broker.Message;
 import org.jspecify.annotations.Nullable;
@@ -68,6 +69,9 @@ public final class Connection {
     private volatile boolean opening = true;
     // Copy-on-write: a connection listens to few channels, and leaving reads them once.
     private volatile List<Subscription> subscriptions = List.of();
+    // Anonymous until the transport knows better: at the upgrade, or (squall.v1) at its connect command, which
+    // comes before any subscription, so every event this connection causes carries the identity it ends with.
+    private volatile Identity identity = Identity.ANONYMOUS;
 
     // Liveness bookkeeping, read and written only by the heartbeat's thread (see Heartbeat).
     long nextPingAt;
@@ -89,6 +93,16 @@ public final class Connection {
     /** Unique per connection on this node. */
     public String id() {
         return id;
+    }
+
+    /** Who this connection is. */
+    public Identity identity() {
+        return identity;
+    }
+
+    /** Says who this connection is: once, before it subscribes to anything. */
+    public void identify(Identity identity) {
+        this.identity = identity;
     }
 
     /**

@@ -304,6 +304,11 @@ public final class SocketRoute {
         }
 
         @Override
+        public dev.squall.Identity identity() {
+            return connection.identity();
+        }
+
+        @Override
         public String path() {
             return path;
         }
