@@ -29,8 +29,10 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
  *
  * <pre>
  *   web   -> node -> hub -> broker (-> broker.redis, the only place that speaks to Redis)
- *    \-> protocol -> hub         policy, channel: used from above, using nothing
+ *    \-> protocol -> hub         policy, channel, auth: used from above, using nothing
  * </pre>
+ *
+ * {@code auth} is the only package that speaks nimbus-jose-jwt, so that how tokens are checked can change in one place.
  *
  * The plugin classes are the one place where the API wires the internals; internals may read the API's value types
  * (the config, the enums, the connection interface) but never the plugins themselves.
@@ -76,13 +78,28 @@ class ArchitectureTest {
             .layer("broker").definedBy("dev.squall.internal.broker..")
             .layer("policy").definedBy("dev.squall.internal.policy..")
             .layer("channel").definedBy("dev.squall.internal.channel..")
+            .layer("auth").definedBy("dev.squall.internal.auth..")
             .whereLayer("web").mayNotBeAccessedByAnyLayer()
             .whereLayer("node").mayOnlyBeAccessedByLayers("web")
             .whereLayer("protocol").mayOnlyBeAccessedByLayers("web")
             .whereLayer("hub").mayOnlyBeAccessedByLayers("web", "node", "protocol")
             .whereLayer("broker").mayOnlyBeAccessedByLayers("web", "node", "protocol", "hub")
             .whereLayer("policy").mayOnlyBeAccessedByLayers("web", "node")
-            .whereLayer("channel").mayOnlyBeAccessedByLayers("web", "node", "protocol", "hub");
+            .whereLayer("channel").mayOnlyBeAccessedByLayers("web", "node", "protocol", "hub")
+            .whereLayer("auth").mayOnlyBeAccessedByLayers("web", "node");
+
+    @ArchTest
+    static final ArchRule tokens_are_a_leaf_that_reads_only_the_apis_value_types = classes()
+            .that().resideInAPackage("dev.squall.internal.auth..")
+            .should().onlyDependOnClassesThat().resideInAnyPackage("dev.squall.internal.auth..", "dev.squall",
+                    "java..", "javax..", "com.nimbusds..", "org.jspecify..", "org.slf4j..")
+            .because("checking a token needs no channel, hub or broker: the routes ask, and act on the answer");
+
+    @ArchTest
+    static final ArchRule only_the_token_package_speaks_nimbus = noClasses()
+            .that().resideOutsideOfPackage("dev.squall.internal.auth..")
+            .should().dependOnClassesThat().resideInAnyPackage("com.nimbusds..")
+            .because("a token library's types stay behind TokenVerifier, VerifiedToken and TokenRejected");
 
     @ArchTest
     static final ArchRule no_cycles_among_the_internal_packages = slices()

@@ -1,0 +1,12 @@
+/**
+ * Internal: signed tokens. Which keys check them ({@link dev.squall.internal.auth.TokenSettings}), the check itself
+ * ({@link dev.squall.internal.auth.TokenVerifier}), what a good token grants
+ * ({@link dev.squall.internal.auth.VerifiedToken}) and why a bad one is refused
+ * ({@link dev.squall.internal.auth.TokenRejected}). The only package that names nimbus-jose-jwt's classes, and a
+ * leaf: it reads the API's value types ({@link dev.squall.Identity}) and no other internal package. No
+ * compatibility promise.
+ */
+@NullMarked
+package dev.squall.internal.auth;
+
+import org.jspecify.annotations.NullMarked;
