@@ -10,6 +10,7 @@ import io.javalin.config.JavalinState;
 import io.javalin.plugin.Plugin;
 import org.jspecify.annotations.Nullable;
 
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -133,6 +134,68 @@ public final class SquallPlugin extends Plugin<SquallPlugin.Config> {
         /** On stop, how long connections get to finish their close handshake. */
         public Duration stopTimeout = Duration.ofSeconds(5);
 
+        /**
+         * A secret that verifies HMAC-signed tokens (HS256, HS384, HS512), at least 32 bytes; null: none. Any token
+         * key, {@link #authenticate} hook or proxy makes every connection need an identity (see {@link #authenticate}).
+         */
+        public @Nullable String tokenHmacSecret = null;
+        /** A PEM file with the public key that verifies tokens (RSA: RS256 and PS256 and their siblings; EC: ES256, ES384, ES512); null: none. */
+        public @Nullable Path tokenPublicKey = null;
+        /** A JWKS endpoint ({@code https://…/.well-known/jwks.json}) whose keys verify tokens, fetched and cached, fetched again for a new {@code kid}; null: none. */
+        public @Nullable String tokenJwksUrl = null;
+        /** When set, a token's {@code aud} must name it. */
+        public @Nullable String tokenAudience = null;
+        /** When set, a token's {@code iss} must be it. */
+        public @Nullable String tokenIssuer = null;
+        /**
+         * The cookie a token may come in, for {@code EventSource}, which sends no headers; null: tokens come only as
+         * {@code Authorization: Bearer} or {@code ?token=}. The origin check still applies, so another site's page
+         * cannot use it.
+         */
+        public @Nullable String tokenCookie = null;
+        /** How long a {@code squall.v1} connection that brought no token has to send its {@code connect} command. */
+        public Duration connectTimeout = Duration.ofSeconds(10);
+        /** The longest Squall waits for the app's {@link #authenticate} or {@link #authorize} hook, or a proxy, before refusing. */
+        public Duration hookTimeout = Duration.ofSeconds(5);
+        /**
+         * An HTTP endpoint of the app that decides who a client is when it brings no token, for apps in other
+         * languages: Squall POSTs the request's cookies and {@link #proxyHeaders} as JSON and reads back an identity or
+         * a refusal (openapi.yaml, callback {@code connectProxy}); null: none. Set, it makes connections need an
+         * identity, as {@link #authenticate} does (which it stands in for, and cannot be set with).
+         */
+        public @Nullable String connectProxy = null;
+        /**
+         * An HTTP endpoint of the app that decides subscriptions the channel's rules leave to the app (openapi.yaml,
+         * callback {@code subscribeProxy}); null: none. Stands in for {@link #authorize} (which cannot be set with it).
+         */
+        public @Nullable String subscribeProxy = null;
+        /** The request headers the proxies are sent, besides cookies, such as {@code Authorization} or {@code X-Api-Key}. */
+        public List<String> proxyHeaders = List.of();
+        /** Who may subscribe to channels outside any namespace; null: {@link SubscribeAccess}'s default. */
+        public @Nullable SubscribeAccess subscribe = null;
+        /** Who may publish to them from a {@code squall.v1} connection; null: {@link PublishAccess#NONE}. */
+        public @Nullable PublishAccess publish = null;
+        /** Who may read their history and presence; null: {@link ReadAccess#SUBSCRIBERS}. */
+        public @Nullable ReadAccess read = null;
+
+        @Nullable Authenticator authenticator;
+        @Nullable ChannelAuthorizer authorizer;
+
+        /**
+         * Decides who each client is from its request (its cookies, headers, query, path, address), when it brings no
+         * token. With this, a token key or a proxy set, every Squall route needs an identity: a request with neither a
+         * valid token nor this hook's yes is refused (401), and channels are private unless their namespace says
+         * otherwise ({@link Namespace#subscribe}).
+         */
+        public void authenticate(Authenticator authenticator) {
+            this.authenticator = java.util.Objects.requireNonNull(authenticator, "authenticator");
+        }
+
+        /** Decides what a user may do with a channel where its rules leave it to the app (see {@link ChannelAuthorizer}). */
+        public void authorize(ChannelAuthorizer authorizer) {
+            this.authorizer = java.util.Objects.requireNonNull(authorizer, "authorizer");
+        }
+
         final Map<String, WsRoute> routes = new LinkedHashMap<>();
         final List<String> duplicateRoutes = new ArrayList<>();
         final Map<String, Namespace> namespaces = new LinkedHashMap<>();
@@ -172,6 +235,12 @@ public final class SquallPlugin extends Plugin<SquallPlugin.Config> {
          * off unless asked for.
          */
         public boolean presence = false;
+        /** Who may subscribe to the namespace's channels; null: {@link Config#subscribe}. */
+        public @Nullable SubscribeAccess subscribe = null;
+        /** Who may publish to them from a {@code squall.v1} connection; null: {@link Config#publish}. */
+        public @Nullable PublishAccess publish = null;
+        /** Who may read their history and presence; null: {@link Config#read}. */
+        public @Nullable ReadAccess read = null;
     }
 
     private final SettingNames names;
@@ -221,7 +290,17 @@ public final class SquallPlugin extends Plugin<SquallPlugin.Config> {
         config.routes.forEach((path, route) -> routes.put(path, new RouteHandlers(route.channelParam, route.channelNamer,
                 route.open, route.text, route.binary, route.close)));
         return new Declared(routes, List.copyOf(config.duplicateRoutes), new LinkedHashMap<>(config.namespaces),
-                List.copyOf(config.duplicateNamespaces));
+                List.copyOf(config.duplicateNamespaces), config.authenticator, config.authorizer);
+    }
+
+    /**
+     * Who may connect, in one line for a start-up log: anyone (an open server), or who decides who a client is and
+     * what channels are private.
+     *
+     * @throws IllegalStateException before the plugin is registered
+     */
+    public String describeConnecting() {
+        return node().settings().auth().describe(names::name);
     }
 
     /** Who may publish, in one line for a start-up log; empty before the plugin has started. */

@@ -29,7 +29,8 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
  *
  * <pre>
  *   web   -> node -> hub -> broker (-> broker.redis, the only place that speaks to Redis)
- *    \-> protocol -> hub         policy, channel, auth: used from above, using nothing
+ *    \-> protocol -> hub         policy, channel: used from above, using nothing
+ *   web, node -> auth (tokens, the app's hooks, access decisions) -> channel
  * </pre>
  *
  * {@code auth} is the only package that speaks nimbus-jose-jwt, so that how tokens are checked can change in one place.
@@ -85,15 +86,16 @@ class ArchitectureTest {
             .whereLayer("hub").mayOnlyBeAccessedByLayers("web", "node", "protocol")
             .whereLayer("broker").mayOnlyBeAccessedByLayers("web", "node", "protocol", "hub")
             .whereLayer("policy").mayOnlyBeAccessedByLayers("web", "node")
-            .whereLayer("channel").mayOnlyBeAccessedByLayers("web", "node", "protocol", "hub")
+            .whereLayer("channel").mayOnlyBeAccessedByLayers("web", "node", "protocol", "hub", "auth")
             .whereLayer("auth").mayOnlyBeAccessedByLayers("web", "node");
 
     @ArchTest
-    static final ArchRule tokens_are_a_leaf_that_reads_only_the_apis_value_types = classes()
+    static final ArchRule auth_is_a_leaf_that_reads_only_the_apis_value_types_and_channel_names = classes()
             .that().resideInAPackage("dev.squall.internal.auth..")
             .should().onlyDependOnClassesThat().resideInAnyPackage("dev.squall.internal.auth..", "dev.squall",
-                    "java..", "javax..", "com.nimbusds..", "org.jspecify..", "org.slf4j..")
-            .because("checking a token needs no channel, hub or broker: the routes ask, and act on the answer");
+                    "dev.squall.internal.channel..", "java..", "javax..", "com.nimbusds..", "org.jspecify..", "org.slf4j..")
+            .because("deciding who a client is and what it may do needs no hub or broker (a channel's namespace, at most): "
+                    + "the routes ask, and act on the answer");
 
     @ArchTest
     static final ArchRule only_the_token_package_speaks_nimbus = noClasses()

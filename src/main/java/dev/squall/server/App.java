@@ -84,6 +84,9 @@ public final class App {
                 namespace.historySize = settings.historySize();
                 namespace.historyTtl = settings.historyTtl();
                 namespace.presence = settings.presence();
+                namespace.subscribe = settings.subscribe();
+                namespace.publish = settings.publish();
+                namespace.read = settings.read();
             }));
             cfg.ws("/ws", ws -> {
                 ws.onOpen(client -> client.send("Welcome"));                                   // Tornado: open()
@@ -205,9 +208,9 @@ public final class App {
 
     private void started() {
         String shownHost = config.host().equals("0.0.0.0") ? "localhost" : config.host();
-        log.info("Squall listening on http://{}:{} (WebSocket /ws, channels /ws/CHANNEL); channels: {}; origins: {}; publishing: {}; heartbeat: {}; client: {}",
+        log.info("Squall listening on http://{}:{} (WebSocket /ws, channels /ws/CHANNEL); channels: {}; connecting: {}; origins: {}; publishing: {}; heartbeat: {}; client: {}",
                 shownHost, javalin.port(),
-                squall.describeChannels(),
+                squall.describeChannels(), squall.describeConnecting(),
                 originPolicy.describe(), squall.describePublishing(),
                 config.heartbeatEnabled()
                         ? "ping every " + config.pingInterval().toSeconds() + " s, timeout " + config.pingTimeout().toSeconds() + " s"

@@ -8,6 +8,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.NullNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import com.fasterxml.jackson.dataformat.yaml.YAMLMapper;
+import dev.squall.PublishAccess;
+import dev.squall.ReadAccess;
+import dev.squall.SubscribeAccess;
 import org.jspecify.annotations.Nullable;
 import org.yaml.snakeyaml.error.Mark;
 import org.yaml.snakeyaml.error.MarkedYAMLException;
@@ -41,11 +44,16 @@ import java.util.TreeSet;
  *     history-size: 500
  *     history-ttl: 600
  *     presence: true
+ *   private:
+ *     subscribe: token      # public | token
+ *     publish: subscribers  # none | subscribers
+ *     read: subscribers     # public | subscribers
  * </pre>
  */
 final class ConfigFile {
 
-    private static final Set<String> NAMESPACE_KEYS = Set.of("history-size", "history-ttl", "presence");
+    private static final Set<String> NAMESPACE_KEYS = Set.of("history-size", "history-ttl", "presence", "subscribe", "publish", "read");
+    private static final String NAMESPACE_KEY_LIST = "history-size, history-ttl, presence, subscribe, publish and read";
     private static final YAMLMapper YAML = new YAMLMapper();
 
     final Path path;
@@ -149,15 +157,18 @@ final class ConfigFile {
             Map.Entry<String, JsonNode> namespace = it.next();
             String where = file + ": namespaces." + namespace.getKey();
             JsonNode settings = namespace.getValue();
-            if (!settings.isObject()) throw new IllegalArgumentException(where + " must be a mapping (history-size, history-ttl, presence)");
+            if (!settings.isObject()) throw new IllegalArgumentException(where + " must be a mapping (" + NAMESPACE_KEY_LIST + ")");
             Integer size = null;
             Duration ttl = null;
             boolean presence = false;
+            SubscribeAccess subscribe = null;
+            PublishAccess publish = null;
+            ReadAccess read = null;
             for (Iterator<Map.Entry<String, JsonNode>> keys = settings.fields(); keys.hasNext(); ) {
                 Map.Entry<String, JsonNode> setting = keys.next();
                 String key = setting.getKey();
                 if (!NAMESPACE_KEYS.contains(key)) {
-                    throw new IllegalArgumentException(where + ": unknown key '" + key + "'; a namespace takes history-size, history-ttl and presence");
+                    throw new IllegalArgumentException(where + ": unknown key '" + key + "'; a namespace takes " + NAMESPACE_KEY_LIST);
                 }
                 if (key.equals("presence")) {
                     if (!setting.getValue().isBoolean()) {
@@ -166,6 +177,13 @@ final class ConfigFile {
                     presence = setting.getValue().asBoolean();
                     continue;
                 }
+                switch (key) {
+                    case "subscribe" -> subscribe = choice(where + ".subscribe", setting.getValue(), SubscribeAccess.class);
+                    case "publish" -> publish = choice(where + ".publish", setting.getValue(), PublishAccess.class);
+                    case "read" -> read = choice(where + ".read", setting.getValue(), ReadAccess.class);
+                    default -> { }
+                }
+                if (key.equals("subscribe") || key.equals("publish") || key.equals("read")) continue;
                 long value = wholeNumber(where + "." + key, setting.getValue());
                 if (key.equals("history-size")) {
                     if (value > Integer.MAX_VALUE) throw new IllegalArgumentException(where + ".history-size is too large, got " + value);
@@ -174,8 +192,19 @@ final class ConfigFile {
                     ttl = Duration.ofSeconds(value);
                 }
             }
-            into.put(namespace.getKey(), new SquallConfig.Namespace(size, ttl, presence));
+            into.put(namespace.getKey(), new SquallConfig.Namespace(size, ttl, presence, subscribe, publish, read));
         }
+    }
+
+    /** One of an enum's constants, written in lower case ({@code token}, {@code subscribers}). */
+    private static <E extends Enum<E>> E choice(String where, JsonNode value, Class<E> type) {
+        List<String> names = new java.util.ArrayList<>();
+        for (E constant : type.getEnumConstants()) {
+            String name = constant.name().toLowerCase(java.util.Locale.ROOT);
+            if (value.isTextual() && value.asText().equals(name)) return constant;
+            names.add(name);
+        }
+        throw new IllegalArgumentException(where + " must be one of " + String.join(", ", names) + ", got " + shown(value));
     }
 
     private static long wholeNumber(String where, JsonNode value) {

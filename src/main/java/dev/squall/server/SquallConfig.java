@@ -1,7 +1,10 @@
 package dev.squall.server;
 
+import dev.squall.PublishAccess;
+import dev.squall.ReadAccess;
 import dev.squall.SlowConsumerPolicy;
 import dev.squall.SquallPlugin;
+import dev.squall.SubscribeAccess;
 import org.jspecify.annotations.Nullable;
 
 import java.net.InetAddress;
@@ -58,12 +61,21 @@ public record SquallConfig(
     /**
      * One namespace's settings from the config file; null: the node's.
      *
-     * @param presence whether {@code squall.v1} subscribers of its channels get join and leave events
+     * @param presence  whether {@code squall.v1} subscribers of its channels get join and leave events
+     * @param subscribe who may subscribe to its channels; null: the server's rule
+     * @param publish   who may publish to them from a connection; null: the server's rule
+     * @param read      who may read their history and presence; null: the server's rule
      */
-    public record Namespace(@Nullable Integer historySize, @Nullable Duration historyTtl, boolean presence) {
+    public record Namespace(@Nullable Integer historySize, @Nullable Duration historyTtl, boolean presence,
+                            @Nullable SubscribeAccess subscribe, @Nullable PublishAccess publish, @Nullable ReadAccess read) {
         /** History settings only, presence off. */
         public Namespace(@Nullable Integer historySize, @Nullable Duration historyTtl) {
             this(historySize, historyTtl, false);
+        }
+
+        /** History and presence settings, the server's access rules. */
+        public Namespace(@Nullable Integer historySize, @Nullable Duration historyTtl, boolean presence) {
+            this(historySize, historyTtl, presence, null, null, null);
         }
     }
 

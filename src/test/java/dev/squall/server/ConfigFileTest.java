@@ -66,6 +66,10 @@ class ConfigFileTest {
                     presence: true
                   prices:
                     history-size: 1
+                  room:
+                    subscribe: token
+                    publish: subscribers
+                    read: public
                 max-channels-per-connection: 16
                 """);
 
@@ -78,7 +82,9 @@ class ConfigFileTest {
         assertThat(config.slowConsumerPolicy()).isEqualTo(SlowConsumerPolicy.DROP_OLDEST);
         assertThat(config.historySize()).isEqualTo(50);
         assertThat(config.namespaces()).containsEntry("chat", new SquallConfig.Namespace(500, Duration.ofSeconds(600), true))
-                .containsEntry("prices", new SquallConfig.Namespace(1, null, false));
+                .containsEntry("prices", new SquallConfig.Namespace(1, null, false))
+                .containsEntry("room", new SquallConfig.Namespace(null, null, false, dev.squall.SubscribeAccess.TOKEN,
+                        dev.squall.PublishAccess.SUBSCRIBERS, dev.squall.ReadAccess.PUBLIC));
         assertThat(config.maxChannelsPerConnection()).isEqualTo(16);
     }
 
@@ -121,7 +127,7 @@ class ConfigFileTest {
         SquallConfig config = parse(Map.of(), "--config", file(example).toString());
 
         assertThat(config.allowedOrigins()).containsExactly("https://app.example", "http://localhost:3000");
-        assertThat(config.namespaces()).containsOnlyKeys("chat", "prices");
+        assertThat(config.namespaces()).containsOnlyKeys("chat", "prices", "private");
         assertThat(config.publishToken()).isPresent();
     }
 
@@ -176,7 +182,12 @@ class ConfigFileTest {
         Path unknown = file("namespaces:\n  chat:\n    history: 5\n");
         assertThat(run("--config", unknown.toString())).isEqualTo(2);
         assertThat(errLines()).containsExactly("squall: " + unknown
-                + ": namespaces.chat: unknown key 'history'; a namespace takes history-size, history-ttl and presence");
+                + ": namespaces.chat: unknown key 'history'; a namespace takes history-size, history-ttl, presence, subscribe, publish and read");
+
+        err.getBuffer().setLength(0);
+        Path badAccess = file("namespaces:\n  chat:\n    publish: everyone\n");
+        assertThat(run("--config", badAccess.toString())).isEqualTo(2);
+        assertThat(errLines()).containsExactly("squall: " + badAccess + ": namespaces.chat.publish must be one of none, subscribers, got 'everyone'");
 
         err.getBuffer().setLength(0);
         Path notBoolean = file("namespaces:\n  chat:\n    presence: yes please\n");

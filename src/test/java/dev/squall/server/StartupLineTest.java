@@ -49,7 +49,8 @@ class StartupLineTest {
         try (ServerProcess server = ServerProcess.start(workingDir, Path.of("target", "startup-line-bundled.log"), INFO,
                 "--port", Integer.toString(freePort()), "--host", "127.0.0.1")) {
             awaitListening(server);
-            assertThat(server.output()).contains("client: bundled in the jar");
+            assertThat(server.output()).contains("client: bundled in the jar")
+                    .as("no key, no hook: the tutorial's open server, said so").contains("connecting: open: anyone who reaches this port connects");
         }
     }
 

@@ -6,6 +6,7 @@ import dev.squall.Payload;
 import dev.squall.Published;
 import dev.squall.ServerSubscription;
 import dev.squall.Squall;
+import dev.squall.internal.auth.Access;
 import dev.squall.internal.broker.Broker;
 import dev.squall.internal.broker.History;
 import dev.squall.internal.broker.InMemoryBroker;
@@ -57,6 +58,7 @@ public final class Node implements Squall {
     private final ExecutorService brokerChanges;
     private final List<ExecutorService> writers;
     private final @Nullable ExecutorService commandThreads;
+    private final Access access;
     private final Hub hub;
     private final Broker broker;
     private final Heartbeat heartbeat;
@@ -83,12 +85,17 @@ public final class Node implements Squall {
     public Node(NodeSettings settings, List<Framing> channelFramings, Function<Object, String> jsonWriter) {
         this.settings = settings;
         this.jsonWriter = jsonWriter;
+        // First: a bad key fails here, before any thread is started.
+        this.access = settings.auth().access(settings.names()::name);
         this.channelFramings = Stream.concat(channelFramings.stream(), Stream.of(ServerFraming.INSTANCE)).toList();
-        this.scheduler = Executors.newSingleThreadScheduledExecutor(runnable -> {
+        java.util.concurrent.ScheduledThreadPoolExecutor timer = new java.util.concurrent.ScheduledThreadPoolExecutor(1, runnable -> {
             Thread thread = new Thread(runnable, "squall-heartbeat");
             thread.setDaemon(true);
             return thread;
         });
+        // A token's expiry is cancelled when its connection goes first: gone from the queue then, not hours later.
+        timer.setRemoveOnCancelPolicy(true);
+        this.scheduler = timer;
         this.broker = broker(settings, scheduler);
         this.brokerChanges = Executors.newSingleThreadExecutor(runnable -> {
             Thread thread = new Thread(runnable, "squall-broker-changes");
@@ -96,7 +103,9 @@ public final class Node implements Squall {
             return thread;
         });
         this.writers = writers(Math.max(1, Runtime.getRuntime().availableProcessors()));
-        this.commandThreads = broker.networked() ? newCommandThreads() : null;
+        // A command may wait for Redis, for the app's hooks or for a JWKS endpoint: never on the thread that reads.
+        this.commandThreads = broker.networked() || access.mayBlock() || settings.auth().tokens().jwksUrl() != null
+                ? newCommandThreads() : null;
         this.hub = new Hub(new OutboundLimits(settings.maxQueueBytes(), settings.maxQueueMessages(), settings.slowConsumerPolicy(),
                 Duration.ofSeconds(1)), metrics, scheduler, writers, broker, settings.maxRecovery(), settings::presence,
                 brokerChanges);
@@ -155,12 +164,22 @@ public final class Node implements Squall {
     private static final int COMMAND_THREADS = 16;
 
     /**
-     * Where {@code squall.v1} commands run: with Redis, threads of their own, so a command that waits for Redis
-     * never holds the Jetty thread that reads its connection (and its pongs); in memory nothing waits, and they run
-     * on the thread that read them.
+     * Where {@code squall.v1} commands run: with Redis, the app's hooks or a JWKS endpoint, threads of their own, so a
+     * command that waits never holds the Jetty thread that reads its connection (and its pongs); otherwise nothing
+     * waits, and they run on the thread that read them.
      */
     public java.util.concurrent.Executor commandThreads() {
         return commandThreads != null ? commandThreads : Runnable::run;
+    }
+
+    /** Who may connect, subscribe, publish and read. */
+    public Access access() {
+        return access;
+    }
+
+    /** The node's timer thread: for deadlines such as a token's expiry, whose tasks only queue a close. */
+    public ScheduledExecutorService timer() {
+        return scheduler;
     }
 
     @Override
@@ -427,6 +446,7 @@ public final class Node implements Squall {
         scheduler.shutdownNow();
         brokerChanges.shutdownNow();
         if (commandThreads != null) commandThreads.shutdownNow();
+        access.close();
         subscriberThreads.shutdownNow();
         writers.forEach(ExecutorService::shutdownNow);
         broker.close();

@@ -3,6 +3,9 @@ package dev.squall.internal.node;
 import dev.squall.SettingNames;
 import dev.squall.SlowConsumerPolicy;
 import dev.squall.SquallPlugin;
+import dev.squall.internal.auth.AuthSettings;
+import dev.squall.internal.auth.ChannelRules;
+import dev.squall.internal.auth.TokenSettings;
 import dev.squall.internal.broker.PublishOptions;
 import dev.squall.internal.broker.redis.RedisBrokers;
 import dev.squall.internal.broker.redis.RedisShards;
@@ -55,6 +58,7 @@ public record NodeSettings(
         int maxChannelsPerConnection,
         Set<String> presenceNamespaces,
         List<String> redis,
+        AuthSettings auth,
         SettingNames names) {
 
     static final Duration MAX_DRAIN = Duration.ofHours(1);
@@ -131,7 +135,8 @@ public record NodeSettings(
                 c.maxQueueMessages, maxPublishBytes, c.slowConsumerPolicy, origins, hosts, c.checkHosts || !hosts.isEmpty(),
                 token, c.publishPath, c.metricsPath, c.healthPath, c.readyPath, c.historySize, c.historyTtl, c.maxRecovery,
                 c.idempotencyWindow, c.publishApiPath, c.channelsPath, c.ssePath, c.clientPath, c.drainWindow, c.stopTimeout,
-                Map.copyOf(routes), Map.copyOf(namespaces), c.maxChannelsPerConnection, Set.copyOf(presence), redis, names);
+                Map.copyOf(routes), Map.copyOf(namespaces), c.maxChannelsPerConnection, Set.copyOf(presence), redis,
+                check.auth(c, declared), names);
     }
 
     /**
@@ -235,6 +240,29 @@ public record NodeSettings(
         }
 
         /** A namespace's options, checked and completed from the node's. */
+        /**
+         * Who may connect and what they may do. Secured (every connection needs an identity) as soon as anything can
+         * tell who a client is; an authorizer alone could only ever refuse, since no one would have an identity.
+         */
+        AuthSettings auth(SquallPlugin.Config c, Declared declared) {
+            TokenSettings tokens = new TokenSettings(c.tokenHmacSecret, c.tokenPublicKey, c.tokenJwksUrl, c.tokenAudience, c.tokenIssuer);
+            boolean identifies = tokens.anyKey() || declared.authenticator() != null;
+            require(identifies || declared.authorizer() == null, "authorize",
+                    "decides what a user may do, so something must say who the user is: set authenticate(...) or a token key");
+            require(c.connectTimeout != null && !c.connectTimeout.isNegative() && !c.connectTimeout.isZero(), "connectTimeout",
+                    "must be more than zero");
+            require(c.hookTimeout != null && !c.hookTimeout.isNegative() && !c.hookTimeout.isZero(), "hookTimeout",
+                    "must be more than zero");
+            require(c.tokenCookie == null || c.tokenCookie.matches("[A-Za-z0-9!#$%&'*+.^_`|~-]+"), "tokenCookie",
+                    "must be a cookie name (letters, digits and !#$%&'*+.^_`|~-), got '" + c.tokenCookie + "'");
+            ChannelRules.Rule server = ChannelRules.override(ChannelRules.defaults(identifies), c.subscribe, c.publish, c.read);
+            Map<String, ChannelRules.Rule> rules = new LinkedHashMap<>();
+            declared.namespaces().forEach((name, options) ->
+                    rules.put(name, ChannelRules.override(server, options.subscribe, options.publish, options.read)));
+            return new AuthSettings(identifies, new ChannelRules(server, rules), tokens, c.tokenCookie, c.connectTimeout,
+                    c.hookTimeout, declared.authenticator(), declared.authorizer());
+        }
+
         PublishOptions namespace(String name, SquallPlugin.Namespace options, SquallPlugin.Config c) {
             String problem = ChannelName.problem(name);
             if (problem != null || name.contains(":")) {

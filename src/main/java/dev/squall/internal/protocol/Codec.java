@@ -17,6 +17,7 @@ import org.jspecify.annotations.Nullable;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
+import java.time.Instant;
 import java.util.Base64;
 import java.util.Iterator;
 import java.util.List;
@@ -40,20 +41,26 @@ public final class Codec {
     public static final long MAX_ID = 9_007_199_254_740_991L;
 
     /** The command types, as the {@code type} field names them. */
-    public static final List<String> COMMANDS = List.of("subscribe", "unsubscribe", "publish", "presence", "ping");
+    public static final List<String> COMMANDS = List.of("connect", "refresh", "subscribe", "unsubscribe", "publish", "presence",
+            "ping");
     /** The reply types (besides {@code error}). */
-    public static final List<String> REPLIES = List.of("subscribed", "unsubscribed", "published", "presence", "pong");
+    public static final List<String> REPLIES = List.of("connected", "refreshed", "subscribed", "unsubscribed", "published",
+            "presence", "pong");
     /** The event types a server pushes. */
     public static final List<String> EVENTS = List.of("join", "leave", "dropped", "reset");
 
     private static final Map<String, Set<String>> FIELDS = Map.of(
-            "subscribe", Set.of("id", "type", "channel", "since", "epoch"),
+            "connect", Set.of("id", "type", "token"),
+            "refresh", Set.of("id", "type", "token", "channel"),
+            "subscribe", Set.of("id", "type", "channel", "since", "epoch", "token"),
             "unsubscribe", Set.of("id", "type", "channel"),
             "publish", Set.of("id", "type", "channel", "data", "idempotency_key"),
             "presence", Set.of("id", "type", "channel"),
             "ping", Set.of("id", "type"));
     private static final Map<String, String> FIELD_LIST = Map.of(
-            "subscribe", "id, type, channel, since and epoch",
+            "connect", "id, type and token",
+            "refresh", "id, type, token and channel",
+            "subscribe", "id, type, channel, since, epoch and token",
             "unsubscribe", "id, type and channel",
             "publish", "id, type, channel, data and idempotency_key",
             "presence", "id, type and channel",
@@ -107,7 +114,9 @@ public final class Codec {
             }
         }
         return switch (name) {
-            case "subscribe" -> new Command.Subscribe(id, channel(frame, id), recovery(frame, id));
+            case "connect" -> new Command.Connect(id, requiredToken(frame, id));
+            case "refresh" -> new Command.Refresh(id, requiredToken(frame, id), frame.has("channel") ? channel(frame, id) : null);
+            case "subscribe" -> new Command.Subscribe(id, channel(frame, id), recovery(frame, id), token(frame, id));
             case "unsubscribe" -> new Command.Unsubscribe(id, channel(frame, id));
             case "publish" -> publish(frame, id);
             case "presence" -> new Command.Presence(id, channel(frame, id));
@@ -165,6 +174,21 @@ public final class Codec {
         String problem = channelProblem.apply(channel.asText());
         if (problem != null) throw new ProtocolError(id, ErrorCode.BAD_CHANNEL, problem);
         return channel.asText();
+    }
+
+    /** The {@code token} field: a non-empty string, never shown in an error. */
+    private static String requiredToken(JsonNode frame, long id) {
+        String token = token(frame, id);
+        if (token == null) throw bad(id, "token is missing: send \"token\": \"<the token your app issued>\"");
+        return token;
+    }
+
+    /** The optional {@code token} field. */
+    private static @Nullable String token(JsonNode frame, long id) {
+        JsonNode token = frame.get("token");
+        if (token == null || token.isNull()) return null;
+        if (!token.isTextual() || token.asText().isEmpty()) throw bad(id, "token must be a non-empty string, got " + kind(token));
+        return token.asText();
     }
 
     /** Absent since: from now on; {@code "latest"}: the newest still in history first; a number: what came after it. */
@@ -242,6 +266,27 @@ public final class Codec {
     }
 
     // ---- replies (server -> client, with the command's id)
+
+    /**
+     * {@code {"id","type":"connected","user"[,"expires"]}}: who the connection now is, and when its token expires (Unix
+     * seconds; absent: never).
+     */
+    public Message connected(long id, String user, @Nullable Instant expires) {
+        return write(g -> {
+            reply(g, id, "connected");
+            g.writeStringField("user", user);
+            if (expires != null) g.writeNumberField("expires", expires.getEpochSecond());
+        });
+    }
+
+    /** {@code {"id","type":"refreshed"[,"channel"][,"expires"]}}: the connection's, or a subscription's, new expiry. */
+    public Message refreshed(long id, @Nullable String channel, @Nullable Instant expires) {
+        return write(g -> {
+            reply(g, id, "refreshed");
+            if (channel != null) g.writeStringField("channel", channel);
+            if (expires != null) g.writeNumberField("expires", expires.getEpochSecond());
+        });
+    }
 
     /** {@code {"id","type":"subscribed","channel","offset","epoch"[,"recovered"]}}: the first frame on the channel. */
     public Message subscribed(long id, Subscribed started) {

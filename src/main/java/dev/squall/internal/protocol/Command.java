@@ -10,8 +10,22 @@ public sealed interface Command {
     /** From 1 to 2^53 - 1, so that JavaScript holds it exactly. */
     long id();
 
-    /** {@code {"type":"subscribe","channel","since"?,"epoch"?}}: start on a channel where {@code recovery} says. */
-    record Subscribe(long id, String channel, Recovery recovery) implements Command {
+    /** {@code {"type":"connect","token"}}: who the connection is, when its upgrade did not say. */
+    record Connect(long id, String token) implements Command {
+    }
+
+    /**
+     * {@code {"type":"refresh","token","channel"?}}: a fresh connection token (same user) before the old one expires,
+     * or with {@code channel} a fresh subscription token for that subscription.
+     */
+    record Refresh(long id, String token, @Nullable String channel) implements Command {
+    }
+
+    /**
+     * {@code {"type":"subscribe","channel","since"?,"epoch"?,"token"?}}: start on a channel where {@code recovery} says;
+     * {@code token}, a subscription token, grants a channel the connection's own token does not.
+     */
+    record Subscribe(long id, String channel, Recovery recovery, @Nullable String token) implements Command {
     }
 
     /** {@code {"type":"unsubscribe","channel"}}. */

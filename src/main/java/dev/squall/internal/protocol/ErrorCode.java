@@ -18,8 +18,15 @@ public enum ErrorCode {
     NOT_SUBSCRIBED,
     /** One subscribe more than a connection may hold. */
     TOO_MANY_CHANNELS,
-    /** Not allowed on this connection: publish (and presence of a channel without presence) under the publish policy. */
+    /** Not allowed on this connection: its token, the channel's rules or the app do not allow it. */
     FORBIDDEN,
+    /**
+     * No valid token: a command before {@code connect} on a connection that needs one, or a token that is forged,
+     * malformed, for someone else or for another channel. The connection is closed after it (3500).
+     */
+    UNAUTHORIZED,
+    /** The token has expired: get a fresh one from the app, and reconnect or refresh with it. */
+    TOKEN_EXPIRED,
     /** The publish's data is larger than the largest publish. */
     TOO_LARGE,
     /** The publish's data would forge a plain client's {@code {"squall": ...}} notice. */

@@ -53,6 +53,7 @@ public final class Endpoints {
     private final NodeSettings settings;
     private final RequestGuard guard;
     private final PublishPolicy publishPolicy;
+    private final ConnectGate gate;
     private final PublishDecoder decoder;
     private final V1Framing v1;
 
@@ -64,6 +65,7 @@ public final class Endpoints {
         HostPolicy hosts = new HostPolicy(settings.allowedHosts());
         this.guard = new RequestGuard(origins, hosts, settings.checkHosts(), 600, settings.names());
         this.publishPolicy = new PublishPolicy(settings.publishToken(), origins, hosts, settings.names());
+        this.gate = new ConnectGate(node.access(), publishPolicy, settings.auth().tokenCookie());
         this.decoder = new PublishDecoder(JSON, settings.maxPublishBytes(), settings.names());
         this.v1 = protocols.v1();
     }
@@ -71,7 +73,7 @@ public final class Endpoints {
     public void mount() {
         RoutesConfig routes = state.routes;
         routes.exception(Refusal.class, this::answer);
-        settings.routes().forEach((path, handlers) -> new SocketRoute(path, handlers, node, guard, publishPolicy, v1).mount(routes));
+        settings.routes().forEach((path, handlers) -> new SocketRoute(path, handlers, node, guard, publishPolicy, gate, v1).mount(routes));
         try {
             mountHttp(routes);
         } catch (IllegalArgumentException e) {
@@ -92,7 +94,21 @@ public final class Endpoints {
     private static final QueryParameters PUBLISH_QUERY = QueryParameters.of("msg", "channel");
     private static final QueryParameters PUBLISH_BODY_QUERY = QueryParameters.of("channel");
     private static final QueryParameters CHANNEL_LIST_QUERY = QueryParameters.of("limit");
-    private static final QueryParameters HISTORY_QUERY = QueryParameters.of("since", "limit");
+    private static final QueryParameters HISTORY_QUERY = QueryParameters.of("since", "limit", ConnectGate.TOKEN_PARAM);
+    private static final QueryParameters CHANNEL_QUERY = QueryParameters.of(ConnectGate.TOKEN_PARAM);
+
+    /**
+     * A channel's count, position and history are the server's view: the publish right reads them, and so does whoever
+     * the channel's read rule allows, with a token that grants the channel on a secured server.
+     */
+    private void checkRead(Context ctx, String channel) {
+        PublishPolicy.Denial denial = publishPolicy.denial(ctx);
+        if (denial == null) return;
+        boolean tokenSent = gate.secured() && gate.tokenOf(ctx) != null;
+        if (node.access().mayRead(gate.reader(ctx), channel, false, false)) return;
+        if (tokenSent) throw ConnectGate.forbidden(channel, "read");
+        throw denial.refusal(PublishPolicy.Action.READ);
+    }
 
     private void mountHttp(RoutesConfig routes) {
         String publish = settings.publishPath();
@@ -125,7 +141,7 @@ public final class Endpoints {
             routes.addHttpHandler(HandlerType.OPTIONS, api, ctx -> ctx.status(HttpStatus.NO_CONTENT));
         }
         String sse = settings.ssePath();
-        if (sse != null) new SseRoute(sse, node, guard).mount(routes);
+        if (sse != null) new SseRoute(sse, node, guard, gate).mount(routes);
         String channels = settings.channelsPath();
         if (channels != null) {
             // Channel names, counts and history are the server's view, not a subscriber's: the publish policy guards them
@@ -136,13 +152,13 @@ public final class Endpoints {
                 channelList(ctx);
             }));
             routes.get(channels + "/{channel}", guarded(ctx -> {
-                publishPolicy.check(ctx, PublishPolicy.Action.READ);
-                QueryParameters.NONE.check(ctx);
+                CHANNEL_QUERY.check(ctx);
+                checkRead(ctx, channelParam(ctx));
                 channelInfo(ctx);
             }));
             routes.get(channels + "/{channel}/history", guarded(ctx -> {
-                publishPolicy.check(ctx, PublishPolicy.Action.READ);
                 HISTORY_QUERY.check(ctx);
+                checkRead(ctx, channelParam(ctx));
                 history(ctx);
             }));
         }

@@ -1,6 +1,12 @@
 package dev.squall.internal.web;
 
+import dev.squall.PublishAccess;
 import dev.squall.Published;
+import dev.squall.internal.auth.Access;
+import dev.squall.internal.auth.Credentials;
+import dev.squall.internal.auth.TokenRejected;
+import dev.squall.internal.auth.TokenVerifier;
+import dev.squall.internal.auth.VerifiedToken;
 import dev.squall.internal.broker.Message;
 import dev.squall.internal.broker.StreamPosition;
 import dev.squall.internal.broker.TooManyIdempotencyKeys;
@@ -17,14 +23,24 @@ import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
+import java.time.Duration;
 import java.util.HashSet;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
 
 /**
  * One {@code squall.v1} connection's commands: subscribe, unsubscribe, publish, presence and ping, each answered
  * with a reply carrying its id, or an error reply with a code; no command closes the connection. It starts on no
  * channel. Subscriptions go through the hub, whose recovery queues the {@code subscribed} reply first, then what
  * the client missed, then the live stream.
+ *
+ * <p>On a secured server a connection whose upgrade brought no token starts unidentified: its first command must be
+ * {@code connect} with a token, within the connect deadline. A connection token's {@code exp} closes the connection
+ * (3005) unless a {@code refresh} with a fresh token for the same user comes first; a subscription token's closes it
+ * (3006) unless refreshed with its channel.
  *
  * <p>Threading: each frame's command is queued to the connection's {@link InOrder} queue, which runs them one at a
  * time, in order, on the node's command threads (on the Jetty thread itself when the broker never waits), so the
@@ -37,21 +53,62 @@ public final class ProtocolSession {
 
     private final Connection connection;
     private final Node node;
+    private final Access access;
     private final Codec codec;
     private final PublishPolicy.@Nullable Denial denial;
     private final Set<String> channels = new HashSet<>();
     private final InOrder commands;
+    // Written by the command that connects or refreshes; read by the connect deadline's timer too.
+    private volatile @Nullable Credentials credentials;
+    private final Expiry expiry;
+    // Concurrent: the commands write it, and closing cancels what it holds from Jetty's thread.
+    private final Map<String, Expiry> subscriptionExpiries = new java.util.concurrent.ConcurrentHashMap<>();
+    private final @Nullable ScheduledFuture<?> connectDeadline;
+
+    /** The token was refused (Centrifugo's code: do not reconnect with the same token). */
+    static final int INVALID_TOKEN = 3500;
+    /** No {@code connect} came within the deadline (Centrifugo's code). */
+    static final int STALE = 3502;
 
     /**
-     * @param denial why the upgrade request may neither publish nor read channels (the publish policy's answer,
-     *               decided once at the upgrade), or null when it may
+     * @param denial      why the upgrade request may neither publish nor read channels under the publish policy (the
+     *                    policy's words for an open server's refusals), or null when it may
+     * @param credentials what the upgrade proved, or null when the client must send {@code connect} first
      */
-    ProtocolSession(Connection connection, Node node, Codec codec, PublishPolicy.@Nullable Denial denial) {
+    ProtocolSession(Connection connection, Node node, Codec codec, PublishPolicy.@Nullable Denial denial,
+                    @Nullable Credentials credentials) {
         this.connection = connection;
         this.node = node;
+        this.access = node.access();
         this.codec = codec;
         this.denial = denial;
+        this.credentials = credentials;
         this.commands = new InOrder(node.commandThreads(), MAX_WAITING_COMMANDS);
+        this.expiry = new Expiry(node.timer(), connection, Expiry.EXPIRED, "token expired");
+        if (credentials != null) {
+            expiry.set(credentials.expiresAt());
+            connectDeadline = null;
+        } else {
+            Duration deadline = node.settings().auth().connectTimeout();
+            connectDeadline = schedule(() -> {
+                if (this.credentials == null) connection.close(STALE, "no connect command within " + deadline.toSeconds() + " s");
+            }, deadline);
+        }
+    }
+
+    private @Nullable ScheduledFuture<?> schedule(Runnable task, Duration delay) {
+        try {
+            return node.timer().schedule(task, delay.toMillis(), TimeUnit.MILLISECONDS);
+        } catch (RejectedExecutionException stopping) {
+            return null;
+        }
+    }
+
+    /** The connection is gone: its deadlines go too. */
+    void closed() {
+        if (connectDeadline != null) connectDeadline.cancel(false);
+        expiry.cancel();
+        subscriptionExpiries.values().forEach(Expiry::cancel);
     }
 
     /** A text frame (Tornado: {@code on_message}): one command, and its reply or error, in turn. */
@@ -100,14 +157,147 @@ public final class ProtocolSession {
     }
 
     private void run(Command command) {
-        if (command instanceof Command.Subscribe subscribe) subscribe(subscribe);
+        if (command instanceof Command.Connect connect) {
+            connect(connect);
+            return;
+        }
+        if (credentials == null) {
+            connection.send(codec.error(new ProtocolError(command.id(), ErrorCode.UNAUTHORIZED,
+                    "this server needs a token: send {\"id\":1,\"type\":\"connect\",\"token\":\"...\"} first")));
+            connection.close(INVALID_TOKEN, "no token");
+            return;
+        }
+        if (command instanceof Command.Refresh refresh) refresh(refresh);
+        else if (command instanceof Command.Subscribe subscribe) subscribe(subscribe);
         else if (command instanceof Command.Unsubscribe unsubscribe) unsubscribe(unsubscribe);
         else if (command instanceof Command.Publish publish) publish(publish);
         else if (command instanceof Command.Presence presence) presence(presence);
         else connection.send(codec.pong(command.id()));
     }
 
+    private void connect(Command.Connect command) {
+        if (credentials != null) {
+            throw new ProtocolError(command.id(), ErrorCode.BAD_COMMAND, "already connected: connect is the first command "
+                    + "of a connection whose upgrade brought no token; to change tokens, send refresh");
+        }
+        VerifiedToken token = connectionToken(command.id(), command.token());
+        if (token == null) return;
+        Credentials proved = Credentials.of(token);
+        connection.identify(proved.identity());
+        credentials = proved;
+        if (connectDeadline != null) connectDeadline.cancel(false);
+        expiry.set(proved.expiresAt());
+        connection.send(codec.connected(command.id(), proved.identity().user(), proved.expiresAt()));
+    }
+
+    private void refresh(Command.Refresh command) {
+        Credentials now = java.util.Objects.requireNonNull(credentials);
+        if (now.publisher()) {
+            throw new ProtocolError(command.id(), ErrorCode.BAD_COMMAND, "this connection holds the publish token, which does not expire");
+        }
+        String channel = command.channel();
+        if (channel != null) {
+            refreshSubscription(command, channel, now);
+            return;
+        }
+        VerifiedToken token = connectionToken(command.id(), command.token());
+        if (token == null) return;
+        if (!token.identity().user().equals(now.identity().user())) {
+            refuse(command.id(), ErrorCode.UNAUTHORIZED, "the token is for another user than this connection's");
+            return;
+        }
+        Credentials proved = Credentials.of(token);
+        credentials = proved;
+        expiry.set(proved.expiresAt());
+        connection.send(codec.refreshed(command.id(), null, proved.expiresAt()));
+    }
+
+    private void refreshSubscription(Command.Refresh command, String channel, Credentials now) {
+        if (!channels.contains(channel)) {
+            throw new ProtocolError(command.id(), ErrorCode.NOT_SUBSCRIBED, "not subscribed to '" + channel + "'");
+        }
+        VerifiedToken token = subscriptionToken(command.id(), command.token(), channel, now);
+        subscriptionExpiry(channel).set(token.expiresAt());
+        connection.send(codec.refreshed(command.id(), channel, token.expiresAt()));
+    }
+
+    /**
+     * A connection token (connect, refresh), verified; null when it was refused, which closes the connection: 3005 for
+     * an expired one (the client comes back with a fresh one), 3500 for any other.
+     */
+    private @Nullable VerifiedToken connectionToken(long id, String text) {
+        VerifiedToken token;
+        try {
+            token = verifier(id).verify(text);
+        } catch (TokenRejected e) {
+            switch (e.reason()) {
+                case KEYS_UNAVAILABLE -> throw new ProtocolError(id, ErrorCode.UNAVAILABLE, "the keys that check tokens "
+                        + "cannot be fetched now; send it again in a few seconds");
+                case EXPIRED -> {
+                    connection.send(codec.error(new ProtocolError(id, ErrorCode.TOKEN_EXPIRED, e.getMessage())));
+                    connection.close(Expiry.EXPIRED, "token expired");
+                }
+                default -> refuse(id, ErrorCode.UNAUTHORIZED, "invalid token: " + e.getMessage());
+            }
+            return null;
+        }
+        if (token.isSubscriptionToken()) {
+            refuse(id, ErrorCode.UNAUTHORIZED, "a subscription token (it has a channel claim) cannot identify a connection");
+            return null;
+        }
+        return token;
+    }
+
+    /** A subscription token for {@code channel} and this connection's user, verified; refused with an error reply. */
+    private VerifiedToken subscriptionToken(long id, String text, String channel, Credentials who) {
+        VerifiedToken token;
+        try {
+            token = verifier(id).verify(text);
+        } catch (TokenRejected e) {
+            throw switch (e.reason()) {
+                case KEYS_UNAVAILABLE -> new ProtocolError(id, ErrorCode.UNAVAILABLE, "the keys that check tokens cannot "
+                        + "be fetched now; send it again in a few seconds");
+                case EXPIRED -> new ProtocolError(id, ErrorCode.TOKEN_EXPIRED, e.getMessage());
+                default -> new ProtocolError(id, ErrorCode.UNAUTHORIZED, "invalid subscription token: " + e.getMessage());
+            };
+        }
+        if (!channel.equals(token.channel())) {
+            throw new ProtocolError(id, ErrorCode.FORBIDDEN, "the token is not a subscription token for '" + channel + "'");
+        }
+        if (!token.identity().user().equals(who.identity().user())) {
+            throw new ProtocolError(id, ErrorCode.FORBIDDEN, "the subscription token is for another user than this connection's");
+        }
+        return token;
+    }
+
+    private TokenVerifier verifier(long id) {
+        TokenVerifier verifier = access.tokens();
+        if (verifier == null) {
+            throw new ProtocolError(id, ErrorCode.BAD_COMMAND, "this server has no token key, so it takes no tokens");
+        }
+        return verifier;
+    }
+
+    /** The error reply, then the close that tells the client not to come back with the same token. */
+    private void refuse(long id, ErrorCode code, String message) {
+        connection.send(codec.error(new ProtocolError(id, code, message)));
+        connection.close(INVALID_TOKEN, "invalid token");
+    }
+
+    private Expiry subscriptionExpiry(String channel) {
+        return subscriptionExpiries.computeIfAbsent(channel,
+                c -> new Expiry(node.timer(), connection, Expiry.SUBSCRIPTION_EXPIRED, "subscription to " + c + " expired"));
+    }
+
     private void subscribe(Command.Subscribe command) {
+        Credentials who = java.util.Objects.requireNonNull(credentials);
+        String tokenText = command.token();
+        VerifiedToken token = tokenText == null ? null : subscriptionToken(command.id(), tokenText, command.channel(), who);
+        if (!access.maySubscribe(who, command.channel(), token)) {
+            throw new ProtocolError(command.id(), ErrorCode.FORBIDDEN, "this connection may not subscribe to '"
+                    + command.channel() + "': its token does not grant it" + (access.hooks().authorizes() ? ", nor does the app" : "")
+                    + ", and the channel is not public (send a subscription token in \"token\")");
+        }
         if (channels.contains(command.channel())) {
             throw new ProtocolError(command.id(), ErrorCode.ALREADY_SUBSCRIBED, "already subscribed to '" + command.channel()
                     + "'; to start again from another position, unsubscribe first");
@@ -126,6 +316,7 @@ public final class ProtocolSession {
             channels.remove(command.channel());                // the hub has taken the subscription back too
             throw e;
         }
+        if (token != null && token.expiresAt() != null) subscriptionExpiry(command.channel()).set(token.expiresAt());
     }
 
     private void unsubscribe(Command.Unsubscribe command) {
@@ -133,12 +324,17 @@ public final class ProtocolSession {
             throw new ProtocolError(command.id(), ErrorCode.NOT_SUBSCRIBED, "not subscribed to '" + command.channel() + "'");
         }
         node.hub().unsubscribe(connection, command.channel());
+        Expiry subscription = subscriptionExpiries.remove(command.channel());
+        if (subscription != null) subscription.cancel();
         connection.send(codec.unsubscribed(command.id(), command.channel()));
     }
 
     /** The gates of an HTTP publish, in the same order, each with its own code. */
     private void publish(Command.Publish command) {
-        if (denial != null) throw new ProtocolError(command.id(), ErrorCode.FORBIDDEN, denial.message(PublishPolicy.Action.PUBLISH));
+        Credentials who = java.util.Objects.requireNonNull(credentials);
+        if (!access.mayPublish(who, command.channel(), channels.contains(command.channel()))) {
+            throw new ProtocolError(command.id(), ErrorCode.FORBIDDEN, publishRefusal(command.channel()));
+        }
         if (node.draining()) {
             throw new ProtocolError(command.id(), ErrorCode.UNAVAILABLE, "shutting down: this server takes no more publishes");
         }
@@ -169,12 +365,30 @@ public final class ProtocolSession {
      * comes and goes anyway.
      */
     private void presence(Command.Presence command) {
-        if (denial != null && !node.settings().presence(command.channel())) {
-            throw new ProtocolError(command.id(), ErrorCode.FORBIDDEN, "the presence of '" + command.channel()
-                    + "' is shown to connections that may read channels, or in a namespace with presence on; "
-                    + denial.message(PublishPolicy.Action.READ));
+        Credentials who = java.util.Objects.requireNonNull(credentials);
+        String channel = command.channel();
+        if (!access.mayRead(who, channel, channels.contains(channel), node.settings().presence(channel))) {
+            if (access.rule(channel).read() == null && denial != null) {
+                throw new ProtocolError(command.id(), ErrorCode.FORBIDDEN, "the presence of '" + channel
+                        + "' is shown to connections that may read channels, or in a namespace with presence on; "
+                        + denial.message(PublishPolicy.Action.READ));
+            }
+            throw new ProtocolError(command.id(), ErrorCode.FORBIDDEN, "this connection may not read '" + channel
+                    + "': subscribe to it first, or connect with a token that grants it");
         }
         StreamPosition position = node.history(command.channel(), Long.MAX_VALUE, 0).position();
         connection.send(codec.presence(command.id(), command.channel(), node.subscribers(command.channel()), position));
+    }
+
+    /** Why this connection may not publish to {@code channel}, in terms of what would allow it. */
+    private String publishRefusal(String channel) {
+        PublishAccess rule = access.rule(channel).publish();
+        if (rule == PublishAccess.NONE) {
+            if (denial != null && !access.secured()) return denial.message(PublishPolicy.Action.PUBLISH);
+            return "publishing to '" + channel + "' needs the publish token: its namespace lets no connection publish "
+                    + "(publish: none)";
+        }
+        if (!channels.contains(channel)) return "subscribe to '" + channel + "' first: its subscribers may publish to it";
+        return "the app does not let this connection publish to '" + channel + "'";
     }
 }

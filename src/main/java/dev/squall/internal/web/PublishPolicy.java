@@ -75,7 +75,7 @@ public final class PublishPolicy {
             return reason.apply(action);
         }
 
-        private Refusal refusal(Action action) {
+        Refusal refusal(Action action) {
             Map<String, String> headers = status == HttpStatus.UNAUTHORIZED.getCode()
                     ? Map.of(Header.WWW_AUTHENTICATE, "Bearer realm=\"squall\"") : Map.of();
             return new Refusal(status, message(action), headers);
@@ -86,6 +86,11 @@ public final class PublishPolicy {
     void check(Context ctx, Action action) {
         Denial denial = denial(ctx);
         if (denial != null) throw denial.refusal(action);
+    }
+
+    /** Whether the request presents the publish token (false when none is set). */
+    boolean presentsToken(Context ctx) {
+        return token.isPresent() && token.get().isPresentedBy(ctx);
     }
 
     /** Why the request may neither publish nor read channels, or null when it may do both. */

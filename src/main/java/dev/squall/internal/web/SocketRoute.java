@@ -2,6 +2,7 @@ package dev.squall.internal.web;
 
 import dev.squall.SquallConnection;
 import dev.squall.WsRoute;
+import dev.squall.internal.auth.Credentials;
 import dev.squall.internal.broker.Message;
 import dev.squall.internal.broker.Unavailable;
 import dev.squall.internal.channel.ChannelName;
@@ -49,6 +50,7 @@ public final class SocketRoute {
     private static final String CHANNEL_ATTRIBUTE = "squall.channel";
     private static final String RECOVERY_ATTRIBUTE = "squall.recovery";
     private static final String V1_ATTRIBUTE = "squall.v1";
+    private static final String CREDENTIALS_ATTRIBUTE = "squall.credentials";
     /** The subprotocol of Squall's JSON protocol. */
     static final String V1 = "squall.v1";
     private static final String SUBPROTOCOL_HEADER = "Sec-WebSocket-Protocol";
@@ -60,21 +62,27 @@ public final class SocketRoute {
     private final Node node;
     private final RequestGuard guard;
     private final PublishPolicy publishPolicy;
+    private final ConnectGate gate;
     private final V1Framing v1;
     private final ConcurrentHashMap<String, Client> clients = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, ProtocolSession> sessions = new ConcurrentHashMap<>();
 
-    SocketRoute(String path, RouteHandlers handlers, Node node, RequestGuard guard, PublishPolicy publishPolicy, V1Framing v1) {
+    SocketRoute(String path, RouteHandlers handlers, Node node, RequestGuard guard, PublishPolicy publishPolicy,
+                ConnectGate gate, V1Framing v1) {
         this.path = path;
         this.handlers = handlers;
         this.node = node;
         this.guard = guard;
         this.publishPolicy = publishPolicy;
+        this.gate = gate;
         this.v1 = v1;
     }
 
-    /** How a {@code squall.v1} upgrade went: whether its request may publish and read channels, decided once, here. */
-    private record V1Upgrade(PublishPolicy.@Nullable Denial denial) {
+    /**
+     * How a {@code squall.v1} upgrade went, decided once, here: the publish policy's answer (its words for an open
+     * server's refusals), and what the request proved (null: the client must send {@code connect}).
+     */
+    private record V1Upgrade(PublishPolicy.@Nullable Denial denial, @Nullable Credentials credentials) {
     }
 
     void mount(RoutesConfig routes) {
@@ -98,14 +106,22 @@ public final class SocketRoute {
             guard.checkUpgrade(ctx);
             UpgradeRequest.requireValid(ctx);
             ctx.attribute(PATH_ATTRIBUTE, ctx.path());
-            if (offersV1(ctx)) {                                               // Tornado: select_subprotocol
+            boolean offersV1 = offersV1(ctx);
+            Credentials credentials = gate.admit(ctx, offersV1);                // Tornado: get_current_user
+            if (offersV1) {                                                    // Tornado: select_subprotocol
                 // Javalin has already answered with the first protocol offered; the answer is this one.
                 ctx.header(SUBPROTOCOL_HEADER, V1);
-                ctx.attribute(V1_ATTRIBUTE, new V1Upgrade(publishPolicy.denial(ctx)));
-            } else if (handlers.hasChannel()) {
+                ctx.attribute(V1_ATTRIBUTE, new V1Upgrade(publishPolicy.denial(ctx), credentials));
+            } else {
+                ctx.attribute(CREDENTIALS_ATTRIBUTE, java.util.Objects.requireNonNull(credentials));
+            }
+            if (!offersV1 && handlers.hasChannel()) {
                 String channel = channelOf(ctx);
                 String problem = ChannelName.problem(channel);
                 if (problem != null) throw new Refusal(HttpStatus.BAD_REQUEST.getCode(), problem);
+                if (!node.access().maySubscribe(java.util.Objects.requireNonNull(credentials), channel, null)) {
+                    throw ConnectGate.forbidden(channel, "subscribe to");
+                }
                 Recovery recovery = RecoveryParams.from(ctx.queryParam("since"), ctx.queryParam("epoch"));
                 // Its first frame says where the stream stands, which only Redis knows: a client retries later. Checked
                 // after the request's own mistakes, which a retry cannot mend.
@@ -183,8 +199,11 @@ public final class SocketRoute {
             return;
         }
         Connection connection = node.hub().connect(JettyWire.of(session), ctx.sessionId());
+        Credentials credentials = ctx.attribute(CREDENTIALS_ATTRIBUTE);
+        if (credentials != null) connection.identify(credentials.identity());
         String requested = ctx.attribute(PATH_ATTRIBUTE);
         Client client = new Client(connection, requested != null ? requested : path, ctx.pathParamMap(), ctx.queryParamMap());
+        if (credentials != null && credentials.expiresAt() != null) client.expiry.set(credentials.expiresAt());
         String channel = ctx.attribute(CHANNEL_ATTRIBUTE);
         if (channel != null) {
             // A channel client's first frame says where its stream stands, then comes its replay: subscribed before
@@ -226,18 +245,22 @@ public final class SocketRoute {
     /** A {@value #V1} connection: on no channel, its commands for its session; the route's handlers are for plain ones. */
     private void openV1(WsConnectContext ctx, V1Upgrade upgrade) {
         Connection connection = node.hub().connect(JettyWire.of(ctx.session), ctx.sessionId(), v1);
-        sessions.put(ctx.sessionId(), new ProtocolSession(connection, node, v1.codec(), upgrade.denial()));
+        if (upgrade.credentials() != null) connection.identify(upgrade.credentials().identity());
+        sessions.put(ctx.sessionId(), new ProtocolSession(connection, node, v1.codec(), upgrade.denial(), upgrade.credentials()));
         if (log.isDebugEnabled()) log.debug("WebSocket {} opened on {} with {} from {}", ctx.sessionId(), ctx.attribute(PATH_ATTRIBUTE), V1, ctx.session.getRemoteSocketAddress());
         node.hub().opened(connection);
     }
 
     private void closed(WsCloseContext ctx) {
         node.hub().leave(ctx.sessionId(), ctx.status());
-        if (sessions.remove(ctx.sessionId()) != null) {
+        ProtocolSession session = sessions.remove(ctx.sessionId());
+        if (session != null) {
+            session.closed();
             log.debug("WebSocket {} ({}) closed: {} {}", ctx.sessionId(), V1, ctx.status(), ctx.reason());
             return;
         }
         Client client = clients.remove(ctx.sessionId());
+        if (client != null) client.expiry.cancel();
         log.debug("WebSocket {} closed: {} {}", ctx.sessionId(), ctx.status(), ctx.reason());
         if (client != null && handlers.close() != null) {
             WsRoute.CloseHandler handler = handlers.close();
@@ -290,9 +313,11 @@ public final class SocketRoute {
         private final String path;
         private final Map<String, String> pathParams;
         private final Map<String, List<String>> queryParams;
+        final Expiry expiry;
 
         Client(Connection connection, String path, Map<String, String> pathParams, Map<String, List<String>> queryParams) {
             this.connection = connection;
+            this.expiry = new Expiry(node.timer(), connection, Expiry.EXPIRED, "token expired");
             this.path = path;
             this.pathParams = Map.copyOf(pathParams);
             this.queryParams = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(queryParams));

@@ -1,5 +1,6 @@
 package dev.squall.internal.web;
 
+import dev.squall.internal.auth.Credentials;
 import dev.squall.internal.broker.Message;
 import dev.squall.internal.broker.Unavailable;
 import dev.squall.internal.channel.ChannelName;
@@ -47,18 +48,22 @@ public final class SseRoute {
 
     private static final Logger log = LoggerFactory.getLogger(SseRoute.class);
     static final String LAST_EVENT_ID = "Last-Event-ID";
-    private static final QueryParameters QUERY = QueryParameters.of("lastEventId", "since", "epoch");
+    private static final QueryParameters QUERY = QueryParameters.of("lastEventId", "since", "epoch", ConnectGate.TOKEN_PARAM);
 
     private final String path;
     private final Node node;
     private final RequestGuard guard;
+    private final ConnectGate gate;
     private final AtomicLong ids = new AtomicLong();
     private final Set<String> streams = ConcurrentHashMap.newKeySet();
+    /** The streams whose token expires, by id: cancelled when the stream ends first. */
+    private final ConcurrentHashMap<String, Expiry> expiries = new ConcurrentHashMap<>();
 
-    SseRoute(String path, Node node, RequestGuard guard) {
+    SseRoute(String path, Node node, RequestGuard guard, ConnectGate gate) {
         this.path = path;
         this.node = node;
         this.guard = guard;
+        this.gate = gate;
     }
 
     void mount(RoutesConfig routes) {
@@ -74,6 +79,9 @@ public final class SseRoute {
         String problem = ChannelName.problem(channel);
         if (problem != null) throw new Refusal(HttpStatus.BAD_REQUEST.getCode(), problem);
         Start start = start(ctx);
+        // Refused, an EventSource gives up for good, which is right for a client that is not allowed.
+        Credentials credentials = java.util.Objects.requireNonNull(gate.admit(ctx, false));
+        if (!node.access().maySubscribe(credentials, channel, null)) throw ConnectGate.forbidden(channel, "subscribe to");
 
         streamHeaders(ctx);
         if (!node.brokerConnected(channel)) {
@@ -101,6 +109,8 @@ public final class SseRoute {
             // In this order, and the other way round on opening: an SSE stream is always also a connection, so
             // squall_sse_streams is never above squall_connections, and is already down once the hub has let go.
             streams.remove(id);
+            Expiry expiry = expiries.remove(id);
+            if (expiry != null) expiry.cancel();
             hub.leave(id, code);
             log.debug("SSE stream {} on {} ended ({}{})", id, channel, code, cleanly ? "" : ", cut");
             if (cleanly) {
@@ -119,7 +129,15 @@ public final class SseRoute {
         });
         async.addListener(new ResponseOver(wire));
         Connection connection = hub.connect(wire, id, SseFraming.EVENTS);
+        connection.identify(credentials.identity());
         streams.add(id);
+        if (credentials.expiresAt() != null) {
+            // The stream ends at expiry; the EventSource comes back, and its token decides again.
+            Expiry expiry = new Expiry(node.timer(), connection, Expiry.EXPIRED, "token expired");
+            expiries.put(id, expiry);
+            expiry.set(credentials.expiresAt());
+            if (!connection.isOpen()) expiries.remove(id, expiry);
+        }
         out.setWriteListener(wire);
         try {
             hub.subscribe(connection, channel, start.recovery(), start.firstEvent());

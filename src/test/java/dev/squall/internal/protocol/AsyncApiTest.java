@@ -47,6 +47,9 @@ class AsyncApiTest {
 
     private TestServer server;
     private final List<WsTestClient> clients = new ArrayList<>();
+    /** A server that needs tokens, for the commands only such a server answers. */
+    private io.javalin.@org.jspecify.annotations.Nullable Javalin secured;
+    private static final String SECRET = "an-example-secret-of-at-least-32-bytes";
 
     @BeforeAll
     static void load() throws Exception {
@@ -57,6 +60,38 @@ class AsyncApiTest {
     void stop() {
         clients.forEach(WsTestClient::close);
         if (server != null) server.close();
+        if (secured != null) secured.stop();
+    }
+
+    /** A squall.v1 client of a server that needs tokens; it has not connected. */
+    private WsTestClient securedV1() {
+        if (secured == null) {
+            dev.squall.SquallPlugin plugin = new dev.squall.SquallPlugin(cfg -> {
+                cfg.drainWindow = java.time.Duration.ZERO;
+                cfg.tokenHmacSecret = SECRET;
+            });
+            secured = io.javalin.Javalin.create(javalin -> javalin.registerPlugin(plugin)).start("127.0.0.1", 0);
+        }
+        WsTestClient client = WsTestClient.connect(URI.create("ws://127.0.0.1:" + secured.port() + "/ws"), Map.of(), List.of("squall.v1"));
+        clients.add(client);
+        return client;
+    }
+
+    /** A token for user 42 signed with the secured server's secret: a connection token, or one channel's. */
+    private static String token(long seconds, @org.jspecify.annotations.Nullable String channel) {
+        com.nimbusds.jwt.JWTClaimsSet.Builder claims = dev.squall.support.Tokens.claims("42", java.time.Instant.now(), seconds);
+        if (channel != null) claims.claim("channel", channel);
+        else claims.claim("channels", List.of("*"));
+        return dev.squall.support.Tokens.hmac(com.nimbusds.jose.JWSAlgorithm.HS256, SECRET, claims.build());
+    }
+
+    /** The example with its placeholder token replaced by a real one for the same use. */
+    private static JsonNode withRealToken(JsonNode payload) {
+        if (!payload.has("token")) return payload;
+        com.fasterxml.jackson.databind.node.ObjectNode real = payload.deepCopy();
+        real.put("token", token(3600, payload.path("type").asText().equals("refresh") && payload.has("channel")
+                ? payload.path("channel").asText() : null));
+        return real;
     }
 
     private WsTestClient v1(Map<String, String> headers) {
@@ -170,20 +205,37 @@ class AsyncApiTest {
     void the_command_examples_are_accepted_by_the_real_server_and_answered_as_documented() {
         server = TestServer.start();
         WsTestClient client = v1(Map.of());
-        doc.path("operations").forEach(operation -> {
-            if (!operation.path("action").asText().equals("send")) return;
+        // connect and refresh are only answered by a server that needs tokens; their examples' placeholder tokens
+        // are replaced by real ones, and refresh comes once the example's private channel is subscribed.
+        WsTestClient tokened = securedV1();
+        List<String> needTokens = List.of("connect", "refresh");
+        List<JsonNode> operations = new ArrayList<>();
+        doc.path("operations").forEach(operations::add);
+        operations.sort(java.util.Comparator.comparing(operation -> typeOf(resolve(operation.path("messages").get(0))).equals("refresh")));
+        for (JsonNode operation : operations) {
+            if (!operation.path("action").asText().equals("send")) continue;
             List<JsonNode> replies = new ArrayList<>();
             operation.path("reply").path("messages").forEach(ref -> {
                 if (!typeOf(resolve(ref)).equals("error")) replies.add(resolve(ref).path("payload"));
             });
             operation.path("messages").forEach(ref -> resolve(ref).path("examples").forEach(example -> {
-                client.send(example.path("payload").toString());
-                JsonNode reply = nextReply(client);
+                JsonNode payload = example.path("payload");
+                WsTestClient to = client;
+                if (needTokens.contains(payload.path("type").asText())) {
+                    to = tokened;
+                    payload = withRealToken(payload);
+                    if (payload.has("channel")) {
+                        tokened.send("{\"id\":99,\"type\":\"subscribe\",\"channel\":\"" + payload.path("channel").asText() + "\"}");
+                        assertThat(nextReply(tokened).path("type").asText()).isEqualTo("subscribed");
+                    }
+                }
+                to.send(payload.toString());
+                JsonNode reply = nextReply(to);
                 assertThat(reply.path("type").asText()).as(example + " -> " + reply).isNotEqualTo("error");
-                assertThat(reply.path("id")).isEqualTo(example.path("payload").path("id"));
+                assertThat(reply.path("id")).isEqualTo(payload.path("id"));
                 assertThat(replies).as(example + " -> " + reply).anySatisfy(schema -> assertThat(problems(schema, reply, "")).isEmpty());
             }));
-        });
+        }
     }
 
     /** The next reply, past publications the client's own publishes sent it. */
@@ -249,6 +301,19 @@ class AsyncApiTest {
         crossSite.sendBinary(new byte[]{1});
         frames.add(crossSite.takeText());
         Codec codec = new Codec(ChannelName::problem, RecoveryParams.MAX_EPOCH_LENGTH, PublishDecoder.MAX_IDEMPOTENCY_KEY);
+        WsTestClient tokened = securedV1();
+        String unauthorized = call(tokened, "{\"id\":1,\"type\":\"ping\"}");
+        assertThat(read(unauthorized).path("code").asText()).isEqualTo("unauthorized");
+        frames.add(unauthorized);
+        WsTestClient late = securedV1();
+        String expired = call(late, "{\"id\":1,\"type\":\"connect\",\"token\":\"" + token(-60, null) + "\"}");
+        assertThat(read(expired).path("code").asText()).isEqualTo("token_expired");
+        frames.add(expired);
+        WsTestClient connecting = securedV1();
+        frames.add(call(connecting, "{\"id\":1,\"type\":\"connect\",\"token\":\"" + token(3600, null) + "\"}"));
+        frames.add(call(connecting, "{\"id\":2,\"type\":\"refresh\",\"token\":\"" + token(3600, null) + "\"}"));
+        codes.add("unauthorized");
+        codes.add("token_expired");
         frames.add(text(codec.dropped(3)));                                                   // what drop-oldest sends
         frames.add(text(codec.reset(new dev.squall.internal.hub.Subscribed("news",                     // what a lost gap (Redis) sends
                 new dev.squall.internal.broker.StreamPosition(41, epoch), 41, false))));
@@ -262,7 +327,7 @@ class AsyncApiTest {
                     .as(message + ": " + frame).isEmpty();
         }
         Set<String> sent = new TreeSet<>(names(doc.path("components").path("messages")));
-        sent.removeAll(Set.of("Subscribe", "Unsubscribe", "Publish", "Presence", "Ping"));
+        sent.removeAll(Set.of("Connect", "Refresh", "Subscribe", "Unsubscribe", "Publish", "Presence", "Ping"));
         assertThat(kinds).as("every message a server sends was seen").isEqualTo(sent);
         codes.add("forbidden");
         codes.add("bad_json");
@@ -285,6 +350,8 @@ class AsyncApiTest {
         String type = frame.path("type").asText();
         if (frame.has("id")) {
             return switch (type) {
+                case "connected" -> "Connected";
+                case "refreshed" -> "Refreshed";
                 case "subscribed" -> "Subscribed";
                 case "unsubscribed" -> "Unsubscribed";
                 case "published" -> "Published";

@@ -41,15 +41,15 @@ class QueryParametersTest {
     @Test
     void a_typo_on_history_is_refused_instead_of_reading_from_the_start() throws Exception {
         assertRefused(server.get("/channels/news/history?sinc=2"),
-                "unknown query parameter 'sinc': GET /channels/news/history takes since and limit");
+                "unknown query parameter 'sinc': GET /channels/news/history takes since, limit and token");
         assertThat(JSON.readTree(server.get("/channels/news/history?since=2&limit=5").body()).path("publications").size())
                 .as("the ones it takes still work").isEqualTo(1);
     }
 
     @Test
-    void the_channel_list_takes_limit_and_a_channels_info_takes_nothing() throws Exception {
+    void the_channel_list_takes_limit_and_a_channels_info_only_a_token() throws Exception {
         assertRefused(server.get("/channels?limt=1"), "unknown query parameter 'limt': GET /channels takes limit");
-        assertRefused(server.get("/channels/news?since=1"), "unknown query parameter 'since': GET /channels/news takes none");
+        assertRefused(server.get("/channels/news?since=1"), "unknown query parameter 'since': GET /channels/news takes token");
         assertThat(server.get("/channels?limit=1").statusCode()).isEqualTo(200);
         assertThat(server.get("/channels/news").statusCode()).isEqualTo(200);
     }
@@ -59,7 +59,7 @@ class QueryParametersTest {
         try (SseTestClient typo = SseTestClient.connect(server.http("/sse/news?sinc=1"))) {
             assertThat(typo.status()).isEqualTo(400);
             assertThat(JSON.readTree(typo.body()).path("error").asText())
-                    .isEqualTo("unknown query parameter 'sinc': GET /sse/news takes lastEventId, since and epoch");
+                    .isEqualTo("unknown query parameter 'sinc': GET /sse/news takes lastEventId, since, epoch and token");
         }
         try (SseTestClient since = SseTestClient.connect(server.http("/sse/news?since=2"))) {
             assertThat(since.status()).isEqualTo(200);
@@ -83,7 +83,7 @@ class QueryParametersTest {
     @Test
     void a_parameter_name_is_read_as_the_client_encoded_it() throws Exception {
         assertRefused(server.get("/channels/news/history?s%69nce=1&sinc%65=2&x+y=3"),
-                "unknown query parameter 'x y': GET /channels/news/history takes since and limit");
+                "unknown query parameter 'x y': GET /channels/news/history takes since, limit and token");
     }
 
     @Test

@@ -1,0 +1,56 @@
+package dev.squall.internal.auth;
+
+import dev.squall.Authenticator;
+import dev.squall.ChannelAuthorizer;
+import org.jspecify.annotations.Nullable;
+
+import java.time.Duration;
+
+/**
+ * Who may connect and what they may do, as the plugin's config says it, checked.
+ *
+ * @param secured        whether every connection needs an identity: a token key, a hook or a proxy is set
+ * @param rules          each channel's subscribe, publish and read rule
+ * @param tokens         the keys that verify tokens, and the claims they must carry
+ * @param tokenCookie    the cookie a token may come in, or null
+ * @param connectTimeout how long a {@code squall.v1} connection without a token has to send {@code connect}
+ * @param hookTimeout    how long the app's hooks may take
+ * @param authenticator  the app's hook that says who a client is, or null
+ * @param authorizer     the app's hook that says what a user may do with a channel, or null
+ */
+public record AuthSettings(boolean secured, ChannelRules rules, TokenSettings tokens, @Nullable String tokenCookie,
+                           Duration connectTimeout, Duration hookTimeout, @Nullable Authenticator authenticator,
+                           @Nullable ChannelAuthorizer authorizer) {
+
+    /** How long after a token's {@code exp} its connection is closed: a client that refreshes on time is never cut. */
+    public static final Duration EXPIRY_GRACE = Duration.ofSeconds(2);
+
+    /**
+     * The decisions these settings make, with the app's hooks on threads of their own.
+     *
+     * @param names how the user writes each setting, for the errors of a bad key
+     * @throws IllegalArgumentException for a bad key (a short secret, an unreadable key file), naming its setting
+     */
+    public Access access(java.util.function.Function<String, String> names) {
+        TokenVerifier verifier = TokenVerifier.create(tokens, names);
+        return new Access(secured, rules, verifier, new AppHooks(authenticator, authorizer, hookTimeout));
+    }
+
+    /** Who may connect, in one line for the start-up log; names settings as {@code name} does. */
+    public String describe(java.util.function.UnaryOperator<String> name) {
+        if (!secured) {
+            return "open: anyone who reaches this port connects and subscribes (set " + name.apply("tokenHmacSecret") + ", "
+                    + name.apply("tokenPublicKey") + " or " + name.apply("tokenJwksUrl") + " to require tokens)";
+        }
+        java.util.List<String> ways = new java.util.ArrayList<>();
+        if (tokens.hmacSecret() != null) ways.add("tokens signed with the HMAC secret");
+        if (tokens.publicKey() != null) ways.add("tokens signed for " + tokens.publicKey());
+        if (tokens.jwksUrl() != null) ways.add("tokens signed by the keys of " + tokens.jwksUrl());
+        if (authenticator != null) ways.add("the app's authenticate hook");
+        StringBuilder line = new StringBuilder("identity required: ").append(String.join(", or ", ways));
+        if (tokens.audience() != null) line.append("; audience ").append(tokens.audience());
+        if (tokens.issuer() != null) line.append("; issuer ").append(tokens.issuer());
+        if (tokenCookie != null) line.append("; token cookie ").append(tokenCookie);
+        return line.append("; channels ").append(rules.describe()).toString();
+    }
+}
