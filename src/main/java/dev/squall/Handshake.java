@@ -30,6 +30,9 @@ public interface Handshake {
     /** A cookie's value, or null when absent. */
     @Nullable String cookie(String name);
 
+    /** Every cookie, by name; unmodifiable. */
+    Map<String, String> cookies();
+
     /** The peer's IP address as the server sees it (a proxy's, behind one). */
     String remoteAddress();
 }

@@ -93,7 +93,8 @@ class ArchitectureTest {
     static final ArchRule auth_is_a_leaf_that_reads_only_the_apis_value_types_and_channel_names = classes()
             .that().resideInAPackage("dev.squall.internal.auth..")
             .should().onlyDependOnClassesThat().resideInAnyPackage("dev.squall.internal.auth..", "dev.squall",
-                    "dev.squall.internal.channel..", "java..", "javax..", "com.nimbusds..", "org.jspecify..", "org.slf4j..")
+                    "dev.squall.internal.channel..", "java..", "javax..", "com.nimbusds..", "com.fasterxml.jackson..",
+                    "org.jspecify..", "org.slf4j..")
             .because("deciding who a client is and what it may do needs no hub or broker (a channel's namespace, at most): "
                     + "the routes ask, and act on the answer");
 

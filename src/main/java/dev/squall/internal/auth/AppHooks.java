@@ -38,6 +38,10 @@ public final class AppHooks {
     private final @Nullable ChannelAuthorizer authorizer;
     private final Duration timeout;
     private final @Nullable ThreadPoolExecutor threads;
+    /** When a failure was last logged: an app that is down fails every request, and one line per 10 s says so. */
+    private final java.util.concurrent.atomic.AtomicLong lastLogged = new java.util.concurrent.atomic.AtomicLong(Long.MIN_VALUE);
+    private final java.util.concurrent.atomic.AtomicLong unlogged = new java.util.concurrent.atomic.AtomicLong();
+    private static final long LOG_EVERY_NANOS = TimeUnit.SECONDS.toNanos(10);
 
     public AppHooks(@Nullable Authenticator authenticator, @Nullable ChannelAuthorizer authorizer, Duration timeout) {
         this.authenticator = authenticator;
@@ -110,23 +114,48 @@ public final class AppHooks {
         try {
             answer = pool.submit(hook);
         } catch (RejectedExecutionException e) {
-            log.warn("The app's {} hook has {} calls waiting; refusing until it catches up", which, MAX_WAITING);
+            if (mayLog()) log.warn("The app's {} hook has {} calls waiting; refusing until it catches up{}", which, MAX_WAITING, suppressed());
             throw new Failed("too many waiting");
         }
         try {
             return answer.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
         } catch (TimeoutException e) {
             answer.cancel(true);
-            log.warn("The app's {} hook took longer than {} ms; refused", which, timeout.toMillis());
+            if (mayLog()) log.warn("The app's {} hook ({}) took longer than {} ms; refused{}", which, hookName(which), timeout.toMillis(), suppressed());
             throw new Failed("timed out");
         } catch (ExecutionException e) {
-            log.error("The app's {} hook failed; refused", which, e.getCause());
+            Throwable cause = e.getCause();
+            if (mayLog()) {
+                // A proxy's failure is its message; an app's own hook that throws is a bug, shown with its trace.
+                if (cause instanceof java.io.IOException) log.error("The app's {} hook ({}) failed; refused: {}{}", which, hookName(which), cause.toString(), suppressed());
+                else log.error("The app's {} hook failed; refused{}", which, suppressed(), cause);
+            }
             throw new Failed("failed");
         } catch (InterruptedException e) {
             answer.cancel(true);
             Thread.currentThread().interrupt();
             throw new Failed("interrupted");
         }
+    }
+
+    private boolean mayLog() {
+        long now = System.nanoTime();
+        long last = lastLogged.get();
+        if (last != Long.MIN_VALUE && now - last < LOG_EVERY_NANOS) {
+            unlogged.incrementAndGet();
+            return false;
+        }
+        return lastLogged.compareAndSet(last, now);
+    }
+
+    private String suppressed() {
+        long count = unlogged.getAndSet(0);
+        return count == 0 ? "" : " (and " + count + " more failures since the last line)";
+    }
+
+    private String hookName(String which) {
+        Object hook = which.equals("authenticate") ? authenticator : authorizer;
+        return String.valueOf(hook);
     }
 
     /** Stops the hooks' threads; a hook still running is interrupted. */

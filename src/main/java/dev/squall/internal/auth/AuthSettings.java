@@ -5,6 +5,7 @@ import dev.squall.ChannelAuthorizer;
 import org.jspecify.annotations.Nullable;
 
 import java.time.Duration;
+import java.util.List;
 
 /**
  * Who may connect and what they may do, as the plugin's config says it, checked.
@@ -17,10 +18,14 @@ import java.time.Duration;
  * @param hookTimeout    how long the app's hooks may take
  * @param authenticator  the app's hook that says who a client is, or null
  * @param authorizer     the app's hook that says what a user may do with a channel, or null
+ * @param connectProxy   the app's HTTP endpoint that stands in for {@code authenticator}, or null
+ * @param subscribeProxy the app's HTTP endpoint that stands in for {@code authorizer}, or null
+ * @param proxyHeaders   the request headers the connect proxy is sent
  */
 public record AuthSettings(boolean secured, ChannelRules rules, TokenSettings tokens, @Nullable String tokenCookie,
                            Duration connectTimeout, Duration hookTimeout, @Nullable Authenticator authenticator,
-                           @Nullable ChannelAuthorizer authorizer) {
+                           @Nullable ChannelAuthorizer authorizer, @Nullable String connectProxy,
+                           @Nullable String subscribeProxy, List<String> proxyHeaders) {
 
     /** How long after a token's {@code exp} its connection is closed: a client that refreshes on time is never cut. */
     public static final Duration EXPIRY_GRACE = Duration.ofSeconds(2);
@@ -33,7 +38,11 @@ public record AuthSettings(boolean secured, ChannelRules rules, TokenSettings to
      */
     public Access access(java.util.function.Function<String, String> names) {
         TokenVerifier verifier = TokenVerifier.create(tokens, names);
-        return new Access(secured, rules, verifier, new AppHooks(authenticator, authorizer, hookTimeout));
+        Authenticator identifies = authenticator != null ? authenticator : connectProxy == null ? null
+                : new ConnectProxy(HttpProxy.parse(connectProxy, names.apply("connectProxy")), proxyHeaders, hookTimeout);
+        ChannelAuthorizer decides = authorizer != null ? authorizer : subscribeProxy == null ? null
+                : new SubscribeProxy(HttpProxy.parse(subscribeProxy, names.apply("subscribeProxy")), hookTimeout);
+        return new Access(secured, rules, verifier, new AppHooks(identifies, decides, hookTimeout));
     }
 
     /** Who may connect, in one line for the start-up log; names settings as {@code name} does. */
@@ -47,10 +56,12 @@ public record AuthSettings(boolean secured, ChannelRules rules, TokenSettings to
         if (tokens.publicKey() != null) ways.add("tokens signed for " + tokens.publicKey());
         if (tokens.jwksUrl() != null) ways.add("tokens signed by the keys of " + tokens.jwksUrl());
         if (authenticator != null) ways.add("the app's authenticate hook");
+        if (connectProxy != null) ways.add("the connect proxy " + connectProxy);
         StringBuilder line = new StringBuilder("identity required: ").append(String.join(", or ", ways));
         if (tokens.audience() != null) line.append("; audience ").append(tokens.audience());
         if (tokens.issuer() != null) line.append("; issuer ").append(tokens.issuer());
         if (tokenCookie != null) line.append("; token cookie ").append(tokenCookie);
+        if (subscribeProxy != null) line.append("; subscribe proxy ").append(subscribeProxy);
         return line.append("; channels ").append(rules.describe()).toString();
     }
 }

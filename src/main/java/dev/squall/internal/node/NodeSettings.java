@@ -246,9 +246,17 @@ public record NodeSettings(
          */
         AuthSettings auth(SquallPlugin.Config c, Declared declared) {
             TokenSettings tokens = new TokenSettings(c.tokenHmacSecret, c.tokenPublicKey, c.tokenJwksUrl, c.tokenAudience, c.tokenIssuer);
-            boolean identifies = tokens.anyKey() || declared.authenticator() != null;
-            require(identifies || declared.authorizer() == null, "authorize",
-                    "decides what a user may do, so something must say who the user is: set authenticate(...) or a token key");
+            boolean identifies = tokens.anyKey() || declared.authenticator() != null || c.connectProxy != null;
+            require(identifies || (declared.authorizer() == null && c.subscribeProxy == null),
+                    declared.authorizer() != null ? "authorize" : "subscribeProxy",
+                    "decides what a user may do, so something must say who the user is: set a token key, "
+                            + names.name("connectProxy") + " or authenticate(...)");
+            require(c.connectProxy == null || declared.authenticator() == null, "connectProxy",
+                    "stands in for authenticate(...): set one of them");
+            require(c.subscribeProxy == null || declared.authorizer() == null, "subscribeProxy",
+                    "stands in for authorize(...): set one of them");
+            require(c.proxyHeaders != null && c.proxyHeaders.stream().allMatch(h -> h != null && h.matches("[A-Za-z0-9!#$%&'*+.^_`|~-]+")),
+                    "proxyHeaders", "must be header names, got " + c.proxyHeaders);
             require(c.connectTimeout != null && !c.connectTimeout.isNegative() && !c.connectTimeout.isZero(), "connectTimeout",
                     "must be more than zero");
             require(c.hookTimeout != null && !c.hookTimeout.isNegative() && !c.hookTimeout.isZero(), "hookTimeout",
@@ -260,7 +268,8 @@ public record NodeSettings(
             declared.namespaces().forEach((name, options) ->
                     rules.put(name, ChannelRules.override(server, options.subscribe, options.publish, options.read)));
             return new AuthSettings(identifies, new ChannelRules(server, rules), tokens, c.tokenCookie, c.connectTimeout,
-                    c.hookTimeout, declared.authenticator(), declared.authorizer());
+                    c.hookTimeout, declared.authenticator(), declared.authorizer(), c.connectProxy, c.subscribeProxy,
+                    List.copyOf(c.proxyHeaders));
         }
 
         PublishOptions namespace(String name, SquallPlugin.Namespace options, SquallPlugin.Config c) {

@@ -52,6 +52,11 @@ final class RequestHandshake implements Handshake {
     }
 
     @Override
+    public Map<String, String> cookies() {
+        return Map.copyOf(ctx.cookieMap());
+    }
+
+    @Override
     public String remoteAddress() {
         return ctx.req().getRemoteAddr();
     }
