@@ -135,17 +135,27 @@ public final class SquallPlugin extends Plugin<SquallPlugin.Config> {
         public Duration stopTimeout = Duration.ofSeconds(5);
 
         /**
-         * A secret that verifies HMAC-signed tokens (HS256, HS384, HS512), at least 32 bytes; null: none. Any token
-         * key, {@link #authenticate} hook or proxy makes every connection need an identity (see {@link #authenticate}).
+         * A secret that verifies HMAC-signed tokens: HS256, and HS384 and HS512 when it is 48 or 64 bytes long; at
+         * least 32 bytes, used as its UTF-8 bytes, never logged; null: none. Any token key, {@link #authenticate} hook
+         * or proxy makes every connection need an identity (see {@link #authenticate}). May go with
+         * {@link #tokenPublicKey} or {@link #tokenJwksUrl}.
          */
         public @Nullable String tokenHmacSecret = null;
-        /** A PEM file with the public key that verifies tokens (RSA: RS256 and PS256 and their siblings; EC: ES256, ES384, ES512); null: none. */
+        /**
+         * A PEM file with the public key that verifies tokens, or an X.509 certificate holding one: RSA of 2048 bits or
+         * more (RS256, RS384, RS512, PS256, PS384, PS512), or EC (the ES algorithm of its curve: ES256 on P-256, ES384
+         * on P-384, ES512 on P-521). Read when the plugin is registered; null: none.
+         */
         public @Nullable Path tokenPublicKey = null;
-        /** A JWKS endpoint ({@code https://…/.well-known/jwks.json}) whose keys verify tokens, fetched and cached, fetched again for a new {@code kid}; null: none. */
+        /**
+         * A JWKS endpoint ({@code https://…/.well-known/jwks.json}) whose RSA and EC keys verify tokens: fetched when a
+         * token first needs it, cached for 5 minutes, fetched again for a new {@code kid} at most twice per 10 seconds;
+         * not with {@link #tokenPublicKey}; null: none.
+         */
         public @Nullable String tokenJwksUrl = null;
-        /** When set, a token's {@code aud} must name it. */
+        /** When set, a token's {@code aud} must name it; needs a token key. */
         public @Nullable String tokenAudience = null;
-        /** When set, a token's {@code iss} must be it. */
+        /** When set, a token's {@code iss} must be it; needs a token key. */
         public @Nullable String tokenIssuer = null;
         /**
          * The cookie a token may come in, for {@code EventSource}, which sends no headers; null: tokens come only as

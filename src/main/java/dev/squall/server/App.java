@@ -80,6 +80,12 @@ public final class App {
             cfg.maxRecovery = config.maxRecovery();
             cfg.maxChannelsPerConnection = config.maxChannelsPerConnection();
             cfg.redis = config.redis().orElse(null);
+            cfg.tokenHmacSecret = config.tokenHmacSecret().orElse(null);
+            cfg.tokenPublicKey = config.tokenPublicKey().orElse(null);
+            cfg.tokenJwksUrl = config.tokenJwksUrl().orElse(null);
+            cfg.tokenAudience = config.tokenAudience().orElse(null);
+            cfg.tokenIssuer = config.tokenIssuer().orElse(null);
+            cfg.tokenCookie = config.tokenCookie().orElse(null);
             config.namespaces().forEach((name, settings) -> cfg.namespace(name, namespace -> {
                 namespace.historySize = settings.historySize();
                 namespace.historyTtl = settings.historyTtl();

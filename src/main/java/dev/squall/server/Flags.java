@@ -28,7 +28,9 @@ final class Flags {
 
         @Override
         public String howToSet(String field, String value) {
-            return "start Squall with " + name(field) + " " + value + (field.equals("publishToken") ? " (or SQUALL_PUBLISH_TOKEN)" : "");
+            String variable = field.equals("publishToken") ? " (or SQUALL_PUBLISH_TOKEN)"
+                    : field.equals("tokenHmacSecret") ? " (or SQUALL_TOKEN_HMAC_SECRET)" : "";
+            return "start Squall with " + name(field) + " " + value + variable;
         }
 
         @Override
@@ -64,5 +66,11 @@ final class Flags {
             Map.entry("historyTtl", "--history-ttl"),
             Map.entry("maxRecovery", "--max-recovery"),
             Map.entry("maxChannelsPerConnection", "--max-channels-per-connection"),
-            Map.entry("redis", "--redis"));
+            Map.entry("redis", "--redis"),
+            Map.entry("tokenHmacSecret", "--token-hmac-secret"),
+            Map.entry("tokenPublicKey", "--token-public-key"),
+            Map.entry("tokenJwksUrl", "--token-jwks-url"),
+            Map.entry("tokenAudience", "--token-audience"),
+            Map.entry("tokenIssuer", "--token-issuer"),
+            Map.entry("tokenCookie", "--token-cookie"));
 }

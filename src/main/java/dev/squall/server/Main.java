@@ -36,6 +36,11 @@ import java.util.concurrent.Callable;
                 "GET /channels, /channels/CHANNEL, /channels/CHANNEL/history: channels, subscribers, history.",
                 "GET /metrics, /health, /ready, /index. GET / and /squall.js: the browser client.",
                 "Publishing and reading channels need --publish-token, or come from this machine.",
+                "Tokens (JWTs with Centrifugo's claims: sub, exp, info, channels, channel): with --token-hmac-secret, "
+                        + "--token-public-key or --token-jwks-url, every route needs a valid token: each connection "
+                        + "(/ws included) a connection token that covers its channels, sent as Authorization: Bearer, "
+                        + "?token=, the --token-cookie or a squall.v1 connect command; channel reads one that covers "
+                        + "the channel, or --publish-token, which publishing still needs.",
                 ""},
         footer = {"", "SIGTERM or Ctrl-C stops in order (see --drain-seconds; the signal again skips the rest of the drain).",
                 "Exit codes: 0 after such a stop; 2 for a bad flag or setting, a --port in use or a --host that is not "
@@ -45,10 +50,14 @@ public final class Main implements Callable<Integer> {
     /** Options that fall back to an environment variable when the flag is absent. */
     private static final Map<String, String> ENVIRONMENT_DEFAULTS = Map.of(
             "--port", "PORT",
-            "--publish-token", "SQUALL_PUBLISH_TOKEN");
+            "--publish-token", "SQUALL_PUBLISH_TOKEN",
+            "--token-hmac-secret", "SQUALL_TOKEN_HMAC_SECRET");
 
     /** Environment variables whose value must not be echoed in an error. */
-    private static final Set<String> SECRETS = Set.of("SQUALL_PUBLISH_TOKEN");
+    private static final Set<String> SECRETS = Set.of("SQUALL_PUBLISH_TOKEN", "SQUALL_TOKEN_HMAC_SECRET");
+
+    /** Flags whose value must not be echoed in an error, wherever it came from. */
+    private static final Set<String> SECRET_FLAGS = Set.of("--publish-token", "--token-hmac-secret");
 
     /** Every numeric option's accepted values, checked here so the message can name the flag or the variable. */
     private static final Map<String, FlagRange> RANGES = Map.ofEntries(
@@ -196,6 +205,40 @@ public final class Main implements Callable<Integer> {
                     + "Without it channels live in this process.")
     @Nullable String redis;
 
+    @Option(names = "--token-hmac-secret", paramLabel = "SECRET",
+            description = "Check tokens signed HS256 with this secret, at least 32 bytes (HS384 and HS512 too from 48 "
+                    + "and 64 bytes; try: openssl rand -hex 32). Never shown, not even in errors (env SQUALL_TOKEN_HMAC_SECRET). "
+                    + "May go with --token-public-key or --token-jwks-url. With any token key, every route needs a valid "
+                    + "token (see Tokens above).")
+    @Nullable String tokenHmacSecret;
+
+    @Option(names = "--token-public-key", paramLabel = "FILE",
+            description = "Check tokens signed with the RSA or EC key in this PEM file (a PUBLIC KEY, or a CERTIFICATE "
+                    + "that holds one): RS256/384/512 and PS256/384/512 for RSA (2048 bits or more), ES256, ES384 or "
+                    + "ES512 by the EC key's curve. Read at start; a file that is not such a key stops the start.")
+    @Nullable Path tokenPublicKey;
+
+    @Option(names = "--token-jwks-url", paramLabel = "URL",
+            description = "Check tokens signed with the RSA and EC keys of this JWKS endpoint (an identity provider's "
+                    + "jwks_uri, https://...): fetched when a token first needs it, cached for 5 minutes, fetched again "
+                    + "for an unknown kid at most twice per 10 seconds. While it cannot be fetched and no copy is "
+                    + "cached, tokens are refused as unavailable (try again), not as bad. Not with --token-public-key.")
+    @Nullable String tokenJwksUrl;
+
+    @Option(names = "--token-audience", paramLabel = "AUDIENCE",
+            description = "A token's aud claim must contain this (default: any audience). Needs a token key.")
+    @Nullable String tokenAudience;
+
+    @Option(names = "--token-issuer", paramLabel = "ISSUER",
+            description = "A token's iss claim must equal this (default: any issuer). Needs a token key.")
+    @Nullable String tokenIssuer;
+
+    @Option(names = "--token-cookie", paramLabel = "NAME",
+            description = "Take a connection token from this cookie too, for browsers' EventSource and WebSocket, which "
+                    + "cannot send an Authorization header; the origin check still applies, so no other site can use "
+                    + "it (default: none).")
+    @Nullable String tokenCookie;
+
     public static void main(String[] args) {
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
     }
@@ -323,7 +366,7 @@ public final class Main implements Callable<Integer> {
      * from the config file {@code squall.yaml: port must be ..., got 'abc'}. Secrets are never echoed.
      */
     private static String problem(String flag, @Nullable String source, String value, String rule) {
-        boolean secret = flag.equals("--publish-token");
+        boolean secret = SECRET_FLAGS.contains(flag);
         if (source == null) return flag + " " + rule + (secret ? "" : ", got '" + value + "'");
         if (source.contains(": ")) return source + " " + rule + (secret ? "" : ", got '" + value + "'");
         return (SECRETS.contains(source) ? source : source + "=" + value) + ": " + rule;
@@ -403,6 +446,12 @@ public final class Main implements Callable<Integer> {
                 .namespaces(configFile.namespaces)
                 .maxChannelsPerConnection(maxChannelsPerConnection)
                 .redis(redis)
+                .tokenHmacSecret(tokenHmacSecret)
+                .tokenPublicKey(tokenPublicKey)
+                .tokenJwksUrl(tokenJwksUrl)
+                .tokenAudience(tokenAudience)
+                .tokenIssuer(tokenIssuer)
+                .tokenCookie(tokenCookie)
                 .build();
     }
 

@@ -33,6 +33,12 @@ import java.util.Optional;
  * @param maxChannelsPerConnection the most channels one {@code squall.v1} connection may be subscribed to
  * @param redis          the Redis several nodes share channels through ({@code redis://host:port}), or several
  *                       separated by commas that the channels are spread over; empty: in memory
+ * @param tokenHmacSecret the secret of HS256/384/512 tokens; never shown ({@link #toString()} neither)
+ * @param tokenPublicKey a PEM file with the RSA or EC public key tokens are signed for
+ * @param tokenJwksUrl   a JWKS endpoint with the keys tokens are signed with
+ * @param tokenAudience  what a token's {@code aud} must contain
+ * @param tokenIssuer    what a token's {@code iss} must be
+ * @param tokenCookie    a cookie a connection token may come in
  */
 public record SquallConfig(
         String host,
@@ -56,7 +62,13 @@ public record SquallConfig(
         int maxRecovery,
         Map<String, Namespace> namespaces,
         int maxChannelsPerConnection,
-        Optional<String> redis) {
+        Optional<String> redis,
+        Optional<String> tokenHmacSecret,
+        Optional<Path> tokenPublicKey,
+        Optional<String> tokenJwksUrl,
+        Optional<String> tokenAudience,
+        Optional<String> tokenIssuer,
+        Optional<String> tokenCookie) {
 
     /**
      * One namespace's settings from the config file; null: the node's.
@@ -123,6 +135,25 @@ public record SquallConfig(
                 "--drain-seconds must be a whole number of seconds from 0 to 3600, got " + drainWindow.toSeconds());
     }
 
+    /** Every setting, the secrets ({@code publishToken}, {@code tokenHmacSecret}) as {@code ***} when set. */
+    @Override
+    public String toString() {
+        java.util.StringJoiner shown = new java.util.StringJoiner(", ", "SquallConfig[", "]");
+        for (java.lang.reflect.RecordComponent component : SquallConfig.class.getRecordComponents()) {
+            Object value;
+            try {
+                value = component.getAccessor().invoke(this);
+            } catch (ReflectiveOperationException e) {
+                throw new IllegalStateException(e);
+            }
+            boolean secret = SECRETS.contains(component.getName()) && value instanceof Optional<?> given && given.isPresent();
+            shown.add(component.getName() + "=" + (secret ? "***" : value));
+        }
+        return shown.toString();
+    }
+
+    private static final java.util.Set<String> SECRETS = java.util.Set.of("publishToken", "tokenHmacSecret");
+
     /** Settings for tests and embedding: port 0 (any free port), everything else as the command line defaults. */
     public static Builder builder() {
         return new Builder();
@@ -185,6 +216,12 @@ public record SquallConfig(
         private Map<String, Namespace> namespaces = Map.of();
         private int maxChannelsPerConnection = 128;
         private Optional<String> redis = Optional.empty();
+        private Optional<String> tokenHmacSecret = Optional.empty();
+        private Optional<Path> tokenPublicKey = Optional.empty();
+        private Optional<String> tokenJwksUrl = Optional.empty();
+        private Optional<String> tokenAudience = Optional.empty();
+        private Optional<String> tokenIssuer = Optional.empty();
+        private Optional<String> tokenCookie = Optional.empty();
 
         private Builder() {
         }
@@ -212,6 +249,12 @@ public record SquallConfig(
             namespaces = c.namespaces;
             maxChannelsPerConnection = c.maxChannelsPerConnection;
             redis = c.redis;
+            tokenHmacSecret = c.tokenHmacSecret;
+            tokenPublicKey = c.tokenPublicKey;
+            tokenJwksUrl = c.tokenJwksUrl;
+            tokenAudience = c.tokenAudience;
+            tokenIssuer = c.tokenIssuer;
+            tokenCookie = c.tokenCookie;
         }
 
         public Builder host(String v) { host = v; return this; }
@@ -237,12 +280,19 @@ public record SquallConfig(
         public Builder namespaces(Map<String, Namespace> v) { namespaces = Map.copyOf(v); return this; }
         public Builder maxChannelsPerConnection(int v) { maxChannelsPerConnection = v; return this; }
         public Builder redis(@Nullable String v) { redis = Optional.ofNullable(v); return this; }
+        public Builder tokenHmacSecret(@Nullable String v) { tokenHmacSecret = Optional.ofNullable(v); return this; }
+        public Builder tokenPublicKey(@Nullable Path v) { tokenPublicKey = Optional.ofNullable(v); return this; }
+        public Builder tokenJwksUrl(@Nullable String v) { tokenJwksUrl = Optional.ofNullable(v); return this; }
+        public Builder tokenAudience(@Nullable String v) { tokenAudience = Optional.ofNullable(v); return this; }
+        public Builder tokenIssuer(@Nullable String v) { tokenIssuer = Optional.ofNullable(v); return this; }
+        public Builder tokenCookie(@Nullable String v) { tokenCookie = Optional.ofNullable(v); return this; }
 
         public SquallConfig build() {
             return new SquallConfig(host, port, allowedOrigins, pingInterval, pingTimeout, maxMessageBytes,
                     publishToken, publicDir, maxQueueBytes, maxQueueMessages, slowConsumerPolicy, stopTimeout, writeTimeout,
                     allowedHosts, maxPublishBytes != null ? maxPublishBytes : maxQueueBytes / 4, drainWindow,
-                    historySize, historyTtl, maxRecovery, namespaces, maxChannelsPerConnection, redis);
+                    historySize, historyTtl, maxRecovery, namespaces, maxChannelsPerConnection, redis, tokenHmacSecret,
+                    tokenPublicKey, tokenJwksUrl, tokenAudience, tokenIssuer, tokenCookie);
         }
     }
 }

@@ -119,6 +119,32 @@ class ConfigFileTest {
     }
 
     @Test
+    void token_settings_are_keys_and_a_bad_one_is_refused_naming_the_key_without_echoing_a_secret() throws Exception {
+        SquallConfig config = parse(Map.of(), "--config", file("""
+                token-hmac-secret: 0123456789abcdef0123456789abcdef
+                token-jwks-url: https://auth.example/.well-known/jwks.json
+                token-audience: squall
+                token-issuer: https://auth.example
+                token-cookie: squall_token
+                """).toString());
+        assertThat(config.tokenHmacSecret()).contains("0123456789abcdef0123456789abcdef");
+        assertThat(config.tokenJwksUrl()).contains("https://auth.example/.well-known/jwks.json");
+        assertThat(config.tokenAudience()).contains("squall");
+        assertThat(config.tokenIssuer()).contains("https://auth.example");
+        assertThat(config.tokenCookie()).contains("squall_token");
+
+        Path file = file("token-hmac-secret: hunter2-is-short\n");
+        assertThat(run("--config", file.toString())).isEqualTo(2);
+        assertThat(errLines()).containsExactly("squall: " + file + ": token-hmac-secret must be at least 32 bytes, got 16 (try: openssl rand -hex 32)");
+
+        err.getBuffer().setLength(0);
+        Path missing = dir.resolve("missing.pem");
+        file = file("token-public-key: " + missing + "\n");
+        assertThat(run("--config", file.toString())).isEqualTo(2);
+        assertThat(errLines()).containsExactly("squall: " + file + ": token-public-key " + missing + ": no such file");
+    }
+
+    @Test
     void the_readmes_complete_example_is_a_valid_file() throws Exception {
         String readme = Files.readString(Path.of("README.md"));
         int start = readme.indexOf("```yaml\n") + "```yaml\n".length();

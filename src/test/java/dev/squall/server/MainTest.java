@@ -110,6 +110,13 @@ class MainTest {
             "--redis, redis://",
             "--redis, redis://127.0.0.1:99999",
             "--redis, 127.0.0.1:6379",
+            "--token-hmac-secret, short",
+            "--token-public-key, pom.xml",
+            "--token-public-key, missing.pem",
+            "--token-jwks-url, ftp://auth.example/jwks.json",
+            "--token-audience, squall",
+            "--token-issuer, https://auth.example",
+            "--token-cookie, squall token",
     })
     void a_bad_value_exits_2_with_one_line_naming_the_flag(String flag, String value) {
         assertThat(run(flag, value)).isEqualTo(2);
@@ -167,6 +174,57 @@ class MainTest {
         assertThat(errLines()).singleElement().asString()
                 .startsWith("squall: SQUALL_PUBLISH_TOKEN: must be at least 16 characters")
                 .doesNotContain("short-secret");
+    }
+
+    @Test
+    void a_short_token_secret_names_its_flag_or_variable_without_echoing_it() {
+        assertThat(run("--token-hmac-secret", "short-secret")).isEqualTo(2);
+        assertThat(errLines()).singleElement().asString()
+                .isEqualTo("squall: --token-hmac-secret must be at least 32 bytes, got 12 (try: openssl rand -hex 32)");
+        err.getBuffer().setLength(0);
+        assertThat(runWith(Map.of("SQUALL_TOKEN_HMAC_SECRET", "short-secret"))).as(err::toString).isEqualTo(2);
+        assertThat(errLines()).singleElement().asString()
+                .isEqualTo("squall: SQUALL_TOKEN_HMAC_SECRET: must be at least 32 bytes, got 12 (try: openssl rand -hex 32)");
+    }
+
+    @Test
+    void a_key_file_that_is_no_pem_public_key_stops_the_start_naming_the_flag_and_the_file(@TempDir Path dir) throws Exception {
+        Path privateKey = java.nio.file.Files.writeString(dir.resolve("private.pem"),
+                "-----BEGIN PRIVATE KEY-----\nMC4CAQAwBQYDK2VwBCIEIHh0aGlzIGlzIG5vdCBhIHJlYWwga2V5IGF0IGFsbA==\n-----END PRIVATE KEY-----\n");
+        assertThat(run("--token-public-key", privateKey.toString())).isEqualTo(2);
+        assertThat(errLines()).singleElement().asString()
+                .startsWith("squall: --token-public-key " + privateKey + " holds a private key: give Squall only the public key")
+                .doesNotContain("MC4CAQAw");
+        assertThat(out.toString()).isEmpty();
+    }
+
+    @Test
+    void the_token_secret_is_never_shown_by_help_wherever_it_comes_from(@TempDir Path dir) throws Exception {
+        String secret = "a-secret-of-more-than-32-bytes-0123456789";
+        Path file = java.nio.file.Files.writeString(dir.resolve("squall.yaml"), "token-hmac-secret: " + secret + "\n");
+        assertThat(Main.run(new String[]{"--config", file.toString(), "--help"}, Map.of("SQUALL_TOKEN_HMAC_SECRET", secret),
+                new PrintWriter(out, true), new PrintWriter(err, true))).isZero();
+        assertThat(runWith(Map.of("SQUALL_TOKEN_HMAC_SECRET", secret), "--token-hmac-secret", secret, "--help")).isZero();
+        assertThat(out.toString()).contains("--token-hmac-secret=SECRET", "SQUALL_TOKEN_HMAC_SECRET").doesNotContain(secret);
+        assertThat(err.toString()).isEmpty();
+    }
+
+    @Test
+    void token_settings_reach_the_config_and_the_secret_comes_from_SQUALL_TOKEN_HMAC_SECRET_unless_the_flag_wins() {
+        String secret = "0123456789abcdef0123456789abcdef";
+        SquallConfig config = parse(Map.of("SQUALL_TOKEN_HMAC_SECRET", secret), "--token-public-key", "key.pem",
+                "--token-audience", "squall", "--token-issuer", "https://auth.example", "--token-cookie", "squall_token");
+        assertThat(config.tokenHmacSecret()).contains(secret);
+        assertThat(config.tokenPublicKey()).contains(Path.of("key.pem"));
+        assertThat(config.tokenJwksUrl()).isEmpty();
+        assertThat(config.tokenAudience()).contains("squall");
+        assertThat(config.tokenIssuer()).contains("https://auth.example");
+        assertThat(config.tokenCookie()).contains("squall_token");
+        assertThat(config.toString()).doesNotContain(secret).contains("tokenHmacSecret=***", "tokenAudience=Optional[squall]");
+        assertThat(parse(Map.of("SQUALL_TOKEN_HMAC_SECRET", secret), "--token-hmac-secret", secret + "!").tokenHmacSecret())
+                .contains(secret + "!");
+        assertThat(parse(Map.of(), "--token-jwks-url", "https://auth.example/jwks").tokenJwksUrl()).contains("https://auth.example/jwks");
+        assertThat(parse(Map.of()).tokenHmacSecret()).isEmpty();
     }
 
     @Test

@@ -89,6 +89,20 @@ class StartupLineTest {
         }
     }
 
+    @Test
+    void a_token_secret_appears_nowhere_in_the_output_at_any_level(@TempDir Path workingDir) throws Exception {
+        String secret = "do-not-print-me-" + java.util.UUID.randomUUID();
+        try (ServerProcess server = ServerProcess.start(workingDir, Path.of("target", "startup-line-token-secret.log"),
+                List.of("-Dorg.slf4j.simpleLogger.log.dev.squall=trace"),
+                "--port", Integer.toString(freePort()), "--host", "127.0.0.1", "--token-hmac-secret", secret,
+                "--token-audience", "squall")) {
+            awaitListening(server);
+            server.terminate();
+            assertThat(server.exitCode(30)).isZero();
+            assertThat(server.output()).contains("Squall listening on").doesNotContain(secret);
+        }
+    }
+
     private int status(int port, String path) {
         try {
             return get(port, path).statusCode();

@@ -45,15 +45,11 @@ final class PemKey {
         String where = setting + " " + file;
         String text = new String(bytes(file, where), StandardCharsets.ISO_8859_1);
         List<String> types = new ArrayList<>();
-        List<byte[]> bodies = new ArrayList<>();
+        List<String> bodies = new ArrayList<>();
         Matcher block = BLOCK.matcher(text);
         while (block.find()) {
             types.add(block.group(1));
-            try {
-                bodies.add(Base64.getMimeDecoder().decode(block.group(2)));
-            } catch (IllegalArgumentException e) {
-                throw new IllegalArgumentException(where + ": its " + block.group(1) + " block is not valid base64");
-            }
+            bodies.add(block.group(2));
         }
         if (types.isEmpty()) {
             throw new IllegalArgumentException(where + " is not a PEM public key: give a text file with one "
@@ -70,7 +66,12 @@ final class PemKey {
                     + "(for several keys, serve them as a JWKS and set its URL instead)");
         }
         String type = types.get(0);
-        byte[] der = bodies.get(0);
+        byte[] der;
+        try {
+            der = Base64.getMimeDecoder().decode(bodies.get(0));
+        } catch (IllegalArgumentException e) {
+            throw new IllegalArgumentException(where + ": its " + type + " block is not valid base64");
+        }
         return switch (type) {
             case "PUBLIC KEY" -> publicKey(der, where);
             case "CERTIFICATE" -> certificateKey(der, where);
