@@ -76,8 +76,10 @@ final class JwtVerifier implements TokenVerifier {
         String issuer = settings.issuer();
         String anyKey = names.apply("tokenHmacSecret") + ", " + names.apply("tokenPublicKey") + " or " + names.apply("tokenJwksUrl");
         if (!settings.anyKey()) {
-            if (audience != null) throw new IllegalArgumentException(names.apply("tokenAudience") + " is set, but no key to check tokens with: set " + anyKey);
-            if (issuer != null) throw new IllegalArgumentException(names.apply("tokenIssuer") + " is set, but no key to check tokens with: set " + anyKey);
+            String without = audience != null ? "tokenAudience" : issuer != null ? "tokenIssuer" : null;
+            if (without != null) {
+                throw new IllegalArgumentException(names.apply(without) + " is set, but no key to check tokens with: set " + anyKey);
+            }
             return null;
         }
         if (settings.publicKey() != null && settings.jwksUrl() != null) {
@@ -134,7 +136,8 @@ final class JwtVerifier implements TokenVerifier {
 
     @Override
     public String describe() {
-        return keys.description() + (audience == null ? "" : ", audience " + audience) + (issuer == null ? "" : ", issuer " + issuer);
+        return keys.description() + (audience == null ? "" : ", audience " + audience)
+                + (issuer == null ? "" : ", issuer " + issuer);
     }
 
     /** The token as a JWS, or why not: not a JWT at all, unsecured ({@code alg: none}), or encrypted. */

@@ -32,7 +32,7 @@ record Keys(Set<JWSAlgorithm> algorithms, JWSKeySelector<SecurityContext> select
 
     /** The shortest HMAC secret: 256 bits, what HS256 needs (RFC 7518, 3.2) and nimbus enforces. */
     static final int MIN_SECRET_BYTES = 32;
-    /** The smallest RSA key: shorter ones are factorable by a determined attacker. */
+    /** The smallest RSA key, as NIST has required since 2013: a 1024-bit modulus is within reach of factoring. */
     static final int MIN_RSA_BITS = 2048;
 
     /**
@@ -75,7 +75,7 @@ record Keys(Set<JWSAlgorithm> algorithms, JWSKeySelector<SecurityContext> select
         }
         if (key instanceof ECPublicKey ec) {
             Curve curve = Curve.forECParameterSpec(ec.getParams());
-            JWSAlgorithm algorithm = curve == null ? null : CURVES.stream()
+            JWSAlgorithm algorithm = curve == null ? null : EC_ALGORITHMS.stream()
                     .filter(candidate -> Curve.forJWSAlgorithm(candidate).contains(curve)).findFirst().orElse(null);
             if (curve == null || algorithm == null) {
                 throw new IllegalArgumentException(where + " is an EC key on a curve JWTs do not use: use P-256, P-384 or P-521");
@@ -85,13 +85,13 @@ record Keys(Set<JWSAlgorithm> algorithms, JWSKeySelector<SecurityContext> select
         throw new IllegalArgumentException(where + " is not an RSA or EC public key");
     }
 
-    /** The EC algorithms the JDK can check: ES256K's curve, secp256k1, left the JDK in Java 16. */
-    private static final List<JWSAlgorithm> CURVES = List.of(JWSAlgorithm.ES256, JWSAlgorithm.ES384, JWSAlgorithm.ES512);
+    /** The EC algorithms the JDK can check: not ES256K, whose curve (secp256k1) left the JDK in Java 16. */
+    private static final List<JWSAlgorithm> EC_ALGORITHMS = List.of(JWSAlgorithm.ES256, JWSAlgorithm.ES384, JWSAlgorithm.ES512);
 
     /** Every asymmetric algorithm the JDK checks alone: RSA's and EC's. EdDSA would need Tink, which is not here. */
     static Set<JWSAlgorithm> asymmetric() {
         Set<JWSAlgorithm> algorithms = new HashSet<>(JWSAlgorithm.Family.RSA);
-        algorithms.addAll(CURVES);
+        algorithms.addAll(EC_ALGORITHMS);
         return Set.copyOf(algorithms);
     }
 
