@@ -86,6 +86,11 @@ public final class App {
             cfg.tokenAudience = config.tokenAudience().orElse(null);
             cfg.tokenIssuer = config.tokenIssuer().orElse(null);
             cfg.tokenCookie = config.tokenCookie().orElse(null);
+            cfg.connectProxy = config.connectProxy().orElse(null);
+            cfg.subscribeProxy = config.subscribeProxy().orElse(null);
+            cfg.proxyHeaders = config.proxyHeaders();
+            cfg.hookTimeout = config.proxyTimeout();
+            cfg.connectTimeout = config.connectTimeout();
             config.namespaces().forEach((name, settings) -> cfg.namespace(name, namespace -> {
                 namespace.historySize = settings.historySize();
                 namespace.historyTtl = settings.historyTtl();

@@ -72,5 +72,10 @@ final class Flags {
             Map.entry("tokenJwksUrl", "--token-jwks-url"),
             Map.entry("tokenAudience", "--token-audience"),
             Map.entry("tokenIssuer", "--token-issuer"),
-            Map.entry("tokenCookie", "--token-cookie"));
+            Map.entry("tokenCookie", "--token-cookie"),
+            Map.entry("connectProxy", "--connect-proxy"),
+            Map.entry("subscribeProxy", "--subscribe-proxy"),
+            Map.entry("proxyHeaders", "--proxy-headers"),
+            Map.entry("hookTimeout", "--proxy-timeout"),
+            Map.entry("connectTimeout", "--connect-timeout"));
 }

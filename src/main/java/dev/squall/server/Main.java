@@ -73,7 +73,9 @@ public final class Main implements Callable<Integer> {
             Map.entry("--history-size", FlagRange.of(0, SquallPlugin.Config.MAX_HISTORY)),
             Map.entry("--history-ttl", FlagRange.seconds(1, 86_400 * 7)),
             Map.entry("--max-recovery", FlagRange.of(0, SquallPlugin.Config.MAX_HISTORY)),
-            Map.entry("--max-channels-per-connection", FlagRange.of(1, SquallPlugin.Config.MAX_CHANNELS_PER_CONNECTION)));
+            Map.entry("--max-channels-per-connection", FlagRange.of(1, SquallPlugin.Config.MAX_CHANNELS_PER_CONNECTION)),
+            Map.entry("--proxy-timeout", FlagRange.seconds(1, 60)),
+            Map.entry("--connect-timeout", FlagRange.seconds(1, 3600)));
 
     // picocli assigns @Spec, and every @Option that has a defaultValue, before call(): reflection NullAway cannot
     // follow, hence NullAway.Init on those fields. An @Option without a default stays null when absent: @Nullable.
@@ -238,6 +240,35 @@ public final class Main implements Callable<Integer> {
                     + "cannot send an Authorization header; the origin check still applies, so no other site can use "
                     + "it (default: none).")
     @Nullable String tokenCookie;
+
+    @Option(names = "--connect-proxy", paramLabel = "URL",
+            description = "POST each connection that brings no token to this endpoint of your app, which answers who the "
+                    + "client is (Centrifugo's connect proxy: the request's cookies and --proxy-headers in, {\"result\": "
+                    + "{\"user\", \"info\"}} or {\"error\": ...} out; openapi.yaml, callback connectProxy). Like a token "
+                    + "key, it makes every route need an identity. A refusal is 401; an app that is down, slow or answers "
+                    + "nonsense refuses too (403).")
+    @Nullable String connectProxy;
+
+    @Option(names = "--subscribe-proxy", paramLabel = "URL",
+            description = "POST each subscribe (and read) that a channel's rules leave to the app to this endpoint, which "
+                    + "allows ({\"result\": {}}) or refuses (openapi.yaml, callback subscribeProxy). Needs a token key or "
+                    + "--connect-proxy, which say who the user is.")
+    @Nullable String subscribeProxy;
+
+    @SuppressWarnings("NullAway.Init")
+    @Option(names = "--proxy-headers", paramLabel = "HEADERS", split = ",", defaultValue = "",
+            description = "Request headers the connect proxy is sent besides cookies, comma-separated, such as "
+                    + "Authorization,X-Api-Key (default: none).")
+    List<String> proxyHeaders;
+
+    @Option(names = "--proxy-timeout", paramLabel = "SECONDS", defaultValue = "5",
+            description = "How long a proxy may take to answer before the request is refused (default: ${DEFAULT-VALUE}).")
+    long proxyTimeout;
+
+    @Option(names = "--connect-timeout", paramLabel = "SECONDS", defaultValue = "10",
+            description = "How long a squall.v1 connection that brought no token has to send its connect command before "
+                    + "it is closed with 3502 (default: ${DEFAULT-VALUE}).")
+    long connectTimeout;
 
     public static void main(String[] args) {
         System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
@@ -452,6 +483,11 @@ public final class Main implements Callable<Integer> {
                 .tokenAudience(tokenAudience)
                 .tokenIssuer(tokenIssuer)
                 .tokenCookie(tokenCookie)
+                .connectProxy(connectProxy)
+                .subscribeProxy(subscribeProxy)
+                .proxyHeaders(proxyHeaders.stream().map(String::trim).filter(h -> !h.isEmpty()).toList())
+                .proxyTimeout(Duration.ofSeconds(proxyTimeout))
+                .connectTimeout(Duration.ofSeconds(connectTimeout))
                 .build();
     }
 

@@ -39,6 +39,11 @@ import java.util.Optional;
  * @param tokenAudience  what a token's {@code aud} must contain
  * @param tokenIssuer    what a token's {@code iss} must be
  * @param tokenCookie    a cookie a connection token may come in
+ * @param connectProxy   the app's endpoint that says who a client without a token is
+ * @param subscribeProxy the app's endpoint that decides private subscriptions
+ * @param proxyHeaders   the request headers the connect proxy is sent
+ * @param proxyTimeout   how long a proxy may take
+ * @param connectTimeout how long a squall.v1 connection without a token has to send {@code connect}
  */
 public record SquallConfig(
         String host,
@@ -68,7 +73,12 @@ public record SquallConfig(
         Optional<String> tokenJwksUrl,
         Optional<String> tokenAudience,
         Optional<String> tokenIssuer,
-        Optional<String> tokenCookie) {
+        Optional<String> tokenCookie,
+        Optional<String> connectProxy,
+        Optional<String> subscribeProxy,
+        List<String> proxyHeaders,
+        Duration proxyTimeout,
+        Duration connectTimeout) {
 
     /**
      * One namespace's settings from the config file; null: the node's.
@@ -222,6 +232,11 @@ public record SquallConfig(
         private Optional<String> tokenAudience = Optional.empty();
         private Optional<String> tokenIssuer = Optional.empty();
         private Optional<String> tokenCookie = Optional.empty();
+        private Optional<String> connectProxy = Optional.empty();
+        private Optional<String> subscribeProxy = Optional.empty();
+        private List<String> proxyHeaders = List.of();
+        private Duration proxyTimeout = Duration.ofSeconds(5);
+        private Duration connectTimeout = Duration.ofSeconds(10);
 
         private Builder() {
         }
@@ -255,6 +270,11 @@ public record SquallConfig(
             tokenAudience = c.tokenAudience;
             tokenIssuer = c.tokenIssuer;
             tokenCookie = c.tokenCookie;
+            connectProxy = c.connectProxy;
+            subscribeProxy = c.subscribeProxy;
+            proxyHeaders = c.proxyHeaders;
+            proxyTimeout = c.proxyTimeout;
+            connectTimeout = c.connectTimeout;
         }
 
         public Builder host(String v) { host = v; return this; }
@@ -286,13 +306,19 @@ public record SquallConfig(
         public Builder tokenAudience(@Nullable String v) { tokenAudience = Optional.ofNullable(v); return this; }
         public Builder tokenIssuer(@Nullable String v) { tokenIssuer = Optional.ofNullable(v); return this; }
         public Builder tokenCookie(@Nullable String v) { tokenCookie = Optional.ofNullable(v); return this; }
+        public Builder connectProxy(@Nullable String v) { connectProxy = Optional.ofNullable(v); return this; }
+        public Builder subscribeProxy(@Nullable String v) { subscribeProxy = Optional.ofNullable(v); return this; }
+        public Builder proxyHeaders(List<String> v) { proxyHeaders = List.copyOf(v); return this; }
+        public Builder proxyTimeout(Duration v) { proxyTimeout = v; return this; }
+        public Builder connectTimeout(Duration v) { connectTimeout = v; return this; }
 
         public SquallConfig build() {
             return new SquallConfig(host, port, allowedOrigins, pingInterval, pingTimeout, maxMessageBytes,
                     publishToken, publicDir, maxQueueBytes, maxQueueMessages, slowConsumerPolicy, stopTimeout, writeTimeout,
                     allowedHosts, maxPublishBytes != null ? maxPublishBytes : maxQueueBytes / 4, drainWindow,
                     historySize, historyTtl, maxRecovery, namespaces, maxChannelsPerConnection, redis, tokenHmacSecret,
-                    tokenPublicKey, tokenJwksUrl, tokenAudience, tokenIssuer, tokenCookie);
+                    tokenPublicKey, tokenJwksUrl, tokenAudience, tokenIssuer, tokenCookie, connectProxy, subscribeProxy,
+                    proxyHeaders, proxyTimeout, connectTimeout);
         }
     }
 }

@@ -117,6 +117,14 @@ class MainTest {
             "--token-audience, squall",
             "--token-issuer, https://auth.example",
             "--token-cookie, squall token",
+            "--token-cookie, squall_token",
+            "--connect-proxy, ftp://app.example/connect",
+            "--connect-proxy, not a url",
+            "--subscribe-proxy, http://127.0.0.1:1/subscribe",
+            "--proxy-headers, bad header",
+            "--proxy-timeout, 0",
+            "--proxy-timeout, 61",
+            "--connect-timeout, 0",
     })
     void a_bad_value_exits_2_with_one_line_naming_the_flag(String flag, String value) {
         assertThat(run(flag, value)).isEqualTo(2);

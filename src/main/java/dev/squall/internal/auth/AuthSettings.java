@@ -54,14 +54,25 @@ public record AuthSettings(boolean secured, ChannelRules rules, TokenSettings to
         java.util.List<String> ways = new java.util.ArrayList<>();
         if (tokens.hmacSecret() != null) ways.add("tokens signed with the HMAC secret");
         if (tokens.publicKey() != null) ways.add("tokens signed for " + tokens.publicKey());
-        if (tokens.jwksUrl() != null) ways.add("tokens signed by the keys of " + tokens.jwksUrl());
+        if (tokens.jwksUrl() != null) ways.add("tokens signed by the keys of " + shown(tokens.jwksUrl()));
         if (authenticator != null) ways.add("the app's authenticate hook");
-        if (connectProxy != null) ways.add("the connect proxy " + connectProxy);
+        if (connectProxy != null) ways.add("the connect proxy " + shown(connectProxy));
         StringBuilder line = new StringBuilder("identity required: ").append(String.join(", or ", ways));
         if (tokens.audience() != null) line.append("; audience ").append(tokens.audience());
         if (tokens.issuer() != null) line.append("; issuer ").append(tokens.issuer());
         if (tokenCookie != null) line.append("; token cookie ").append(tokenCookie);
-        if (subscribeProxy != null) line.append("; subscribe proxy ").append(subscribeProxy);
+        if (subscribeProxy != null) line.append("; subscribe proxy ").append(shown(subscribeProxy));
         return line.append("; channels ").append(rules.describe()).toString();
+    }
+
+    /** A URL as a log may show it: without user info or query, which may hold credentials. */
+    private static String shown(String url) {
+        try {
+            java.net.URI uri = java.net.URI.create(url);
+            return uri.getScheme() + "://" + uri.getHost() + (uri.getPort() < 0 ? "" : ":" + uri.getPort())
+                    + (uri.getRawPath() == null ? "" : uri.getRawPath());
+        } catch (IllegalArgumentException e) {
+            return "(a URL)";
+        }
     }
 }

@@ -261,6 +261,9 @@ public record NodeSettings(
                     "must be more than zero");
             require(c.hookTimeout != null && !c.hookTimeout.isNegative() && !c.hookTimeout.isZero(), "hookTimeout",
                     "must be more than zero");
+            require(c.tokenCookie == null || tokens.anyKey(), "tokenCookie",
+                    "names the cookie tokens come in, so it needs a token key to check them: set "
+                            + names.name("tokenHmacSecret") + ", " + names.name("tokenPublicKey") + " or " + names.name("tokenJwksUrl"));
             require(c.tokenCookie == null || c.tokenCookie.matches("[A-Za-z0-9!#$%&'*+.^_`|~-]+"), "tokenCookie",
                     "must be a cookie name (letters, digits and !#$%&'*+.^_`|~-), got '" + c.tokenCookie + "'");
             ChannelRules.Rule server = ChannelRules.override(ChannelRules.defaults(identifies), c.subscribe, c.publish, c.read);
