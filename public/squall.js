@@ -8,6 +8,17 @@
 //     onSubscribed: ({ recovered }) => { if (recovered === false) reload(); },
 //   });
 //
+// On a server that needs tokens (README, "Securing Squall"), give it `getToken`, which it calls for a fresh one
+// whenever it needs one, or a fixed `token`; channels of their own take a subscription token the same way:
+//
+//   const client = connect(url, { getToken: () => fetch('/squall-token').then((r) => r.text()) });
+//   client.subscribe('private:42', { onPublication: show }, { getToken: (channel) => tokenFor(channel) });
+//
+// It then sends `connect` with the token before anything else, refreshes tokens before they expire, and comes
+// back with a fresh one when the server says a token expired (close codes 3005, 3006), resuming every channel
+// from its offset. Close codes it does not reconnect after: 3500 (invalid token; with getToken, after one more try
+// with a fresh token), 3502 (no connect in time), 3503 (the server says not to come back).
+//
 // It never touches the DOM: how a message is shown (as text, please) is the app's business.
 
 const PROTOCOL = 'squall.v1';
@@ -23,10 +34,28 @@ const DEFAULTS = Object.freeze({
   stableMs: 5000, // open this long and the backoff starts over
 });
 
+/** A token refresh is never scheduled sooner than this, so that a device clock far ahead cannot make it spin. */
+const MIN_REFRESH_DELAY_MS = 1000;
+/** A token that expires within this is not used for a new connection or subscribe: getToken is asked first. */
+const EXPIRY_MARGIN_MS = 1000;
+
+/**
+ * Close codes after which reconnecting cannot help (squall.v1's, from Centrifugo): what `lost` does on each is in
+ * `afterClose`.
+ */
+const TOKEN_EXPIRED = 3005;
+const SUBSCRIPTION_EXPIRED = 3006;
+const INVALID_TOKEN = 3500;
+const STALE = 3502;
+const NO_RECONNECT = 3503;
+
 /**
  * An error the server answered (`code` is one of squall.v1's error codes) or one of this client's own:
  * `disconnected` (the connection dropped, or was given up as dead, before the reply came), `timeout` (no reply
- * within `commandTimeoutMs` although the connection kept working), `closed` (the client was closed).
+ * within `commandTimeoutMs` although the connection kept working), `closed` (the client was closed), `refused`
+ * (the server closed the connection with 3503: do not come back), `token` (an app's getToken threw or rejected;
+ * what it threw is the error's `cause`). When the client stops for good because of a
+ * token (see `ConnectOptions.token`), `onError` gets `unauthorized` or `token_expired`.
  */
 export class SquallError extends Error {
   /**
@@ -43,6 +72,19 @@ export class SquallError extends Error {
 
 /**
  * @typedef {object} ConnectOptions
+ * @property {string} [token] a connection token (a JWT the app issued) for servers that need one: sent in a
+ *   `connect` command as the first thing on every connection, before any subscribe. Alone it is never refreshed:
+ *   when it expires (close 3005) or is refused (3500) the client closes for good (`onState('closed', {code})`,
+ *   `onError` with `token_expired` or `unauthorized`). With `getToken` too, it is the first token used
+ * @property {() => (string | null | Promise<string | null>)} [getToken] gets a fresh connection token (from the
+ *   app's backend, say): called before the first connection, before the token expires (then sent in a `refresh`
+ *   command, on the same connection: at 80 % of its remaining time, 10 s before its `exp` when that is earlier, and
+ *   never sooner than 1 s), after the server said it expired (close 3005, or a `token_expired` reply; the client
+ *   reconnects with the new one from every channel's offset) and once after a refusal (3500; a second refusal in a
+ *   row closes the client). A token still valid is used again for a reconnect. A rejection is reported to `onError`
+ *   and retried after a backoff delay; `null` or `''` (the user has signed out) closes the client with
+ *   `unauthorized`. Times are read on the device's clock: one far off refreshes every second (ahead) or is cut and
+ *   reconnects at each expiry (behind), losing nothing either way
  * @property {number} [pingIntervalMs] silence before an application-level ping (default 20000)
  * @property {number} [pingTimeoutMs] time for an answer to it before reconnecting (default 10000)
  * @property {number} [connectTimeoutMs] time for the WebSocket handshake (default 10000)
@@ -64,8 +106,11 @@ export class SquallError extends Error {
 /**
  * @typedef {object} StateDetail
  * @property {number} [delayMs] for `reconnecting`: how long until the next attempt
- * @property {number} [code] for `reconnecting`: the close code of the connection that ended, if it had one
+ * @property {number} [code] for `reconnecting`, and `closed` when the server made the client stop (3005, 3500,
+ *   3502, 3503): the close code of the connection that ended, if it had one
  * @property {string} [reason] why the last connection ended (close reason, `ping timeout`, ...)
+ * @property {string} [user] for `open` after a `connect` with a token: who the server says this connection is
+ *   (the token's `sub`; `''` for an anonymous user)
  */
 
 /**
@@ -86,6 +131,15 @@ export class SquallError extends Error {
  * @property {number|'latest'} [since] start after this offset (one the app kept, say in localStorage), or
  *   `'latest'` for the newest message in history first; without it, live from now
  * @property {string} [epoch] the epoch that `since` belongs to
+ * @property {string} [token] a subscription token (claims `sub` and `channel`) for a private channel the
+ *   connection's token does not grant: sent in every subscribe of this channel. Alone it is never refreshed: once
+ *   expired, the next subscribe of it (after a reconnect) is refused with `token_expired` and the subscription ends
+ * @property {(channel: string) => (string | null | Promise<string | null>)} [getToken] gets a fresh subscription
+ *   token for the channel: before the first subscribe, before the token's `exp` (read from the token itself; sent
+ *   in a `refresh` command with the channel, on the same timing as the connection's), after a `token_expired`
+ *   refusal (once) and after the server closed the connection for an expired subscription (3006). A rejection is
+ *   reported to the client's `onError` and the subscribe tried again after a backoff delay; `null` or `''` ends the
+ *   subscription (`onError` with `unauthorized`)
  */
 
 /**
@@ -125,12 +179,20 @@ export class Client {
    * @param {ConnectOptions} [options]
    */
   constructor(url, options = {}) {
+    // null counts as absent, so that `token: params.get('token')` works with and without one.
+    if (options.token != null && (typeof options.token !== 'string' || options.token === '')) {
+      throw new TypeError('token must be a non-empty string');
+    }
+    if (options.getToken != null && typeof options.getToken !== 'function') {
+      throw new TypeError('getToken must be a function');
+    }
     this.url = String(url);
     this.options = { ...DEFAULTS, ...options };
     /** @type {'connecting'|'open'|'reconnecting'|'closed'} */
     this.state = 'connecting';
     /** Counters, for an app's diagnostics and for tests. */
-    this.stats = { opens: 0, pingsSent: 0, pingTimeouts: 0, duplicatesDropped: 0, commandTimeouts: 0 };
+    this.stats = { opens: 0, pingsSent: 0, pingTimeouts: 0, duplicatesDropped: 0, commandTimeouts: 0, tokensFetched: 0,
+      refreshes: 0 };
     /** @type {WebSocket | null} */
     this.socket = null;
     /** @type {Map<string, Subscription>} */
@@ -145,7 +207,17 @@ export class Client {
     this.nextId = 1;
     this.attempt = 0; // consecutive failed attempts, drives the backoff
     this.lastFrameAt = 0;
-    this.timers = { reconnect: 0, connect: 0, stable: 0, idle: 0, ping: 0 };
+    this.timers = { reconnect: 0, connect: 0, stable: 0, idle: 0, ping: 0, refresh: 0 };
+    // Bumped whenever the current attempt is given up, so that a token that arrives after it is not used for it.
+    this.generation = 0;
+    /** @type {string | null} who the server says this connection is (its `connected` reply); null without a token */
+    this.user = null;
+    /**
+     * The connection token: the one in use (or to use next), its expiry (ms, the server's word once connected),
+     * whether the server said it expired or refused it, and refusals (3500) in a row since the last connect.
+     */
+    this.auth = { token: options.token ?? null, expiresAt: expiryOf(options.token),
+      stale: false, refusals: 0 };
     this.onOnline = () => this.reconnectNow();
     // An open WebSocket keeps a page out of the back/forward cache: close it when the page is hidden into the
     // cache, and reconnect (recovering every channel from its last offset) when the page is shown again.
@@ -154,7 +226,7 @@ export class Client {
       clearTimeout(this.timers.reconnect);
       this.closeSocket(1001, 'page hidden');
       this.failPending('disconnected', 'the page was hidden before the reply came');
-      for (const subscription of this.subscriptions.values()) subscription.live = false;
+      this.subscriptionsLost();
       this.setState('reconnecting', { reason: 'page hidden', delayMs: 0 });
     };
     this.onPageShow = (event) => {
@@ -179,6 +251,12 @@ export class Client {
    */
   subscribe(channel, handlers = {}, options = {}) {
     if (typeof channel !== 'string' || channel === '') throw new TypeError('channel must be a non-empty string');
+    if (options.token != null && (typeof options.token !== 'string' || options.token === '')) {
+      throw new TypeError('token must be a non-empty string');
+    }
+    if (options.getToken != null && typeof options.getToken !== 'function') {
+      throw new TypeError('getToken must be a function');
+    }
     if (this.subscriptions.has(channel)) throw new Error(`already subscribed to ${channel}`);
     if (this.state === 'closed') throw new SquallError('closed', 'the client is closed');
     const subscription = new Subscription(this, channel, handlers, options);
@@ -216,16 +294,7 @@ export class Client {
   /** Closes the connection for good; subscriptions end and pending commands fail with code `closed`. */
   close() {
     if (this.state === 'closed') return;
-    if (typeof window !== 'undefined') {
-      window.removeEventListener('online', this.onOnline);
-      window.removeEventListener('pagehide', this.onPageHide);
-      window.removeEventListener('pageshow', this.onPageShow);
-    }
-    this.closeSocket(1000, 'client closed');
-    clearTimeout(this.timers.reconnect);
-    this.subscriptions.clear();
-    this.failPending('closed', 'the client is closed');
-    this.setState('closed', {});
+    this.finish({});
   }
 
   /** Skips what is left of the backoff delay, for moments a retry is likely to work (the network is back). */
@@ -240,6 +309,53 @@ export class Client {
   /** @private */
   open() {
     this.setState('connecting', {});
+    if (!this.needsToken()) {
+      this.openSocket();
+      return;
+    }
+    // The token first, then the socket: the server's deadline for `connect` starts with the socket, and a slow
+    // token endpoint must not use it up. A token that never comes counts as a failed attempt.
+    const generation = ++this.generation;
+    const current = () => generation === this.generation && this.state === 'connecting';
+    this.timers.connect = setTimeout(() => current() && this.lost({ reason: 'getToken did not answer in time' }),
+      this.options.connectTimeoutMs);
+    this.fetchToken(this.options.getToken).then((token) => {
+      if (!current()) return;
+      clearTimeout(this.timers.connect);
+      if (token === null) {
+        this.stop({ reason: 'getToken gave no token' }, new SquallError('unauthorized', 'getToken gave no token: not connecting'));
+        return;
+      }
+      this.auth = { ...this.auth, token, expiresAt: expiryOf(token), stale: false };
+      this.openSocket();
+    }, (err) => {
+      if (!current()) return;
+      this.report(tokenError(err));
+      this.lost({ reason: 'getToken failed' });
+    });
+  }
+
+  /** @private Whether getToken must be asked before connecting: no token yet, or one the server refused, or one about to expire. */
+  needsToken() {
+    if (typeof this.options.getToken !== 'function') return false;
+    const { token, stale, expiresAt } = this.auth;
+    return token === null || stale || (expiresAt !== null && expiresAt - Date.now() < EXPIRY_MARGIN_MS);
+  }
+
+  /**
+   * @private Calls an app's getToken; resolves with its token, or null for none (the user has signed out).
+   * @param {Function} getToken
+   * @param {...unknown} args
+   * @returns {Promise<string | null>}
+   */
+  fetchToken(getToken, ...args) {
+    this.stats.tokensFetched += 1;
+    return new Promise((resolve) => resolve(getToken(...args)))
+      .then((token) => (typeof token === 'string' && token !== '' ? token : null));
+  }
+
+  /** @private */
+  openSocket() {
     let ws;
     try {
       const Socket = this.options.WebSocket || WebSocket;
@@ -270,12 +386,72 @@ export class Client {
     }
     this.stats.opens += 1;
     this.lastFrameAt = Date.now();
-    this.setState('open', {});
+    if (this.auth.token === null) {
+      this.ready({});
+    } else {
+      this.sendConnect(ws, this.auth.token);
+    }
+  }
+
+  /**
+   * @private The connection may be used: the socket is open and, with a token, the server has said who it is.
+   * @param {StateDetail} detail
+   */
+  ready(detail) {
+    this.setState('open', detail);
     // Reset the backoff only once the connection proved stable, so a server that accepts and drops at once
     // is not hammered at the base delay.
     this.timers.stable = setTimeout(() => { this.attempt = 0; }, this.options.stableMs);
     this.scheduleIdleCheck();
+    this.scheduleRefresh();
     for (const subscription of this.subscriptions.values()) this.sendSubscribe(subscription);
+  }
+
+  /**
+   * @private `connect` is the first command: the server answers any other before it with a close (3500).
+   * @param {WebSocket} ws
+   * @param {string} token
+   */
+  sendConnect(ws, token) {
+    this.send({ type: 'connect', token }, (error, reply) => {
+      if (ws !== this.socket) return; // lost meanwhile: that has been dealt with
+      if (!error) {
+        this.auth = { ...this.auth, expiresAt: secondsToMs(reply.expires), refusals: 0 };
+        this.user = typeof reply.user === 'string' ? reply.user : null;
+        this.ready(this.user === null ? {} : { user: this.user });
+      } else if (error.code === 'bad_command') {
+        // The upgrade already said who this is (a token cookie, the app's own session): the server takes no
+        // `connect`. A `refresh` makes it follow this token, which the client keeps fresh, instead.
+        this.send({ type: 'refresh', token }, (again, refreshed) => {
+          if (ws !== this.socket) return;
+          if (!again) this.auth = { ...this.auth, expiresAt: secondsToMs(refreshed.expires), refusals: 0 };
+          if (!again || again.code === 'bad_command') {
+            this.ready({}); // bad_command again: a connection with the publish right, or a server without token keys
+          } else {
+            this.connectRefused(again);
+          }
+        });
+      } else {
+        this.connectRefused(error);
+      }
+    });
+  }
+
+  /**
+   * @private The server refused the token: it closes the connection itself (3005 expired, 3500 invalid) right after
+   * its reply; act on the reply at once, as on that close.
+   * @param {SquallError} error
+   */
+  connectRefused(error) {
+    if (error.code === 'token_expired') {
+      this.lost({ code: TOKEN_EXPIRED, reason: error.message });
+    } else if (error.code === 'unauthorized') {
+      this.lost({ code: INVALID_TOKEN, reason: error.message });
+    } else {
+      // unavailable (the server cannot fetch its keys now), timeout, ...: try again after a backoff delay
+      if (error.code !== 'unavailable') this.report(error);
+      this.lost({ reason: `connect failed: ${error.message}` });
+    }
   }
 
   /**
@@ -286,7 +462,12 @@ export class Client {
   lost(detail) {
     this.closeSocket(4000, detail.reason || 'lost');
     this.failPending('disconnected', `the connection was lost before the reply came (${detail.reason || `code ${detail.code}`})`);
-    for (const subscription of this.subscriptions.values()) subscription.live = false;
+    this.subscriptionsLost();
+    const stop = this.afterClose(detail.code);
+    if (stop) {
+      this.stop(detail, stop);
+      return;
+    }
     // Full jitter: a random delay up to the exponential bound, so the many clients of a restarted server do
     // not all come back in the same millisecond.
     const { backoffBaseMs, backoffMaxMs } = this.options;
@@ -296,16 +477,93 @@ export class Client {
     this.timers.reconnect = setTimeout(() => this.open(), delayMs);
   }
 
+  /**
+   * @private What a close code means for the next attempt: null to reconnect (with a fresh token when one
+   * expired), or the error to stop with.
+   * @param {number | undefined} code
+   * @returns {SquallError | null}
+   */
+  afterClose(code) {
+    const refreshes = typeof this.options.getToken === 'function';
+    switch (code) {
+      case TOKEN_EXPIRED:
+        if (refreshes) {
+          this.auth.stale = true;
+          return null;
+        }
+        // Without getToken the same token would only be refused again; without any token (the app's own session
+        // identified the connection) the next upgrade may well be accepted.
+        return this.auth.token === null ? null
+          : new SquallError('token_expired', 'the token expired and there is no getToken to get another');
+      case SUBSCRIPTION_EXPIRED:
+        for (const subscription of this.subscriptions.values()) subscription.tokenStale = true;
+        return null;
+      case INVALID_TOKEN:
+        if (refreshes && this.auth.refusals === 0) {
+          this.auth.refusals += 1;
+          this.auth.stale = true;
+          return null;
+        }
+        return new SquallError('unauthorized', refreshes ? 'the server refused two tokens in a row'
+          : 'the server refused the connection: it needs a valid token');
+      case STALE:
+        return new SquallError('unauthorized', 'the server waited for a connect command in vain');
+      case NO_RECONNECT:
+        return new SquallError('refused', 'the server closed the connection and asked not to come back');
+      default:
+        return null;
+    }
+  }
+
+  /**
+   * @private The server made reconnecting pointless: close for good, saying why.
+   * @param {StateDetail} detail
+   * @param {SquallError} error
+   */
+  stop(detail, error) {
+    this.report(error);
+    this.finish({ ...(detail.code === undefined ? {} : { code: detail.code }), reason: detail.reason || error.message });
+  }
+
+  /**
+   * @private Closes for good: no socket, no timer, no subscription; then the `closed` state.
+   * @param {StateDetail} detail
+   */
+  finish(detail) {
+    if (typeof window !== 'undefined') {
+      window.removeEventListener('online', this.onOnline);
+      window.removeEventListener('pagehide', this.onPageHide);
+      window.removeEventListener('pageshow', this.onPageShow);
+    }
+    this.closeSocket(1000, 'client closed');
+    clearTimeout(this.timers.reconnect);
+    this.subscriptionsLost();
+    this.subscriptions.clear();
+    this.failPending('closed', 'the client is closed');
+    this.setState('closed', detail);
+  }
+
+  /** @private No subscription is live without a connection, nor refreshes its token. */
+  subscriptionsLost() {
+    for (const subscription of this.subscriptions.values()) {
+      subscription.live = false;
+      clearTimeout(subscription.refreshTimer);
+      clearTimeout(subscription.retryTimer);
+    }
+  }
+
   /** @private */
   closeSocket(code, reason) {
     const ws = this.socket;
     this.socket = null;
-    for (const name of ['connect', 'stable', 'idle', 'ping']) clearTimeout(this.timers[name]);
+    this.generation += 1;
+    for (const name of ['connect', 'stable', 'idle', 'ping', 'refresh']) clearTimeout(this.timers[name]);
     this.expired.clear(); // ids are never reused, and no reply can come from a socket we no longer read
     if (!ws) return;
     ws.onopen = ws.onmessage = ws.onclose = null;
     try {
-      ws.close(code, reason);
+      // A close reason may have 123 bytes of UTF-8; ours can quote the server's messages.
+      ws.close(code, reason.slice(0, 40));
     } catch (err) {
       // only invalid codes or reasons throw, and ours are valid
     }
@@ -369,6 +627,11 @@ export class Client {
       settle(new SquallError('disconnected', `not connected (${this.state})`));
       return;
     }
+    this.send(command, settle, timeoutMs);
+  }
+
+  /** @private As {@link Client#command}, on an open socket that may still be waiting for its `connected` reply. */
+  send(command, settle, timeoutMs = this.options.commandTimeoutMs) {
     const id = this.nextId++;
     const sentAt = Date.now();
     const timer = setTimeout(() => this.expire(id, command.type, sentAt, timeoutMs), timeoutMs);
@@ -408,9 +671,54 @@ export class Client {
     }
   }
 
+  // ---- tokens: refreshed before they expire, on the connection they keep open ----------------------
+
+  /** @private Plans the connection token's refresh, when getToken can give one and the token expires. */
+  scheduleRefresh() {
+    clearTimeout(this.timers.refresh);
+    const { expiresAt } = this.auth;
+    if (typeof this.options.getToken !== 'function' || expiresAt === null || this.auth.token === null) return;
+    const socket = this.socket;
+    this.timers.refresh = setTimeout(() => this.refresh(socket), refreshDelay(expiresAt - Date.now()));
+  }
+
   /** @private */
-  sendSubscribe(subscription) {
+  refresh(socket) {
+    const current = () => socket === this.socket && this.state === 'open';
+    this.fetchToken(this.options.getToken).then((token) => {
+      if (!current()) return;
+      if (token === null) {
+        this.stop({ reason: 'getToken gave no token' }, new SquallError('unauthorized', 'getToken gave no token: disconnected'));
+        return;
+      }
+      this.command({ type: 'refresh', token }, (error, reply) => {
+        if (!current()) return;
+        if (!error) {
+          this.stats.refreshes += 1;
+          this.auth = { ...this.auth, token, expiresAt: secondsToMs(reply.expires), stale: false };
+          this.scheduleRefresh();
+        } else if (error.code !== 'token_expired' && error.code !== 'unauthorized' && error.code !== 'bad_command') {
+          // Not refused (the server closes the connection after those, and the close says what to do next):
+          // unavailable, timeout. Try again while the old token lasts.
+          this.report(error);
+          this.scheduleRefresh();
+        }
+      });
+    }, (err) => {
+      if (!current()) return;
+      this.report(tokenError(err));
+      this.scheduleRefresh();
+    });
+  }
+
+  /** @private */
+  sendSubscribe(subscription, tokenFetched = false) {
+    if (!tokenFetched && subscription.needsToken()) {
+      this.subscribeWithFreshToken(subscription);
+      return;
+    }
     const command = { type: 'subscribe', channel: subscription.channel };
+    if (subscription.token !== null) command.token = subscription.token;
     if (subscription.offset !== null) {
       command.since = subscription.offset;
       if (subscription.epoch !== null) command.epoch = subscription.epoch;
@@ -419,6 +727,25 @@ export class Client {
     }
     const resubscribed = subscription.confirmed;
     this.command(command, (error, reply) => (error ? subscription.onRefused(error) : subscription.onReply(reply, resubscribed)));
+  }
+
+  /** @private Asks the subscription's getToken, then subscribes with its token on this same connection. */
+  subscribeWithFreshToken(subscription) {
+    const socket = this.socket;
+    const current = () => socket === this.socket && this.state === 'open' && this.subscriptions.get(subscription.channel) === subscription;
+    this.fetchToken(subscription.getToken, subscription.channel).then((token) => {
+      if (!current()) return;
+      if (token === null) {
+        subscription.end(new SquallError('unauthorized', `getToken gave no token for ${subscription.channel}`));
+        return;
+      }
+      subscription.setToken(token);
+      this.sendSubscribe(subscription, true);
+    }, (err) => {
+      if (!current()) return;
+      this.report(tokenError(err));
+      subscription.retryLater();
+    });
   }
 
   /** @private */
@@ -516,6 +843,27 @@ export class Subscription {
     this.live = false; // confirmed on the current connection
     this.retries = 0; // subscribes refused in a row as `unavailable`, drives their backoff
     this.retryTimer = 0;
+    /** @type {string | null} the subscription token in use, or to use next */
+    this.token = options.token ?? null;
+    this.getToken = options.getToken;
+    this.tokenExpiresAt = expiryOf(this.token); // ms, from the token's exp (the server's word after a refresh)
+    this.tokenStale = false; // the server said it expired: getToken is asked before the next subscribe
+    this.tokenRetried = false; // one fresh token after a token_expired refusal, not a loop of them
+    this.refreshTimer = 0;
+  }
+
+  /** @private */
+  needsToken() {
+    if (typeof this.getToken !== 'function') return false;
+    return this.token === null || this.tokenStale
+      || (this.tokenExpiresAt !== null && this.tokenExpiresAt - Date.now() < EXPIRY_MARGIN_MS);
+  }
+
+  /** @private */
+  setToken(token, expiresAt = expiryOf(token)) {
+    this.token = token;
+    this.tokenExpiresAt = expiresAt;
+    this.tokenStale = false;
   }
 
   /** Ends this subscription; nothing more is delivered to its handlers. */
@@ -525,6 +873,7 @@ export class Subscription {
     client.subscriptions.delete(this.channel);
     this.live = false;
     clearTimeout(this.retryTimer);
+    clearTimeout(this.refreshTimer);
     // Sent even before the subscribe was confirmed: the server answers commands in order.
     if (client.state === 'open') client.request({ type: 'unsubscribe', channel: this.channel }).catch(() => {});
   }
@@ -537,6 +886,8 @@ export class Subscription {
     this.confirmed = true;
     this.live = true;
     this.retries = 0;
+    this.tokenRetried = false;
+    this.scheduleRefresh();
     const info = { channel: this.channel, offset: reply.offset, epoch: reply.epoch, resubscribed };
     if (typeof reply.recovered === 'boolean') info.recovered = reply.recovered;
     this.call('onSubscribed', info);
@@ -564,14 +915,77 @@ export class Subscription {
       this.retryLater();
       return;
     }
+    if (err.code === 'token_expired' && typeof this.getToken === 'function' && !this.tokenRetried) {
+      this.tokenRetried = true;
+      this.tokenStale = true;
+      client.sendSubscribe(this);
+      return;
+    }
     client.subscriptions.delete(this.channel);
     this.live = false;
+    clearTimeout(this.refreshTimer);
     if (err.code === 'timeout' && client.state === 'open') {
       // The server may still take the subscribe it did not answer in time. It handles commands in order, so this
       // unsubscribe comes after that subscribe, and any subscribe of the app's (even from onError) after both.
       client.request({ type: 'unsubscribe', channel: this.channel }).catch(() => {});
     }
     this.call('onError', err);
+  }
+
+  /**
+   * @private Ends a subscription the client itself gives up (its getToken gave no token): as a refusal would, and the
+   * server is told if it had it.
+   * @param {SquallError} err
+   */
+  end(err) {
+    const { client } = this;
+    if (client.subscriptions.get(this.channel) !== this) return;
+    const wasLive = this.live;
+    client.subscriptions.delete(this.channel);
+    this.live = false;
+    clearTimeout(this.refreshTimer);
+    clearTimeout(this.retryTimer);
+    if (wasLive && client.state === 'open') client.request({ type: 'unsubscribe', channel: this.channel }).catch(() => {});
+    this.call('onError', err);
+  }
+
+  /** @private Plans the subscription token's refresh, when getToken can give one and the token expires. */
+  scheduleRefresh() {
+    clearTimeout(this.refreshTimer);
+    if (typeof this.getToken !== 'function' || this.token === null || this.tokenExpiresAt === null) return;
+    const socket = this.client.socket;
+    this.refreshTimer = setTimeout(() => this.refresh(socket), refreshDelay(this.tokenExpiresAt - Date.now()));
+  }
+
+  /** @private */
+  refresh(socket) {
+    const { client } = this;
+    const current = () => socket === client.socket && client.state === 'open' && this.live
+      && client.subscriptions.get(this.channel) === this;
+    client.fetchToken(this.getToken, this.channel).then((token) => {
+      if (!current()) return;
+      if (token === null) {
+        this.end(new SquallError('unauthorized', `getToken gave no token for ${this.channel}`));
+        return;
+      }
+      client.command({ type: 'refresh', channel: this.channel, token }, (error, reply) => {
+        if (!current()) return;
+        if (!error) {
+          client.stats.refreshes += 1;
+          this.setToken(token, secondsToMs(reply.expires));
+          this.scheduleRefresh();
+        } else {
+          // Refused or not, the old token still holds until its exp: try again while it lasts. When it runs out the
+          // server closes the connection (3006), and the next one subscribes with a fresh token.
+          client.report(error);
+          this.scheduleRefresh();
+        }
+      });
+    }, (err) => {
+      if (!current()) return;
+      client.report(tokenError(err));
+      this.scheduleRefresh();
+    });
   }
 
   /**
@@ -616,6 +1030,40 @@ export class Subscription {
 
 function has(object, key) {
   return Object.prototype.hasOwnProperty.call(object, key);
+}
+
+/** When to refresh a token that expires in `remainingMs`: at 80 % of it, 10 s before when that is earlier. */
+function refreshDelay(remainingMs) {
+  const delay = Math.min(remainingMs * 0.8, Math.max(remainingMs - 10000, remainingMs / 2));
+  return Math.max(MIN_REFRESH_DELAY_MS, delay);
+}
+
+/** Unix seconds (the protocol's `expires`) as milliseconds, or null when absent (the token never expires). */
+function secondsToMs(seconds) {
+  return typeof seconds === 'number' ? seconds * 1000 : null;
+}
+
+/**
+ * A JWT's `exp` in milliseconds, read from its payload without checking anything (the server does that), or null
+ * when it has none or is not a JWT.
+ */
+function expiryOf(token) {
+  if (typeof token !== 'string') return null;
+  try {
+    const payload = token.split('.')[1];
+    const base64 = payload.replace(/-/g, '+').replace(/_/g, '/').padEnd(Math.ceil(payload.length / 4) * 4, '=');
+    const claims = JSON.parse(new TextDecoder().decode(bytesOf(base64)));
+    return typeof claims.exp === 'number' ? claims.exp * 1000 : null;
+  } catch (err) {
+    return null;
+  }
+}
+
+/** What an app's getToken threw or rejected with, as a SquallError of code `token` (the original as its `cause`). */
+function tokenError(err) {
+  const error = new SquallError('token', `getToken failed: ${err instanceof Error ? err.message : String(err)}`);
+  error.cause = err;
+  return error;
 }
 
 function bytesOf(base64) {

@@ -79,6 +79,11 @@ class SquallJsProtocolTest {
             const socket = async (n) => { await until('socket ' + n, () => ScriptedSocket.all.length > n); return ScriptedSocket.all[n]; };
             const fast = { WebSocket: ScriptedSocket, backoffBaseMs: 1, backoffMaxMs: 5, onError: (e) => errors.push(e.code) };
             const errors = [];
+            // Unsigned look-alikes of JWTs: the client only reads their exp; checking them is the server's part.
+            const base64url = (value) => btoa(JSON.stringify(value)).replace(/[+]/g, '-').replace(/[/]/g, '_').replace(/=+$/, '');
+            const jwt = (claims) => `${base64url({ alg: 'HS256' })}.${base64url(claims)}.c2lnbmF0dXJl`;
+            const inSeconds = (seconds) => Math.floor(Date.now() / 1000) + seconds;
+            const pause = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
             """;
 
     private static Browser browser;
@@ -494,6 +499,215 @@ class SquallJsProtocolTest {
             assertThat(browser.<Long>js("return client.stats.opens")).as("connections").isEqualTo(1);
             assertThat(peer.waiting()).as("commands sent besides").isZero();
         }
+    }
+
+    @Test
+    void withATokenConnectIsTheFirstCommandAndSubscribesWaitForItsReplyAndAValidTokenIsUsedAgainAfterACut() {
+        JsonNode result = run("""
+                const states = [];
+                let asked = 0;
+                const client = connect('ws://squall.test/ws', { ...fast, getToken: async () => `token-${++asked}`,
+                  onState: (state, detail) => states.push(detail.user === undefined ? state : `${state} as ${detail.user}`) });
+                client.subscribe('news', {});
+                const first = await socket(0);
+                first.accept();
+                await until('the connect command', () => first.sent.length === 1);
+                const early = await client.publish('news', 'too early').catch((e) => e.code);
+                const sentBeforeConnected = first.sent.length;
+                first.push({ id: first.sent[0].id, type: 'connected', user: '42' });   // no expires: never refreshed
+                await until('the subscribe', () => first.sent.length === 2);
+                first.drop();                                                          // a cut: the token is still good
+                const second = await socket(1);
+                second.accept();
+                await until('the connect command again', () => second.sent.length === 1);
+                return { sent: first.sent, early, sentBeforeConnected, again: second.sent[0], asked, user: client.user, states };
+                """);
+
+        assertThat(result.get("sent")).isEqualTo(json("""
+                [{"id":1,"type":"connect","token":"token-1"},
+                 {"id":2,"type":"subscribe","channel":"news"}]"""));
+        assertThat(result.get("early").asText()).as("a publish before the connected reply").isEqualTo("disconnected");
+        assertThat(result.get("sentBeforeConnected").asInt()).isEqualTo(1);
+        assertThat(result.get("again")).isEqualTo(json("{\"id\":3,\"type\":\"connect\",\"token\":\"token-1\"}"));
+        assertThat(result.get("asked").asInt()).as("getToken calls: the token had not expired").isEqualTo(1);
+        assertThat(result.get("user").asText()).isEqualTo("42");
+        assertThat(texts(result.get("states"))).containsExactly("connecting", "open as 42", "reconnecting", "connecting");
+    }
+
+    @Test
+    void aTokenIsRefreshedOnTheSameConnectionBeforeItExpiresAndNotBeforeASecond() {
+        JsonNode result = run("""
+                let asked = 0;
+                const client = connect('ws://squall.test/ws', { ...fast, getToken: () => jwt({ sub: '42', exp: inSeconds(3600), n: ++asked }) });
+                const s = await socket(0);
+                s.accept();
+                await until('the connect command', () => s.sent.length === 1);
+                const connectedAt = Date.now();
+                s.push({ id: 1, type: 'connected', user: '42', expires: inSeconds(2) });
+                await until('the refresh', () => s.sent.length === 2, 8000);
+                const refreshedAfterMs = Date.now() - connectedAt;
+                const refresh = s.sent[1];
+                s.push({ id: refresh.id, type: 'refreshed', expires: inSeconds(3600) });   // an hour: nothing more for now
+                await pause(300);
+                return { refresh, token: JSON.parse(atob(refresh.token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/'))),
+                         refreshedAfterMs, sent: s.sent.length, stats: client.stats, state: client.state, errors };
+                """);
+
+        assertThat(result.at("/refresh/type").asText()).isEqualTo("refresh");
+        assertThat(result.get("refresh").has("channel")).isFalse();
+        assertThat(result.at("/token/n").asInt()).as("a fresh token from getToken").isEqualTo(2);
+        // expires is in whole seconds, so 1 to 2 s were left: the refresh waits the 1 s floor, not less.
+        assertThat(result.get("refreshedAfterMs").asLong()).isGreaterThanOrEqualTo(900);
+        assertThat(result.get("sent").asInt()).as("no second refresh for an hour-long token").isEqualTo(2);
+        assertThat(result.at("/stats/refreshes").asInt()).isEqualTo(1);
+        assertThat(result.at("/stats/opens").asInt()).isEqualTo(1);
+        assertThat(result.get("state").asText()).isEqualTo("open");
+        assertThat(result.get("errors")).isEmpty();
+    }
+
+    @Test
+    void closeCodesSayWhetherAFreshTokenCanHelpAndWhenToStop() {
+        JsonNode result = run("""
+                const stopped = [];
+                const watch = (name) => ({ ...fast, onError: (e) => errors.push(`${name} ${e.code}`),
+                  onState: (state, detail) => state === 'closed' && stopped.push(`${name} ${detail.code}`) });
+                const connected = async (n, token) => {
+                  const s = await socket(n);
+                  s.accept();
+                  if (token) await until('connect', () => s.sent.length === 1);
+                  return s;
+                };
+
+                // Expired (3005): a fresh token and back; refused (3500, here as the connect's reply): once more, then stop.
+                let asked = 0;
+                const a = connect('ws://squall.test/ws', { ...watch('a'), getToken: () => `a${++asked}` });
+                const a0 = await connected(0, true);
+                a0.push({ id: 1, type: 'connected', user: '42' });
+                a0.drop(3005);
+                const a1 = await connected(1, true);
+                const afterExpiry = a1.sent[0].token;
+                a1.push({ id: a1.sent[0].id, type: 'error', code: 'unauthorized', message: 'invalid token: bad signature' });
+                const a2 = await connected(2, true);
+                const afterRefusal = a2.sent[0].token;
+                a2.drop(3500);
+                await until('a to stop', () => a.state === 'closed');
+
+                // A fixed token cannot be renewed: expired, the client stops.
+                const b = connect('ws://squall.test/ws', { ...watch('b'), token: 'fixed' });
+                const b0 = await connected(3, true);
+                b0.push({ id: 1, type: 'connected', user: '42' });
+                b0.drop(3005);
+                await until('b to stop', () => b.state === 'closed');
+
+                // No connect in time, and "do not come back": stop, token or not.
+                const c = connect('ws://squall.test/ws', watch('c'));
+                (await connected(4, false)).drop(3502);
+                await until('c to stop', () => c.state === 'closed');
+                const d = connect('ws://squall.test/ws', watch('d'));
+                (await connected(5, false)).drop(3503);
+                await until('d to stop', () => d.state === 'closed');
+
+                // Without a token of its own (the app's session cookie said who it is) an expiry is only a reconnect.
+                const e = connect('ws://squall.test/ws', watch('e'));
+                (await connected(6, false)).drop(3005);
+                await socket(7);
+                await pause(50);   // the fast backoff would have opened more sockets by now
+                return { afterExpiry, afterRefusal, asked, stopped, errors, sockets: ScriptedSocket.all.length, e: e.state };
+                """);
+
+        assertThat(result.get("afterExpiry").asText()).isEqualTo("a2");
+        assertThat(result.get("afterRefusal").asText()).isEqualTo("a3");
+        assertThat(result.get("asked").asInt()).isEqualTo(3);
+        assertThat(texts(result.get("stopped"))).containsExactly("a 3500", "b 3005", "c 3502", "d 3503");
+        assertThat(texts(result.get("errors"))).containsExactly("a unauthorized", "b token_expired", "c unauthorized", "d refused");
+        assertThat(result.get("sockets").asInt()).as("sockets opened: none after a stop").isEqualTo(8);
+        assertThat(result.get("e").asText()).isEqualTo("connecting");
+    }
+
+    @Test
+    void aSubscriptionTokenIsSentRenewedAfterARefusalRefreshedBeforeItsExpAndFetchedAgainAfter3006() {
+        JsonNode result = run("""
+                let asked = 0;
+                const got = [], refusals = [];
+                const client = connect('ws://squall.test/ws', fast);
+                client.subscribe('private:42', { onPublication: (data, { offset }) => got.push(`${offset} ${data}`) },
+                  { getToken: async (channel) => jwt({ sub: '42', channel, exp: inSeconds(2), n: ++asked }) });
+                client.subscribe('private:7', { onError: (e) => refusals.push(e.code) }, { token: jwt({ sub: '42', channel: 'private:7', exp: 1 }) });
+                const s = await socket(0);
+                s.accept();
+                await until('two subscribes', () => s.sent.length === 2);
+                const fixed = s.sent.find((command) => command.channel === 'private:7');
+                const subscribe = s.sent.find((command) => command.channel === 'private:42');
+                s.push({ id: fixed.id, type: 'error', code: 'token_expired', message: 'the token has expired' });
+                s.push({ id: subscribe.id, type: 'error', code: 'token_expired', message: 'the token has expired' });
+                await until('the subscribe again', () => s.sent.length === 3);
+                const again = s.sent[2];
+                s.push({ id: again.id, type: 'subscribed', channel: 'private:42', offset: 0, epoch: 'e' });
+                s.push({ channel: 'private:42', offset: 1, data: 'one' });
+                await until('the refresh', () => s.sent.length === 4, 8000);
+                const refresh = s.sent[3];
+                s.push({ id: refresh.id, type: 'refreshed', channel: 'private:42', expires: inSeconds(3600) });
+                s.drop(3006);
+                const next = await socket(1);
+                next.accept();
+                await until('the resubscribe', () => next.sent.length === 1);
+                const claims = (command) => JSON.parse(atob(command.token.split('.')[1].replace(/-/g, '+').replace(/_/g, '/')));
+                return { subscribe: { ...subscribe, token: claims(subscribe) }, again: claims(again),
+                         refresh: { ...refresh, token: claims(refresh) }, resubscribe: { ...next.sent[0], token: claims(next.sent[0]) },
+                         refusals, got, channels: [...client.subscriptions.keys()], errors };
+                """);
+
+        assertThat(result.at("/subscribe/token/n").asInt()).isEqualTo(1);
+        assertThat(result.at("/subscribe/token/channel").asText()).isEqualTo("private:42");
+        assertThat(result.at("/again/n").asInt()).as("one fresh token after token_expired").isEqualTo(2);
+        assertThat(result.at("/refresh/type").asText()).isEqualTo("refresh");
+        assertThat(result.at("/refresh/channel").asText()).isEqualTo("private:42");
+        assertThat(result.at("/refresh/token/n").asInt()).isEqualTo(3);
+        assertThat(result.at("/resubscribe/type").asText()).isEqualTo("subscribe");
+        assertThat(result.at("/resubscribe/since").asInt()).isEqualTo(1);
+        assertThat(result.at("/resubscribe/token/n").asInt()).as("fetched again after 3006").isEqualTo(4);
+        assertThat(texts(result.get("refusals"))).as("a fixed, expired subscription token").containsExactly("token_expired");
+        assertThat(texts(result.get("channels"))).containsExactly("private:42");
+        assertThat(texts(result.get("got"))).containsExactly("1 one");
+        assertThat(result.get("errors")).isEmpty();
+    }
+
+    @Test
+    void anUpgradeThatAlreadySaidWhoItIsGetsARefreshInsteadAndAGetTokenThatFailsIsRetriedUntilItGivesNothing() {
+        JsonNode result = run("""
+                const states = [];
+                const token = jwt({ sub: '42', exp: inSeconds(3600) });
+                const a = connect('ws://squall.test/ws', { ...fast, token, getToken: () => token, onState: (state) => states.push(state) });
+                a.subscribe('news', {});
+                const s = await socket(0);
+                s.accept();
+                await until('connect', () => s.sent.length === 1);
+                s.push({ id: 1, type: 'error', code: 'bad_command', message: 'already connected' });
+                await until('refresh', () => s.sent.length === 2);
+                s.push({ id: 2, type: 'refreshed', expires: inSeconds(3600) });
+                await until('subscribe', () => s.sent.length === 3);
+
+                let calls = 0;
+                const failures = [];
+                const b = connect('ws://squall.test/ws', { ...fast, onError: (e) => failures.push(`${e.code}: ${e.message}`),
+                  getToken: () => {
+                    calls += 1;
+                    if (calls === 1) throw new Error('the backend is down');
+                    if (calls === 2) return Promise.reject(new Error('still down'));
+                    return null;   // signed out
+                  } });
+                await until('b to stop', () => b.state === 'closed');
+                return { sent: s.sent.map((command) => command.type), states, calls, failures, sockets: ScriptedSocket.all.length };
+                """);
+
+        assertThat(texts(result.get("sent"))).containsExactly("connect", "refresh", "subscribe");
+        assertThat(texts(result.get("states"))).containsExactly("connecting", "open");
+        assertThat(result.get("calls").asInt()).isEqualTo(3);
+        assertThat(texts(result.get("failures"))).containsExactly(
+                "token: getToken failed: the backend is down",
+                "token: getToken failed: still down",
+                "unauthorized: getToken gave no token: not connecting");
+        assertThat(result.get("sockets").asInt()).as("no socket without a token").isEqualTo(1);
     }
 
     // ---- helpers -------------------------------------------------------------------------------
