@@ -5,6 +5,9 @@
 
 (() => {
   const params = new URLSearchParams(window.location.search);
+  // A server that needs tokens gets the one in the page's URL (/?token=...) on the socket's URL: browsers cannot
+  // give a WebSocket a header.
+  const token = params.get('token');
 
   // Timings are query-overridable so browser tests need not wait tens of seconds,
   // e.g. ?heartbeat=2000&deadline=1000&backoffMax=2000.
@@ -83,10 +86,17 @@
   function socketUrl() {
     const url = new URL('ws', document.baseURI);
     url.protocol = url.protocol === 'https:' ? 'wss:' : 'ws:';
-    url.search = '';
+    url.search = token ? `?${new URLSearchParams({ token })}` : '';
     url.hash = '';
     return url.href;
   }
+
+  // Close codes after which the same URL would only be refused again (a secured server's): stop, and say why.
+  const FINAL_CLOSE = {
+    3005: 'the token in the page\'s URL has expired',
+    3500: 'the token in the page\'s URL was refused',
+    3503: 'the server asked not to reconnect',
+  };
 
   // ---- state display ----------------------------------------------------------------------
 
@@ -238,6 +248,12 @@
     addEntry('system', wasOpen
       ? `Connection closed (code ${event.code}${reason}).`
       : `Could not connect (code ${event.code}${reason}).`);
+    const final = FINAL_CLOSE[event.code];
+    if (final) {
+      conn.wanted = false;
+      setState('closed', final);
+      return;
+    }
     scheduleReconnect();
   }
 

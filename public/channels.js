@@ -4,6 +4,9 @@
 import { connect } from './squall.js';
 
 const params = new URLSearchParams(window.location.search);
+// A server that needs tokens (--token-hmac-secret, ...) takes one from the page's own URL, /?token=...: squall.js
+// sends it in its connect command, and the status line says who the server took it for.
+const token = params.get('token') || undefined;
 
 // The same query overrides as app.js (?heartbeat=2000&deadline=1000&backoffMax=2000), so tests need not wait.
 const options = {
@@ -11,6 +14,7 @@ const options = {
   pingTimeoutMs: positiveInt('deadline', 10000),
   connectTimeoutMs: positiveInt('connectTimeout', 10000),
   commandTimeoutMs: positiveInt('commandTimeout', 10000),
+  token,
   backoffBaseMs: positiveInt('backoffBase', 500),
   backoffMaxMs: positiveInt('backoffMax', 10000),
   stableMs: positiveInt('stable', 5000),
@@ -21,9 +25,11 @@ const logMax = positiveInt('logMax', 500);
 const STATUS_TEXT = {
   idle: () => 'Channels: not connected; subscribe to a channel to connect.',
   connecting: () => 'Channels: connecting…',
-  open: () => 'Channels: connection open',
+  open: ({ user }) => (user === undefined ? 'Channels: connection open'
+    : `Channels: connection open, signed in as ${user === '' ? 'an anonymous user' : user}`),
   reconnecting: ({ delayMs }) => `Channels: reconnecting in ${Math.max(1, Math.ceil(delayMs / 1000))} s`,
-  closed: () => 'Channels: connection closed',
+  // With a reason only when the server made squall.js stop (a token expired or refused): say why.
+  closed: ({ reason }) => (reason ? `Channels: connection closed: ${reason}` : 'Channels: connection closed'),
 };
 const RECOVERY_TEXT = {
   subscribing: 'subscribing…',
@@ -68,6 +74,17 @@ function socketUrl() {
 function showState(state, detail = {}) {
   el.card.dataset.state = state;
   el.status.textContent = STATUS_TEXT[state](detail);
+  if (state === 'open') {
+    if (detail.user === undefined) delete el.card.dataset.user;
+    else el.card.dataset.user = detail.user;
+  }
+  if (state === 'closed' && channels.size > 0) {
+    // The server made squall.js stop (its status says why) and its subscriptions went with it: so do the rows, and
+    // the next subscribe starts a new client.
+    for (const { row } of channels.values()) row.remove();
+    channels.clear();
+    client = null;
+  }
   if (state === 'reconnecting' || state === 'connecting') {
     // A row must not go on saying live (or recovered) for a connection that is gone: until the next connection
     // resubscribes it, nothing arrives on it. One still waiting for its first reply stays subscribing.
