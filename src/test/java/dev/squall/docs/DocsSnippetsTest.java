@@ -16,23 +16,32 @@ import java.util.stream.Stream;
 import static org.assertj.core.api.Assertions.assertThat;
 
 /**
- * The code in docs/embedding.md is the code of real tests: each block after {@code <!-- snippet: NAME -->} must be
- * exactly what a test has between {@code // docs:NAME:start} and {@code // docs:NAME:end}, indentation aside.
+ * The code in docs/embedding.md, and the README's Java and Kotlin for securing Squall, is the code of real tests: each
+ * block after {@code <!-- snippet: NAME -->} must be exactly what a test has between {@code // docs:NAME:start} and
+ * {@code // docs:NAME:end}, indentation aside.
  */
 class DocsSnippetsTest {
 
-    private static final Path DOC = Path.of("docs/embedding.md");
     private static final Pattern BLOCK = Pattern.compile("<!-- snippet: ([\\w-]+) -->\\n```\\w*\\n(.*?)```", Pattern.DOTALL);
 
     @Test
     void every_snippet_in_the_embedding_guide_is_the_code_of_a_test() throws IOException {
+        assertSnippetsTested(Path.of("docs/embedding.md"), "embedding-java", "embedding-kotlin", "api-java", "who-may-connect-java");
+    }
+
+    @Test
+    void every_snippet_in_the_readme_is_the_code_of_a_test() throws IOException {
+        assertSnippetsTested(Path.of("README.md"), "mint-token-java", "hooks-java", "hooks-kotlin");
+    }
+
+    private static void assertSnippetsTested(Path doc, String... names) throws IOException {
         Map<String, String> documented = new LinkedHashMap<>();
-        Matcher matcher = BLOCK.matcher(Files.readString(DOC));
+        Matcher matcher = BLOCK.matcher(Files.readString(doc));
         while (matcher.find()) documented.put(matcher.group(1), matcher.group(2));
-        assertThat(documented.keySet()).as("snippets in " + DOC).containsExactlyInAnyOrder("embedding-java", "embedding-kotlin", "api-java");
+        assertThat(documented.keySet()).as("snippets in " + doc).containsExactlyInAnyOrder(names);
 
         Map<String, String> tested = markedInTests();
-        documented.forEach((name, code) -> assertThat(code).as("snippet " + name + " in " + DOC).isEqualTo(tested.get(name)));
+        documented.forEach((name, code) -> assertThat(code).as("snippet " + name + " in " + doc).isEqualTo(tested.get(name)));
     }
 
     @Test

@@ -5,7 +5,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.squall.ChannelAction;
 import dev.squall.Identity;
 import dev.squall.PublishAccess;
+import dev.squall.ReadAccess;
 import dev.squall.SquallPlugin;
+import dev.squall.SubscribeAccess;
 import dev.squall.support.RawHttp;
 import dev.squall.support.WsTestClient;
 import io.javalin.Javalin;
@@ -183,6 +185,60 @@ class AppHooksTest {
                 .as("reads need the publish token or a token that grants the channel").isEqualTo(401);
         assertThat(RawHttp.get(app.port(), "/channels/private:ada/history",
                 Map.of("Authorization", "Bearer a-publish-token-of-some-length")).status()).isEqualTo(200);
+    }
+
+    /** The app's sessions, as the docs' examples have it: the identity of a session id, or null for none. */
+    interface Sessions {
+        Identity identityOf(String sessionId);
+    }
+
+    private static final Sessions SESSIONS = id -> "s-ada".equals(id) ? Identity.of("ada") : "s-bob".equals(id) ? Identity.of("bob") : null;
+
+    @Test
+    void the_readmes_hooks_admit_the_apps_sessions_and_keep_each_account_to_its_user() throws Exception {
+        Sessions sessions = SESSIONS;
+        // docs:hooks-java:start
+        SquallPlugin squall = new SquallPlugin(cfg -> {
+            cfg.authenticate(handshake -> sessions.identityOf(handshake.cookie("session")));   // null: 401
+            cfg.authorize((who, channel, action) -> channel.equals("account:" + who.user()));
+        });
+        // docs:hooks-java:end
+        app = Javalin.create(javalin -> javalin.registerPlugin(squall)).start("127.0.0.1", 0);
+        assertThat(upgrade("/ws", Map.of()).status()).as("no session").isEqualTo(401);
+        WsTestClient ada = connect("/ws", "s-ada", List.of("squall.v1"));
+        assertThat(call(ada, "{\"id\":1,\"type\":\"subscribe\",\"channel\":\"account:ada\"}").path("type").asText()).isEqualTo("subscribed");
+        assertThat(call(ada, "{\"id\":2,\"type\":\"subscribe\",\"channel\":\"account:bob\"}").path("code").asText()).isEqualTo("forbidden");
+    }
+
+    @Test
+    void the_guides_example_lets_users_in_by_session_each_to_their_own_account_and_everyone_to_the_news() throws Exception {
+        Sessions sessions = SESSIONS;
+        // docs:who-may-connect-java:start
+        SquallPlugin squall = new SquallPlugin(cfg -> {
+            // Who is connecting: the app's own session cookie says; null refuses (401).
+            cfg.authenticate(handshake -> sessions.identityOf(handshake.cookie("session")));
+            // What a user may do with a channel its rules leave to the app: here, only with their own account:<user>.
+            cfg.authorize((who, channel, action) -> channel.equals("account:" + who.user()));
+            cfg.namespace("account", ns -> {
+                ns.subscribe = SubscribeAccess.TOKEN;   // private: a token or the hook must grant it (the default)
+                ns.read = ReadAccess.SUBSCRIBERS;       // history and presence too (the default)
+            });
+            cfg.namespace("news", ns -> ns.subscribe = SubscribeAccess.PUBLIC);   // anyone signed in listens
+            cfg.ws("/ws", ws -> ws.onOpen(client -> client.send("hello " + client.identity().user())));
+        });
+        // docs:who-may-connect-java:end
+        app = Javalin.create(javalin -> javalin.registerPlugin(squall)).start("127.0.0.1", 0);
+        assertThat(upgrade("/ws", Map.of("Cookie", "session=forged")).status()).isEqualTo(401);
+        assertThat(connect("/ws", "s-ada", List.of()).takeText()).isEqualTo("hello ada");
+
+        WsTestClient bob = connect("/ws", "s-bob", List.of("squall.v1"));
+        assertThat(call(bob, "{\"id\":1,\"type\":\"subscribe\",\"channel\":\"account:ada\"}").path("code").asText()).isEqualTo("forbidden");
+        assertThat(call(bob, "{\"id\":2,\"type\":\"presence\",\"channel\":\"account:ada\"}").path("code").asText()).isEqualTo("forbidden");
+        assertThat(call(bob, "{\"id\":3,\"type\":\"subscribe\",\"channel\":\"account:bob\"}").path("type").asText()).isEqualTo("subscribed");
+        assertThat(call(bob, "{\"id\":4,\"type\":\"presence\",\"channel\":\"account:bob\"}").path("type").asText()).isEqualTo("presence");
+        assertThat(call(bob, "{\"id\":5,\"type\":\"subscribe\",\"channel\":\"news:today\"}").path("type").asText()).isEqualTo("subscribed");
+        assertThat(call(bob, "{\"id\":6,\"type\":\"subscribe\",\"channel\":\"elsewhere\"}").path("code").asText())
+                .as("outside the namespaces: private, and the hook says no").isEqualTo("forbidden");
     }
 
     @Test
