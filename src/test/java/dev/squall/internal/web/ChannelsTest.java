@@ -221,7 +221,7 @@ class ChannelsTest {
 
     @Test
     void a_client_reconnecting_dozens_of_times_under_continuous_publishing_misses_nothing_and_sees_nothing_twice() throws Exception {
-        server = TestServer.start(TestServer.config().historySize(10_000).maxRecovery(10_000).build());
+        server = TestServer.start(TestServer.config().historySize(100_000).maxRecovery(100_000).build());
         WsTestClient client = connect("/ws/load");
         JsonNode start = notice(client);
         long startedAfter = start.path("offset").asLong();

@@ -273,7 +273,7 @@ class ProtocolV1Test {
 
     @Test
     void a_client_reconnecting_dozens_of_times_under_continuous_publishing_misses_nothing_and_sees_nothing_twice() throws Exception {
-        server = TestServer.start(TestServer.config().historySize(10_000).maxRecovery(10_000).build());
+        server = TestServer.start(TestServer.config().historySize(100_000).maxRecovery(100_000).build());
         V1 client = new V1("/ws");
         JsonNode start = client.subscribe(1, "load");
         long startedAfter = start.path("offset").asLong();

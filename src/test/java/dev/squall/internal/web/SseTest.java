@@ -558,7 +558,7 @@ class SseTest {
 
     @Test
     void a_client_reconnecting_dozens_of_times_under_continuous_publishing_misses_nothing_and_sees_nothing_twice() throws Exception {
-        server = TestServer.start(TestServer.config().historySize(10_000).maxRecovery(10_000).build());
+        server = TestServer.start(TestServer.config().historySize(100_000).maxRecovery(100_000).build());
         SseTestClient client = connect("/sse/load");
         Event start = client.take();
         long startedAfter = JSON.readTree(start.data()).path("offset").asLong();

@@ -163,9 +163,9 @@ class RedisNodesTest {
     void the_recovery_property_holds_while_the_client_moves_to_another_node_at_every_reconnect() throws Exception {
         redis.flushAll();
         List<TestServer> nodes = List.of(
-                node(TestServer.config().historySize(10_000).maxRecovery(10_000)),
-                node(TestServer.config().historySize(10_000).maxRecovery(10_000)),
-                node(TestServer.config().historySize(10_000).maxRecovery(10_000)));
+                node(TestServer.config().historySize(100_000).maxRecovery(100_000)),
+                node(TestServer.config().historySize(100_000).maxRecovery(100_000)),
+                node(TestServer.config().historySize(100_000).maxRecovery(100_000)));
         WsTestClient client = connect(nodes.get(1), "/ws/load");
         JsonNode start = notice(client);
         long startedAfter = start.path("offset").asLong();
