@@ -17,7 +17,8 @@
 // It then sends `connect` with the token before anything else, refreshes tokens before they expire, and comes
 // back with a fresh one when the server says a token expired (close codes 3005, 3006), resuming every channel
 // from its offset. Close codes it does not reconnect after: 3500 (invalid token; with getToken, after one more try
-// with a fresh token), 3502 (no connect in time), 3503 (the server says not to come back).
+// with a fresh token), 3502 (no connect in time), 3503 (the server says not to come back), and any other from 3500
+// to 3999 (Centrifugo's "do not reconnect" range: 3504 connection limit, 3505 channel limit, 3507 permission denied).
 //
 // It never touches the DOM: how a message is shown (as text, please) is the app's business.
 
@@ -511,7 +512,11 @@ export class Client {
       case NO_RECONNECT:
         return new SquallError('refused', 'the server closed the connection and asked not to come back');
       default:
-        return null;
+        // 3500-3999 mean "do not reconnect" (Centrifugo's convention, which Squall's codes follow): a connection
+        // or channel limit (3504, 3505), a permission refused (3507).
+        return code !== undefined && code >= 3500 && code <= 3999
+          ? new SquallError('refused', 'the server closed the connection (' + code + ') and asked not to come back')
+          : null;
     }
   }
 

@@ -606,11 +606,15 @@ class SquallJsProtocolTest {
                 const d = connect('ws://squall.test/ws', watch('d'));
                 (await connected(5, false)).drop(3503);
                 await until('d to stop', () => d.state === 'closed');
+                // Any other code of Centrifugo's "do not reconnect" range, such as a connection limit.
+                const f = connect('ws://squall.test/ws', watch('f'));
+                (await connected(6, false)).drop(3504);
+                await until('f to stop', () => f.state === 'closed');
 
                 // Without a token of its own (the app's session cookie said who it is) an expiry is only a reconnect.
                 const e = connect('ws://squall.test/ws', watch('e'));
-                (await connected(6, false)).drop(3005);
-                await socket(7);
+                (await connected(7, false)).drop(3005);
+                await socket(8);
                 await pause(50);   // the fast backoff would have opened more sockets by now
                 return { afterExpiry, afterRefusal, asked, stopped, errors, sockets: ScriptedSocket.all.length, e: e.state };
                 """);
@@ -618,9 +622,10 @@ class SquallJsProtocolTest {
         assertThat(result.get("afterExpiry").asText()).isEqualTo("a2");
         assertThat(result.get("afterRefusal").asText()).isEqualTo("a3");
         assertThat(result.get("asked").asInt()).isEqualTo(3);
-        assertThat(texts(result.get("stopped"))).containsExactly("a 3500", "b 3005", "c 3502", "d 3503");
-        assertThat(texts(result.get("errors"))).containsExactly("a unauthorized", "b token_expired", "c unauthorized", "d refused");
-        assertThat(result.get("sockets").asInt()).as("sockets opened: none after a stop").isEqualTo(8);
+        assertThat(texts(result.get("stopped"))).containsExactly("a 3500", "b 3005", "c 3502", "d 3503", "f 3504");
+        assertThat(texts(result.get("errors"))).containsExactly("a unauthorized", "b token_expired", "c unauthorized", "d refused",
+                "f refused");
+        assertThat(result.get("sockets").asInt()).as("sockets opened: none after a stop").isEqualTo(9);
         assertThat(result.get("e").asText()).isEqualTo("connecting");
     }
 
