@@ -29,7 +29,7 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
  *
  * <pre>
  *   web   -> node -> hub -> broker (-> broker.redis, the only place that speaks to Redis)
- *    \-> protocol -> hub         policy, channel: used from above, using nothing
+ *    \-> protocol -> hub         policy, channel, limit: used from above, using nothing
  *   web, node -> auth (tokens, the app's hooks, access decisions) -> channel
  * </pre>
  *
@@ -80,6 +80,7 @@ class ArchitectureTest {
             .layer("policy").definedBy("dev.squall.internal.policy..")
             .layer("channel").definedBy("dev.squall.internal.channel..")
             .layer("auth").definedBy("dev.squall.internal.auth..")
+            .layer("limit").definedBy("dev.squall.internal.limit..")
             .whereLayer("web").mayNotBeAccessedByAnyLayer()
             .whereLayer("node").mayOnlyBeAccessedByLayers("web")
             .whereLayer("protocol").mayOnlyBeAccessedByLayers("web")
@@ -87,7 +88,8 @@ class ArchitectureTest {
             .whereLayer("broker").mayOnlyBeAccessedByLayers("web", "node", "protocol", "hub")
             .whereLayer("policy").mayOnlyBeAccessedByLayers("web", "node")
             .whereLayer("channel").mayOnlyBeAccessedByLayers("web", "node", "protocol", "hub", "auth")
-            .whereLayer("auth").mayOnlyBeAccessedByLayers("web", "node");
+            .whereLayer("auth").mayOnlyBeAccessedByLayers("web", "node")
+            .whereLayer("limit").mayOnlyBeAccessedByLayers("web", "node");
 
     @ArchTest
     static final ArchRule auth_is_a_leaf_that_reads_only_the_apis_value_types_and_channel_names = classes()
