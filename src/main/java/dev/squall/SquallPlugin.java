@@ -133,6 +133,43 @@ public final class SquallPlugin extends Plugin<SquallPlugin.Config> {
         public Duration drainWindow = Duration.ofSeconds(3);
         /** On stop, how long connections get to finish their close handshake. */
         public Duration stopTimeout = Duration.ofSeconds(5);
+        /**
+         * Messages (text or binary, plain or {@code squall.v1}) one WebSocket client may send per second, in bursts of
+         * as many: a client over it is closed with 3013 ({@code too many requests}; it may reconnect). 0: no limit. The
+         * default leaves room for a {@code squall.v1} client that subscribes to {@link #maxChannelsPerConnection}
+         * channels at once when it reconnects.
+         */
+        public int maxMessagesPerSecond = 200;
+        /**
+         * Connections (WebSockets and SSE streams) this node holds at once; one more is refused before its handshake
+         * with 503 and {@code Retry-After}. 0: no limit.
+         */
+        public int maxConnections = 10_000;
+        /**
+         * Connections one client address (an IPv4 address, or an IPv6 /64) may hold at once; one more is refused before
+         * its handshake with 429 and {@code Retry-After}. Loopback is an address like any other, and behind a proxy
+         * every client has the proxy's address, so it is off unless set. 0: no limit.
+         */
+        public int maxConnectionsPerIp = 0;
+        /**
+         * Connections one user (an identity's user, such as a token's {@code sub}) may hold at once; anonymous
+         * connections never count. One more is refused with 429 before its handshake, or closed with 3504
+         * ({@code connection limit}) when the user is only known after it. 0: no limit.
+         */
+        public int maxConnectionsPerUser = 100;
+        /**
+         * How long a client has, from opening its TCP connection, to send the whole head of its first request (a
+         * WebSocket upgrade, an event stream's {@code GET}, any request), and on a kept-alive connection, to finish the
+         * head of a later one it has started: one that sends slower is disconnected. It is set on every connector of
+         * the app's server, so the app's own routes have it too. {@link Duration#ZERO}: off.
+         */
+        public Duration handshakeTimeout = Duration.ofSeconds(10);
+        /**
+         * Channels with subscribers this node holds at once (the one {@code /ws} broadcast channel and the app's own
+         * {@link Squall#subscribe} aside); a subscribe that would add one more is refused, while channels that exist
+         * keep taking subscribers. A channel whose last subscriber leaves frees its place at once. 0: no limit.
+         */
+        public int maxChannels = 100_000;
 
         /**
          * A secret that verifies HMAC-signed tokens: HS256, and HS384 and HS512 when it is 48 or 64 bytes long; at

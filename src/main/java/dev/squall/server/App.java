@@ -91,6 +91,12 @@ public final class App {
             cfg.proxyHeaders = config.proxyHeaders();
             cfg.hookTimeout = config.proxyTimeout();
             cfg.connectTimeout = config.connectTimeout();
+            cfg.maxMessagesPerSecond = config.maxMessagesPerSecond();
+            cfg.maxConnections = config.maxConnections();
+            cfg.maxConnectionsPerIp = config.maxConnectionsPerIp();
+            cfg.maxConnectionsPerUser = config.maxConnectionsPerUser();
+            cfg.handshakeTimeout = config.handshakeTimeout();
+            cfg.maxChannels = config.maxChannels();
             config.namespaces().forEach((name, settings) -> cfg.namespace(name, namespace -> {
                 namespace.historySize = settings.historySize();
                 namespace.historyTtl = settings.historyTtl();

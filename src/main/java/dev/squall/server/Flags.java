@@ -77,5 +77,11 @@ final class Flags {
             Map.entry("subscribeProxy", "--subscribe-proxy"),
             Map.entry("proxyHeaders", "--proxy-headers"),
             Map.entry("hookTimeout", "--proxy-timeout"),
-            Map.entry("connectTimeout", "--connect-timeout"));
+            Map.entry("connectTimeout", "--connect-timeout"),
+            Map.entry("maxMessagesPerSecond", "--max-messages-per-second"),
+            Map.entry("maxConnections", "--max-connections"),
+            Map.entry("maxConnectionsPerIp", "--max-connections-per-ip"),
+            Map.entry("maxConnectionsPerUser", "--max-connections-per-user"),
+            Map.entry("handshakeTimeout", "--handshake-timeout"),
+            Map.entry("maxChannels", "--max-channels"));
 }

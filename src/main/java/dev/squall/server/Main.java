@@ -75,7 +75,13 @@ public final class Main implements Callable<Integer> {
             Map.entry("--max-recovery", FlagRange.of(0, SquallPlugin.Config.MAX_HISTORY)),
             Map.entry("--max-channels-per-connection", FlagRange.of(1, SquallPlugin.Config.MAX_CHANNELS_PER_CONNECTION)),
             Map.entry("--proxy-timeout", FlagRange.seconds(1, 60)),
-            Map.entry("--connect-timeout", FlagRange.seconds(1, 3600)));
+            Map.entry("--connect-timeout", FlagRange.seconds(1, 3600)),
+            Map.entry("--max-messages-per-second", FlagRange.of(0, Integer.MAX_VALUE)),
+            Map.entry("--max-connections", FlagRange.of(0, Integer.MAX_VALUE)),
+            Map.entry("--max-connections-per-ip", FlagRange.of(0, Integer.MAX_VALUE)),
+            Map.entry("--max-connections-per-user", FlagRange.of(0, Integer.MAX_VALUE)),
+            Map.entry("--handshake-timeout", FlagRange.seconds(0, SquallConfig.MAX_HANDSHAKE_TIMEOUT.toSeconds())),
+            Map.entry("--max-channels", FlagRange.of(0, Integer.MAX_VALUE)));
 
     // picocli assigns @Spec, and every @Option that has a defaultValue, before call(): reflection NullAway cannot
     // follow, hence NullAway.Init on those fields. An @Option without a default stays null when absent: @Nullable.
@@ -195,6 +201,44 @@ public final class Main implements Callable<Integer> {
             description = "The most channels one squall.v1 connection may be subscribed to at once; one more subscribe "
                     + "is refused with too_many_channels (default: ${DEFAULT-VALUE}).")
     int maxChannelsPerConnection;
+
+    @Option(names = "--max-channels", paramLabel = "COUNT", defaultValue = "100000",
+            description = "The most channels with subscribers this server holds at once (the /ws broadcast aside); a "
+                    + "subscribe that would add one more is refused (squall.v1: channel_limit; /ws/CHANNEL: 503; "
+                    + "/sse/CHANNEL: the stream ends and the EventSource retries), while channels that exist keep taking "
+                    + "subscribers. A channel frees its place when its last subscriber leaves. 0: no limit (default: ${DEFAULT-VALUE}).")
+    int maxChannels;
+
+    @Option(names = "--max-messages-per-second", paramLabel = "COUNT", defaultValue = "200",
+            description = "Messages one WebSocket client may send per second (plain or squall.v1, text or binary), in "
+                    + "bursts of as many; a client over it is closed with 3013 'too many requests' (it may reconnect). "
+                    + "Leave room for a squall.v1 client that subscribes to all its channels at once. 0: no limit "
+                    + "(default: ${DEFAULT-VALUE}).")
+    int maxMessagesPerSecond;
+
+    @Option(names = "--max-connections", paramLabel = "COUNT", defaultValue = "10000",
+            description = "WebSockets and event streams this server holds at once; one more is refused before its "
+                    + "handshake with 503 and Retry-After. 0: no limit (default: ${DEFAULT-VALUE}).")
+    int maxConnections;
+
+    @Option(names = "--max-connections-per-ip", paramLabel = "COUNT", defaultValue = "0",
+            description = "WebSockets and event streams one client address (an IPv4 address or an IPv6 /64) may hold at "
+                    + "once; one more is refused before its handshake with 429 and Retry-After. Loopback counts like "
+                    + "any address, and behind a proxy every client has the proxy's address. 0: no limit "
+                    + "(default: ${DEFAULT-VALUE}).")
+    int maxConnectionsPerIp;
+
+    @Option(names = "--max-connections-per-user", paramLabel = "COUNT", defaultValue = "100",
+            description = "WebSockets and event streams one user (a token's sub) may hold at once; anonymous connections "
+                    + "never count. One more is refused with 429 before its handshake, or closed with 3504 "
+                    + "'connection limit' when the user is only known after it. 0: no limit (default: ${DEFAULT-VALUE}).")
+    int maxConnectionsPerUser;
+
+    @Option(names = "--handshake-timeout", paramLabel = "SECONDS", defaultValue = "10",
+            description = "Seconds a client has, from opening its TCP connection, to send the whole head of its first "
+                    + "request (a WebSocket upgrade, an event stream, any request), and on a kept-alive connection to "
+                    + "finish a later head it has started; a slower one is disconnected. 0: off (default: ${DEFAULT-VALUE}).")
+    long handshakeTimeout;
 
     @Option(names = "--redis", paramLabel = "URI[,URI...]",
             description = "Share channels with every other node on this Redis (redis://host:port): publishes on any node "
@@ -488,6 +532,12 @@ public final class Main implements Callable<Integer> {
                 .proxyHeaders(proxyHeaders.stream().map(String::trim).filter(h -> !h.isEmpty()).toList())
                 .proxyTimeout(Duration.ofSeconds(proxyTimeout))
                 .connectTimeout(Duration.ofSeconds(connectTimeout))
+                .maxMessagesPerSecond(maxMessagesPerSecond)
+                .maxConnections(maxConnections)
+                .maxConnectionsPerIp(maxConnectionsPerIp)
+                .maxConnectionsPerUser(maxConnectionsPerUser)
+                .handshakeTimeout(Duration.ofSeconds(handshakeTimeout))
+                .maxChannels(maxChannels)
                 .build();
     }
 

@@ -44,6 +44,12 @@ import java.util.Optional;
  * @param proxyHeaders   the request headers the connect proxy is sent
  * @param proxyTimeout   how long a proxy may take
  * @param connectTimeout how long a squall.v1 connection without a token has to send {@code connect}
+ * @param maxMessagesPerSecond  messages one WebSocket client may send per second, in bursts of as many (0: no limit)
+ * @param maxConnections        connections (WebSockets and SSE streams) the node holds at once (0: no limit)
+ * @param maxConnectionsPerIp   connections one client address may hold (0: no limit)
+ * @param maxConnectionsPerUser connections one user may hold; anonymous ones never count (0: no limit)
+ * @param handshakeTimeout      how long a client has to send a request's head (0: off)
+ * @param maxChannels           channels with subscribers the node holds at once (0: no limit)
  */
 public record SquallConfig(
         String host,
@@ -78,7 +84,13 @@ public record SquallConfig(
         Optional<String> subscribeProxy,
         List<String> proxyHeaders,
         Duration proxyTimeout,
-        Duration connectTimeout) {
+        Duration connectTimeout,
+        int maxMessagesPerSecond,
+        int maxConnections,
+        int maxConnectionsPerIp,
+        int maxConnectionsPerUser,
+        Duration handshakeTimeout,
+        int maxChannels) {
 
     /**
      * One namespace's settings from the config file; null: the node's.
@@ -105,6 +117,7 @@ public record SquallConfig(
     static final int ECHO_PREFIX_BYTES = "new message :".length();
 
     static final Duration MAX_DRAIN = Duration.ofHours(1);
+    static final Duration MAX_HANDSHAKE_TIMEOUT = Duration.ofHours(1);
 
     public SquallConfig {
         require(host != null && !host.isBlank(), "--host must not be empty");
@@ -143,6 +156,13 @@ public record SquallConfig(
                         + maxChannelsPerConnection);
         require(!drainWindow.isNegative() && drainWindow.compareTo(MAX_DRAIN) <= 0,
                 "--drain-seconds must be a whole number of seconds from 0 to 3600, got " + drainWindow.toSeconds());
+        require(maxMessagesPerSecond >= 0, "--max-messages-per-second must be 0 (no limit) or more, got " + maxMessagesPerSecond);
+        require(maxConnections >= 0, "--max-connections must be 0 (no limit) or more, got " + maxConnections);
+        require(maxConnectionsPerIp >= 0, "--max-connections-per-ip must be 0 (no limit) or more, got " + maxConnectionsPerIp);
+        require(maxConnectionsPerUser >= 0, "--max-connections-per-user must be 0 (no limit) or more, got " + maxConnectionsPerUser);
+        require(!handshakeTimeout.isNegative() && handshakeTimeout.compareTo(MAX_HANDSHAKE_TIMEOUT) <= 0,
+                "--handshake-timeout must be from 0 (off) to 3600 seconds, got " + handshakeTimeout.toSeconds());
+        require(maxChannels >= 0, "--max-channels must be 0 (no limit) or more, got " + maxChannels);
     }
 
     /** Every setting, the secrets ({@code publishToken}, {@code tokenHmacSecret}) as {@code ***} when set. */
@@ -237,6 +257,12 @@ public record SquallConfig(
         private List<String> proxyHeaders = List.of();
         private Duration proxyTimeout = Duration.ofSeconds(5);
         private Duration connectTimeout = Duration.ofSeconds(10);
+        private int maxMessagesPerSecond = 200;
+        private int maxConnections = 10_000;
+        private int maxConnectionsPerIp = 0;
+        private int maxConnectionsPerUser = 100;
+        private Duration handshakeTimeout = Duration.ofSeconds(10);
+        private int maxChannels = 100_000;
 
         private Builder() {
         }
@@ -275,6 +301,12 @@ public record SquallConfig(
             proxyHeaders = c.proxyHeaders;
             proxyTimeout = c.proxyTimeout;
             connectTimeout = c.connectTimeout;
+            maxMessagesPerSecond = c.maxMessagesPerSecond;
+            maxConnections = c.maxConnections;
+            maxConnectionsPerIp = c.maxConnectionsPerIp;
+            maxConnectionsPerUser = c.maxConnectionsPerUser;
+            handshakeTimeout = c.handshakeTimeout;
+            maxChannels = c.maxChannels;
         }
 
         public Builder host(String v) { host = v; return this; }
@@ -311,6 +343,12 @@ public record SquallConfig(
         public Builder proxyHeaders(List<String> v) { proxyHeaders = List.copyOf(v); return this; }
         public Builder proxyTimeout(Duration v) { proxyTimeout = v; return this; }
         public Builder connectTimeout(Duration v) { connectTimeout = v; return this; }
+        public Builder maxMessagesPerSecond(int v) { maxMessagesPerSecond = v; return this; }
+        public Builder maxConnections(int v) { maxConnections = v; return this; }
+        public Builder maxConnectionsPerIp(int v) { maxConnectionsPerIp = v; return this; }
+        public Builder maxConnectionsPerUser(int v) { maxConnectionsPerUser = v; return this; }
+        public Builder handshakeTimeout(Duration v) { handshakeTimeout = v; return this; }
+        public Builder maxChannels(int v) { maxChannels = v; return this; }
 
         public SquallConfig build() {
             return new SquallConfig(host, port, allowedOrigins, pingInterval, pingTimeout, maxMessageBytes,
@@ -318,7 +356,9 @@ public record SquallConfig(
                     allowedHosts, maxPublishBytes != null ? maxPublishBytes : maxQueueBytes / 4, drainWindow,
                     historySize, historyTtl, maxRecovery, namespaces, maxChannelsPerConnection, redis, tokenHmacSecret,
                     tokenPublicKey, tokenJwksUrl, tokenAudience, tokenIssuer, tokenCookie, connectProxy, subscribeProxy,
-                    proxyHeaders, proxyTimeout, connectTimeout);
+                    proxyHeaders, proxyTimeout, connectTimeout,
+                    maxMessagesPerSecond, maxConnections, maxConnectionsPerIp, maxConnectionsPerUser, handshakeTimeout,
+                    maxChannels);
         }
     }
 }

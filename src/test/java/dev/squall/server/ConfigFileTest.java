@@ -99,6 +99,27 @@ class ConfigFileTest {
     }
 
     @Test
+    void the_limits_are_keys_like_their_flags_and_a_bad_one_is_refused_naming_the_key() throws Exception {
+        SquallConfig config = parse(Map.of(), "--config", file("""
+                max-messages-per-second: 50
+                max-connections: 300
+                max-connections-per-ip: 20
+                max-connections-per-user: 5
+                handshake-timeout: 4
+                max-channels: 1000
+                """).toString());
+        assertThat(config.maxMessagesPerSecond()).isEqualTo(50);
+        assertThat(config.maxConnections()).isEqualTo(300);
+        assertThat(config.maxConnectionsPerIp()).isEqualTo(20);
+        assertThat(config.maxConnectionsPerUser()).isEqualTo(5);
+        assertThat(config.handshakeTimeout()).isEqualTo(Duration.ofSeconds(4));
+        assertThat(config.maxChannels()).isEqualTo(1000);
+        Path bad = file("max-connections-per-ip: -1\n");
+        assertThat(run("--config", bad.toString())).isEqualTo(2);
+        assertThat(errLines()).containsExactly("squall: " + bad + ": max-connections-per-ip must be a whole number from 0 to 2147483647, got '-1'");
+    }
+
+    @Test
     void redis_is_a_key_like_its_flag_and_a_bad_uri_is_refused_naming_the_key() throws Exception {
         assertThat(parse(Map.of(), "--config", file("redis: redis://10.0.0.5:6380\n").toString()).redis()).contains("redis://10.0.0.5:6380");
         assertThat(parse(Map.of()).redis()).isEmpty();

@@ -155,6 +155,14 @@ class MainTest {
             "--redis              | redis://a:6379,ftp://x | --redis 'ftp://x' (entry 2 of 2) must be a redis:// or rediss:// URI (such as redis://127.0.0.1:6379)",
             "--redis              | redis://a:6379, redis://b:99999 | --redis 'redis://b:99999' (entry 2 of 2) must have a port from 1 to 65535 (such as redis://127.0.0.1:6379)",
             "--redis              | redis://:hunter2@h/x | --redis may only name a database number after the port (such as redis://127.0.0.1:6379), got 'redis://:***@h/x'",
+            "--max-messages-per-second  | -1    | --max-messages-per-second must be a whole number from 0 to 2147483647, got '-1'",
+            "--max-messages-per-second  | 1.5   | --max-messages-per-second must be a whole number from 0 to 2147483647, got '1.5'",
+            "--max-connections          | -1    | --max-connections must be a whole number from 0 to 2147483647, got '-1'",
+            "--max-connections-per-ip   | lots  | --max-connections-per-ip must be a whole number from 0 to 2147483647, got 'lots'",
+            "--max-connections-per-user | -5    | --max-connections-per-user must be a whole number from 0 to 2147483647, got '-5'",
+            "--handshake-timeout        | 3601  | --handshake-timeout must be a whole number of seconds from 0 to 3600, got '3601'",
+            "--handshake-timeout        | -1    | --handshake-timeout must be a whole number of seconds from 0 to 3600, got '-1'",
+            "--max-channels             | -1    | --max-channels must be a whole number from 0 to 2147483647, got '-1'",
     })
     void a_bad_number_says_what_the_flag_accepts(String flag, String value, String message) {
         assertThat(run(flag, value)).isEqualTo(2);
@@ -307,6 +315,46 @@ class MainTest {
         assertThat(config.writeTimeout()).isEqualTo(Duration.ofSeconds(30));
         assertThat(config.drainWindow()).isEqualTo(Duration.ofSeconds(3))
                 .isEqualTo(SquallConfig.builder().build().drainWindow());
+    }
+
+    @Test
+    void the_limits_default_to_the_documented_values_in_the_flags_the_builder_and_the_plugin() {
+        SquallConfig config = parse(Map.of());
+        SquallConfig built = SquallConfig.builder().build();
+        dev.squall.SquallPlugin.Config plugin = new dev.squall.SquallPlugin.Config();
+        assertThat(List.of(config.maxMessagesPerSecond(), built.maxMessagesPerSecond(), plugin.maxMessagesPerSecond)).containsOnly(200);
+        assertThat(List.of(config.maxConnections(), built.maxConnections(), plugin.maxConnections)).containsOnly(10_000);
+        assertThat(List.of(config.maxConnectionsPerIp(), built.maxConnectionsPerIp(), plugin.maxConnectionsPerIp)).containsOnly(0);
+        assertThat(List.of(config.maxConnectionsPerUser(), built.maxConnectionsPerUser(), plugin.maxConnectionsPerUser)).containsOnly(100);
+        assertThat(List.of(config.handshakeTimeout(), built.handshakeTimeout(), plugin.handshakeTimeout)).containsOnly(Duration.ofSeconds(10));
+        assertThat(List.of(config.maxChannels(), built.maxChannels(), plugin.maxChannels)).containsOnly(100_000);
+
+        SquallConfig set = parse(Map.of(), "--max-messages-per-second", "0", "--max-connections", "5",
+                "--max-connections-per-ip", "2", "--max-connections-per-user", "3", "--handshake-timeout", "0", "--max-channels", "7");
+        assertThat(set.maxMessagesPerSecond()).isZero();
+        assertThat(set.maxConnections()).isEqualTo(5);
+        assertThat(set.maxConnectionsPerIp()).isEqualTo(2);
+        assertThat(set.maxConnectionsPerUser()).isEqualTo(3);
+        assertThat(set.handshakeTimeout()).isZero();
+        assertThat(set.maxChannels()).isEqualTo(7);
+    }
+
+    @Test
+    void help_says_what_each_limit_does_past_it() {
+        assertThat(run("--help")).isZero();
+        String help = out.toString().replaceAll("\\s+", " ");
+        assertThat(between(help, "--max-messages-per-second=COUNT", "--max-connections=")).contains("3013", "0: no limit", "default: 200");
+        assertThat(between(help, "--max-connections=COUNT", "--max-connections-per-ip=")).contains("503", "Retry-After", "default: 10000");
+        assertThat(between(help, "--max-connections-per-ip=COUNT", "--max-connections-per-user=")).contains("429", "Loopback", "proxy", "default: 0");
+        assertThat(between(help, "--max-connections-per-user=COUNT", "--handshake-timeout=")).contains("429", "3504", "anonymous", "default: 100");
+        assertThat(between(help, "--handshake-timeout=SECONDS", "--redis=")).contains("head", "disconnected", "0: off", "default: 10");
+        assertThat(between(help, "--max-channels=COUNT", "--max-messages-per-second=")).contains("channel_limit", "503", "default: 100000");
+    }
+
+    private static String between(String text, String from, String to) {
+        int start = text.lastIndexOf(from);                  // past the usage line, which names every flag first
+        assertThat(start).as(from).isNotNegative();
+        return text.substring(start, text.indexOf(to, start));
     }
 
     @Test

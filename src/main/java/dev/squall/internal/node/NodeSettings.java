@@ -59,9 +59,16 @@ public record NodeSettings(
         Set<String> presenceNamespaces,
         List<String> redis,
         AuthSettings auth,
+        int maxMessagesPerSecond,
+        int maxConnections,
+        int maxConnectionsPerIp,
+        int maxConnectionsPerUser,
+        Duration handshakeTimeout,
+        int maxChannels,
         SettingNames names) {
 
     static final Duration MAX_DRAIN = Duration.ofHours(1);
+    static final Duration MAX_HANDSHAKE_TIMEOUT = Duration.ofHours(1);
     public static final int MAX_HISTORY = SquallPlugin.Config.MAX_HISTORY;
     static final String DEFAULT_WS_PATH = "/ws";
     public static final int MAX_CHANNELS_PER_CONNECTION = SquallPlugin.Config.MAX_CHANNELS_PER_CONNECTION;
@@ -98,6 +105,13 @@ public record NodeSettings(
                 "maxChannelsPerConnection", "must be from 1 to " + MAX_CHANNELS_PER_CONNECTION + ", got " + c.maxChannelsPerConnection);
         List<String> redis = c.redis == null ? List.of() : check.redis(c.redis);
         check.require(c.idempotencyWindow != null && !c.idempotencyWindow.isNegative(), "idempotencyWindow", "must not be negative");
+        check.require(c.maxMessagesPerSecond >= 0, "maxMessagesPerSecond", "must be 0 (no limit) or more, got " + c.maxMessagesPerSecond);
+        check.require(c.maxConnections >= 0, "maxConnections", "must be 0 (no limit) or more, got " + c.maxConnections);
+        check.require(c.maxConnectionsPerIp >= 0, "maxConnectionsPerIp", "must be 0 (no limit) or more, got " + c.maxConnectionsPerIp);
+        check.require(c.maxConnectionsPerUser >= 0, "maxConnectionsPerUser", "must be 0 (no limit) or more, got " + c.maxConnectionsPerUser);
+        check.require(c.handshakeTimeout != null && !c.handshakeTimeout.isNegative() && c.handshakeTimeout.compareTo(MAX_HANDSHAKE_TIMEOUT) <= 0,
+                "handshakeTimeout", "must be from 0 (off) to 3600 seconds, got " + c.handshakeTimeout);
+        check.require(c.maxChannels >= 0, "maxChannels", "must be 0 (no limit) or more, got " + c.maxChannels);
         List<String> origins = OriginPolicy.normalizeAll(check.list(c.allowedOrigins, "allowedOrigins"), names.name("allowedOrigins"));
         List<String> hosts = HostPolicy.normalizeAll(check.list(c.allowedHosts, "allowedHosts"), names.name("allowedHosts"));
 
@@ -136,7 +150,9 @@ public record NodeSettings(
                 token, c.publishPath, c.metricsPath, c.healthPath, c.readyPath, c.historySize, c.historyTtl, c.maxRecovery,
                 c.idempotencyWindow, c.publishApiPath, c.channelsPath, c.ssePath, c.clientPath, c.drainWindow, c.stopTimeout,
                 Map.copyOf(routes), Map.copyOf(namespaces), c.maxChannelsPerConnection, Set.copyOf(presence), redis,
-                check.auth(c, declared), names);
+                check.auth(c, declared),
+                c.maxMessagesPerSecond, c.maxConnections, c.maxConnectionsPerIp, c.maxConnectionsPerUser, c.handshakeTimeout,
+                c.maxChannels, names);
     }
 
     /**
