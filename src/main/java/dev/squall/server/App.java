@@ -172,10 +172,24 @@ public final class App {
                 if (ctx.header("Sec-WebSocket-Version") != null) writeResultNow(ctx);
             });
             javalinConfig.routes.exception(Exception.class, (e, ctx) -> {
+                if (clientWentAway(e)) {
+                    // A client that closes or resets its socket mid-request (an upgrade left before its 101) is no
+                    // error of the server's, and any client can do it at will: a debug line, not an ERROR with a trace.
+                    log.debug("{} {}: the client went away ({})", ctx.method(), ctx.path(), e.toString());
+                    return;
+                }
                 log.error("Unexpected error on {} {}", ctx.method(), ctx.path(), e);
                 ctx.status(HttpStatus.INTERNAL_SERVER_ERROR).json(Map.of("error", "internal server error"));
             });
         });
+    }
+
+    /** Whether Jetty failed a request because its client's connection ended (closed or reset) under it. */
+    private static boolean clientWentAway(Throwable e) {
+        for (Throwable cause = e; cause != null; cause = cause.getCause()) {
+            if (cause instanceof org.eclipse.jetty.io.EofException) return true;
+        }
+        return false;
     }
 
     /**
