@@ -65,6 +65,11 @@ public final class WsTestClient implements AutoCloseable {
         return new WsTestClient(HttpClient.newHttpClient(), uri, headers, subprotocols);
     }
 
+    /** Connects through a shared client, offering these subprotocols: many {@code squall.v1} clients, one selector thread. */
+    public static WsTestClient connect(HttpClient http, URI uri, Map<String, String> headers, List<String> subprotocols) {
+        return new WsTestClient(http, uri, headers, subprotocols);
+    }
+
     /** The subprotocol the server selected; empty for none. */
     public String subprotocol() {
         return socket.getSubprotocol();

@@ -39,6 +39,10 @@ public final class Connection {
     public static final int SLOW_CONSUMER = 1008;
     /** Close code when the server stops: 1001, going away. */
     public static final int GOING_AWAY = 1001;
+    /** Close code for a client over {@code --max-messages-per-second}: 3013, Centrifugo's "too many requests" (it may reconnect). */
+    public static final int TOO_MANY_REQUESTS = 3013;
+    /** Close code for a user over {@code --max-connections-per-user}: 3504, Centrifugo's "connection limit" (do not reconnect). */
+    public static final int CONNECTION_LIMIT = 3504;
     static final String SLOW_CONSUMER_REASON = "slow consumer";
 
     private final String id;

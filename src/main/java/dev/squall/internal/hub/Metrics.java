@@ -41,8 +41,35 @@ public final class Metrics implements AutoCloseable {
             .tag("result", "recovered").register(registry);
     private final Counter notRecovered = Counter.builder("squall.recoveries").description("reconnecting clients that asked for what they missed, by outcome")
             .tag("result", "not_recovered").register(registry);
+    private final java.util.Map<Limit, Counter> limited = new java.util.EnumMap<>(Limit.class);
+
+    /** The limits no client can pass, as {@code squall_limited_total} labels them. */
+    public enum Limit {
+        /** {@code --max-messages-per-second}: a client closed with 3013. */
+        MESSAGES_PER_SECOND,
+        /** {@code --max-connections}: an upgrade or stream refused with 503. */
+        CONNECTIONS,
+        /** {@code --max-connections-per-ip}: refused with 429. */
+        CONNECTIONS_PER_IP,
+        /** {@code --max-connections-per-user}: refused with 429, or closed with 3504. */
+        CONNECTIONS_PER_USER,
+        /** {@code --handshake-timeout}: a connection cut before it finished a request's head. */
+        HANDSHAKE_TIMEOUT,
+        /** {@code --max-channels}: a subscribe to a new channel refused. */
+        CHANNELS;
+
+        String label() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
 
     public Metrics() {
+        // Every limit from the start, at 0: a dashboard can tell "never reached" from "not exported".
+        for (Limit limit : Limit.values()) {
+            limited.put(limit, Counter.builder("squall.limited")
+                    .description("connections, messages, handshakes and subscribes stopped by a limit, by limit")
+                    .tag("limit", limit.label()).register(registry));
+        }
         new ClassLoaderMetrics().bindTo(registry);
         new JvmMemoryMetrics().bindTo(registry);
         gcMetrics.bindTo(registry);
@@ -72,6 +99,22 @@ public final class Metrics implements AutoCloseable {
                 .register(registry);
     }
 
+    /**
+     * What the connection limits count now: connections (being opened included), client addresses and users with at
+     * least one; read on scrape. Each is 0 whenever no connection is open: nothing is held for one that has ended.
+     */
+    public void watchLimits(Supplier<Number> connections, Supplier<Number> addresses, Supplier<Number> users) {
+        Gauge.builder("squall.limit.connections", connections)
+                .description("connections counted against --max-connections (WebSocket and SSE, those being opened included)")
+                .register(registry);
+        Gauge.builder("squall.limit.addresses", addresses)
+                .description("client addresses (IPv4, or IPv6 /64) with connections counted against --max-connections-per-ip")
+                .register(registry);
+        Gauge.builder("squall.limit.users", users)
+                .description("users with connections counted against --max-connections-per-user (anonymous ones are none)")
+                .register(registry);
+    }
+
     /** The open SSE streams (each one is also a connection in {@code squall_connections}); read on scrape. */
     public void watchSseStreams(Supplier<Number> streams) {
         Gauge.builder("squall.sse.streams", streams).description("open Server-Sent Events streams (also counted in squall_connections)")
@@ -93,11 +136,13 @@ public final class Metrics implements AutoCloseable {
     }
 
     /**
-     * The code itself for the protocol's own codes; one label per range for the 2000 codes (3000-4999) that a
-     * client may pick freely, or a client could create a time series per code it closes with.
+     * The code itself for the protocol's own codes and Squall's (3013 too many requests, 3504 connection limit); one
+     * label per range for the other codes from 3000 to 4999, which a client may pick freely, or a client could
+     * create a time series per code it closes with.
      */
     private static String codeLabel(int closeCode) {
         if (closeCode >= 1000 && closeCode < 3000) return Integer.toString(closeCode);
+        if (closeCode == Connection.TOO_MANY_REQUESTS || closeCode == Connection.CONNECTION_LIMIT) return Integer.toString(closeCode);
         if (closeCode >= 3000 && closeCode < 4000) return "3000-3999";
         if (closeCode >= 4000 && closeCode < 5000) return "4000-4999";
         return "other";
@@ -128,6 +173,11 @@ public final class Metrics implements AutoCloseable {
     public void tooLarge() { tooLarge.increment(); }
 
     public void idempotencyRefused() { idempotencyRefused.increment(); }
+
+    /** A limit stopped a connection, a message flood, a handshake or a subscribe. */
+    public void limited(Limit limit) {
+        java.util.Objects.requireNonNull(limited.get(limit), "every limit is registered").increment();
+    }
 
     /** The counters {@link ActivityLog} summarises, read together. */
     public Totals totals() {

@@ -25,6 +25,7 @@ import dev.squall.internal.hub.Notice;
 import dev.squall.internal.hub.OutboundLimits;
 import dev.squall.internal.hub.Recovery;
 import dev.squall.internal.hub.Subscribed;
+import dev.squall.internal.limit.ConnectionLimits;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,6 +65,7 @@ public final class Node implements Squall {
     private final Heartbeat heartbeat;
     private final Drain drain;
     private final ActivityLog activity;
+    private final ConnectionLimits connectionLimits;
     /** How a named channel's publications may be framed, by the protocols that can subscribe to one. */
     private final List<Framing> channelFramings;
     private final Function<Object, String> jsonWriter;
@@ -113,6 +115,8 @@ public final class Node implements Squall {
         this.drain = new Drain(settings.drainWindow());
         this.activity = new ActivityLog(metrics, hub::size);
         metrics.watchBroker(broker::connected);
+        this.connectionLimits = new ConnectionLimits(settings.maxConnections(), settings.maxConnectionsPerIp(), settings.maxConnectionsPerUser());
+        metrics.watchLimits(connectionLimits::connections, connectionLimits::addresses, connectionLimits::users);
         if (broker instanceof InMemoryBroker inMemory) metrics.watchIdempotencyKeys(inMemory::idempotencyKeys);
     }
 
@@ -483,6 +487,16 @@ public final class Node implements Squall {
 
     public Metrics metrics() {
         return metrics;
+    }
+
+    /** How many connections the node, each client address and each user hold, against their limits. */
+    public ConnectionLimits connectionLimits() {
+        return connectionLimits;
+    }
+
+    /** The node's timer thread, for short deadlines that must not outlive the node (it stops with it). */
+    public ScheduledExecutorService scheduler() {
+        return scheduler;
     }
 
 }

@@ -66,6 +66,7 @@ public final class SocketRoute {
     private final V1Framing v1;
     private final ConcurrentHashMap<String, Client> clients = new ConcurrentHashMap<>();
     private final ConcurrentHashMap<String, ProtocolSession> sessions = new ConcurrentHashMap<>();
+    private final Admission admission;
 
     SocketRoute(String path, RouteHandlers handlers, Node node, RequestGuard guard, PublishPolicy publishPolicy,
                 ConnectGate gate, V1Framing v1) {
@@ -76,6 +77,7 @@ public final class SocketRoute {
         this.publishPolicy = publishPolicy;
         this.gate = gate;
         this.v1 = v1;
+        this.admission = new Admission(node);
     }
 
     /**
@@ -129,12 +131,14 @@ public final class SocketRoute {
                 ctx.attribute(CHANNEL_ATTRIBUTE, channel);
                 ctx.attribute(RECOVERY_ATTRIBUTE, recovery);
             }
+            admission.admitUpgrade(ctx);                                      // last: 429 or 503, or a place held
             forgetNewSession(ctx.req().getSession(false));
         }));
         routes.ws(path, ws -> {
             ws.onConnect(this::open);                                          // Tornado: open()
             ws.onMessage(ctx -> {                                              // Tornado: on_message(message)
                 node.metrics().received();
+                if (!admission.mayReceive(ctx)) return;                        // over --max-messages-per-second
                 ProtocolSession protocol = sessions.get(ctx.sessionId());
                 if (protocol != null) {
                     protocol.onText(ctx.message());
@@ -148,6 +152,7 @@ public final class SocketRoute {
             });
             ws.onBinaryMessage(ctx -> {
                 node.metrics().received();
+                if (!admission.mayReceive(ctx)) return;
                 ProtocolSession protocol = sessions.get(ctx.sessionId());
                 if (protocol != null) {
                     protocol.onBinary();
@@ -191,6 +196,7 @@ public final class SocketRoute {
     }
 
     private void open(WsConnectContext ctx) {
+        if (!admission.opened(ctx)) return;
         Session session = ctx.session;
         applyLimits(session);
         V1Upgrade upgrade = ctx.attribute(V1_ATTRIBUTE);
@@ -252,6 +258,7 @@ public final class SocketRoute {
     }
 
     private void closed(WsCloseContext ctx) {
+        admission.closed(ctx.sessionId());
         node.hub().leave(ctx.sessionId(), ctx.status());
         ProtocolSession session = sessions.remove(ctx.sessionId());
         if (session != null) {

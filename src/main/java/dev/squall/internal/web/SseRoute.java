@@ -8,6 +8,7 @@ import dev.squall.internal.hub.Connection;
 import dev.squall.internal.hub.Hub;
 import dev.squall.internal.hub.Recovery;
 import dev.squall.internal.hub.Subscribed;
+import dev.squall.internal.limit.ConnectionLimits;
 import dev.squall.internal.node.Node;
 import dev.squall.internal.node.NodeSettings;
 import io.javalin.config.RoutesConfig;
@@ -58,12 +59,14 @@ public final class SseRoute {
     private final Set<String> streams = ConcurrentHashMap.newKeySet();
     /** The streams whose token expires, by id: cancelled when the stream ends first. */
     private final ConcurrentHashMap<String, Expiry> expiries = new ConcurrentHashMap<>();
+    private final Admission admission;
 
     SseRoute(String path, Node node, RequestGuard guard, ConnectGate gate) {
         this.path = path;
         this.node = node;
         this.guard = guard;
         this.gate = gate;
+        this.admission = new Admission(node);
     }
 
     void mount(RoutesConfig routes) {
@@ -90,21 +93,32 @@ public final class SseRoute {
             return;
         }
 
-        // Started here with no timeout, so Javalin's asyncTimeout (an app's setting for its own futures) does not
-        // cut streams; Javalin completes the request when the future below does.
-        AsyncContext async = ctx.req().startAsync();
-        async.setTimeout(0);
+        // 429 or 503 before the stream starts; from here on, the stream's end gives the place back.
+        ConnectionLimits.Permit permit = admission.admitStream(ctx);
+        AsyncContext async;
         CompletableFuture<Void> finished = new CompletableFuture<>();
-        ctx.future(() -> finished);
+        ServletChannel servletChannel;
+        boolean ownConnection;
+        ServletOutputStream out;
+        try {
+            // Started here with no timeout, so Javalin's asyncTimeout (an app's setting for its own futures) does not
+            // cut streams; Javalin completes the request when the future below does.
+            async = ctx.req().startAsync();
+            async.setTimeout(0);
+            ctx.future(() -> finished);
 
-        ServletChannel servletChannel = ServletContextRequest.getServletContextRequest(ctx.req()).getServletChannel();
-        // Over HTTP/2 the end point is the whole connection, shared with other requests: left as it is.
-        boolean ownConnection = ctx.req().getProtocol().startsWith("HTTP/1");
-        if (ownConnection) servletChannel.getEndPoint().setIdleTimeout(idleTimeoutMillis());
+            servletChannel = ServletContextRequest.getServletContextRequest(ctx.req()).getServletChannel();
+            // Over HTTP/2 the end point is the whole connection, shared with other requests: left as it is.
+            ownConnection = ctx.req().getProtocol().startsWith("HTTP/1");
+            if (ownConnection) servletChannel.getEndPoint().setIdleTimeout(idleTimeoutMillis());
+            out = ctx.res().getOutputStream();
+        } catch (RuntimeException | IOException e) {
+            permit.release();
+            throw e;
+        }
 
         String id = "sse-" + ids.incrementAndGet();
         Hub hub = node.hub();
-        ServletOutputStream out = ctx.res().getOutputStream();
         SseWire wire = new SseWire(out, servletChannel, (code, cleanly) -> {
             // In this order, and the other way round on opening: an SSE stream is always also a connection, so
             // squall_sse_streams is never above squall_connections, and is already down once the hub has let go.
@@ -112,6 +126,7 @@ public final class SseRoute {
             Expiry expiry = expiries.remove(id);
             if (expiry != null) expiry.cancel();
             hub.leave(id, code);
+            permit.release();
             log.debug("SSE stream {} on {} ended ({}{})", id, channel, code, cleanly ? "" : ", cut");
             if (cleanly) {
                 // Javalin finishes the request (after-handlers, request log, complete) on the thread that completes
