@@ -5,6 +5,7 @@ import dev.squall.internal.node.Node;
 import dev.squall.internal.node.NodeSettings;
 import dev.squall.internal.node.RouteHandlers;
 import dev.squall.internal.web.Endpoints;
+import dev.squall.internal.web.HandshakeDeadline;
 import dev.squall.internal.web.Protocols;
 import io.javalin.config.JavalinState;
 import io.javalin.plugin.Plugin;
@@ -329,6 +330,7 @@ public final class SquallPlugin extends Plugin<SquallPlugin.Config> {
     public void onStart(JavalinState state) {
         endpoints = new Endpoints(node(), state, protocols);
         endpoints.mount();
+        HandshakeDeadline.install(state, node());
     }
 
     /** What the app declared with {@code ws(...)} and {@code namespace(...)}, read off the config's own state. */
