@@ -68,6 +68,9 @@ public final class Hub {
     private final Predicate<String> presence;
     private final Executor brokerChanges;
     private final Set<String> unsubscribing = ConcurrentHashMap.newKeySet();
+    private final int maxChannels;
+    // The named channels in `channels`, changed only inside its compute functions, so exactly with them.
+    private final java.util.concurrent.atomic.AtomicInteger namedChannels = new java.util.concurrent.atomic.AtomicInteger();
 
     /**
      * @param scheduler runs delayed work such as dropping a slow consumer that ignores its close frame
@@ -103,6 +106,18 @@ public final class Hub {
      */
     public Hub(OutboundLimits limits, Metrics metrics, ScheduledExecutorService scheduler, List<? extends Executor> writers,
                Broker broker, int maxReplay, Predicate<String> presence, Executor brokerChanges) {
+        this(limits, metrics, scheduler, writers, broker, maxReplay, presence, brokerChanges, 0);
+    }
+
+    /**
+     * {@link #Hub(OutboundLimits, Metrics, ScheduledExecutorService, List, Broker, int, Predicate, Executor)}, holding
+     * at most {@code maxChannels} named channels (0: no limit): a client's subscribe that would add one more is
+     * refused with {@link TooManyChannels}, while channels that have subscribers keep taking more. The broadcast
+     * channel is not counted, and the app's own subscriptions ({@link #subscribeUnlimited}) are never refused.
+     */
+    public Hub(OutboundLimits limits, Metrics metrics, ScheduledExecutorService scheduler, List<? extends Executor> writers,
+               Broker broker, int maxReplay, Predicate<String> presence, Executor brokerChanges, int maxChannels) {
+        this.maxChannels = maxChannels;
         this.brokerChanges = brokerChanges;
         this.presence = presence;
         this.broker = broker;
@@ -116,7 +131,7 @@ public final class Hub {
             this.shards = new Shard[writers.size()];
             for (int i = 0; i < writers.size(); i++) shards[i] = new Shard(i, writers.get(i));
         }
-        metrics.watch(connections::size, this::queuedBytes, () -> channels.size() - (channels.containsKey(DEFAULT_CHANNEL) ? 1 : 0));
+        metrics.watch(connections::size, this::queuedBytes, namedChannels::get);
         broker.register(new Broker.Handler() {
             @Override
             public int deliver(String channel, Publication publication) {
@@ -228,8 +243,24 @@ public final class Hub {
      */
     public @Nullable Subscribed subscribe(Connection connection, String channel, Recovery recovery,
                                           Function<Subscribed, @Nullable Message> firstFrame) {
+        return subscribe(connection, channel, recovery, firstFrame, true);
+    }
+
+    /**
+     * {@link #subscribe(Connection, String, Recovery, Function)} for the app's own subscriber, which the channel limit
+     * never refuses (its channel still counts): the app decided to listen there, no client did.
+     */
+    public @Nullable Subscribed subscribeUnlimited(Connection connection, String channel, Recovery recovery,
+                                                   Function<Subscribed, @Nullable Message> firstFrame) {
+        return subscribe(connection, channel, recovery, firstFrame, false);
+    }
+
+    private @Nullable Subscribed subscribe(Connection connection, String channel, Recovery recovery,
+                                           Function<Subscribed, @Nullable Message> firstFrame, boolean limited) {
         Subscription subscription = new Subscription(connection, channel, recovery.kind() == Recovery.Kind.LIVE);
         boolean added = connection.subscribed(subscription, () -> channels.compute(channel, (name, subscribers) -> {
+            // Thrown out of compute, the refusal leaves the map, and the connection's subscriptions, as they were.
+            if (subscribers == null && !name.equals(DEFAULT_CHANNEL)) countNewChannel(limited);
             // Sized for one: most channels of a many-channel node have a single subscriber (bench: ChannelMemory).
             Set<Subscription> set = subscribers != null ? subscribers : ConcurrentHashMap.newKeySet(1);
             set.add(subscription);
@@ -243,6 +274,23 @@ public final class Hub {
             unsubscribe(connection, channel);
             throw e;
         }
+    }
+
+    /** One more named channel, unless a client's subscribe would pass {@code maxChannels}. */
+    private void countNewChannel(boolean limited) {
+        int now;
+        do {
+            now = namedChannels.get();
+            if (limited && maxChannels > 0 && now >= maxChannels) {
+                metrics.limited(Metrics.Limit.CHANNELS);
+                throw new TooManyChannels(maxChannels);
+            }
+        } while (!namedChannels.compareAndSet(now, now + 1));
+    }
+
+    /** Whether a client may subscribe to {@code channel} now: it has subscribers already, or there is room for one more. */
+    public boolean hasRoomFor(String channel) {
+        return maxChannels == 0 || namedChannels.get() < maxChannels || channels.containsKey(channel);
     }
 
     private @Nullable Subscribed start(Connection connection, String channel, Recovery recovery,
@@ -327,7 +375,9 @@ public final class Hub {
         // Atomic with subscribe: the last one out removes the channel, and nobody joins a set being dropped.
         boolean emptied = channels.computeIfPresent(channel, (name, subscribers) -> {
             subscribers.remove(subscription);
-            return subscribers.isEmpty() ? null : subscribers;
+            if (!subscribers.isEmpty()) return subscribers;
+            if (!name.equals(DEFAULT_CHANNEL)) namedChannels.decrementAndGet();     // its place is free at once
+            return null;
         }) == null;
         counted(channel);
         if (presence.test(channel)) {

@@ -110,7 +110,7 @@ public final class Node implements Squall {
                 ? newCommandThreads() : null;
         this.hub = new Hub(new OutboundLimits(settings.maxQueueBytes(), settings.maxQueueMessages(), settings.slowConsumerPolicy(),
                 Duration.ofSeconds(1)), metrics, scheduler, writers, broker, settings.maxRecovery(), settings::presence,
-                brokerChanges);
+                brokerChanges, settings.maxChannels());
         this.heartbeat = new Heartbeat(hub, scheduler, settings.pingInterval(), settings.pingTimeout(), settings.writeTimeout());
         this.drain = new Drain(settings.drainWindow());
         this.activity = new ActivityLog(metrics, hub::size);
@@ -289,7 +289,7 @@ public final class Node implements Squall {
         Connection connection = hub.connect(wire, wire.id(), ServerFraming.INSTANCE);
         Subscribed started;
         try {
-            started = hub.subscribe(connection, channel, Recovery.FROM_NOW, from -> null);
+            started = hub.subscribeUnlimited(connection, channel, Recovery.FROM_NOW, from -> null);
         } catch (RuntimeException e) {
             hub.leave(wire.id(), 1011);
             throw e;

@@ -18,6 +18,8 @@ public enum ErrorCode {
     NOT_SUBSCRIBED,
     /** One subscribe more than a connection may hold. */
     TOO_MANY_CHANNELS,
+    /** A subscribe to a new channel while the node holds as many channels as it may ({@code --max-channels}). */
+    CHANNEL_LIMIT,
     /** Not allowed on this connection: its token, the channel's rules or the app do not allow it. */
     FORBIDDEN,
     /**

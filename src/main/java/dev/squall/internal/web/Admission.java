@@ -214,6 +214,23 @@ final class Admission {
         };
     }
 
+    /**
+     * A plain channel route's upgrade (or SSE request) for a channel that has no subscriber while the node holds
+     * {@code --max-channels}: 503 with {@code Retry-After}, since a channel frees its place when it empties.
+     */
+    Refusal noRoomForChannel() {
+        node.metrics().limited(Metrics.Limit.CHANNELS);
+        return new Refusal(HttpStatus.SERVICE_UNAVAILABLE.getCode(), channelLimit(settings),
+                retryAfter(RETRY_AFTER_FULL_SECONDS));
+    }
+
+    /** What a client is told when a new channel does not fit {@code --max-channels}, in every protocol. */
+    static String channelLimit(NodeSettings settings) {
+        return "this server holds as many channels as it may (" + settings.maxChannels() + ", "
+                + settings.names().name("maxChannels") + "): a channel without subscribers cannot be started until "
+                + "another one empties; try again later";
+    }
+
     private static Map<String, String> retryAfter(int seconds) {
         return Map.of("Retry-After", Integer.toString(seconds));
     }

@@ -13,6 +13,7 @@ import dev.squall.internal.broker.TooManyIdempotencyKeys;
 import dev.squall.internal.broker.Unavailable;
 import dev.squall.internal.hub.Connection;
 import dev.squall.internal.hub.Notice;
+import dev.squall.internal.hub.TooManyChannels;
 import dev.squall.internal.node.InOrder;
 import dev.squall.internal.node.Node;
 import dev.squall.internal.protocol.Codec;
@@ -150,6 +151,8 @@ public final class ProtocolSession {
             connection.send(codec.error(new ProtocolError(id, ErrorCode.UNAVAILABLE, Endpoints.UNAVAILABLE)));
         } catch (TooManyIdempotencyKeys e) {
             connection.send(codec.error(new ProtocolError(id, ErrorCode.UNAVAILABLE, e.getMessage())));
+        } catch (TooManyChannels e) {
+            connection.send(codec.error(new ProtocolError(id, ErrorCode.CHANNEL_LIMIT, Admission.channelLimit(node.settings()))));
         } catch (RuntimeException e) {
             log.warn("A squall.v1 command on connection {} failed", connection.id(), e);
             connection.send(codec.error(new ProtocolError(id, ErrorCode.INTERNAL, "internal error")));

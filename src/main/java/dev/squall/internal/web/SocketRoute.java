@@ -11,6 +11,7 @@ import dev.squall.internal.hub.Hub;
 import dev.squall.internal.hub.JettyWire;
 import dev.squall.internal.hub.Notice;
 import dev.squall.internal.hub.Recovery;
+import dev.squall.internal.hub.TooManyChannels;
 import dev.squall.internal.node.Node;
 import dev.squall.internal.node.NodeSettings;
 import dev.squall.internal.node.RouteHandlers;
@@ -128,6 +129,7 @@ public final class SocketRoute {
                 // Its first frame says where the stream stands, which only Redis knows: a client retries later. Checked
                 // after the request's own mistakes, which a retry cannot mend.
                 if (!node.brokerConnected(channel)) throw Endpoints.unavailable();
+                if (!node.hub().hasRoomFor(channel)) throw admission.noRoomForChannel();
                 ctx.attribute(CHANNEL_ATTRIBUTE, channel);
                 ctx.attribute(RECOVERY_ATTRIBUTE, recovery);
             }
@@ -220,6 +222,10 @@ public final class SocketRoute {
                 node.hub().subscribe(connection, channel, recovery != null ? recovery : Recovery.FROM_NOW, Notice::subscribed);
             } catch (Unavailable e) {
                 closeUnavailable(ctx, e);
+                return;
+            } catch (TooManyChannels e) {
+                // The last place went to another client between the upgrade's check and now: try again later, as above.
+                ctx.closeSession(TRY_AGAIN_LATER, "too many channels on this server; reconnect later");
                 return;
             }
         }

@@ -8,6 +8,7 @@ import dev.squall.internal.hub.Connection;
 import dev.squall.internal.hub.Hub;
 import dev.squall.internal.hub.Recovery;
 import dev.squall.internal.hub.Subscribed;
+import dev.squall.internal.hub.TooManyChannels;
 import dev.squall.internal.limit.ConnectionLimits;
 import dev.squall.internal.node.Node;
 import dev.squall.internal.node.NodeSettings;
@@ -92,6 +93,12 @@ public final class SseRoute {
             ctx.result(unavailable());
             return;
         }
+        if (!node.hub().hasRoomFor(channel)) {
+            // The same for --max-channels: places come free as channels empty, and the EventSource comes back.
+            node.metrics().limited(dev.squall.internal.hub.Metrics.Limit.CHANNELS);
+            ctx.result(endedStream(Admission.channelLimit(node.settings())));
+            return;
+        }
 
         // 429 or 503 before the stream starts; from here on, the stream's end gives the place back.
         ConnectionLimits.Permit permit = admission.admitStream(ctx);
@@ -160,6 +167,9 @@ public final class SseRoute {
             // Redis was lost since the check above: the stream ends, and the EventSource comes back later.
             connection.close(1013, "Redis is unavailable");
             return;
+        } catch (TooManyChannels e) {
+            connection.close(1013, "too many channels");                 // the last place went since the check
+            return;
         }
         hub.opened(connection);
         // Last: a client that has already gone is then told about at once, with the stream fully set up.
@@ -169,7 +179,12 @@ public final class SseRoute {
 
     /** A whole stream while Redis is lost: the retry hint and a comment (an EventSource shows neither), then its end. */
     private static String unavailable() {
-        return "retry: " + SseFraming.RETRY_MILLIS + "\n: " + Endpoints.UNAVAILABLE + "\n\n";
+        return endedStream(Endpoints.UNAVAILABLE);
+    }
+
+    /** A stream that ends at once, saying why in a comment, and when to come back. */
+    private static String endedStream(String why) {
+        return "retry: " + SseFraming.RETRY_MILLIS + "\n: " + why + "\n\n";
     }
 
     private static void streamHeaders(Context ctx) {

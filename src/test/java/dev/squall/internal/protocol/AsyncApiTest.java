@@ -249,7 +249,7 @@ class AsyncApiTest {
     @Test
     void every_frame_the_real_server_sends_validates_against_its_message() throws Exception {
         server = TestServer.start(TestServer.config().allowedOrigins(List.of("*")).maxPublishBytes(1000L).historySize(10)
-                .maxChannelsPerConnection(4).namespaces(Map.of("chat", new SquallConfig.Namespace(null, null, true))).build());
+                .maxChannelsPerConnection(4).maxChannels(4).namespaces(Map.of("chat", new SquallConfig.Namespace(null, null, true))).build());
         WsTestClient alice = v1(Map.of());
         WsTestClient bob = v1(Map.of());
         WsTestClient crossSite = v1(Map.of("Origin", "https://elsewhere.example"));
@@ -295,6 +295,10 @@ class AsyncApiTest {
             frames.add(frame);
             codes.add(code);
         });
+        String channelLimit = call(alice, "{\"id\":2,\"type\":\"subscribe\",\"channel\":\"fifth\"}");   // the node holds 4
+        assertThat(read(channelLimit).path("code").asText()).isEqualTo("channel_limit");
+        frames.add(channelLimit);
+        codes.add("channel_limit");
         String forbidden = call(crossSite, "{\"id\":1,\"type\":\"publish\",\"channel\":\"a\",\"data\":1}");
         assertThat(read(forbidden).path("code").asText()).isEqualTo("forbidden");
         frames.add(forbidden);
