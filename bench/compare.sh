@@ -45,6 +45,14 @@ if [[ " ${SERVER_LIST[*]} " == *" squall-alt "* && ! -f ${SQUALL_ALT_JAR:-} ]]; 
   exit 2
 fi
 
+# The generators' load is far past what Squall lets one client or one node do by default (each echo client sends
+# thousands of messages a second, burst15k opens 15,000 connections from 127.0.0.1): the limits are off for every
+# Squall server. A squall-before or squall-alt jar built before the limits existed refuses these flags: give it
+# SQUALL_BEFORE_FLAGS= or SQUALL_ALT_FLAGS= (empty).
+LIMITS_OFF="--max-messages-per-second 0 --max-connections 0 --max-channels 0"
+SQUALL_BEFORE_FLAGS=${SQUALL_BEFORE_FLAGS-$LIMITS_OFF}
+SQUALL_ALT_FLAGS=${SQUALL_ALT_FLAGS-$LIMITS_OFF}
+
 # Fixed heap for every JVM in the run, so that memory per connection compares like with like.
 SQUALL_JAVA_OPTS=${SQUALL_JAVA_OPTS:--Xmx512m}   # override from the environment to experiment
 GENERATOR="java -Xms256m -Xmx1g -jar $BENCH_DIR/target/squall-bench.jar"
@@ -92,15 +100,15 @@ start_server() {
   local name=$1 port=$2 log=$3
   case "$name" in
     squall)  (cd "$ROOT" && exec java $SQUALL_JAVA_OPTS -jar target/squall.jar --host 127.0.0.1 --port "$port" \
-                 --ping-interval 0) >"$log" 2>&1 & ;;
+                 --ping-interval 0 $LIMITS_OFF) >"$log" 2>&1 & ;;
     squall-before) (cd "$ROOT" && exec java $SQUALL_JAVA_OPTS -jar "$SQUALL_BEFORE_JAR" --host 127.0.0.1 \
-                 --port "$port" --ping-interval 0) >"$log" 2>&1 & ;;
+                 --port "$port" --ping-interval 0 $SQUALL_BEFORE_FLAGS) >"$log" 2>&1 & ;;
     squall-alt) (cd "$ROOT" && exec java $SQUALL_JAVA_OPTS -jar "$SQUALL_ALT_JAR" --host 127.0.0.1 \
-                 --port "$port" --ping-interval 0) >"$log" 2>&1 & ;;
+                 --port "$port" --ping-interval 0 $SQUALL_ALT_FLAGS) >"$log" 2>&1 & ;;
     squall-history) (cd "$ROOT" && exec java $SQUALL_JAVA_OPTS -jar target/squall.jar --host 127.0.0.1 \
-                 --port "$port" --ping-interval 0 --history-size 100) >"$log" 2>&1 & ;;
+                 --port "$port" --ping-interval 0 --history-size 100 $LIMITS_OFF) >"$log" 2>&1 & ;;
     squall-nohistory) (cd "$ROOT" && exec java $SQUALL_JAVA_OPTS -jar target/squall.jar --host 127.0.0.1 \
-                 --port "$port" --ping-interval 0 --history-size 0) >"$log" 2>&1 & ;;
+                 --port "$port" --ping-interval 0 --history-size 0 $LIMITS_OFF) >"$log" 2>&1 & ;;
     node-ws) node "$BENCH_DIR/peers/node-ws/server.js" --port "$port" >"$log" 2>&1 & ;;
     tornado) $PYTHON "$BENCH_DIR/peers/tornado_server.py" --port "$port" >"$log" 2>&1 & ;;
     *) echo "unknown server $name" >&2; return 1 ;;
