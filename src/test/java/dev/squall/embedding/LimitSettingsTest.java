@@ -2,16 +2,38 @@ package dev.squall.embedding;
 
 import dev.squall.SquallPlugin;
 import io.javalin.Javalin;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
+import java.net.Socket;
 import java.time.Duration;
 import java.util.function.Consumer;
 
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-/** The plugin's limits are checked at create() like its other settings, each refusal naming its field. */
+/**
+ * The plugin's limits are checked at create() like its other settings, each refusal naming its field; and the
+ * handshake deadline, which only a connector can enforce, reaches the connector Javalin makes for an app.
+ */
 class LimitSettingsTest {
+
+    @Test
+    @Timeout(30)
+    void the_handshake_deadline_cuts_a_silent_connection_on_an_apps_own_javalin() throws Exception {
+        Javalin app = Javalin.create(config -> config.registerPlugin(new SquallPlugin(cfg -> cfg.handshakeTimeout = Duration.ofMillis(500))))
+                .start("127.0.0.1", 0);
+        try (Socket silent = new Socket("127.0.0.1", app.port())) {
+            silent.setSoTimeout(20_000);
+            long start = System.nanoTime();
+            assertThat(silent.getInputStream().read()).as("closed without an answer").isEqualTo(-1);
+            assertThat(Duration.ofNanos(System.nanoTime() - start)).isGreaterThanOrEqualTo(Duration.ofMillis(400));
+        } finally {
+            app.stop();
+        }
+    }
 
     @ParameterizedTest(name = "{0}")
     @CsvSource(delimiter = '|', value = {
