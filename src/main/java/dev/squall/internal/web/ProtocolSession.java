@@ -65,6 +65,8 @@ public final class ProtocolSession {
     // Concurrent: the commands write it, and closing cancels what it holds from Jetty's thread.
     private final Map<String, Expiry> subscriptionExpiries = new java.util.concurrent.ConcurrentHashMap<>();
     private final @Nullable ScheduledFuture<?> connectDeadline;
+    /** Counts the user a {@code connect} proves against {@code --max-connections-per-user}. */
+    private final Admission admission;
 
     /** The token was refused (Centrifugo's code: do not reconnect with the same token). */
     static final int INVALID_TOKEN = 3500;
@@ -75,10 +77,12 @@ public final class ProtocolSession {
      * @param denial      why the upgrade request may neither publish nor read channels under the publish policy (the
      *                    policy's words for an open server's refusals), or null when it may
      * @param credentials what the upgrade proved, or null when the client must send {@code connect} first
+     * @param admission   the route's connection limits, which count the user a {@code connect} proves
      */
     ProtocolSession(Connection connection, Node node, Codec codec, PublishPolicy.@Nullable Denial denial,
-                    @Nullable Credentials credentials) {
+                    @Nullable Credentials credentials, Admission admission) {
         this.connection = connection;
+        this.admission = admission;
         this.node = node;
         this.access = node.access();
         this.codec = codec;
@@ -186,6 +190,7 @@ public final class ProtocolSession {
         VerifiedToken token = connectionToken(command.id(), command.token());
         if (token == null) return;
         Credentials proved = Credentials.of(token);
+        if (!admission.identify(connection, proved.identity())) return;      // closed with 3504: the user is full
         connection.identify(proved.identity());
         credentials = proved;
         if (connectDeadline != null) connectDeadline.cancel(false);

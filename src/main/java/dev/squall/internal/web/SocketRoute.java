@@ -134,6 +134,7 @@ public final class SocketRoute {
                 ctx.attribute(RECOVERY_ATTRIBUTE, recovery);
             }
             admission.admitUpgrade(ctx);                                      // last: 429 or 503, or a place held
+            if (credentials != null) admission.identify(ctx, credentials.identity());   // 429 past the user's limit
             forgetNewSession(ctx.req().getSession(false));
         }));
         routes.ws(path, ws -> {
@@ -258,7 +259,7 @@ public final class SocketRoute {
     private void openV1(WsConnectContext ctx, V1Upgrade upgrade) {
         Connection connection = node.hub().connect(JettyWire.of(ctx.session), ctx.sessionId(), v1);
         if (upgrade.credentials() != null) connection.identify(upgrade.credentials().identity());
-        sessions.put(ctx.sessionId(), new ProtocolSession(connection, node, v1.codec(), upgrade.denial(), upgrade.credentials()));
+        sessions.put(ctx.sessionId(), new ProtocolSession(connection, node, v1.codec(), upgrade.denial(), upgrade.credentials(), admission));
         if (log.isDebugEnabled()) log.debug("WebSocket {} opened on {} with {} from {}", ctx.sessionId(), ctx.attribute(PATH_ATTRIBUTE), V1, ctx.session.getRemoteSocketAddress());
         node.hub().opened(connection);
     }

@@ -102,6 +102,7 @@ public final class SseRoute {
 
         // 429 or 503 before the stream starts; from here on, the stream's end gives the place back.
         ConnectionLimits.Permit permit = admission.admitStream(ctx);
+        admission.identify(ctx, credentials.identity());                 // 429 past the user's limit
         AsyncContext async;
         CompletableFuture<Void> finished = new CompletableFuture<>();
         ServletChannel servletChannel;
