@@ -23,7 +23,10 @@ class LimitSettingsTest {
     @Test
     @Timeout(30)
     void the_handshake_deadline_cuts_a_silent_connection_on_an_apps_own_javalin() throws Exception {
-        Javalin app = Javalin.create(config -> config.registerPlugin(new SquallPlugin(cfg -> cfg.handshakeTimeout = Duration.ofMillis(500))))
+        Javalin app = Javalin.create(config -> config.registerPlugin(new SquallPlugin(cfg -> {
+            cfg.handshakeTimeout = Duration.ofMillis(500);
+            cfg.drainWindow = Duration.ZERO;
+        })))
                 .start("127.0.0.1", 0);
         try (Socket silent = new Socket("127.0.0.1", app.port())) {
             silent.setSoTimeout(20_000);

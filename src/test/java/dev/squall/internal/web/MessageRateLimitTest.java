@@ -172,10 +172,10 @@ class MessageRateLimitTest {
             assertThat(client.takeText()).isEqualTo("Welcome");
             for (int i = 0; i < RATE; i++) client.send("burst " + i);          // the whole burst, back to back
             for (int i = 0; i < RATE; i++) assertThat(client.takeText()).isEqualTo("new message :burst " + i);
-            Thread.sleep(500);                                                 // half a second refills half the bucket
-            for (int i = 0; i < RATE / 4; i++) client.send("refilled " + i);
-            for (int i = 0; i < RATE / 4; i++) assertThat(client.takeText()).isEqualTo("new message :refilled " + i);
-            for (int i = 0; i < RATE / 2; i++) {                               // a second at half the rate
+            Thread.sleep(250);                                                 // a quarter second refills a quarter
+            for (int i = 0; i < RATE / 5; i++) client.send("refilled " + i);
+            for (int i = 0; i < RATE / 5; i++) assertThat(client.takeText()).isEqualTo("new message :refilled " + i);
+            for (int i = 0; i < RATE / 4; i++) {                               // half a second at half the rate
                 client.send("paced " + i);
                 assertThat(client.takeText()).isEqualTo("new message :paced " + i);
                 Thread.sleep(2000 / RATE);
