@@ -57,11 +57,21 @@ class HandshakeDeadlineTest {
                 + "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n";
     }
 
+    /** How a trickle ended: the bytes the server took, and the milliseconds from connecting until it cut the connection. */
+    private record Trickle(int bytes, long millis) {
+    }
+
     /**
      * Writes {@code head} a byte every {@code every}, reading between bytes, until the server ends the connection;
-     * returns how many bytes it took, or -1 if it was all sent and the connection still stood.
+     * returns how many bytes it took (-1 if it was all sent and the connection still stood) and after how long.
      */
-    private static int trickle(Socket socket, String head, Duration every) throws IOException, InterruptedException {
+    private static Trickle trickle(long connectedFrom, Socket socket, String head, Duration every) throws IOException, InterruptedException {
+        long start = connectedFrom;
+        int bytes = trickleBytes(socket, head, every);
+        return new Trickle(bytes, (System.nanoTime() - start) / 1_000_000);
+    }
+
+    private static int trickleBytes(Socket socket, String head, Duration every) throws IOException, InterruptedException {
         OutputStream out = socket.getOutputStream();
         InputStream in = socket.getInputStream();
         byte[] bytes = head.getBytes(StandardCharsets.US_ASCII);
@@ -128,17 +138,18 @@ class HandshakeDeadlineTest {
                 return 0;                                           // reset: cut all the same
             }
         });
-        CompletableFuture<Integer> slowloris = CompletableFuture.supplyAsync(() -> {
+        CompletableFuture<Trickle> slowloris = CompletableFuture.supplyAsync(() -> {
+            long connecting = System.nanoTime();                    // the server's deadline starts after this
             try (Socket socket = socket()) {                        // the request line and headers, a byte every 0.3 s
-                return trickle(socket, upgradeHead(), Duration.ofMillis(300));
+                return trickle(connecting, socket, upgradeHead(), Duration.ofMillis(300));
             } catch (IOException | InterruptedException e) {
                 throw new AssertionError(e);
             }
         });
-        CompletableFuture<Integer> keptAlive = CompletableFuture.supplyAsync(() -> {
+        CompletableFuture<Trickle> keptAlive = CompletableFuture.supplyAsync(() -> {
             try (Socket socket = socket()) {                        // one quick request, then a slow second head
                 assertThat(request(socket, "/index")).isEqualTo("HTTP/1.1 200 Hello world");
-                return trickle(socket, "GET /index HTTP/1.1\r\nHost: localhost\r\nX-Slow: " + "s".repeat(40) + "\r\n\r\n",
+                return trickle(System.nanoTime(), socket, "GET /index HTTP/1.1\r\nHost: localhost\r\nX-Slow: " + "s".repeat(40) + "\r\n\r\n",
                         Duration.ofMillis(300));
             } catch (IOException | InterruptedException e) {
                 throw new AssertionError(e);
@@ -166,10 +177,10 @@ class HandshakeDeadlineTest {
             }
         });
 
-        int sentBySlowloris = slowloris.get();
-        assertThat(sentBySlowloris).as("cut before its head was whole").isBetween(1, upgradeHead().length() - 1);
-        assertThat(sentBySlowloris * 300L).as("not before the deadline").isGreaterThanOrEqualTo(DEADLINE.toMillis() - 300);
-        assertThat(keptAlive.get()).as("a later slow head is cut too").isBetween(1, 60);
+        Trickle cut = slowloris.get();
+        assertThat(cut.bytes()).as("cut before its head was whole").isBetween(1, upgradeHead().length() - 1);
+        assertThat(cut.millis()).as("not before the deadline").isGreaterThanOrEqualTo(DEADLINE.toMillis());
+        assertThat(keptAlive.get().bytes()).as("a later slow head is cut too").isBetween(1, 60);
         assertThat(silent.get()).as("ms until a silent connection was cut").isGreaterThanOrEqualTo((int) DEADLINE.toMillis() - 50);
         assertThat(withoutDeadline.get()).as("the trickle, served without the deadline").isEqualTo("HTTP/1.1 200");
         Await.until("three cuts counted", Duration.ofSeconds(10),

@@ -77,13 +77,15 @@ class MessageRateLimitTest {
                 }
             }, "flooder");
             writer.start();
+            int code;
             try {
-                return new int[]{flooder.awaitServerClose(Duration.ofSeconds(20)), sent.get()};
+                code = flooder.awaitServerClose(Duration.ofSeconds(20));
             } finally {
                 closed.set(true);
                 flooder.close();
                 writer.join(10_000);
             }
+            return new int[]{code, sent.get()};                      // read once the writer has counted its last
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
             throw new AssertionError(e);
@@ -186,18 +188,20 @@ class MessageRateLimitTest {
     }
 
     @Test
-    void one_message_over_a_burst_closes_a_well_formed_client_with_3013_and_the_reason() {
+    void a_well_formed_client_over_a_burst_is_closed_with_3013_and_the_reason_after_the_messages_it_was_allowed() {
         try (WsTestClient client = WsTestClient.connect(server.ws())) {
             client.takeText();
-            for (int i = 0; i <= RATE; i++) client.send("quick " + i);
-            for (int i = 0; i < RATE; i++) assertThat(client.takeText()).isEqualTo("new message :quick " + i);
-            WsTestClient.Event close = client.take();
-            assertThat(close.closeCode()).isEqualTo(TOO_MANY_REQUESTS);
-            assertThat(close.reason()).isEqualTo("too many requests");
+            // Some more than a burst: on a slow machine the bucket may refill by one or two while they go out.
+            for (int i = 0; i < RATE + 10; i++) client.send("quick " + i);
+            int answered = 0;
+            WsTestClient.Event event;
+            while ((event = client.take()).text() != null) assertThat(event.text()).isEqualTo("new message :quick " + answered++);
+            assertThat(answered).as("the burst was taken, and not all of them").isBetween(RATE, RATE + 9);
+            assertThat(event.closeCode()).isEqualTo(TOO_MANY_REQUESTS);
+            assertThat(event.reason()).isEqualTo("too many requests");
         }
-        Await.until("disconnect counted under its own code", Duration.ofSeconds(10),
-                () -> server.metric("squall_disconnects_total{code=\"3013\"}"), 1.0);
         Await.until("hub empty", Duration.ofSeconds(10), () -> server.hub().size(), 0);
+        assertThat(server.metric("squall_limited_total{limit=\"messages_per_second\"}")).isEqualTo(1.0);
     }
 
     @Test
