@@ -60,7 +60,7 @@ run() {
     rs256) path="/ws?token=$RS_TOKEN"; flags=(--token-public-key "$WORK/rsa.pub.pem") ;;
   esac
   (cd "$ROOT" && exec java $SQUALL_JAVA_OPTS -jar target/squall.jar --host 127.0.0.1 --port "$port" \
-      --ping-interval 0 "${flags[@]}") >"$WORK/$config.log" 2>&1 &
+      --ping-interval 0 --max-connections-per-user 0 --max-connections 0 "${flags[@]}") >"$WORK/$config.log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 300); do curl -sf "http://127.0.0.1:$port/index" >/dev/null 2>&1 && break; sleep 0.1; done
   local common=(--port "$port" --server "$config" --server-pid "$SERVER_PID" --connections 5000 --settle-s 0 --path "$path")

@@ -95,10 +95,10 @@ class StartupLineTest {
         try (ServerProcess server = ServerProcess.start(workingDir, Path.of("target", "startup-line-token-secret.log"),
                 List.of("-Dorg.slf4j.simpleLogger.log.dev.squall=trace"),
                 "--port", Integer.toString(freePort()), "--host", "127.0.0.1", "--token-hmac-secret", secret,
-                "--token-audience", "squall")) {
+                "--token-audience", "squall", "--drain-seconds", "0")) {
             awaitListening(server);
             server.terminate();
-            assertThat(server.exitCode(30)).isZero();
+            assertThat(server.exitCode(30)).as("log: " + server.output()).isZero();
             assertThat(server.output()).contains("Squall listening on").doesNotContain(secret);
         }
     }
