@@ -1,0 +1,26 @@
+package dev.squall.kotlin
+
+import dev.squall.SquallPlugin
+import kotlin.time.Duration
+import kotlin.time.toJavaDuration
+import kotlin.time.toKotlinDuration
+
+/** What one namespace's channels do differently ([SquallPlugin.Namespace]); null follows the plugin's setting. */
+@SquallDslMarker
+class SquallNamespace internal constructor(private val namespace: SquallPlugin.Namespace) {
+
+    /** Publications each channel of the namespace keeps (0: none); null: [SquallConfig.historySize]. */
+    var historySize: Int?
+        get() = namespace.historySize
+        set(value) { namespace.historySize = value }
+
+    /** How long each stays; null: [SquallConfig.historyTtl]. */
+    var historyTtl: Duration?
+        get() = namespace.historyTtl?.toKotlinDuration()
+        set(value) { namespace.historyTtl = value?.toJavaDuration() }
+
+    /** Whether `squall.v1` subscribers of its channels get `join` and `leave` events. */
+    var presence: Boolean
+        get() = namespace.presence
+        set(value) { namespace.presence = value }
+}
