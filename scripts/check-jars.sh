@@ -3,7 +3,8 @@
 #   target/squall-VERSION.jar  the thin library jar `mvn install` publishes: Squall's own classes only. An app on it
 #                              and on the jars its POM brings (as Maven resolves them for any app: no optional one,
 #                              so no Lettuce) serves a WebSocket and publishes, loads no Redis class, and is told
-#                              which dependency to add when it sets `redis` (scripts/check-jars/ThinJarApp.java)
+#                              which dependency to add when it sets `redis`; a route declared with the Kotlin DSL works
+#                              without kotlinx-coroutines, an optional dependency (scripts/check-jars/ThinJarApp.java)
 #   target/squall.jar          the self-contained one the README runs: it must start, answer, and stop on SIGTERM
 # One line per check; the last line counts them, and any failure makes the exit code 1.
 set -euo pipefail
@@ -127,6 +128,16 @@ EOF
       pass "an app without redis loads no class of dev.squall.internal.broker.redis"
     elif [ "$rc" -eq 0 ]; then
       fail "an app without redis loaded $(wc -l <<<"$redis_classes") Redis classes, e.g.$(head -n3 <<<"$redis_classes" | tr '\n' ' ')"
+    fi
+
+    rc=0
+    timeout 120 java -Xlog:class+load=info:file="$work/app/loaded-kotlin.txt" -cp "$app_cp" scripts/check-jars/ThinJarApp.java kotlin-dsl \
+      >"$work/app/kotlin.log" 2>&1 || rc=$?
+    if [ "$rc" -eq 0 ] && grep -q ' dev\.squall\.kotlin\.SquallRoute ' "$work/app/loaded-kotlin.txt"; then
+      pass "an app on $thin and those jars (no kotlinx-coroutines) serves a route declared with the Kotlin DSL"
+    else
+      fail "an app on $thin and those jars did not serve a route declared with the Kotlin DSL (exit code $rc; scripts/check-jars/ThinJarApp.java kotlin-dsl):"
+      tail -n 30 "$work/app/kotlin.log" >&2
     fi
 
     rc=0
