@@ -1,15 +1,23 @@
 package dev.squall
 
 import com.fasterxml.jackson.databind.ObjectMapper
+import dev.squall.kotlin.publications
+import dev.squall.kotlin.squall
+import dev.squall.support.Await
 import dev.squall.support.RawHttp
 import dev.squall.support.RawWsClient
 import dev.squall.support.WsTestClient
 import io.javalin.Javalin
+import kotlinx.coroutines.CoroutineScope
+import kotlinx.coroutines.CoroutineStart
+import kotlinx.coroutines.Dispatchers
+import kotlinx.coroutines.cancel
+import kotlinx.coroutines.launch
 import org.assertj.core.api.Assertions.assertThat
 import org.jspecify.annotations.NullMarked
 import org.junit.jupiter.api.AfterAll
 import org.junit.jupiter.api.MethodOrderer
-import org.junit.jupiter.api.Order
+import org.junit.jupiter.api.Order as RunOrder
 import org.junit.jupiter.api.Test
 import org.junit.jupiter.api.TestInstance
 import org.junit.jupiter.api.TestMethodOrder
@@ -18,24 +26,25 @@ import java.net.http.HttpClient
 import java.net.http.HttpRequest
 import java.net.http.HttpResponse
 import java.nio.charset.StandardCharsets
-import java.time.Duration
 import java.util.Base64
+import java.util.concurrent.CopyOnWriteArrayList
+import kotlin.time.Duration.Companion.seconds
 
 // docs:embedding-kotlin:start
-fun startShop(port: Int, allowedOrigins: List<String> = emptyList()): Javalin {
-    val squall = SquallPlugin { cfg ->
-        cfg.pingInterval = Duration.ofSeconds(25)
-        cfg.allowedOrigins = allowedOrigins // pages from these origins may connect, besides the server's own
-        cfg.ws("/chat") { ws ->
-            ws.onOpen { client -> client.send("hello ${client.queryParam("name") ?: "stranger"}") }
-            ws.onMessage { client, text -> client.send("echo: $text") }
+fun startShop(port: Int, origins: List<String> = emptyList()): Javalin {
+    val plugin = squall {
+        pingInterval = 25.seconds
+        allowedOrigins = origins // pages from these origins may connect, besides the server's own
+        ws("/chat") {
+            onOpen { send("hello ${queryParam("name") ?: "stranger"}") }
+            onMessage { text -> send("echo: $text") }
         }
     }
     return Javalin.create { config ->
-        config.registerPlugin(squall)
+        config.registerPlugin(plugin)
         config.routes.get("/orders") { ctx -> ctx.result("no orders") } // the app's own routes
         config.routes.post("/orders") { ctx ->
-            val delivered = squall.squall().broadcast("new order: ${ctx.body()}")
+            val delivered = plugin.squall().broadcast("new order: ${ctx.body()}")
             ctx.json(mapOf("delivered" to delivered))
         }
     }.start("127.0.0.1", port)
@@ -44,14 +53,15 @@ fun startShop(port: Int, allowedOrigins: List<String> = emptyList()): Javalin {
 
 /**
  * Squall embedded the way a Kotlin user would: [startShop] above is the docs' example, a Javalin app with its own
- * routes that registers [SquallPlugin] and pushes from its own handler. One real server on a free port for the
+ * routes that registers the plugin the Kotlin DSL builds and pushes from its own handler; the docs' second Kotlin
+ * example (values, a channel from the path, the app listening, `squall.js`) runs in an app of its own. One real server on a free port for the
  * class (its stop waits out the default drain window once, not once per test), real clients.
  */
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 @TestMethodOrder(MethodOrderer.OrderAnnotation::class)
 class EmbeddingKotlinTest {
 
-    private val app: Javalin = startShop(0, allowedOrigins = listOf("http://good.example"))
+    private val app: Javalin = startShop(0, origins = listOf("http://good.example"))
     private val port: Int = app.port()
     private val http: HttpClient = HttpClient.newHttpClient()
 
@@ -79,7 +89,7 @@ class EmbeddingKotlinTest {
 
     // First, so that no client of another test on this shared server can still be counted among the recipients.
     @Test
-    @Order(1)
+    @RunOrder(1)
     fun `a POST to the app's own route broadcasts to every chat client and answers how many it reached`() {
         chat(port, "?name=ada").use { ada ->
             chat(port, "?name=bob").use { bob ->
@@ -142,6 +152,53 @@ class EmbeddingKotlinTest {
             assertThat(good.read(WsTestClient.DEADLINE).text()).isEqualTo("hello good")
         }
         assertThat(refusedUpgrade(port, "http://evil.example").status()).isEqualTo(403)
+    }
+
+    data class Order(val id: String, val items: Int)
+
+    @Test
+    fun `an app publishes values, names channels from the path, listens itself as a Flow and serves the browser client`() {
+        val audit = CopyOnWriteArrayList<String>()
+        val scope = CoroutineScope(Dispatchers.Default)
+        // docs:api-kotlin:start
+        val plugin = squall {
+            clientPath = "/js/squall.js"                          // the browser client, for the app's pages
+            ws("/rooms/{room}") {
+                channelFrom { "room:" + pathParam("room") }
+                onMessage { text -> squall().publish("room:" + pathParam("room"), Payload.text(text)) }
+            }
+        }
+        val app = Javalin.create { config ->
+            config.registerPlugin(plugin)
+            config.routes.post("/orders/{id}") { ctx ->
+                val order = Order(ctx.pathParam("id"), ctx.body().toInt())
+                val published = plugin.squall().publish("orders",
+                    Payload.json(order).idempotencyKey("order-${order.id}"))   // a retry publishes once
+                ctx.json(mapOf("offset" to published.offset()))
+            }
+        }.start("127.0.0.1", 0)
+        val auditing = scope.launch(start = CoroutineStart.UNDISPATCHED) {   // the app listens too, from here on
+            plugin.squall().publications("orders").collect { audit.add("${it.offset()} ${it.text()}") }
+        }
+        // docs:api-kotlin:end
+        try {
+            WsTestClient.connect(URI.create("ws://127.0.0.1:${app.port()}/rooms/lobby")).use { ann ->
+                assertThat(ann.takeText()).contains("\"channel\":\"room:lobby\"")
+                ann.send("hi all")
+                assertThat(ann.takeText()).isEqualTo("hi all")
+            }
+            repeat(2) {
+                val posted = RawHttp.request(app.port(), "POST", "/orders/o-7", mapOf(), "3".toByteArray())
+                assertThat(posted.body()).`as`("the order, then its retry").isEqualTo("{\"offset\":1}")
+            }
+            Await.until("the app's own subscriber", WsTestClient.DEADLINE) { audit.size == 1 }
+            assertThat(audit).containsExactly("1 {\"id\":\"o-7\",\"items\":3}")
+            assertThat(RawHttp.get(app.port(), "/js/squall.js", mapOf()).body()).contains("squall.v1")
+            assertThat(auditing.isActive).isTrue()
+        } finally {
+            scope.cancel()
+            app.stop()
+        }
     }
 
     @Test

@@ -26,7 +26,8 @@ class DocsSnippetsTest {
 
     @Test
     void every_snippet_in_the_embedding_guide_is_the_code_of_a_test() throws IOException {
-        assertSnippetsTested(Path.of("docs/embedding.md"), "embedding-java", "embedding-kotlin", "api-java", "who-may-connect-java");
+        assertSnippetsTested(Path.of("docs/embedding.md"), "embedding-java", "embedding-kotlin", "api-java",
+                "api-kotlin", "coroutines-kotlin", "who-may-connect-java");
     }
 
     @Test

@@ -10,9 +10,11 @@ import dev.squall.support.RedisProcess
 import dev.squall.support.WsTestClient
 import io.javalin.Javalin
 import kotlinx.coroutines.CompletableDeferred
+import kotlinx.coroutines.CoroutineScope
 import kotlinx.coroutines.CoroutineStart
 import kotlinx.coroutines.Dispatchers
 import kotlinx.coroutines.async
+import kotlinx.coroutines.cancel
 import kotlinx.coroutines.cancelAndJoin
 import kotlinx.coroutines.flow.first
 import kotlinx.coroutines.flow.take
@@ -153,6 +155,33 @@ class SquallCoroutinesTest {
 
         val error = withTimeout(10.seconds) { ended.await() }
         assertThat(error).isInstanceOf(SubscriptionEndedException::class.java).hasMessageContaining("the server stops")
+    }
+
+    @Test
+    fun `a flow bridges one channel into another, publishing with awaitPublish from the collector`() = runBlocking<Unit> {
+        val (_, squall) = start()
+        val scope = CoroutineScope(Dispatchers.Default)
+        val receipts = async(Dispatchers.Default, start = CoroutineStart.UNDISPATCHED) {
+            squall.publications("receipts").take(2).toList()
+        }
+        try {
+            // docs:coroutines-kotlin:start
+            scope.launch(start = CoroutineStart.UNDISPATCHED) {               // listening once launch returns
+                squall.publications("orders").collect { order ->               // each publication, in order
+                    val receipt = mapOf("order" to order.offset(), "status" to "received")
+                    squall.awaitPublish("receipts", Payload.json(receipt))     // suspends while Redis answers
+                }
+            }
+            // docs:coroutines-kotlin:end
+            squall.publish("orders", Payload.json(mapOf("id" to "o-1")))
+            squall.publish("orders", Payload.json(mapOf("id" to "o-2")))
+
+            val got = withTimeout(10.seconds) { receipts.await() }
+            assertThat(got.map { it.text() })
+                .containsExactly("{\"order\":1,\"status\":\"received\"}", "{\"order\":2,\"status\":\"received\"}")
+        } finally {
+            scope.cancel()
+        }
     }
 
     @Test
