@@ -1,6 +1,8 @@
-package dev.squall
+package dev.squall.embedding
 
 import com.fasterxml.jackson.databind.ObjectMapper
+import dev.squall.Payload
+import dev.squall.SquallConnection
 import dev.squall.kotlin.publications
 import dev.squall.kotlin.squall
 import dev.squall.support.Await
