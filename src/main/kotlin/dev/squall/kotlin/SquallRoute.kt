@@ -6,8 +6,9 @@ import dev.squall.WsRoute
 
 /**
  * What [SquallConfig.ws]'s block declares: the route's channel and its handlers ([WsRoute]), each handler with the
- * connection as its receiver, so that it reads `send(...)`, `pathParam(...)`, `close(...)` and reaches the push
- * handle as `squall()`. Every handler is optional; a second call of one replaces the first.
+ * connection as its receiver, so that it reads `send(...)`, `pathParam(...)`, `close(...)`, who the client is as
+ * [identity], and reaches the push handle as `squall()`. Every handler is optional; a second call of one replaces the
+ * first.
  *
  * Handlers of one connection run one at a time, in the order of events, on Jetty's threads: one that throws is
  * logged, and its connection is closed with 1011.

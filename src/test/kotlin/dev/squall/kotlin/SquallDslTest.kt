@@ -1,6 +1,7 @@
 package dev.squall.kotlin
 
 import com.fasterxml.jackson.databind.ObjectMapper
+import dev.squall.Identity
 import dev.squall.Payload
 import dev.squall.SlowConsumerPolicy
 import dev.squall.SquallPlugin
@@ -74,6 +75,22 @@ class SquallDslTest {
 
         ada.closeWith(4000, "done")
         assertThat(closes.poll(10, TimeUnit.SECONDS)).isEqualTo("4000 done")
+    }
+
+    @Test
+    fun `a handler reads who its client is as properties - identity, its user and info`() {
+        start {
+            ws("/chat") {
+                onOpen { send("anonymous=${identity.isAnonymous} user='${identity.user}' info=${identity.info}") }
+            }
+        }
+        assertThat(connect("/chat").takeText()).`as`("an open server: every client is anonymous")
+            .isEqualTo("anonymous=true user='' info=null")
+
+        val ada = Identity.of("42", "{ \"name\": \"Ada\" }")
+        assertThat(ada.user).isEqualTo("42")
+        assertThat(ada.info).isEqualTo("{\"name\":\"Ada\"}")
+        assertThat(ada.isAnonymous).isFalse()
     }
 
     @Test
