@@ -3,7 +3,6 @@ package dev.squall.kotlin
 import dev.squall.SlowConsumerPolicy
 import dev.squall.SquallPlugin
 import kotlin.time.Duration
-import kotlin.time.toJavaDuration
 import kotlin.time.toKotlinDuration
 
 /**
@@ -17,17 +16,17 @@ class SquallConfig internal constructor(private val config: SquallPlugin.Config)
     /** Between server pings to each connection; [Duration.ZERO] turns pings and dead-peer detection off. */
     var pingInterval: Duration
         get() = config.pingInterval.toKotlinDuration()
-        set(value) { config.pingInterval = value.toJavaDuration() }
+        set(value) { config.pingInterval = finite(value, KotlinNames.name("pingInterval"), "Duration.ZERO turns pings off") }
 
     /** After a ping, how long until something must have arrived, or the connection is dropped. */
     var pingTimeout: Duration
         get() = config.pingTimeout.toKotlinDuration()
-        set(value) { config.pingTimeout = value.toJavaDuration() }
+        set(value) { config.pingTimeout = finite(value, KotlinNames.name("pingTimeout")) }
 
     /** How long a connection may have messages waiting while its socket takes none; zero turns it off. */
     var writeTimeout: Duration
         get() = config.writeTimeout.toKotlinDuration()
-        set(value) { config.writeTimeout = value.toJavaDuration() }
+        set(value) { config.writeTimeout = finite(value, KotlinNames.name("writeTimeout"), "Duration.ZERO turns it off") }
 
     /** Largest message a client may send, in bytes; a larger one closes that connection with 1009. */
     var maxMessageBytes: Int
@@ -102,7 +101,7 @@ class SquallConfig internal constructor(private val config: SquallPlugin.Config)
     /** How long each publication stays in its channel's history. */
     var historyTtl: Duration
         get() = config.historyTtl.toKotlinDuration()
-        set(value) { config.historyTtl = value.toJavaDuration() }
+        set(value) { config.historyTtl = finite(value, KotlinNames.name("historyTtl")) }
 
     /** The most publications one recovery replays. */
     var maxRecovery: Int
@@ -122,7 +121,7 @@ class SquallConfig internal constructor(private val config: SquallPlugin.Config)
     /** How long a publish's idempotency key is remembered. */
     var idempotencyWindow: Duration
         get() = config.idempotencyWindow.toKotlinDuration()
-        set(value) { config.idempotencyWindow = value.toJavaDuration() }
+        set(value) { config.idempotencyWindow = finite(value, KotlinNames.name("idempotencyWindow")) }
 
     /** Where `POST {"channel", "data"}` publishes are taken; null: not mounted. */
     var publishApiPath: String?
@@ -147,12 +146,12 @@ class SquallConfig internal constructor(private val config: SquallPlugin.Config)
     /** On stop, how long [readyPath] and [publishPath] answer 503 before connections are closed. */
     var drainWindow: Duration
         get() = config.drainWindow.toKotlinDuration()
-        set(value) { config.drainWindow = value.toJavaDuration() }
+        set(value) { config.drainWindow = finite(value, KotlinNames.name("drainWindow")) }
 
     /** On stop, how long connections get to finish their close handshake. */
     var stopTimeout: Duration
         get() = config.stopTimeout.toKotlinDuration()
-        set(value) { config.stopTimeout = value.toJavaDuration() }
+        set(value) { config.stopTimeout = finite(value, KotlinNames.name("stopTimeout")) }
 
     /**
      * Declares a Squall WebSocket route at [path] (Javalin path syntax, such as `/rooms/{room}`); [route] sets its
@@ -164,6 +163,6 @@ class SquallConfig internal constructor(private val config: SquallPlugin.Config)
 
     /** Options for the channels of one namespace (`chat` for `chat:room1`); what [options] leaves unset comes from here. */
     fun namespace(name: String, options: SquallNamespace.() -> Unit) {
-        config.namespace(name) { SquallNamespace(it).options() }
+        config.namespace(name) { SquallNamespace(name, it).options() }
     }
 }

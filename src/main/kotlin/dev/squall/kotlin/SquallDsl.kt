@@ -4,6 +4,8 @@ package dev.squall.kotlin
 
 import dev.squall.SettingNames
 import dev.squall.SquallPlugin
+import kotlin.time.Duration
+import kotlin.time.toJavaDuration
 
 /**
  * A [SquallPlugin] configured the Kotlin way, as Ktor's `install(WebSockets) { pingPeriod = 15.seconds }` is:
@@ -12,8 +14,8 @@ import dev.squall.SquallPlugin
  * val plugin = squall {
  *     pingInterval = 25.seconds
  *     ws("/rooms/{room}") {
- *         channelFrom { "room:" + pathParam("room") }
- *         onMessage { text -> squall().publish("room:" + pathParam("room"), Payload.text(text)) }
+ *         channelFrom { "room:${pathParam("room")}" }
+ *         onMessage { text -> squall().publish("room:${pathParam("room")}", Payload.text(text)) }
  *     }
  * }
  * Javalin.create { config -> config.registerPlugin(plugin) }
@@ -21,6 +23,7 @@ import dev.squall.SquallPlugin
  *
  * Every setting starts from the default [SquallPlugin.Config] documents, and is checked at `Javalin.create()`: a bad
  * value fails it with an [IllegalArgumentException] that names the setting as written here (`squall { pingInterval }`).
+ * An infinite duration, which Java cannot hold, is refused as it is set, inside this block.
  * Needs nothing but Squall and Javalin; [awaitPublish] and [publications] need kotlinx-coroutines.
  */
 fun squall(configure: SquallConfig.() -> Unit): SquallPlugin =
@@ -32,7 +35,7 @@ fun squall(configure: SquallConfig.() -> Unit): SquallPlugin =
 annotation class SquallDslMarker
 
 /** How errors name the settings to a Kotlin user: as the DSL writes them, `squall { maxQueueBytes }`. */
-private object KotlinNames : SettingNames() {
+internal object KotlinNames : SettingNames() {
     override fun name(field: String) = "squall { $field }"
 
     override fun howToList(field: String, value: String) = "add $value to ${name(field)}"
@@ -44,4 +47,15 @@ private object KotlinNames : SettingNames() {
     override fun namespace(namespace: String) = "squall { namespace(\"$namespace\") }"
 
     override fun inNamespace(namespace: String, field: String) = "squall { namespace(\"$namespace\") { $field } }"
+}
+
+/**
+ * [value] for the Java [setting] (named as the DSL writes it), refused where it is set when it is infinite: Java has no
+ * infinite duration, and `Duration.INFINITE` converts to one so long that the node's arithmetic on it would overflow.
+ */
+internal fun finite(value: Duration, setting: String, instead: String = ""): java.time.Duration {
+    require(value.isFinite()) {
+        "$setting must be a finite Duration, got $value" + if (instead.isEmpty()) "" else ": $instead"
+    }
+    return value.toJavaDuration()
 }

@@ -2,12 +2,11 @@ package dev.squall.kotlin
 
 import dev.squall.SquallPlugin
 import kotlin.time.Duration
-import kotlin.time.toJavaDuration
 import kotlin.time.toKotlinDuration
 
 /** What one namespace's channels do differently ([SquallPlugin.Namespace]); null follows the plugin's setting. */
 @SquallDslMarker
-class SquallNamespace internal constructor(private val namespace: SquallPlugin.Namespace) {
+class SquallNamespace internal constructor(private val name: String, private val namespace: SquallPlugin.Namespace) {
 
     /** Publications each channel of the namespace keeps (0: none); null: [SquallConfig.historySize]. */
     var historySize: Int?
@@ -17,7 +16,7 @@ class SquallNamespace internal constructor(private val namespace: SquallPlugin.N
     /** How long each stays; null: [SquallConfig.historyTtl]. */
     var historyTtl: Duration?
         get() = namespace.historyTtl?.toKotlinDuration()
-        set(value) { namespace.historyTtl = value?.toJavaDuration() }
+        set(value) { namespace.historyTtl = value?.let { finite(it, KotlinNames.inNamespace(name, "historyTtl")) } }
 
     /** Whether `squall.v1` subscribers of its channels get `join` and `leave` events. */
     var presence: Boolean

@@ -23,7 +23,7 @@ class SquallRoute internal constructor(private val route: WsRoute) {
 
     /**
      * Puts each client on the channel [namer] names from its upgrade request (path, query, headers, cookies): such as
-     * `channelFrom { "room:" + pathParam("room") }` on `/rooms/{room}`. Null, or a name outside the rule, is refused
+     * `channelFrom { "room:${pathParam("room")}" }` on `/rooms/{room}`. Null, or a name outside the rule, is refused
      * with 400 before the upgrade; a namer that throws gets 500, and is logged.
      */
     fun channelFrom(namer: @SquallDslMarker Handshake.() -> String?) {

@@ -19,6 +19,7 @@ import java.net.URI
 import java.util.concurrent.LinkedBlockingQueue
 import java.util.concurrent.TimeUnit
 import kotlin.time.Duration
+import kotlin.time.Duration.Companion.days
 import kotlin.time.Duration.Companion.hours
 import kotlin.time.Duration.Companion.milliseconds
 import kotlin.time.Duration.Companion.minutes
@@ -187,6 +188,26 @@ class SquallDslTest {
         assertThatThrownBy { Javalin.create { it.registerPlugin(squall { namespace("chat") { historyTtl = Duration.ZERO } }) } }
             .isInstanceOf(IllegalArgumentException::class.java)
             .hasMessageContaining("squall { namespace(\"chat\") { historyTtl } } must be at least 1 second")
+    }
+
+    @Test
+    fun `Duration INFINITE, which Java has no room for, is refused where it is set, naming the setting and what turns it off`() {
+        assertThatThrownBy { squall { pingInterval = Duration.INFINITE } }
+            .isInstanceOf(IllegalArgumentException::class.java)
+            .hasMessage("squall { pingInterval } must be a finite Duration, got Infinity: Duration.ZERO turns pings off")
+        assertThatThrownBy { squall { writeTimeout = Duration.INFINITE } }
+            .hasMessage("squall { writeTimeout } must be a finite Duration, got Infinity: Duration.ZERO turns it off")
+        assertThatThrownBy { squall { namespace("chat") { historyTtl = Duration.INFINITE } } }
+            .hasMessage("squall { namespace(\"chat\") { historyTtl } } must be a finite Duration, got Infinity")
+        val settings = listOf<SquallConfig.() -> Unit>(
+            { pingTimeout = Duration.INFINITE }, { historyTtl = Duration.INFINITE }, { idempotencyWindow = Duration.INFINITE },
+            { drainWindow = Duration.INFINITE }, { stopTimeout = Duration.INFINITE },
+        )
+        for (setting in settings) {
+            assertThatThrownBy { squall(setting) }.isInstanceOf(IllegalArgumentException::class.java)
+                .hasMessageContaining("must be a finite Duration, got Infinity")
+        }
+        assertThat(squall { historyTtl = 3650.days }).`as`("long, but finite").isNotNull()
     }
 
     @Test
