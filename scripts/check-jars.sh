@@ -5,7 +5,7 @@
 #                              so no Lettuce) serves a WebSocket and publishes, loads no Redis class, and is told
 #                              which dependency to add when it sets `redis`; a route declared with the Kotlin DSL works
 #                              without kotlinx-coroutines, an optional dependency (scripts/check-jars/ThinJarApp.java)
-#   target/squall.jar          the self-contained one the README runs: it must start, answer, and stop on SIGTERM
+#   target/squall.jar          the self-contained one the README runs: it must start, answer, and stop on SIGTERM, and carries no kotlinx-coroutines
 # One line per check; the last line counts them, and any failure makes the exit code 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -173,6 +173,13 @@ for prefix in io/javalin/ org/slf4j/simple/ picocli/ io/lettuce/ dev/squall/inte
     fail "$fat lacks $prefix (a dependency left out of the shaded jar)"
   fi
 done
+
+found=$(grep -c '^kotlinx/' <<<"$fat_entries" || true)
+if [ "$found" -eq 0 ]; then
+  pass "$fat has no kotlinx/ entries (the optional coroutines, which the server never runs)"
+else
+  fail "$fat has $found kotlinx/ entries: the optional kotlinx-coroutines was shaded in (pom.xml, the shade plugin's artifactSet)"
+fi
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 log="$work/server.log"
