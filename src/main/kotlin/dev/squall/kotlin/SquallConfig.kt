@@ -1,7 +1,15 @@
 package dev.squall.kotlin
 
+import dev.squall.ChannelAction
+import dev.squall.ChannelAuthorizer
+import dev.squall.Handshake
+import dev.squall.Identity
+import dev.squall.PublishAccess
+import dev.squall.ReadAccess
 import dev.squall.SlowConsumerPolicy
 import dev.squall.SquallPlugin
+import dev.squall.SubscribeAccess
+import java.nio.file.Path
 import kotlin.time.Duration
 import kotlin.time.toKotlinDuration
 
@@ -152,6 +160,100 @@ class SquallConfig internal constructor(private val config: SquallPlugin.Config)
     var stopTimeout: Duration
         get() = config.stopTimeout.toKotlinDuration()
         set(value) { config.stopTimeout = finite(value, KotlinNames.name("stopTimeout")) }
+
+    /**
+     * A secret (32 bytes or more) that verifies HMAC-signed tokens; null: none. A token key, [authenticate] or a proxy
+     * makes every connection need an identity.
+     */
+    var tokenHmacSecret: String?
+        get() = config.tokenHmacSecret
+        set(value) { config.tokenHmacSecret = value }
+
+    /** A PEM file with the public key (RSA or EC) that verifies tokens; null: none. */
+    var tokenPublicKey: Path?
+        get() = config.tokenPublicKey
+        set(value) { config.tokenPublicKey = value }
+
+    /** A JWKS endpoint whose keys verify tokens, fetched and cached; null: none. */
+    var tokenJwksUrl: String?
+        get() = config.tokenJwksUrl
+        set(value) { config.tokenJwksUrl = value }
+
+    /** When set, a token's `aud` must name it. */
+    var tokenAudience: String?
+        get() = config.tokenAudience
+        set(value) { config.tokenAudience = value }
+
+    /** When set, a token's `iss` must be it. */
+    var tokenIssuer: String?
+        get() = config.tokenIssuer
+        set(value) { config.tokenIssuer = value }
+
+    /** The cookie a token may come in (for `EventSource`, which sends no headers); null: none. */
+    var tokenCookie: String?
+        get() = config.tokenCookie
+        set(value) { config.tokenCookie = value }
+
+    /** How long a `squall.v1` connection that brought no token has to send its `connect` command. */
+    var connectTimeout: Duration
+        get() = config.connectTimeout.toKotlinDuration()
+        set(value) { config.connectTimeout = finite(value, KotlinNames.name("connectTimeout")) }
+
+    /** The longest Squall waits for [authenticate], [authorize] or a proxy before refusing. */
+    var hookTimeout: Duration
+        get() = config.hookTimeout.toKotlinDuration()
+        set(value) { config.hookTimeout = finite(value, KotlinNames.name("hookTimeout")) }
+
+    /** The app's HTTP endpoint that decides who a client is when it brings no token (for [authenticate]); null: none. */
+    var connectProxy: String?
+        get() = config.connectProxy
+        set(value) { config.connectProxy = value }
+
+    /** The app's HTTP endpoint that decides subscriptions left to the app, instead of [authorize]; null: none. */
+    var subscribeProxy: String?
+        get() = config.subscribeProxy
+        set(value) { config.subscribeProxy = value }
+
+    /** The request headers the proxies are sent, besides cookies, such as `Authorization`. */
+    var proxyHeaders: List<String>
+        get() = config.proxyHeaders
+        set(value) { config.proxyHeaders = value }
+
+    /** Who may subscribe to channels outside any namespace; null: [SubscribeAccess]'s default. */
+    var subscribe: SubscribeAccess?
+        get() = config.subscribe
+        set(value) { config.subscribe = value }
+
+    /** Who may publish to them from a `squall.v1` connection; null: [PublishAccess.NONE]. */
+    var publish: PublishAccess?
+        get() = config.publish
+        set(value) { config.publish = value }
+
+    /** Who may read their history and presence; null: [ReadAccess.SUBSCRIBERS]. */
+    var read: ReadAccess?
+        get() = config.read
+        set(value) { config.read = value }
+
+    /**
+     * Decides who each client is from its request, with the [Handshake] as receiver, when it brings no token: an
+     * [Identity] admits it ([Identity.ANONYMOUS] as no one in particular), null refuses it (401). Such as
+     * `authenticate { cookie("session")?.let { sessions.identityOf(it) } }`. It may block (a database call): it runs
+     * on Squall's threads, within [hookTimeout]; one that throws or takes longer refuses (403). With it, every route
+     * needs an identity, and channels are private unless their namespace says otherwise
+     * ([SquallPlugin.Config.authenticate]).
+     */
+    fun authenticate(authenticator: @SquallDslMarker Handshake.() -> Identity?) {
+        config.authenticate { handshake -> handshake.authenticator() }
+    }
+
+    /**
+     * Decides what a user, the [Identity] receiver, may do with a channel where its rules leave it to the app:
+     * `authorize { channel, action -> channel == "user:$user" }`. As [authenticate], it runs on Squall's threads within
+     * [hookTimeout], and one that throws or takes longer answers no ([ChannelAuthorizer]).
+     */
+    fun authorize(authorizer: @SquallDslMarker Identity.(channel: String, action: ChannelAction) -> Boolean) {
+        config.authorize { who, channel, action -> who.authorizer(channel, action) }
+    }
 
     /**
      * Declares a Squall WebSocket route at [path] (Javalin path syntax, such as `/rooms/{room}`); [route] sets its

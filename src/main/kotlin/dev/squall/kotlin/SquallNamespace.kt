@@ -1,6 +1,9 @@
 package dev.squall.kotlin
 
+import dev.squall.PublishAccess
+import dev.squall.ReadAccess
 import dev.squall.SquallPlugin
+import dev.squall.SubscribeAccess
 import kotlin.time.Duration
 import kotlin.time.toKotlinDuration
 
@@ -22,4 +25,19 @@ class SquallNamespace internal constructor(private val name: String, private val
     var presence: Boolean
         get() = namespace.presence
         set(value) { namespace.presence = value }
+
+    /** Who may subscribe to its channels; null: [SquallConfig.subscribe]. */
+    var subscribe: SubscribeAccess?
+        get() = namespace.subscribe
+        set(value) { namespace.subscribe = value }
+
+    /** Who may publish to them from `squall.v1` ([PublishAccess.SUBSCRIBERS]: a chat room); null: [SquallConfig.publish]. */
+    var publish: PublishAccess?
+        get() = namespace.publish
+        set(value) { namespace.publish = value }
+
+    /** Who may read their history and presence; null: [SquallConfig.read]. */
+    var read: ReadAccess?
+        get() = namespace.read
+        set(value) { namespace.read = value }
 }

@@ -1,6 +1,7 @@
 package dev.squall.kotlin
 
 import com.fasterxml.jackson.databind.ObjectMapper
+import dev.squall.ChannelAction
 import dev.squall.Identity
 import dev.squall.Payload
 import dev.squall.SlowConsumerPolicy
@@ -92,6 +93,34 @@ class SquallDslTest {
         assertThat(ada.user).isEqualTo("42")
         assertThat(ada.info).isEqualTo("{\"name\":\"Ada\"}")
         assertThat(ada.isAnonymous).isFalse()
+    }
+
+    @Test
+    fun `authenticate has the Handshake as receiver and authorize the Identity - the app's own session admits ada to her channel alone`() {
+        val server = start {
+            hookTimeout = 2.seconds
+            authenticate {
+                when (cookie("session")) {
+                    "s-ada" -> Identity.of("ada", "{\"name\":\"Ada\"}")
+                    "s-bob" -> Identity.of("bob")
+                    else -> null
+                }
+            }
+            authorize { channel, action -> action == ChannelAction.SUBSCRIBE && channel == "private:$user" }
+            ws("/ws/{channel}") {
+                channelFrom("channel")
+                onOpen { send("hello ${identity.user} ${identity.info}") }
+            }
+        }
+        val ada = WsTestClient.connect(URI.create("ws://127.0.0.1:${server.port()}/ws/private:ada"),
+            mapOf("Cookie" to "session=s-ada"), listOf()).also { open.add(it) }
+        assertThat(json.readTree(ada.takeText()).path("squall").asText()).isEqualTo("subscribed")
+        assertThat(ada.takeText()).isEqualTo("hello ada {\"name\":\"Ada\"}")
+
+        val bob = RawHttp.get(server.port(), "/ws/private:ada", upgradeHeaders() + ("Cookie" to "session=s-bob"))
+        assertThat(bob.status()).`as`("bob, to ada's channel").isEqualTo(403)
+        val stranger = RawHttp.get(server.port(), "/ws/private:ada", upgradeHeaders() + ("Cookie" to "session=forged"))
+        assertThat(stranger.status()).`as`("a session the app does not know").isEqualTo(401)
     }
 
     @Test
@@ -201,7 +230,8 @@ class SquallDslTest {
             .hasMessage("squall { namespace(\"chat\") { historyTtl } } must be a finite Duration, got Infinity")
         val settings = listOf<SquallConfig.() -> Unit>(
             { pingTimeout = Duration.INFINITE }, { historyTtl = Duration.INFINITE }, { idempotencyWindow = Duration.INFINITE },
-            { drainWindow = Duration.INFINITE }, { stopTimeout = Duration.INFINITE },
+            { drainWindow = Duration.INFINITE }, { stopTimeout = Duration.INFINITE }, { connectTimeout = Duration.INFINITE },
+            { hookTimeout = Duration.INFINITE },
         )
         for (setting in settings) {
             assertThatThrownBy { squall(setting) }.isInstanceOf(IllegalArgumentException::class.java)
