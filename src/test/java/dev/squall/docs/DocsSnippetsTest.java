@@ -75,6 +75,19 @@ class DocsSnippetsTest {
     }
 
     @Test
+    void the_guide_names_every_type_of_the_api_as_what_to_import() throws IOException {
+        Matcher list = Pattern.compile("the package `dev\\.squall` is the whole API \\(([^)]*)\\)").matcher(Files.readString(GUIDE));
+        assertThat(list.find()).as("the list of the API's types in " + GUIDE).isTrue();
+        List<String> named = Pattern.compile("`(\\w+)`").matcher(list.group(1)).results().map(m -> m.group(1)).toList();
+        List<String> api;
+        try (Stream<Path> files = Files.list(Path.of("src/main/java/dev/squall"))) {
+            api = files.map(p -> p.getFileName().toString()).filter(n -> n.endsWith(".java") && !n.equals("package-info.java"))
+                    .map(n -> n.substring(0, n.length() - ".java".length())).toList();
+        }
+        assertThat(named).as("the types %s names as the whole API", GUIDE).containsExactlyInAnyOrderElementsOf(api);
+    }
+
+    @Test
     void both_readmes_link_to_the_embedding_guide() throws IOException {
         assertThat(Files.readString(Path.of("README.md"))).contains("(docs/embedding.md)");
         assertThat(Files.readString(Path.of("README.zh-CN.md"))).contains("(docs/embedding.md)");
