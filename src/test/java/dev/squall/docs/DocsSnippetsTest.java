@@ -40,7 +40,7 @@ class DocsSnippetsTest {
     @Test
     void every_snippet_in_the_embedding_guide_is_the_code_of_the_test_it_names() throws IOException {
         assertSnippetsTested(GUIDE, "embedding-java", "embedding-kotlin", "api-java", "api-kotlin", "coroutines-kotlin",
-                "who-may-connect-java");
+                "who-may-connect-java", "who-may-connect-kotlin");
     }
 
     @Test

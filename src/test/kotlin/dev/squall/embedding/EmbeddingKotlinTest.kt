@@ -1,10 +1,17 @@
 package dev.squall.embedding
 
+import com.fasterxml.jackson.databind.JsonNode
+import com.fasterxml.jackson.databind.ObjectMapper
+import dev.squall.Identity
 import dev.squall.Payload
+import dev.squall.ReadAccess
 import dev.squall.SquallConnection
 import dev.squall.SquallPlugin
+import dev.squall.SubscribeAccess
+import dev.squall.kotlin.identity
 import dev.squall.kotlin.publications
 import dev.squall.kotlin.squall
+import dev.squall.kotlin.user
 import dev.squall.support.Await
 import dev.squall.support.RawHttp
 import dev.squall.support.RawWsClient
@@ -40,6 +47,7 @@ import kotlin.time.Duration.Companion.seconds
 class EmbeddingKotlinTest {
 
     private val http: HttpClient = HttpClient.newHttpClient()
+    private val json = ObjectMapper()
     private val clients = mutableListOf<AutoCloseable>()
     private var app: Javalin? = null
 
@@ -128,6 +136,47 @@ class EmbeddingKotlinTest {
         assertThat(get("/js/squall.js").body()).contains("squall.v1")
     }
 
+    /** The app's own sessions: the identity of a signed-in session id, or null. */
+    private object Sessions {
+        fun identityOf(session: String?): Identity? = when (session) {
+            "s-ada" -> Identity.of("ada")
+            "s-bob" -> Identity.of("bob")
+            else -> null
+        }
+    }
+
+    @Test
+    fun `the guide's example lets users in by session, each to their own account and everyone to the news`() {
+        val sessions = Sessions
+        // docs:who-may-connect-kotlin:start
+        val plugin = squall {
+            // Who is connecting, with the Handshake as receiver: the app's own session cookie says; null refuses (401).
+            authenticate { sessions.identityOf(cookie("session")) }
+            // What a user, the receiver, may do with a channel its rules leave to the app: only their own account.
+            authorize { channel, _ -> channel == "account:$user" }
+            namespace("account") {
+                subscribe = SubscribeAccess.TOKEN     // private: a token or the hook must grant it (the default)
+                read = ReadAccess.SUBSCRIBERS         // history and presence too (the default)
+            }
+            namespace("news") { subscribe = SubscribeAccess.PUBLIC }   // anyone signed in listens
+            ws("/ws") { onOpen { send("hello ${identity.user}") } }
+        }
+        // docs:who-may-connect-kotlin:end
+        val app = Javalin.create { it.registerPlugin(plugin) }.start("127.0.0.1", 0).also { this.app = it }
+
+        assertThat(RawHttp.get(app.port(), "/ws", upgradeHeaders(null) + ("Cookie" to "session=forged")).status()).isEqualTo(401)
+        assertThat(connect("/ws", "s-ada").takeText()).isEqualTo("hello ada")
+
+        val bob = connect("/ws", "s-bob", listOf("squall.v1"))
+        assertThat(call(bob, 1, "subscribe", "account:ada").path("code").asText()).isEqualTo("forbidden")
+        assertThat(call(bob, 2, "presence", "account:ada").path("code").asText()).isEqualTo("forbidden")
+        assertThat(call(bob, 3, "subscribe", "account:bob").path("type").asText()).isEqualTo("subscribed")
+        assertThat(call(bob, 4, "presence", "account:bob").path("type").asText()).isEqualTo("presence")
+        assertThat(call(bob, 5, "subscribe", "news:today").path("type").asText()).isEqualTo("subscribed")
+        assertThat(call(bob, 6, "subscribe", "elsewhere").path("code").asText())
+            .`as`("outside the namespaces: private, and the hook says no").isEqualTo("forbidden")
+    }
+
     @Test
     fun `allowedOrigins set in the DSL is checked before the upgrade, and same-origin and origin-less clients connect`() {
         val plugin = squall {
@@ -175,6 +224,20 @@ class EmbeddingKotlinTest {
 
     private fun connect(pathAndQuery: String): WsTestClient =
         WsTestClient.connect(URI.create("ws://127.0.0.1:${app!!.port()}$pathAndQuery")).also { clients.add(it) }
+
+    /** A client whose request carries the app's session cookie. */
+    private fun connect(path: String, session: String, subprotocols: List<String> = listOf()): WsTestClient =
+        WsTestClient.connect(URI.create("ws://127.0.0.1:${app!!.port()}$path"), mapOf("Cookie" to "session=$session"), subprotocols)
+            .also { clients.add(it) }
+
+    /** A `squall.v1` command on [channel], and its reply (pushes before it skipped). */
+    private fun call(client: WsTestClient, id: Int, type: String, channel: String): JsonNode {
+        client.send("""{"id":$id,"type":"$type","channel":"$channel"}""")
+        while (true) {
+            val frame = json.readTree(client.takeText())
+            if (frame.has("id")) return frame
+        }
+    }
 
     /** The status of a WebSocket handshake on [path], with this Origin (null: none), on a bare socket: the JDK client sets none. */
     private fun upgrade(path: String, origin: String?): Int {
