@@ -3,8 +3,9 @@
 #   target/squall-VERSION.jar  the thin library jar `mvn install` publishes: Squall's own classes only. An app on it
 #                              and on the jars its POM brings (as Maven resolves them for any app: no optional one,
 #                              so no Lettuce) serves a WebSocket and publishes, loads no Redis class, and is told
-#                              which dependency to add when it sets `redis` (scripts/check-jars/ThinJarApp.java)
-#   target/squall.jar          the self-contained one the README runs: it must start, answer, and stop on SIGTERM
+#                              which dependency to add when it sets `redis`; a route declared with the Kotlin DSL works
+#                              without kotlinx-coroutines, an optional dependency (scripts/check-jars/ThinJarApp.java)
+#   target/squall.jar          the self-contained one the README runs: it must start, answer, and stop on SIGTERM, and carries no kotlinx-coroutines
 # One line per check; the last line counts them, and any failure makes the exit code 1.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -130,6 +131,16 @@ EOF
     fi
 
     rc=0
+    timeout 120 java -Xlog:class+load=info:file="$work/app/loaded-kotlin.txt" -cp "$app_cp" scripts/check-jars/ThinJarApp.java kotlin-dsl \
+      >"$work/app/kotlin.log" 2>&1 || rc=$?
+    if [ "$rc" -eq 0 ] && grep -q ' dev\.squall\.kotlin\.SquallRoute ' "$work/app/loaded-kotlin.txt"; then
+      pass "an app on $thin and those jars (no kotlinx-coroutines) serves a route declared with the Kotlin DSL"
+    else
+      fail "an app on $thin and those jars did not serve a route declared with the Kotlin DSL (exit code $rc; scripts/check-jars/ThinJarApp.java kotlin-dsl):"
+      tail -n 30 "$work/app/kotlin.log" >&2
+    fi
+
+    rc=0
     refusal=$(timeout 120 java -cp "$app_cp" scripts/check-jars/ThinJarApp.java redis redis://127.0.0.1:6379 2>&1) || rc=$?
     sentence=$(grep -m1 '^java\.lang\.IllegalArgumentException: ' <<<"$refusal" || true)
     if [ "$rc" -eq 0 ] && grep -qF "$lettuce" <<<"$sentence"; then
@@ -162,6 +173,13 @@ for prefix in io/javalin/ org/slf4j/simple/ picocli/ io/lettuce/ dev/squall/inte
     fail "$fat lacks $prefix (a dependency left out of the shaded jar)"
   fi
 done
+
+found=$(grep -c '^kotlinx/' <<<"$fat_entries" || true)
+if [ "$found" -eq 0 ]; then
+  pass "$fat has no kotlinx/ entries (the optional coroutines, which the server never runs)"
+else
+  fail "$fat has $found kotlinx/ entries: the optional kotlinx-coroutines was shaded in (pom.xml, the shade plugin's artifactSet)"
+fi
 
 port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()')
 log="$work/server.log"

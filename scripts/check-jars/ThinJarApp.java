@@ -1,5 +1,7 @@
 import dev.squall.SquallPlugin;
+import dev.squall.kotlin.SquallDsl;
 import io.javalin.Javalin;
+import kotlin.Unit;
 
 import java.net.URI;
 import java.net.http.HttpClient;
@@ -20,6 +22,9 @@ import java.util.concurrent.TimeUnit;
  *       and one made from code to a WebSocket client on a channel; exits 0 when all of that worked.</li>
  *   <li>{@code redis URI}: configures {@code redis}; {@code Javalin.create()} must refuse it with an exception (not
  *       an error such as {@code NoClassDefFoundError}), whose class and message are printed; exits 0 then.</li>
+ *   <li>{@code kotlin-dsl}: builds the plugin with the Kotlin DSL ({@code squall { ws("/chat") { onMessage { ... } } }},
+ *       called here as a Kotlin caller's bytecode calls it) without kotlinx-coroutines, an optional dependency, and
+ *       talks to its route; exits 0 when the client was greeted and echoed.</li>
  * </ul>
  * Any failure ends with a stack trace and exit code 1.
  */
@@ -32,8 +37,10 @@ public class ThinJarApp {
             refusesRedis(args[1]);
         } else if (args.length == 1 && args[0].equals("plain")) {
             servesWithoutRedis();
+        } else if (args.length == 1 && args[0].equals("kotlin-dsl")) {
+            servesFromTheKotlinDsl();
         } else {
-            throw new IllegalArgumentException("usage: ThinJarApp plain | ThinJarApp redis URI");
+            throw new IllegalArgumentException("usage: ThinJarApp plain | ThinJarApp redis URI | ThinJarApp kotlin-dsl");
         }
         System.exit(0);
     }
@@ -81,6 +88,44 @@ public class ThinJarApp {
             if (!metrics.contains("squall_broker_connected 1.0")) throw new AssertionError("GET /metrics has no squall_broker_connected 1.0");
             socket.abort();
             System.out.println("served GET /orders, /ws/news, POST /publish, a publish from code and GET /metrics");
+        } finally {
+            app.stop();
+        }
+    }
+
+    private static void servesFromTheKotlinDsl() throws Exception {
+        try {
+            Class.forName("kotlinx.coroutines.flow.Flow");
+            throw new AssertionError("kotlinx-coroutines is on this app's classpath: the check would prove nothing");
+        } catch (ClassNotFoundException expected) {
+            // The point of the run: the DSL without the optional coroutines.
+        }
+        // squall { ws("/chat") { onOpen { send("hello") }; onMessage { text -> send("echo: $text") } } }
+        SquallPlugin squall = SquallDsl.squall(cfg -> {
+            cfg.ws("/chat", route -> {
+                route.onOpen(client -> {
+                    client.send("hello");
+                    return Unit.INSTANCE;
+                });
+                route.onMessage((client, text) -> {
+                    client.send("echo: " + text);
+                    return Unit.INSTANCE;
+                });
+                return Unit.INSTANCE;
+            });
+            return Unit.INSTANCE;
+        });
+        Javalin app = Javalin.create(config -> config.registerPlugin(squall)).start("127.0.0.1", 0);
+        try {
+            BlockingQueue<String> frames = new LinkedBlockingQueue<>();
+            WebSocket socket = HttpClient.newHttpClient().newWebSocketBuilder()
+                    .buildAsync(URI.create("ws://127.0.0.1:" + app.port() + "/chat"), new Collect(frames))
+                    .get(WAIT.toSeconds(), TimeUnit.SECONDS);
+            expect(next(frames, "the greeting"), "hello", "the first frame on /chat");
+            socket.sendText("hi", true).get(WAIT.toSeconds(), TimeUnit.SECONDS);
+            expect(next(frames, "the echo"), "echo: hi", "the answer to 'hi'");
+            socket.abort();
+            System.out.println("served /chat from a plugin built by the Kotlin DSL, without kotlinx-coroutines");
         } finally {
             app.stop();
         }

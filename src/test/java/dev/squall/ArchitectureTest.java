@@ -36,13 +36,17 @@ import static com.tngtech.archunit.library.dependencies.SlicesRuleDefinition.sli
  * {@code auth} is the only package that speaks nimbus-jose-jwt, so that how tokens are checked can change in one place.
  *
  * The plugin classes are the one place where the API wires the internals; internals may read the API's value types
- * (the config, the enums, the connection interface) but never the plugins themselves.
+ * (the config, the enums, the connection interface) but never the plugins themselves. The Kotlin layer in
+ * {@code kotlin} (the DSL, the coroutine functions) is a user of the API like the standalone server, and nothing in
+ * Java uses it.
  */
 @AnalyzeClasses(packages = "dev.squall", importOptions = ImportOption.DoNotIncludeTests.class)
 class ArchitectureTest {
 
     private static final String API = "dev.squall";
     private static final String INTERNAL = "dev.squall.internal..";
+    private static final String KOTLIN_LAYER = "dev.squall.kotlin..";
+    private static final String COROUTINES = "dev.squall.kotlin.SquallCoroutines";
     private static final Set<String> PLUGINS = Set.of("dev.squall.SquallPlugin", "dev.squall.OriginPolicyPlugin");
 
     @ArchTest
@@ -54,8 +58,29 @@ class ArchitectureTest {
     @ArchTest
     static final ArchRule no_public_signature_of_the_api_names_an_internal_jetty_or_lettuce_type = classes()
             .that().resideInAPackage(API).and().arePublic()
-            .should(exposeOnlyTypesOutside(INTERNAL, "dev.squall.server..", "org.eclipse.jetty..", "io.lettuce..", "io.netty.."))
-            .because("an app compiles against these signatures: what they name is a promise");
+            .should(exposeOnlyTypesOutside(INTERNAL, "dev.squall.server..", "org.eclipse.jetty..", "io.lettuce..", "io.netty..",
+                    KOTLIN_LAYER, "kotlin..", "kotlinx.."))
+            .because("an app compiles against these signatures: what they name is a promise, and a Java app sees no Kotlin type");
+
+    @ArchTest
+    static final ArchRule the_kotlin_layer_uses_the_api_like_any_app = noClasses()
+            .that().resideInAPackage(KOTLIN_LAYER)
+            .should().dependOnClassesThat().resideInAnyPackage(INTERNAL, "dev.squall.server..")
+            .because("the DSL and the coroutine functions are sugar over the Java API, and promise nothing it does not");
+
+    @ArchTest
+    static final ArchRule the_java_code_never_needs_the_kotlin_layer = noClasses()
+            .that().resideOutsideOfPackage(KOTLIN_LAYER)
+            .should().dependOnClassesThat().resideInAPackage(KOTLIN_LAYER)
+            .orShould().dependOnClassesThat().resideInAPackage("kotlinx..")
+            .because("a Java app needs no Kotlin layer, and javac would not stop it: kotlinc compiles first (pom.xml), so its classes are there");
+
+    @ArchTest
+    static final ArchRule only_the_coroutine_functions_need_kotlinx_coroutines = noClasses()
+            .that().resideInAPackage(KOTLIN_LAYER).and(DescribedPredicate.describe("are not SquallCoroutines or its lambdas",
+                    (JavaClass c) -> !c.getName().equals(COROUTINES) && !c.getName().startsWith(COROUTINES + "$")))
+            .should().dependOnClassesThat().resideInAPackage("kotlinx..")
+            .because("kotlinx-coroutines is optional: an app that uses the DSL alone does not have it (scripts/check-jars.sh)");
 
     @ArchTest
     static final ArchRule the_standalone_server_uses_the_api_like_any_app = noClasses()

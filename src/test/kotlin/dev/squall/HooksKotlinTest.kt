@@ -1,6 +1,8 @@
 package dev.squall
 
 import com.fasterxml.jackson.databind.ObjectMapper
+import dev.squall.kotlin.squall
+import dev.squall.kotlin.user
 import dev.squall.support.RawHttp
 import dev.squall.support.WsTestClient
 import io.javalin.Javalin
@@ -10,8 +12,9 @@ import org.junit.jupiter.api.Test
 import java.net.URI
 
 /**
- * The README's authenticate and authorize hooks as a Kotlin app writes them: trailing lambdas for Squall's Java
- * hook interfaces, with Kotlin seeing from `@NullMarked` that a cookie may be null and that the hook may answer null.
+ * The README's authenticate and authorize hooks as a Kotlin app writes them, with the DSL of `dev.squall.kotlin`:
+ * receivers instead of parameters, and Kotlin seeing from `@NullMarked` that a cookie may be null and that the hook may
+ * answer null.
  */
 class HooksKotlinTest {
 
@@ -32,12 +35,12 @@ class HooksKotlinTest {
     fun `a session the app knows connects, and each user may subscribe to their own account only`() {
         val sessions = Sessions
         // docs:hooks-kotlin:start
-        val squall = SquallPlugin { cfg ->
-            cfg.authenticate { handshake -> sessions.identityOf(handshake.cookie("session")) }
-            cfg.authorize { who, channel, _ -> channel == "account:${who.user()}" }
+        val plugin = squall {
+            authenticate { sessions.identityOf(cookie("session")) }   // the Handshake is the receiver; null: 401
+            authorize { channel, _ -> channel == "account:$user" }    // the Identity is the receiver
         }
         // docs:hooks-kotlin:end
-        val started = Javalin.create { config -> config.registerPlugin(squall) }.start("127.0.0.1", 0)
+        val started = Javalin.create { config -> config.registerPlugin(plugin) }.start("127.0.0.1", 0)
         app = started
         val upgrade = mapOf(
             "Upgrade" to "websocket", "Connection" to "Upgrade",

@@ -56,6 +56,7 @@ class EmbeddingTest {
     void an_app_with_its_own_routes_gets_an_echo_route_and_pushes_from_its_own_handler() throws Exception {
         // docs:embedding-java:start
         SquallPlugin squall = new SquallPlugin(cfg -> {
+            cfg.pingInterval = Duration.ofSeconds(15);                         // every setting, as a field
             cfg.ws("/chat", ws -> {
                 ws.onOpen(client -> client.send("hello " + client.queryParam("name")));
                 ws.onMessage((client, text) -> client.send("echo: " + text));
