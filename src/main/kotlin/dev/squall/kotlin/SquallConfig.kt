@@ -204,6 +204,36 @@ class SquallConfig internal constructor(private val config: SquallPlugin.Config)
         get() = config.hookTimeout.toKotlinDuration()
         set(value) { config.hookTimeout = finite(value, KotlinNames.name("hookTimeout")) }
 
+    /** Messages one connection may send per second (a token bucket); past it, closed with 3013. 0: no limit. */
+    var maxMessagesPerSecond: Int
+        get() = config.maxMessagesPerSecond
+        set(value) { config.maxMessagesPerSecond = value }
+
+    /** Connections this node holds at once; one more is refused with 503 before its handshake. 0: no limit. */
+    var maxConnections: Int
+        get() = config.maxConnections
+        set(value) { config.maxConnections = value }
+
+    /** Connections one client address may hold; one more is refused with 429 before its handshake. 0: no limit. */
+    var maxConnectionsPerIp: Int
+        get() = config.maxConnectionsPerIp
+        set(value) { config.maxConnectionsPerIp = value }
+
+    /** Connections one user may hold; one more is refused with 429, or closed with 3504 after `connect`. 0: no limit. */
+    var maxConnectionsPerUser: Int
+        get() = config.maxConnectionsPerUser
+        set(value) { config.maxConnectionsPerUser = value }
+
+    /** How long a client has to send the head of its request; a slower one is disconnected. [Duration.ZERO]: off. */
+    var handshakeTimeout: Duration
+        get() = config.handshakeTimeout.toKotlinDuration()
+        set(value) { config.handshakeTimeout = finite(value, KotlinNames.name("handshakeTimeout"), "Duration.ZERO turns it off") }
+
+    /** Channels with subscribers this node holds at once; a subscribe that would add one more is refused. 0: no limit. */
+    var maxChannels: Int
+        get() = config.maxChannels
+        set(value) { config.maxChannels = value }
+
     /** The app's HTTP endpoint that decides who a client is when it brings no token (for [authenticate]); null: none. */
     var connectProxy: String?
         get() = config.connectProxy
