@@ -41,7 +41,7 @@ import kotlin.time.Duration.Companion.seconds
 class SquallCoroutinesTest {
 
     private val json = ObjectMapper()
-    private val deadline = java.time.Duration.ofSeconds(10)
+    private val deadline = java.time.Duration.ofSeconds(30)
     private val open = mutableListOf<AutoCloseable>()
     private val apps = mutableListOf<Javalin>()
 
@@ -94,7 +94,7 @@ class SquallCoroutinesTest {
 
         for (i in 1..150) squall.publish("prices", Payload.json(mapOf("p" to i)))
 
-        val got = withTimeout(10.seconds) { firstHundred.await() }
+        val got = withTimeout(30.seconds) { firstHundred.await() }
         assertThat(got.map { it.offset() }).isEqualTo((1L..100L).toList())
         assertThat(got.map { it.text() }).startsWith("{\"p\":1}", "{\"p\":2}")
         assertThat(got.map { it.epoch() }.distinct()).hasSize(1)
@@ -133,7 +133,7 @@ class SquallCoroutinesTest {
         awaitSubscribers(app, "fast", 0)                // dropped while its collector still holds the first
         gate.complete(Unit)
 
-        val error = withTimeout(10.seconds) { ended.await() }
+        val error = withTimeout(30.seconds) { ended.await() }
         assertThat(error).isInstanceOf(SubscriptionEndedException::class.java)
         error as SubscriptionEndedException
         assertThat(error.channel).isEqualTo("fast")
@@ -153,7 +153,7 @@ class SquallCoroutinesTest {
         apps.remove(app)
         app.stop()
 
-        val error = withTimeout(10.seconds) { ended.await() }
+        val error = withTimeout(30.seconds) { ended.await() }
         assertThat(error).isInstanceOf(SubscriptionEndedException::class.java).hasMessageContaining("the server stops")
     }
 
@@ -176,7 +176,7 @@ class SquallCoroutinesTest {
             squall.publish("orders", Payload.json(mapOf("id" to "o-1")))
             squall.publish("orders", Payload.json(mapOf("id" to "o-2")))
 
-            val got = withTimeout(10.seconds) { receipts.await() }
+            val got = withTimeout(30.seconds) { receipts.await() }
             assertThat(got.map { it.text() })
                 .containsExactly("{\"order\":1,\"status\":\"received\"}", "{\"order\":2,\"status\":\"received\"}")
         } finally {
@@ -202,7 +202,7 @@ class SquallCoroutinesTest {
         val published = (1..50).map { nodeB.awaitPublish("orders", Payload.text("o-$it")) }
 
         assertThat(published.map { it.delivered() }).`as`("not known with Redis").containsOnly(-1)
-        val got = withTimeout(10.seconds) { fifty.await() }
+        val got = withTimeout(30.seconds) { fifty.await() }
         assertThat(got.map { it.text() }).isEqualTo((1..50).map { "o-$it" })
         assertThat(got.map { it.offset() }).isEqualTo(published.map { it.offset() })
     }
