@@ -123,8 +123,8 @@ export class SquallError extends Error {
  *   within `commandTimeoutMs` (code `timeout`); it has ended. To go on from where it was, subscribe again with
  *   `{ since: subscription.offset, epoch: subscription.epoch }` (when `offset` is not null). Not for
  *   `unavailable` (the server is draining or has lost Redis): that subscribe is asked again after a backoff delay
- * @property {(client: string) => void} [onJoin] another client joined (namespaces with presence on)
- * @property {(client: string) => void} [onLeave] another client left
+ * @property {(client: string, who: Who) => void} [onJoin] another client joined (namespaces with presence on)
+ * @property {(client: string, who: Who) => void} [onLeave] another client left
  */
 
 /**
@@ -283,10 +283,11 @@ export class Client {
   }
 
   /**
-   * How many subscribers a channel has on the server's node, and its position.
+   * How many subscribers (connections) a channel has over the server's nodes, how many distinct users they are,
+   * and its position.
    *
    * @param {string} channel
-   * @returns {Promise<{subscribers: number, offset: number, epoch: string}>}
+   * @returns {Promise<{subscribers: number, users: number, offset: number, epoch: string}>}
    */
   presence(channel) {
     return this.request({ type: 'presence', channel });
@@ -806,8 +807,8 @@ export class Client {
     }
     const subscription = this.subscriptions.get(frame.channel);
     if (!subscription) return;
-    if (frame.type === 'join') subscription.call('onJoin', frame.client);
-    if (frame.type === 'leave') subscription.call('onLeave', frame.client);
+    if (frame.type === 'join') subscription.call('onJoin', frame.client, who(frame));
+    if (frame.type === 'leave') subscription.call('onLeave', frame.client, who(frame));
     if (frame.type === 'reset') subscription.onReset(frame);
     // other types come from a newer server; ignoring them keeps this client working with it
   }
@@ -1031,6 +1032,22 @@ export class Subscription {
     const handler = this.handlers[name];
     if (typeof handler === 'function') this.client.call(handler, ...args);
   }
+}
+
+/**
+ * Whose connection a join or leave is about: its user ("" when anonymous) and the info its token or the app gave
+ * it, if any.
+ *
+ * @typedef {object} Who
+ * @property {string} user
+ * @property {object} [info]
+ */
+
+/** @returns {Who} */
+function who(frame) {
+  const found = { user: typeof frame.user === 'string' ? frame.user : '' };
+  if (frame.info !== undefined) found.info = frame.info;
+  return found;
 }
 
 function has(object, key) {

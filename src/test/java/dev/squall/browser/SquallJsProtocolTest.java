@@ -331,24 +331,26 @@ class SquallJsProtocolTest {
                 const client = connect('ws://squall.test/ws', { ...fast, onDropped: (n) => seen.push(`dropped ${n}`) });
                 client.subscribe('chat:room', {
                   onPublication: (data, { offset }) => seen.push(`${offset} ${data instanceof Uint8Array ? 'bytes ' + [...data] : data}`),
-                  onJoin: (id) => seen.push(`join ${id}`),
-                  onLeave: (id) => seen.push(`leave ${id}`),
+                  onJoin: (id, who) => seen.push(`join ${id} ${JSON.stringify(who)}`),
+                  onLeave: (id, who) => seen.push(`leave ${id} ${JSON.stringify(who)}`),
                 });
                 const s = await socket(0);
                 s.accept();
                 s.push({ id: 1, type: 'subscribed', channel: 'chat:room', offset: 0, epoch: 'e' });
                 s.push({ channel: 'chat:room', offset: 1, data: 'AAEC/w==', encoding: 'base64' });
-                s.push({ type: 'join', channel: 'chat:room', client: 'c7' });
+                s.push({ type: 'join', channel: 'chat:room', client: 'c7', user: '42', info: { name: 'Ada' } });
                 s.push({ type: 'dropped', count: 3 });
                 s.push({ type: 'something-newer', channel: 'chat:room' });
                 s.push('not json');
                 s.push({ channel: 'chat:room', offset: 5, data: 'after the drop' });
-                s.push({ type: 'leave', channel: 'chat:room', client: 'c7' });
+                s.push({ type: 'leave', channel: 'chat:room', client: 'c7', user: '' });
+                s.push({ type: 'leave', channel: 'chat:room', client: 'c8' });          // an older server: no user
                 return { seen, errors };
                 """);
 
         assertThat(texts(result.get("seen"))).containsExactly(
-                "1 bytes 0,1,2,255", "join c7", "dropped 3", "5 after the drop", "leave c7");
+                "1 bytes 0,1,2,255", "join c7 {\"user\":\"42\",\"info\":{\"name\":\"Ada\"}}", "dropped 3", "5 after the drop",
+                "leave c7 {\"user\":\"\"}", "leave c8 {\"user\":\"\"}");
         assertThat(result.get("errors")).isEqualTo(json("[\"bad_frame\"]"));
     }
 

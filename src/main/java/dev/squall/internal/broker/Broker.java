@@ -1,5 +1,7 @@
 package dev.squall.internal.broker;
 
+import java.util.Set;
+
 /**
  * Carries published messages to the hubs that deliver them, and keeps each channel's stream: the seam between
  * "someone published to a channel" and "these sockets receive it". In-memory on a single node; a networked
@@ -45,18 +47,22 @@ package dev.squall.internal.broker;
  *       within its window publishes nothing, delivers nothing, and answers the first publish's position.</li>
  *   <li>Isolation: a handler that throws does not keep the publication from the others, and does not make
  *       {@code publish} fail; it counts as having delivered to nobody.</li>
- *   <li>Presence: {@link #subscribers} is a channel's subscriber count over all nodes: this node's, which its
- *       handlers answer ({@link Handler#subscribers}) and which is always current, plus (networked) what each other
- *       live node last shared. The hub calls {@link #counted} whenever its count of a channel changes; a networked
- *       broker shares it within about a second (changes coalesced, not one write per join), shares every count
- *       again well within its expiry, and takes back a node's count once its last local subscriber has left or it
- *       closes; a node that dies without that drops out of the counts once its share expires (a minute).
+ *   <li>Presence: {@link #presence} is a channel's subscriber count and distinct users over all nodes: this node's,
+ *       which its handlers answer ({@link Handler#subscribers}, {@link Handler#users}) and which is always current,
+ *       plus (networked) what each other live node last shared. A user on several nodes counts once. The hub calls
+ *       {@link #counted} whenever its count of a channel changes, naming the user whose subscription came or went; a
+ *       networked broker shares the count and the change in this node's users within about a second (changes
+ *       coalesced, not one write per join: a subscribe costs the store no command of its own), shares every count
+ *       again well within its expiry, and takes back a node's count and users once its last local subscriber has
+ *       left or it closes; a node that dies without that drops out of the counts and users once its share expires
+ *       (a minute). What a node shares is bounded by its own subscriptions: one count per channel, and each distinct
+ *       user once per channel however many connections it has there.
  *       {@link #announce} tells the other nodes' handlers that a subscriber joined or left here
  *       ({@link Handler#presence}), never this node's (its hub has told its own subscribers): an unnumbered event
  *       on the channel's live stream, sequenced with its publications, not kept in history, not an offset, never
  *       a gap, and at most once (lost while the store is away; in memory there are no other nodes).</li>
  *   <li>Faults: while a networked broker cannot reach its store, {@code publish}, {@code history},
- *       {@code latest} and {@code subscribers} throw {@link Unavailable} at once (nothing queues without bound, nothing is published
+ *       {@code latest} and {@code presence} throw {@link Unavailable} at once (nothing queues without bound, nothing is published
  *       and then lost), and {@link #connected} is false; {@code subscribe} and {@code unsubscribe} do not throw:
  *       subscribed channels stay subscribed, a channel subscribed meanwhile is kept, and once the store is back every
  *       one of them is subscribed again, its position read at once and its gap filled from the stream or
@@ -93,7 +99,7 @@ public interface Broker extends AutoCloseable {
 
         /**
          * How many subscribers {@code channel} has on this node right now (the hub's local count), for
-         * {@link Broker#subscribers}; asked from any thread, so it must be cheap and must not block.
+         * {@link Broker#presence}; asked from any thread, so it must be cheap and must not block.
          */
         default int subscribers(String channel) {
             return 0;
@@ -114,10 +120,41 @@ public interface Broker extends AutoCloseable {
         }
 
         /**
-         * A subscriber of {@code channel} on another node joined it ({@code joined}) or left it; {@code client} is its
-         * connection id. Sequenced with {@link #deliver} for the channel; only networked brokers call it.
+         * The distinct users (never {@code ""}) among this node's subscribers of {@code channel} right now, asked from
+         * any thread: it must not block, and is asked only for a presence read or a networked broker's write of the
+         * channel (at most about once a second per changed channel), so it may take time in the channel's subscribers.
+         * A set the caller may keep (it is not changed after it is returned); its {@code contains} must be cheap.
          */
-        default void presence(String channel, boolean joined, String client) {
+        default Set<String> users(String channel) {
+            return Set.of();
+        }
+
+        /** This node's distinct users of {@code channel}, over {@code handlers}; one that throws counts none. */
+        static Set<String> usersHere(java.util.List<? extends Handler> handlers, String channel) {
+            Set<String> union = null;
+            for (Handler handler : handlers) {
+                Set<String> users;
+                try {
+                    users = handler.users(channel);
+                } catch (RuntimeException e) {
+                    org.slf4j.LoggerFactory.getLogger(Broker.class)
+                            .error("A handler failed to tell the users of channel '{}'; counted as none", channel, e);
+                    continue;
+                }
+                if (users.isEmpty()) continue;
+                // One handler (the hub) is the usual case: its set as it is, not a copy.
+                if (handlers.size() == 1) return users;
+                if (union == null) union = new java.util.HashSet<>();
+                union.addAll(users);
+            }
+            return union == null ? Set.of() : union;
+        }
+
+        /**
+         * A subscriber of {@code channel} on another node joined it ({@code joined}) or left it; {@code who} says which
+         * connection and whose. Sequenced with {@link #deliver} for the channel; only networked brokers call it.
+         */
+        default void presence(String channel, boolean joined, Member who) {
         }
     }
 
@@ -158,27 +195,29 @@ public interface Broker extends AutoCloseable {
     History latest(String channel, int limit);
 
     /**
-     * The channel's subscribers over all nodes: this node's current count (its handlers' {@link Handler#subscribers})
-     * plus, on a networked broker, what the other live nodes last shared (at most about a second old).
+     * The channel's subscribers and distinct users over all nodes: this node's current ones (its handlers'
+     * {@link Handler#subscribers} and {@link Handler#users}) plus, on a networked broker, what the other live nodes
+     * last shared (at most about a second old).
      *
      * @throws Unavailable when a networked broker cannot reach its store now
      */
-    int subscribers(String channel);
+    Presence presence(String channel);
 
     /**
-     * This node's subscriber count of {@code channel} changed: a networked broker shares the new count (read from
-     * {@link Handler#subscribers} when it writes, so a burst of joins is one write) with the other nodes soon; in
-     * memory there is nothing to share. Never blocks, never throws.
+     * This node's subscriber count of {@code channel} changed, because a subscription of {@code user} came or went
+     * ({@code ""}: an anonymous one, which changes no user): a networked broker shares the new count, and whether
+     * {@code user} is still among this node's users (both read from the handlers when it writes, so a burst of joins
+     * is one write), with the other nodes soon; in memory there is nothing to share. Never blocks, never throws.
      */
-    default void counted(String channel) {
+    default void counted(String channel, String user) {
     }
 
     /**
-     * Tells the other nodes' handlers that {@code client} joined or left {@code channel} on this node
+     * Tells the other nodes' handlers that {@code who} joined or left {@code channel} on this node
      * ({@link Handler#presence} there, not here). Never blocks, never throws: while the store is away the event is
      * lost; in memory there are no other nodes, and nothing happens.
      */
-    default void announce(String channel, boolean joined, String client) {
+    default void announce(String channel, boolean joined, Member who) {
     }
 
     /**

@@ -30,7 +30,7 @@ import java.util.function.LongSupplier;
  * parallel. Striping keeps the number of locks fixed however many channels come and go. The same lock guards
  * the channel's stream, so a history read sees a position and publications that belong together.
  *
- * <p>Presence: this process is the only node, so {@link #subscribers} is what the handlers count, and
+ * <p>Presence: this process is the only node, so {@link #presence} is what the handlers count and hold, and
  * {@link #announce} has no other node to tell.
  *
  * <p>Memory: a channel costs its stream while it is subscribed or holds history or idempotency keys, and for
@@ -159,10 +159,10 @@ public final class InMemoryBroker implements Broker {
         return delivered;
     }
 
-    /** This node is the only one: the sum of what the handlers count. */
+    /** This node is the only one: what the handlers count, and the users they hold. */
     @Override
-    public int subscribers(String channel) {
-        return Handler.countHere(handlers, channel);
+    public Presence presence(String channel) {
+        return new Presence(Handler.countHere(handlers, channel), Handler.usersHere(handlers, channel).size());
     }
 
     @Override

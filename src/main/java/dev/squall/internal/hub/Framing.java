@@ -1,5 +1,6 @@
 package dev.squall.internal.hub;
 
+import dev.squall.internal.broker.Member;
 import dev.squall.internal.broker.Message;
 import dev.squall.internal.broker.Publication;
 import org.jspecify.annotations.Nullable;
@@ -74,10 +75,10 @@ public interface Framing {
     Message dropped(int count);
 
     /**
-     * The event that tells a subscriber of {@code channel} that {@code client} has joined it (channels whose
-     * namespace has presence on), or null for a protocol that has no such event (plain clients: none).
+     * The event that tells a subscriber of {@code channel} that {@code who} has joined it (channels whose namespace
+     * has presence on), or null for a protocol that has no such event (plain clients: none).
      */
-    default @Nullable Message joined(String channel, String client) {
+    default @Nullable Message joined(String channel, Member who) {
         return null;
     }
 
@@ -91,7 +92,7 @@ public interface Framing {
     }
 
     /** As {@link #joined}, for a subscriber that has left (unsubscribed or disconnected). */
-    default @Nullable Message left(String channel, String client) {
+    default @Nullable Message left(String channel, Member who) {
         return null;
     }
 }

@@ -2,6 +2,7 @@ package dev.squall.internal.hub;
 
 import dev.squall.internal.broker.Broker;
 import dev.squall.internal.broker.History;
+import dev.squall.internal.broker.Member;
 import dev.squall.internal.broker.Message;
 import dev.squall.internal.broker.Publication;
 import dev.squall.internal.broker.StreamPosition;
@@ -149,10 +150,15 @@ public final class Hub {
             }
 
             @Override
-            public void presence(String channel, boolean joined, String client) {
+            public Set<String> users(String channel) {
+                return Hub.this.users(channel);
+            }
+
+            @Override
+            public void presence(String channel, boolean joined, Member who) {
                 // Another node's subscriber: every live one here hears it, as they hear a local one's.
                 if (!Hub.this.presence.test(channel)) return;
-                tell(channel, Subscription::isLive, framing -> joined ? framing.joined(channel, client) : framing.left(channel, client), false);
+                tell(channel, Subscription::isLive, framing -> joined ? framing.joined(channel, who) : framing.left(channel, who), false);
             }
         });
     }
@@ -296,7 +302,7 @@ public final class Hub {
     private @Nullable Subscribed start(Connection connection, String channel, Recovery recovery,
                                        Function<Subscribed, @Nullable Message> firstFrame, Subscription subscription) {
         syncBroker(channel);
-        counted(channel);
+        counted(channel, subscription.user);
         // Leaving reads the subscriptions after marking the connection: one of the two sees the other.
         if (connection.hasLeft()) {
             unsubscribe(connection, channel);
@@ -379,9 +385,9 @@ public final class Hub {
             if (!name.equals(DEFAULT_CHANNEL)) namedChannels.decrementAndGet();     // its place is free at once
             return null;
         }) == null;
-        counted(channel);
+        counted(channel, subscription.user);
         if (presence.test(channel)) {
-            if (emptied) broker.announce(channel, false, connection.id());
+            if (emptied) broker.announce(channel, false, Member.of(connection.id(), connection.identity()));
             else announce(channel, connection, false);
         }
         if (emptied) {
@@ -498,9 +504,12 @@ public final class Hub {
         tell(channel, subscription -> !subscription.offerReset(position), framing -> framing.reset(restarted), true);
     }
 
-    /** The broker shares this node's count of a named channel with the other nodes (the broadcast one is never asked). */
-    private void counted(String channel) {
-        if (!channel.equals(DEFAULT_CHANNEL)) broker.counted(channel);
+    /**
+     * The broker shares this node's count of a named channel, and whether {@code user} is still among its users,
+     * with the other nodes (the broadcast one is never asked).
+     */
+    private void counted(String channel, String user) {
+        if (!channel.equals(DEFAULT_CHANNEL)) broker.counted(channel, user);
     }
 
     /**
@@ -510,9 +519,10 @@ public final class Hub {
      * a publication: no socket is written here.
      */
     private void announce(String channel, Connection who, boolean joined) {
+        Member member = Member.of(who.id(), who.identity());
         tell(channel, subscription -> subscription.connection != who && subscription.isLive(),
-                framing -> joined ? framing.joined(channel, who.id()) : framing.left(channel, who.id()), false);
-        broker.announce(channel, joined, who.id());
+                framing -> joined ? framing.joined(channel, member) : framing.left(channel, member), false);
+        broker.announce(channel, joined, member);
     }
 
     /**
@@ -604,6 +614,25 @@ public final class Hub {
     public int subscribers(String channel) {
         Set<Subscription> subscribers = channels.get(channel);
         return subscribers == null ? 0 : subscribers.size();
+    }
+
+    /**
+     * The distinct users among the local subscribers of a channel right now (anonymous ones are none). Gathered from
+     * the subscriptions when asked, not kept: asked by a presence read or a networked broker's write (at most one a
+     * second per changed channel), while keeping them would cost every identified subscription a map entry, and a
+     * node of one-user channels (a private channel per user) a map per channel. A channel of anonymous subscribers
+     * allocates nothing.
+     */
+    public Set<String> users(String channel) {
+        Set<Subscription> subscribers = channels.get(channel);
+        if (subscribers == null) return Set.of();
+        Set<String> users = null;
+        for (Subscription subscription : subscribers) {
+            if (subscription.user.isEmpty()) continue;
+            if (users == null) users = new java.util.HashSet<>();
+            users.add(subscription.user);
+        }
+        return users == null ? Set.of() : users;
     }
 
     /** Every channel with local subscribers and how many, sorted by name (the broadcast channel left out). */

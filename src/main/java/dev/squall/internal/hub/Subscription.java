@@ -16,6 +16,9 @@ final class Subscription {
 
     final Connection connection;
     final String channel;
+    // Whose it is, as the connection was identified when it subscribed (identity comes first, and never changes
+    // user): the channel's users are gathered from here, and the broker is told this name when it comes and goes.
+    final String user;
     // Written under the lock, after the replay has been queued; read without it by the hub's notices.
     private volatile boolean live;
     private boolean cancelled;                                        // guarded by this
@@ -28,6 +31,7 @@ final class Subscription {
     Subscription(Connection connection, String channel, boolean live) {
         this.connection = connection;
         this.channel = channel;
+        this.user = connection.identity().user();
         this.live = live;
         this.waiting = live ? List.of() : new ArrayList<>();
     }

@@ -354,13 +354,13 @@ public final class Node implements Squall {
     }
 
     /**
-     * The channel's subscribers over all nodes (on Redis: this node's, plus what the others shared at most about a
-     * second ago; in memory: this node's).
+     * The channel's subscribers and distinct users over all nodes (on Redis: this node's, plus what the others shared
+     * at most about a second ago; in memory: this node's).
      *
      * @throws dev.squall.internal.broker.Unavailable when Redis cannot be reached now
      */
-    public int subscribers(String channel) {
-        return broker.subscribers(channel);
+    public dev.squall.internal.broker.Presence presence(String channel) {
+        return broker.presence(channel);
     }
 
     /**

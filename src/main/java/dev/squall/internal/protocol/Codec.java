@@ -8,7 +8,9 @@ import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.util.ByteArrayBuilder;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.squall.internal.broker.Member;
 import dev.squall.internal.broker.Message;
+import dev.squall.internal.broker.Presence;
 import dev.squall.internal.broker.Publication;
 import dev.squall.internal.broker.StreamPosition;
 import dev.squall.internal.hub.Recovery;
@@ -319,12 +321,13 @@ public final class Codec {
         });
     }
 
-    /** {@code {"id","type":"presence","channel","subscribers","offset","epoch"}}. */
-    public Message presence(long id, String channel, int subscribers, StreamPosition position) {
+    /** {@code {"id","type":"presence","channel","subscribers","users","offset","epoch"}}. */
+    public Message presence(long id, String channel, Presence presence, StreamPosition position) {
         return write(g -> {
             reply(g, id, "presence");
             g.writeStringField("channel", channel);
-            g.writeNumberField("subscribers", subscribers);
+            g.writeNumberField("subscribers", presence.subscribers());
+            g.writeNumberField("users", presence.users());
             g.writeNumberField("offset", position.offset());
             g.writeStringField("epoch", position.epoch());
         });
@@ -436,12 +439,22 @@ public final class Codec {
         });
     }
 
-    /** {@code {"type":"join"|"leave","channel","client"}}: a subscriber came to or left a channel with presence on. */
-    public Message presenceEvent(boolean joined, String channel, String client) {
+    /**
+     * {@code {"type":"join"|"leave","channel","client","user","info"}}: a subscriber came to or left a channel with
+     * presence on; {@code user} is {@code ""} for an anonymous one, and {@code info} (the JSON object its identity
+     * carries) is there only when it has one.
+     */
+    public Message presenceEvent(boolean joined, String channel, Member who) {
         return write(g -> {
             g.writeStringField("type", joined ? "join" : "leave");
             g.writeStringField("channel", channel);
-            g.writeStringField("client", client);
+            g.writeStringField("client", who.client());
+            g.writeStringField("user", who.user());
+            String info = who.info();
+            if (info != null) {
+                g.writeFieldName("info");
+                g.writeRawValue(info);                   // compact JSON object text, checked when the identity was made
+            }
         });
     }
 

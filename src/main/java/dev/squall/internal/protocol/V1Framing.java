@@ -1,5 +1,6 @@
 package dev.squall.internal.protocol;
 
+import dev.squall.internal.broker.Member;
 import dev.squall.internal.broker.Message;
 import dev.squall.internal.broker.Publication;
 import dev.squall.internal.hub.Framing;
@@ -48,13 +49,13 @@ public final class V1Framing implements Framing {
     }
 
     @Override
-    public Message joined(String channel, String client) {
-        return codec.presenceEvent(true, channel, client);
+    public Message joined(String channel, Member who) {
+        return codec.presenceEvent(true, channel, who);
     }
 
     @Override
-    public Message left(String channel, String client) {
-        return codec.presenceEvent(false, channel, client);
+    public Message left(String channel, Member who) {
+        return codec.presenceEvent(false, channel, who);
     }
 
     @Override

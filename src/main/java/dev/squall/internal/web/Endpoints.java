@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import dev.squall.Published;
 import dev.squall.internal.broker.History;
 import dev.squall.internal.broker.Message;
+import dev.squall.internal.broker.Presence;
 import dev.squall.internal.broker.Publication;
 import dev.squall.internal.broker.TooManyIdempotencyKeys;
 import dev.squall.internal.broker.Unavailable;
@@ -271,13 +272,15 @@ public final class Endpoints {
         respond(ctx, body);
     }
 
-    /** {@code GET /channels/{c}}: its subscribers over all nodes and its stream's position. */
+    /** {@code GET /channels/{c}}: its subscribers and distinct users over all nodes, and its stream's position. */
     private void channelInfo(Context ctx) {
         String channel = channelParam(ctx);
         History position = node.history(channel, Long.MAX_VALUE, 0);
+        Presence presence = node.presence(channel);
         ObjectNode body = JSON.createObjectNode();
         body.put("channel", channel);
-        body.put("subscribers", node.subscribers(channel));
+        body.put("subscribers", presence.subscribers());
+        body.put("users", presence.users());
         body.put("offset", position.position().offset());
         body.put("epoch", position.position().epoch());
         respond(ctx, body);

@@ -368,7 +368,7 @@ public final class ProtocolSession {
     }
 
     /**
-     * A channel's subscribers over all nodes and its position: the server's view, so guarded as a read of channels (as
+     * A channel's subscribers and distinct users over all nodes, and its position: the server's view, so guarded as a read of channels (as
      * {@code GET /channels/{c}} is), except on channels whose namespace has presence on, where subscribers hear who
      * comes and goes anyway.
      */
@@ -385,7 +385,7 @@ public final class ProtocolSession {
                     + "': subscribe to it first, or connect with a token that grants it");
         }
         StreamPosition position = node.history(command.channel(), Long.MAX_VALUE, 0).position();
-        connection.send(codec.presence(command.id(), command.channel(), node.subscribers(command.channel()), position));
+        connection.send(codec.presence(command.id(), command.channel(), node.presence(command.channel()), position));
     }
 
     /** Why this connection may not publish to {@code channel}, in terms of what would allow it. */

@@ -343,15 +343,44 @@ abstract class BrokerContract {
         });
         broker.subscribe("c");
 
-        assertThat(broker.subscribers("c")).as("a broken handler counts none").isEqualTo(5);
+        assertThat(broker.presence("c").subscribers()).as("a broken handler counts none").isEqualTo(5);
         hub.set(4);
-        broker.counted("c");
-        assertThat(broker.subscribers("c")).as("this node's own change counts at once, before any sharing").isEqualTo(7);
+        broker.counted("c", "");
+        assertThat(broker.presence("c").subscribers()).as("this node's own change counts at once, before any sharing").isEqualTo(7);
         hub.set(0);
         other.set(0);
-        broker.counted("c");
-        assertThat(broker.subscribers("c")).isZero();
-        assertThat(broker.subscribers("nobody-here")).isZero();
+        broker.counted("c", "");
+        assertThat(broker.presence("c")).isEqualTo(Presence.NONE);
+        assertThat(broker.presence("nobody-here")).isEqualTo(Presence.NONE);
+    }
+
+    @Test
+    void users_are_the_distinct_users_of_this_nodes_handlers_each_once_and_follow_a_change_at_once() {
+        Set<String> hub = ConcurrentHashMap.newKeySet();
+        Set<String> other = ConcurrentHashMap.newKeySet();
+        broker.register(users(hub, 3));
+        broker.register(users(other, 1));
+        broker.register(new Broker.Handler() {
+            @Override public int deliver(String channel, Publication publication) { return 0; }
+            @Override public Set<String> users(String channel) { throw new IllegalStateException("a broken handler"); }
+        });
+        broker.subscribe("c");
+        hub.addAll(List.of("ada", "bob"));
+        other.add("bob");                                                  // bob is on two of them: one user
+        broker.counted("c", "ada");
+        broker.counted("c", "bob");
+
+        assertThat(broker.presence("c")).as("a broken handler holds no user").isEqualTo(new Presence(4, 2));
+        hub.add("carol");
+        broker.counted("c", "carol");
+        assertThat(broker.presence("c").users()).as("this node's own change counts at once").isEqualTo(3);
+        hub.removeAll(List.of("ada", "bob", "carol"));
+        for (String user : List.of("ada", "bob", "carol")) broker.counted("c", user);
+        assertThat(broker.presence("c").users()).as("bob is still on the other handler").isEqualTo(1);
+        other.clear();
+        broker.counted("c", "bob");
+        assertThat(broker.presence("c").users()).isZero();
+        assertThat(broker.presence("elsewhere").users()).isZero();
     }
 
     @Test
@@ -363,14 +392,14 @@ abstract class BrokerContract {
                 received.add(channel + " " + publication.offset() + " " + publication.message().textPayload());
                 return 1;
             }
-            @Override public void presence(String channel, boolean joined, String client) {
-                events.add(channel + " " + joined + " " + client);
+            @Override public void presence(String channel, boolean joined, Member who) {
+                events.add(channel + " " + joined + " " + who);
             }
         });
         broker.subscribe("c");
 
-        broker.announce("c", true, "client-1");
-        broker.announce("c", false, "client-1");
+        broker.announce("c", true, new Member("client-1", "ada", "{\"name\":\"Ada\"}"));
+        broker.announce("c", false, new Member("client-1", "ada", null));
         publish("c", "after");
 
         // A networked broker sends the events ahead of the publish on one connection: they would arrive first.
@@ -378,6 +407,15 @@ abstract class BrokerContract {
         assertThat(received).as("the events took no offset").containsExactly("c 1 after");
         assertThat(events).as("this node's hub told its own subscribers already").isEmpty();
         assertThat(texts(broker.history("c", 0, 10))).as("nothing of them in history").containsExactly("1 after");
+    }
+
+    /** A handler whose users of "c" are {@code users}, with {@code count} subscribers there. */
+    private static Broker.Handler users(Set<String> users, int count) {
+        return new Broker.Handler() {
+            @Override public int deliver(String channel, Publication publication) { return 0; }
+            @Override public int subscribers(String channel) { return channel.equals("c") ? count : 0; }
+            @Override public Set<String> users(String channel) { return channel.equals("c") ? users : Set.of(); }
+        };
     }
 
     private static Broker.Handler counter(AtomicInteger count) {

@@ -1,10 +1,13 @@
 package dev.squall.internal.hub;
 
+import dev.squall.Identity;
 import dev.squall.SlowConsumerPolicy;
 import dev.squall.internal.broker.Broker;
 import dev.squall.internal.broker.History;
 import dev.squall.internal.broker.InMemoryBroker;
+import dev.squall.internal.broker.Member;
 import dev.squall.internal.broker.Message;
+import dev.squall.internal.broker.Presence;
 import dev.squall.internal.broker.Publication;
 import dev.squall.internal.broker.PublishOptions;
 import dev.squall.internal.broker.PublishResult;
@@ -30,8 +33,8 @@ class HubPresenceTest {
     private static final Framing EVENTS = new Framing() {
         @Override public Message frame(String channel, Publication publication) { return publication.message(); }
         @Override public Message dropped(int count) { return Message.text("dropped:" + count); }
-        @Override public Message joined(String channel, String client) { return Message.text("join:" + client); }
-        @Override public Message left(String channel, String client) { return Message.text("leave:" + client); }
+        @Override public Message joined(String channel, Member who) { return Message.text("join:" + shown(who)); }
+        @Override public Message left(String channel, Member who) { return Message.text("leave:" + shown(who)); }
         @Override public long frameBound(String channel, Message message) { return message.size(); }
         @Override public String clients() { return "test clients"; }
     };
@@ -43,14 +46,18 @@ class HubPresenceTest {
     private volatile Broker.Handler registered;            // the hub, as the broker sees it
     private final List<String> told = new java.util.concurrent.CopyOnWriteArrayList<>();   // what the other nodes would hear
     private final List<String> counted = new java.util.concurrent.CopyOnWriteArrayList<>();
+    private final List<String> countedUsers = new java.util.concurrent.CopyOnWriteArrayList<>();
     private final Broker racing = new Broker() {
         @Override public void register(Handler handler) {
             registered = handler;
             real.register(handler);
         }
-        @Override public void counted(String channel) { counted.add(channel); }
-        @Override public void announce(String channel, boolean joined, String client) {
-            told.add((joined ? "join:" : "leave:") + client);
+        @Override public void counted(String channel, String user) {
+            counted.add(channel);
+            if (!user.isEmpty()) countedUsers.add(channel + "/" + user);
+        }
+        @Override public void announce(String channel, boolean joined, Member who) {
+            told.add((joined ? "join:" : "leave:") + shown(who));
         }
         @Override public void subscribe(String channel) { real.subscribe(channel); }
         @Override public void unsubscribe(String channel) { real.unsubscribe(channel); }
@@ -64,7 +71,7 @@ class HubPresenceTest {
             return real.history(channel, since, limit);
         }
         @Override public History latest(String channel, int limit) { return real.latest(channel, limit); }
-        @Override public int subscribers(String channel) { return real.subscribers(channel); }
+        @Override public Presence presence(String channel) { return real.presence(channel); }
         @Override public void close() { real.close(); }
     };
     private final Hub hub = new Hub(new OutboundLimits(1 << 20, 100, SlowConsumerPolicy.CLOSE, Duration.ofSeconds(1)),
@@ -76,8 +83,18 @@ class HubPresenceTest {
         metrics.close();
     }
 
+    /** The client, and its user and info when it has them: {@code id}, {@code id/user}, {@code id/user/info}. */
+    private static String shown(Member who) {
+        return who.client() + (who.user().isEmpty() ? "" : "/" + who.user()) + (who.info() == null ? "" : "/" + who.info());
+    }
+
     private Connection open(String id, RecordingWire wire, Framing framing, String channel) {
+        return open(id, Identity.ANONYMOUS, wire, framing, channel);
+    }
+
+    private Connection open(String id, Identity identity, RecordingWire wire, Framing framing, String channel) {
         Connection connection = hub.connect(wire, id, framing);
+        connection.identify(identity);
         hub.subscribe(connection, channel, Recovery.FROM_NOW, started -> Message.text("subscribed:" + id));
         hub.opened(connection);
         return connection;
@@ -146,17 +163,59 @@ class HubPresenceTest {
         open("alice", alice, EVENTS, "chat:room");
         RecordingWire recovering = new RecordingWire();
         Connection connection = hub.connect(recovering, "late", EVENTS);
-        duringHistoryRead = () -> registered.presence("chat:room", true, "remote");
+        duringHistoryRead = () -> registered.presence("chat:room", true, new Member("remote", "", null));
         hub.subscribe(connection, "chat:room", Recovery.since(0, null), started -> Message.text("subscribed:late"));
         hub.opened(connection);
-        registered.presence("chat:room", false, "remote");
+        registered.presence("chat:room", false, new Member("remote", "", null));
         RecordingWire news = new RecordingWire();
         open("reader", news, EVENTS, "news");
-        registered.presence("news", true, "remote");
+        registered.presence("news", true, new Member("remote", "", null));
 
         assertThat(alice.texts()).containsExactly("subscribed:alice", "join:late", "join:remote", "leave:remote");
         assertThat(recovering.texts()).as("the join came while its history was read: too early to be told")
                 .containsExactly("subscribed:late", "leave:remote");
         assertThat(news.texts()).containsExactly("subscribed:reader");
+    }
+
+    @Test
+    void a_channels_users_are_its_identified_subscribers_each_once() {
+        Identity ada = Identity.of("ada");
+        open("ada-phone", ada, new RecordingWire(), EVENTS, "chat:room");
+        Connection adaLaptop = open("ada-laptop", ada, new RecordingWire(), Framing.PLAIN, "chat:room");
+        Connection bob = open("bob", Identity.of("bob"), new RecordingWire(), EVENTS, "chat:room");
+        open("someone", new RecordingWire(), EVENTS, "chat:room");
+        open("ada-news", ada, new RecordingWire(), EVENTS, "news");
+
+        assertThat(registered.users("chat:room")).as("anonymous ones are no user").containsExactlyInAnyOrder("ada", "bob");
+        assertThat(registered.subscribers("chat:room")).isEqualTo(4);
+        assertThat(real.presence("chat:room")).isEqualTo(new Presence(4, 2));
+        hub.leave("ada-laptop", 1000);
+        assertThat(registered.users("chat:room")).as("ada is still there on her phone").containsExactlyInAnyOrder("ada", "bob");
+        hub.unsubscribe(bob, "chat:room");
+        hub.leave("ada-phone", 1000);
+        assertThat(registered.users("chat:room")).isEmpty();
+        assertThat(registered.users("news")).containsExactly("ada");
+        assertThat(countedUsers).as("the broker hears whose subscription came or went")
+                .containsExactly("chat:room/ada", "chat:room/ada", "chat:room/bob", "news/ada", "chat:room/ada",
+                        "chat:room/bob", "chat:room/ada");
+        assertThat(adaLaptop.isOpen()).isFalse();
+
+        hub.leave("someone", 1000);
+        hub.leave("ada-news", 1000);
+        assertThat(hub.users("chat:room")).isEmpty();
+        assertThat(hub.users("news")).isEmpty();
+        assertThat(hub.channelCount()).isZero();
+    }
+
+    @Test
+    void a_join_and_a_leave_carry_the_user_and_the_info_here_and_to_the_other_nodes() {
+        RecordingWire watcher = new RecordingWire();
+        open("watcher", watcher, EVENTS, "chat:room");
+        open("ada", Identity.of("ada", "{ \"name\" : \"Ada\" }"), new RecordingWire(), EVENTS, "chat:room");
+        hub.leave("ada", 1000);
+
+        assertThat(watcher.texts()).containsExactly("subscribed:watcher", "join:ada/ada/{\"name\":\"Ada\"}",
+                "leave:ada/ada/{\"name\":\"Ada\"}");
+        assertThat(told).containsExactly("join:watcher", "join:ada/ada/{\"name\":\"Ada\"}", "leave:ada/ada/{\"name\":\"Ada\"}");
     }
 }

@@ -5,6 +5,7 @@ import dev.squall.internal.broker.Broker;
 import dev.squall.internal.broker.History;
 import dev.squall.internal.broker.InMemoryBroker;
 import dev.squall.internal.broker.Message;
+import dev.squall.internal.broker.Presence;
 import dev.squall.internal.broker.Publication;
 import dev.squall.internal.broker.PublishOptions;
 import dev.squall.internal.broker.PublishResult;
@@ -55,7 +56,7 @@ class HubRaceTest {
         }
         @Override public History history(String channel, long since, int limit) { return real.history(channel, since, limit); }
         @Override public History latest(String channel, int limit) { return real.latest(channel, limit); }
-        @Override public int subscribers(String channel) { return real.subscribers(channel); }
+        @Override public Presence presence(String channel) { return real.presence(channel); }
         @Override public void close() { real.close(); }
     };
     // The broker's unsubscribes run on the thread that empties the channel, so the end state is there at once.

@@ -5,6 +5,7 @@ import dev.squall.internal.broker.Broker;
 import dev.squall.internal.broker.History;
 import dev.squall.internal.broker.InMemoryBroker;
 import dev.squall.internal.broker.Message;
+import dev.squall.internal.broker.Presence;
 import dev.squall.internal.broker.Publication;
 import dev.squall.internal.broker.PublishOptions;
 import dev.squall.internal.broker.PublishResult;
@@ -61,7 +62,7 @@ class HubRecoveryTest {
             race(channel);
             return real.latest(channel, limit);
         }
-        @Override public int subscribers(String channel) { return real.subscribers(channel); }
+        @Override public Presence presence(String channel) { return real.presence(channel); }
         @Override public void close() { real.close(); }
     };
     private final Hub hub = new Hub(new OutboundLimits(1 << 20, 100, SlowConsumerPolicy.CLOSE, Duration.ofSeconds(1)),

@@ -321,6 +321,8 @@ class AsyncApiTest {
         frames.add(text(codec.dropped(3)));                                                   // what drop-oldest sends
         frames.add(text(codec.reset(new dev.squall.internal.hub.Subscribed("news",                     // what a lost gap (Redis) sends
                 new dev.squall.internal.broker.StreamPosition(41, epoch), 41, false))));
+        frames.add(text(codec.presenceEvent(true, "chat:room",                                // an identified user's join
+                new dev.squall.internal.broker.Member("c-1", "42", "{\"name\":\"Ada\"}"))));
 
         Set<String> kinds = new TreeSet<>();
         for (String frame : frames) {

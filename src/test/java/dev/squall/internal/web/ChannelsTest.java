@@ -330,6 +330,7 @@ class ChannelsTest {
         assertThat(list.path("more").asBoolean()).isFalse();
         JsonNode lobbyInfo = JSON.readTree(server.get("/channels/lobby").body());
         assertThat(lobbyInfo.path("subscribers").asInt()).isEqualTo(50);
+        assertThat(lobbyInfo.path("users").asInt()).as("anonymous clients are no user").isZero();
         assertThat(lobbyInfo.path("offset").asLong()).isEqualTo(1);
         assertThat(JSON.readTree(server.get("/channels?limit=1").body()).path("more").asBoolean()).isTrue();
 

@@ -342,7 +342,7 @@ class ProtocolV1Test {
         client.next();
         JsonNode presence = client.call("{\"id\":2,\"type\":\"presence\",\"channel\":\"lobby\"}");
         assertThat(presence.toString()).isEqualTo("{\"id\":2,\"type\":\"presence\",\"channel\":\"lobby\",\"subscribers\":2,"
-                + "\"offset\":1,\"epoch\":\"" + published.path("epoch").asText() + "\"}");
+                + "\"users\":0,\"offset\":1,\"epoch\":\"" + published.path("epoch").asText() + "\"}");
         assertThat(client.call("{\"id\":3,\"type\":\"presence\",\"channel\":\"empty\"}").path("subscribers").asInt()).isZero();
     }
 

@@ -2,7 +2,9 @@ package dev.squall.internal.broker.redis;
 
 import dev.squall.internal.broker.Broker;
 import dev.squall.internal.broker.History;
+import dev.squall.internal.broker.Member;
 import dev.squall.internal.broker.Message;
+import dev.squall.internal.broker.Presence;
 import dev.squall.internal.broker.Publication;
 import dev.squall.internal.broker.PublishOptions;
 import dev.squall.internal.broker.PublishResult;
@@ -129,8 +131,8 @@ import java.util.concurrent.TimeoutException;
  * notices: its commands would each time out): both connections are replaced, and meanwhile publishes are refused
  * at once.
  *
- * <p>Presence: counts over all nodes and join/leave events between them, in {@link RedisPresence}; events share
- * the channel's pub/sub channel and stripe with its publications, but carry no offset. Several Redis shards: see
+ * <p>Presence: counts and users over all nodes and join/leave events between them, in {@link RedisPresence}; events
+ * share the channel's pub/sub channel and stripe with its publications, but carry no offset. Several Redis shards: see
  * {@link RedisShards}, which holds one broker per Redis.
  */
 public final class RedisBroker implements Broker {
@@ -197,6 +199,8 @@ public final class RedisBroker implements Broker {
     private final Duration keepFor;
     private final Duration metaFloor;
     private final Object state = new Object();
+    // This node's id in Redis: random, new at every start (its presence fields and events carry it).
+    private final String node = Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
     private final byte[] probeChannel = bytes(PROBE_PREFIX + Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE));
     private final RedisPubSubAdapter<byte[], byte[]> listener = new RedisPubSubAdapter<>() {
         @Override
@@ -288,7 +292,7 @@ public final class RedisBroker implements Broker {
             });
         }
         // The commands connection of the moment: none until Redis is reached, another after a failed probe.
-        this.presence = new RedisPresence(() -> {
+        this.presence = new RedisPresence(node, () -> {
             Commands c = commands;
             return c == null ? null : c.connection();
         }, this::connected, handlers, scheduler, timing);
@@ -745,20 +749,20 @@ public final class RedisBroker implements Broker {
         return new PublishResult(position, duplicate ? 0 : PublishResult.NOT_KNOWN, duplicate);
     }
 
-    /** See {@link RedisPresence}: this node's live count plus the other nodes' unexpired shares. */
+    /** See {@link RedisPresence}: this node's live count and users plus the other nodes' unexpired shares. */
     @Override
-    public int subscribers(String channel) {
-        return gated(() -> presence.subscribers(channel));
+    public Presence presence(String channel) {
+        return gated(() -> presence.presence(channel));
     }
 
     @Override
-    public void counted(String channel) {
-        presence.counted(channel);
+    public void counted(String channel, String user) {
+        presence.counted(channel, user);
     }
 
     @Override
-    public void announce(String channel, boolean joined, String client) {
-        presence.announce(channel, joined, client);
+    public void announce(String channel, boolean joined, Member who) {
+        presence.announce(channel, joined, who);
     }
 
     @Override

@@ -2,7 +2,9 @@ package dev.squall.internal.broker.redis;
 
 import dev.squall.internal.broker.Broker;
 import dev.squall.internal.broker.History;
+import dev.squall.internal.broker.Member;
 import dev.squall.internal.broker.Message;
+import dev.squall.internal.broker.Presence;
 import dev.squall.internal.broker.PublishOptions;
 import dev.squall.internal.broker.PublishResult;
 
@@ -19,7 +21,7 @@ import java.util.function.Function;
  * them (its shard, chosen by {@link Placement}: rendezvous hashing over the shards' addresses, so every node
  * that lists the same instances, in any order, agrees, and adding one moves only the channels it takes over).
  * Each shard is a {@link RedisBroker} of its own; a channel's subscribe, unsubscribe, publish, reads and presence
- * (its counts and join/leave events) go to its shard alone, so the channel's order, offsets, epoch, history and gap filling are that Redis's, exactly as with
+ * (its counts, users and join/leave events) go to its shard alone, so the channel's order, offsets, epoch, history and gap filling are that Redis's, exactly as with
  * one Redis. Handlers are registered on every shard.
  *
  * <p>Faults are per shard: while one Redis is away only its channels' publishes and reads throw
@@ -128,18 +130,18 @@ public final class RedisShards implements Broker {
     }
 
     @Override
-    public int subscribers(String channel) {
-        return shard(channel).subscribers(channel);
+    public Presence presence(String channel) {
+        return shard(channel).presence(channel);
     }
 
     @Override
-    public void counted(String channel) {
-        shard(channel).counted(channel);
+    public void counted(String channel, String user) {
+        shard(channel).counted(channel, user);
     }
 
     @Override
-    public void announce(String channel, boolean joined, String client) {
-        shard(channel).announce(channel, joined, client);
+    public void announce(String channel, boolean joined, Member who) {
+        shard(channel).announce(channel, joined, who);
     }
 
     @Override

@@ -2,10 +2,16 @@ package dev.squall.internal.broker.redis;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.squall.Identity;
+import dev.squall.ReadAccess;
+import dev.squall.SquallPlugin;
+import dev.squall.SubscribeAccess;
 import dev.squall.server.SquallConfig;
+import dev.squall.support.RawHttp;
 import dev.squall.support.RedisProcess;
 import dev.squall.support.TestServer;
 import dev.squall.support.WsTestClient;
+import io.javalin.Javalin;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
@@ -144,5 +150,76 @@ class RedisPresenceNodesTest {
         JsonNode bLeft = next(watcherA);
         assertThat(bLeft.path("type").asText()).as("b's last subscriber leaving is heard on a").isEqualTo("leave");
         assertThat(bLeft.path("client").asText()).isEqualTo(bJoined.path("client").asText());
+    }
+
+    /** A node of an app whose users name themselves in X-User (and X-Info), with presence on "chat:". */
+    private Javalin identified() {
+        SquallPlugin plugin = new SquallPlugin(cfg -> {
+            cfg.drainWindow = Duration.ZERO;
+            cfg.redis = redis.uri();
+            cfg.channelsPath = "/channels";
+            cfg.ws("/ws", ws -> { });
+            cfg.ws("/ws/{channel}", ws -> ws.channelFrom("channel"));
+            cfg.authenticate(handshake -> handshake.header("X-User") == null ? null
+                    : Identity.of(handshake.header("X-User"), handshake.header("X-Info")));
+            cfg.namespace("chat", ns -> {
+                ns.presence = true;
+                ns.subscribe = SubscribeAccess.PUBLIC;
+                ns.read = ReadAccess.PUBLIC;
+            });
+        });
+        Javalin app = Javalin.create(javalin -> javalin.registerPlugin(plugin)).start("127.0.0.1", 0);
+        open.add(app::stop);
+        return app;
+    }
+
+    private WsTestClient as(Javalin app, String path, String user, List<String> subprotocols, String... info) {
+        Map<String, String> headers = new java.util.HashMap<>(Map.of("X-User", user));
+        if (info.length > 0) headers.put("X-Info", info[0]);
+        WsTestClient client = WsTestClient.connect(URI.create("ws://127.0.0.1:" + app.port() + path), headers, subprotocols);
+        open.add(client);
+        return client;
+    }
+
+    private static JsonNode channel(Javalin app, String channel) {
+        try {
+            return JSON.readTree(RawHttp.get(app.port(), "/channels/" + channel, Map.of()).body());
+        } catch (IOException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
+    void users_count_once_over_both_nodes_and_a_join_on_one_reaches_the_other_with_the_user_and_info() throws Exception {
+        Javalin a = identified();
+        Javalin b = identified();
+        as(a, "/ws/chat:room", "ada", List.of()).takeText();
+        WsTestClient watcher = as(b, "/ws", "watcher", List.of("squall.v1"));
+        watcher.send("{\"id\":1,\"type\":\"subscribe\",\"channel\":\"chat:room\"}");
+        assertThat(next(watcher).path("type").asText()).isEqualTo("subscribed");
+        as(b, "/ws/chat:room", "ada", List.of()).takeText();                    // ada again, on the other node
+        assertThat(next(watcher).path("user").asText()).as("ada's join on b").isEqualTo("ada");
+
+        until("both nodes to count ada and the watcher, and all three connections", DEADLINE, () -> {
+            JsonNode atA = channel(a, "chat:room");
+            JsonNode atB = channel(b, "chat:room");
+            return atA.path("users").asInt() == 2 && atB.path("users").asInt() == 2
+                    && atA.path("subscribers").asInt() == 3 && atB.path("subscribers").asInt() == 3;
+        });
+
+        WsTestClient bob = as(a, "/ws/chat:room", "bob", List.of(), "{\"name\":\"Bob\"}");
+        bob.takeText();
+        JsonNode bobJoined = next(watcher);
+        assertThat(bobJoined.path("type").asText()).isEqualTo("join");
+        assertThat(bobJoined.path("user").asText()).isEqualTo("bob");
+        assertThat(bobJoined.path("info").toString()).isEqualTo("{\"name\":\"Bob\"}");
+        until("b to count bob", DEADLINE, () -> channel(b, "chat:room").path("users").asInt() == 3);
+
+        bob.close();
+        JsonNode bobLeft = next(watcher);
+        assertThat(bobLeft.path("type").asText()).isEqualTo("leave");
+        assertThat(bobLeft.path("user").asText()).isEqualTo("bob");
+        assertThat(bobLeft.path("client").asText()).isEqualTo(bobJoined.path("client").asText());
+        until("bob's leave to count on b", DEADLINE, () -> channel(b, "chat:room").path("users").asInt() == 2);
     }
 }

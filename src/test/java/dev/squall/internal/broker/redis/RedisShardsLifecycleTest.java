@@ -3,7 +3,9 @@ package dev.squall.internal.broker.redis;
 import dev.squall.internal.broker.Broker;
 import dev.squall.internal.broker.History;
 import dev.squall.internal.broker.InMemoryBroker;
+import dev.squall.internal.broker.Member;
 import dev.squall.internal.broker.Message;
+import dev.squall.internal.broker.Presence;
 import dev.squall.internal.broker.PublishOptions;
 import dev.squall.internal.broker.PublishResult;
 import dev.squall.support.RedisProcess;
@@ -85,9 +87,9 @@ class RedisShardsLifecycleTest {
         try (RedisShards shards = new RedisShards(List.of("redis://a", "redis://b"), uri -> both.get(uri.endsWith("a") ? 0 : 1))) {
             for (int i = 0; i < 20; i++) {
                 String channel = "c" + i;
-                shards.counted(channel);
-                shards.subscribers(channel);
-                shards.announce(channel, true, "x");
+                shards.counted(channel, "ada");
+                shards.presence(channel);
+                shards.announce(channel, true, new Member("x", "ada", null));
                 Switchable home = both.get(shards.shardOf(channel));
                 Switchable other = both.get(1 - shards.shardOf(channel));
                 assertThat(home.presence).containsSubsequence("counted " + channel, "count " + channel, "announce " + channel);
@@ -133,12 +135,12 @@ class RedisShardsLifecycleTest {
         @Override public PublishResult publish(String channel, Message message, PublishOptions options) { return inMemory.publish(channel, message, options); }
         @Override public History history(String channel, long since, int limit) { return inMemory.history(channel, since, limit); }
         @Override public History latest(String channel, int limit) { return inMemory.latest(channel, limit); }
-        @Override public int subscribers(String channel) {
+        @Override public Presence presence(String channel) {
             presence.add("count " + channel);
-            return 0;
+            return Presence.NONE;
         }
-        @Override public void counted(String channel) { presence.add("counted " + channel); }
-        @Override public void announce(String channel, boolean joined, String client) { presence.add("announce " + channel); }
+        @Override public void counted(String channel, String user) { presence.add("counted " + channel); }
+        @Override public void announce(String channel, boolean joined, Member who) { presence.add("announce " + channel); }
         @Override public boolean connected() { return connected; }
 
         @Override
