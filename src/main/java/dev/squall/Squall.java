@@ -87,4 +87,25 @@ public interface Squall {
      * run: each of them gets the next broadcast (or publish to its channel).
      */
     int connectionCount();
+
+    /**
+     * Closes every connection of {@code user} on every node, for a logout or a ban that a token still valid for
+     * minutes cannot do: WebSockets of every protocol and Server-Sent Events streams whose {@link Identity#user()} it
+     * is, with close code 3503, {@code force disconnect} (Centrifugo's code, which tells a client not to reconnect).
+     * Nothing more reaches them, and they leave this node's channels at once (counts, presence, leave events). With
+     * {@link SquallPlugin.Config#redis Redis}, the other nodes close theirs as soon as the message reaches them, just
+     * after this returns.
+     *
+     * <p>It closes what is open, and revokes nothing: a client whose token is still valid may connect again (an
+     * {@code EventSource} does by itself), so stop issuing tokens to the user, or have the
+     * {@link SquallPlugin.Config#authenticate authenticate} hook refuse them, first.
+     *
+     * @return how many connections this node closed (0 when the user has none here: not an error)
+     * @throws IllegalArgumentException for {@code ""}: anonymous connections are no one in particular; and for a user
+     *                                  id longer than {@link Identity#MAX_USER_LENGTH}, which no connection has
+     * @throws UnavailableException     while Redis is unavailable: this node's connections are closed, but the other
+     *                                  nodes could not be told; try again (closing is idempotent)
+     * @throws IllegalStateException    once the server has stopped
+     */
+    int disconnect(String user);
 }

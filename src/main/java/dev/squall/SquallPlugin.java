@@ -37,7 +37,7 @@ import java.util.function.Consumer;
  * <p>What it mounts: the WebSocket routes declared with {@link Config#ws}, or, when none is, one push-only route
  * at {@code /ws}; a plain {@code GET} on each such path (426, "connect with a WebSocket client"); and only the
  * routes whose path is set: {@link Config#publishPath}, {@link Config#metricsPath}, {@link Config#healthPath},
- * {@link Config#readyPath}, {@link Config#publishApiPath}, {@link Config#channelsPath}, {@link Config#ssePath},
+ * {@link Config#readyPath}, {@link Config#publishApiPath}, {@link Config#channelsPath}, {@link Config#disconnectPath}, {@link Config#ssePath},
  * {@link Config#clientPath}
  * (the publish routes with their CORS preflight). Nothing else of the app changes: its own routes, WebSocket routes, limits, error
  * handlers, CORS and sessions are left as they are (Squall's limits are set on each of its own connections).
@@ -130,6 +130,12 @@ public final class SquallPlugin extends Plugin<SquallPlugin.Config> {
         public @Nullable String clientPath = null;
         /** Where channels are described: {@code PATH/{channel}/history}; null: not mounted. */
         public @Nullable String channelsPath = null;
+        /**
+         * Where {@code POST {"user": "42"}} closes every connection of a user on every node, as
+         * {@link Squall#disconnect} does (the standalone server's {@code /disconnect}); guarded like the publish routes
+         * (the publish token, or this machine only). Null: not mounted.
+         */
+        public @Nullable String disconnectPath = null;
         /** On stop, how long {@link #readyPath} and {@link #publishPath} answer 503 before connections are closed (0 to 1 hour). */
         public Duration drainWindow = Duration.ofSeconds(3);
         /** On stop, how long connections get to finish their close handshake. */

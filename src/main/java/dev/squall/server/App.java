@@ -74,6 +74,7 @@ public final class App {
             cfg.readyPath = "/ready";
             cfg.publishApiPath = "/publish";                                   // POST {"channel", "data"}
             cfg.channelsPath = "/channels";                                    // GET /channels/{c}/history
+            cfg.disconnectPath = "/disconnect";                                // POST {"user"}: logouts and bans
             cfg.ssePath = "/sse/{channel}";                                    // EventSource, with recovery
             cfg.historySize = config.historySize();
             cfg.historyTtl = config.historyTtl();

@@ -33,9 +33,10 @@ import java.util.concurrent.Callable;
                 "GET /sse/CHANNEL: one channel as Server-Sent Events (EventSource), with recovery.",
                 "GET /receive?msg=X, POST /receive: publish to every /ws client (?channel=C: to channel C). "
                         + "POST /publish: JSON {\"channel\": C, \"data\": ...} to a channel.",
-                "GET /channels, /channels/CHANNEL, /channels/CHANNEL/history: channels, subscribers, history.",
+                "GET /channels, /channels/CHANNEL, /channels/CHANNEL/history: channels, subscribers, users, history.",
+                "POST /disconnect: JSON {\"user\": U} closes every connection of user U (close code 3503).",
                 "GET /metrics, /health, /ready, /index. GET / and /squall.js: the browser client.",
-                "Publishing and reading channels need --publish-token, or come from this machine.",
+                "Publishing, disconnecting users and reading channels need --publish-token, or come from this machine.",
                 "Tokens (JWTs with Centrifugo's claims: sub, exp, info, channels, channel): with --token-hmac-secret, "
                         + "--token-public-key or --token-jwks-url, every route needs a valid token: each connection "
                         + "(/ws included) a connection token that covers its channels, sent as Authorization: Bearer, "
@@ -159,9 +160,9 @@ public final class Main implements Callable<Integer> {
 
     @Option(names = "--publish-token", paramLabel = "TOKEN",
             description = "Require 'Authorization: Bearer TOKEN' (16 characters or more) from every client that publishes "
-                    + "(GET and POST /receive, POST /publish, a squall.v1 publish) or reads channels (GET /channels, "
-                    + "/channels/CHANNEL, /channels/CHANNEL/history, a squall.v1 presence outside namespaces with presence "
-                    + "on); a squall.v1 client sends it with its upgrade request (env SQUALL_PUBLISH_TOKEN). "
+                    + "(GET and POST /receive, POST /publish, a squall.v1 publish), disconnects users (POST /disconnect) "
+                    + "or reads channels (GET /channels, /channels/CHANNEL, /channels/CHANNEL/history, a squall.v1 presence "
+                    + "outside namespaces with presence on); a squall.v1 client sends it with its upgrade request (env SQUALL_PUBLISH_TOKEN). "
                     + "Without it only this machine may do either: a loopback peer, no proxy header, a loopback or "
                     + "--allowed-hosts Host, and no cross-site browser request.")
     @Nullable String publishToken;

@@ -61,8 +61,12 @@ import java.util.Set;
  *       ({@link Handler#presence}), never this node's (its hub has told its own subscribers): an unnumbered event
  *       on the channel's live stream, sequenced with its publications, not kept in history, not an offset, never
  *       a gap, and at most once (lost while the store is away; in memory there are no other nodes).</li>
+ *   <li>Revocation: {@link #disconnect} tells every other node's handlers ({@link Handler#disconnect}) to close a
+ *       user's connections; it returns once the store has taken the message (networked) and throws
+ *       {@link Unavailable} when it cannot; this node's handlers are not told (the node closes its own first). At most
+ *       once, like an announce: a node that is cut off from the store meanwhile does not hear it.</li>
  *   <li>Faults: while a networked broker cannot reach its store, {@code publish}, {@code history},
- *       {@code latest} and {@code presence} throw {@link Unavailable} at once (nothing queues without bound, nothing is published
+ *       {@code latest}, {@code presence} and {@code disconnect} throw {@link Unavailable} at once (nothing queues without bound, nothing is published
  *       and then lost), and {@link #connected} is false; {@code subscribe} and {@code unsubscribe} do not throw:
  *       subscribed channels stay subscribed, a channel subscribed meanwhile is kept, and once the store is back every
  *       one of them is subscribed again, its position read at once and its gap filled from the stream or
@@ -156,6 +160,13 @@ public interface Broker extends AutoCloseable {
          */
         default void presence(String channel, boolean joined, Member who) {
         }
+
+        /**
+         * Another node asked that every connection of {@code user} (never {@code ""}) be closed ({@link Broker#disconnect});
+         * only networked brokers call it, on a thread of theirs, so it must not block.
+         */
+        default void disconnect(String user) {
+        }
     }
 
     /** Adds a handler for the publications of every subscribed channel, from now on. */
@@ -218,6 +229,15 @@ public interface Broker extends AutoCloseable {
      * lost; in memory there are no other nodes, and nothing happens.
      */
     default void announce(String channel, boolean joined, Member who) {
+    }
+
+    /**
+     * Tells the other nodes' handlers to close every connection of {@code user} ({@link Handler#disconnect} there, not
+     * here): a networked broker returns once its store has taken the message; in memory there are no other nodes.
+     *
+     * @throws Unavailable when a networked broker cannot reach its store now: the other nodes were not told
+     */
+    default void disconnect(String user) {
     }
 
     /**

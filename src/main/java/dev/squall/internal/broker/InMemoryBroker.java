@@ -31,7 +31,7 @@ import java.util.function.LongSupplier;
  * the channel's stream, so a history read sees a position and publications that belong together.
  *
  * <p>Presence: this process is the only node, so {@link #presence} is what the handlers count and hold, and
- * {@link #announce} has no other node to tell.
+ * {@link #announce} and {@link #disconnect} have no other node to tell.
  *
  * <p>Memory: a channel costs its stream while it is subscribed or holds history or idempotency keys, and for
  * {@link #KEEP} after it was last subscribed, unsubscribed or first read (a read of a channel with no stream makes

@@ -43,6 +43,9 @@ public final class Connection {
     public static final int TOO_MANY_REQUESTS = 3013;
     /** Close code for a user over {@code --max-connections-per-user}: 3504, Centrifugo's "connection limit" (do not reconnect). */
     public static final int CONNECTION_LIMIT = 3504;
+    /** Close code for a connection whose user was disconnected: 3503, Centrifugo's "force disconnect" (do not reconnect). */
+    public static final int FORCE_DISCONNECT = 3503;
+    static final String FORCE_DISCONNECT_REASON = "force disconnect";
     static final String SLOW_CONSUMER_REASON = "slow consumer";
 
     private final String id;
@@ -366,6 +369,20 @@ public final class Connection {
     /** How far the socket has taken what was sent: if it has not moved, nothing was written. */
     long outboundActivity() {
         return wire.outboundActivity();
+    }
+
+    /**
+     * Closes a connection whose user was disconnected (a logout, a ban): nothing more reaches it, what it has not been
+     * sent yet is dropped, it leaves the hub at once (counts, presence, its channels' leave events), and a peer that
+     * ignores the close frame is cut after the grace. True when this call closed it, false when it was closing already.
+     */
+    boolean closeRevoked() {
+        if (!closing.compareAndSet(false, true)) return false;
+        pending.clear();
+        hub.revoked(this);
+        wire.close(FORCE_DISCONNECT, FORCE_DISCONNECT_REASON);
+        hub.scheduler().schedule(wire::abort, limits.closeGrace().toMillis(), TimeUnit.MILLISECONDS);
+        return true;
     }
 
     /** Starts the close handshake because the server is stopping; the close frame goes out after what is queued. */

@@ -155,6 +155,11 @@ public final class Hub {
             }
 
             @Override
+            public void disconnect(String user) {
+                Hub.this.disconnect(user);
+            }
+
+            @Override
             public void presence(String channel, boolean joined, Member who) {
                 // Another node's subscriber: every live one here hears it, as they hear a local one's.
                 if (!Hub.this.presence.test(channel)) return;
@@ -659,6 +664,28 @@ public final class Hub {
         long total = 0;
         for (Connection connection : connections.values()) total += connection.queuedBytes();
         return total;
+    }
+
+    /**
+     * Closes every open connection of {@code user} with {@link Connection#FORCE_DISCONNECT}: each leaves at once, and is
+     * cut after the close grace if its peer ignores the close frame. Returns how many it closed. Looks at every open
+     * connection once (no index by user is kept: a revocation is rare, an index would cost every connection).
+     */
+    public int disconnect(String user) {
+        if (user.isEmpty()) return 0;
+        int closed = 0;
+        for (Connection connection : connections.values()) {
+            if (user.equals(connection.identity().user()) && connection.closeRevoked()) closed++;
+        }
+        return closed;
+    }
+
+    /** A connection whose user was disconnected: it leaves now, not when its peer answers the close. */
+    void revoked(Connection connection) {
+        if (connections.remove(connection.id()) != null) {
+            forget(connection);
+            metrics.disconnected(Connection.FORCE_DISCONNECT);
+        }
     }
 
     void slowConsumer(Connection connection) {

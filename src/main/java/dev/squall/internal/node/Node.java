@@ -399,6 +399,24 @@ public final class Node implements Squall {
                 + "for the server's own notices (such as dropped messages); rename that member";
     }
 
+    /** This node's connections of {@code user} first (they leave at once), then the broker tells the other nodes. */
+    @Override
+    public int disconnect(String user) {
+        java.util.Objects.requireNonNull(user, "user");
+        if (user.isEmpty()) {
+            throw new IllegalArgumentException("anonymous connections (user \"\") are not one user: name the user to disconnect");
+        }
+        if (user.length() > dev.squall.Identity.MAX_USER_LENGTH) {
+            throw new IllegalArgumentException("a user id is at most " + dev.squall.Identity.MAX_USER_LENGTH
+                    + " characters, got " + user.length() + ": no connection has such a user");
+        }
+        if (stopped) throw new IllegalStateException("Squall has stopped: it has no connection left to close");
+        int closed = hub.disconnect(user);
+        log.debug("Disconnected a user: {} connections closed on this node", closed);
+        broker.disconnect(user);
+        return closed;
+    }
+
     @Override
     public int connectionCount() {
         return hub.openCount();

@@ -51,6 +51,7 @@ public record NodeSettings(
         @Nullable String channelsPath,
         @Nullable String ssePath,
         @Nullable String clientPath,
+        @Nullable String disconnectPath,
         Duration drainWindow,
         Duration stopTimeout,
         Map<String, RouteHandlers> routes,
@@ -142,13 +143,14 @@ public record NodeSettings(
         check.path(c.channelsPath, "channelsPath", paths);
         check.path(c.ssePath, "ssePath", paths);
         check.path(c.clientPath, "clientPath", paths);
+        check.path(c.disconnectPath, "disconnectPath", paths);
         check.require(c.ssePath == null || c.ssePath.contains(SSE_CHANNEL_PARAM), "ssePath",
                 "must have the path parameter " + SSE_CHANNEL_PARAM + " that names the channel (such as /sse/{channel}), got '" + c.ssePath + "'");
 
         return new NodeSettings(c.pingInterval, c.pingTimeout, c.writeTimeout, c.maxMessageBytes, c.maxQueueBytes,
                 c.maxQueueMessages, maxPublishBytes, c.slowConsumerPolicy, origins, hosts, c.checkHosts || !hosts.isEmpty(),
                 token, c.publishPath, c.metricsPath, c.healthPath, c.readyPath, c.historySize, c.historyTtl, c.maxRecovery,
-                c.idempotencyWindow, c.publishApiPath, c.channelsPath, c.ssePath, c.clientPath, c.drainWindow, c.stopTimeout,
+                c.idempotencyWindow, c.publishApiPath, c.channelsPath, c.ssePath, c.clientPath, c.disconnectPath, c.drainWindow, c.stopTimeout,
                 Map.copyOf(routes), Map.copyOf(namespaces), c.maxChannelsPerConnection, Set.copyOf(presence), redis,
                 check.auth(c, declared),
                 c.maxMessagesPerSecond, c.maxConnections, c.maxConnectionsPerIp, c.maxConnectionsPerUser, c.handshakeTimeout,

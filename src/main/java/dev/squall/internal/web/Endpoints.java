@@ -81,7 +81,7 @@ public final class Endpoints {
             // Javalin's "Handler with type='GET' and path='/metrics' already exists": say whose route it is.
             throw new IllegalArgumentException("SquallPlugin: the app already has a route on one of the paths Squall was "
                     + "asked to mount (" + e.getMessage() + "); set publishPath, metricsPath, healthPath, readyPath, "
-                    + "publishApiPath, channelsPath, ssePath or clientPath to another path, or to null", e);
+                    + "publishApiPath, channelsPath, disconnectPath, ssePath or clientPath to another path, or to null", e);
         }
         state.events.serverStarted(node::start);
         // Javalin fires serverStopping on the stopping thread before it stops Jetty, so the connectors are still
@@ -140,6 +140,18 @@ public final class Endpoints {
                 respond(ctx, published(toChannel(request.channel(), request.message(), request.idempotencyKey(), "data")));
             }));
             routes.addHttpHandler(HandlerType.OPTIONS, api, ctx -> ctx.status(HttpStatus.NO_CONTENT));
+        }
+        String disconnect = settings.disconnectPath();
+        if (disconnect != null) {
+            // Closing a user's connections is the server's to decide, as publishing is: the same guard, in its words.
+            routes.before(disconnect, guarded(guard::applyCors));
+            routes.post(disconnect, guarded(ctx -> {
+                publishPolicy.check(ctx, PublishPolicy.Action.DISCONNECT);
+                QueryParameters.NONE.check(ctx);
+                String user = decoder.userOf(ctx);
+                respond(ctx, Map.of("disconnected", node.disconnect(user)));
+            }));
+            routes.addHttpHandler(HandlerType.OPTIONS, disconnect, ctx -> ctx.status(HttpStatus.NO_CONTENT));
         }
         String sse = settings.ssePath();
         if (sse != null) new SseRoute(sse, node, guard, gate).mount(routes);

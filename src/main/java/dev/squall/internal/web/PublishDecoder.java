@@ -169,6 +169,40 @@ public final class PublishDecoder {
         return new ChannelPublish(channel.asText(), message, idempotencyKey);
     }
 
+    private static final String DISCONNECT_SHAPE = "{\"user\": \"42\"}";
+
+    /**
+     * The user a {@code POST /disconnect} names: a JSON object with one string field {@code user}, neither empty (an
+     * anonymous connection is no one in particular) nor longer than a user id can be.
+     */
+    String userOf(Context ctx) {
+        String contentType = ctx.header(Header.CONTENT_TYPE);
+        String mediaType = contentType == null ? "" : contentType.split(";", 2)[0].trim().toLowerCase(Locale.ROOT);
+        if (!mediaType.equals("application/json")) {
+            throw new HttpResponseException(HttpStatus.UNSUPPORTED_MEDIA_TYPE.getCode(),
+                    "POST " + ctx.path() + " takes Content-Type application/json: " + DISCONNECT_SHAPE);
+        }
+        byte[] body = body(ctx);
+        if (body.length == 0) throw new BadRequestResponse("the body is empty: send " + DISCONNECT_SHAPE);
+        JsonNode tree = parseOne(body, "");
+        if (!tree.isObject()) throw new BadRequestResponse("the body must be a JSON object: " + DISCONNECT_SHAPE);
+        List<String> unknown = new ArrayList<>();
+        tree.fieldNames().forEachRemaining(name -> {
+            if (!name.equals("user")) unknown.add(name);
+        });
+        if (!unknown.isEmpty()) throw new BadRequestResponse("unknown field '" + unknown.get(0) + "'; the one field is user");
+        JsonNode user = tree.get("user");
+        if (user == null || !user.isTextual()) throw new BadRequestResponse("user is missing or not a string: " + DISCONNECT_SHAPE);
+        if (user.asText().isEmpty()) {
+            throw new BadRequestResponse("user is empty: anonymous connections are not one user, so they cannot be disconnected as one");
+        }
+        if (user.asText().length() > dev.squall.Identity.MAX_USER_LENGTH) {
+            throw new BadRequestResponse("user is at most " + dev.squall.Identity.MAX_USER_LENGTH + " characters, got "
+                    + user.asText().length() + ": no connection has such a user");
+        }
+        return user.asText();
+    }
+
     /** The {@code channel} query parameter of a {@code /receive} publish, checked, or null for the broadcast channel. */
     @Nullable String channelOf(Context ctx) {
         byte[] raw = rawQuery(ctx);

@@ -55,7 +55,8 @@ public final class PublishPolicy {
     /** What a request asks for that this policy guards; a refusal says it in these words. */
     enum Action {
         PUBLISH("publishing", "publish", "this publish"),
-        READ("reading channels", "read channels", "this read");
+        READ("reading channels", "read channels", "this read"),
+        DISCONNECT("disconnecting users", "disconnect users", "this disconnect");
 
         private final String doing;
         private final String verb;

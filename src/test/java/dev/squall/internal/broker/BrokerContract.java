@@ -409,6 +409,27 @@ abstract class BrokerContract {
         assertThat(texts(broker.history("c", 0, 10))).as("nothing of them in history").containsExactly("1 after");
     }
 
+    @Test
+    void a_disconnect_never_reaches_this_nodes_own_handlers_and_takes_no_offset() {
+        List<String> disconnected = new CopyOnWriteArrayList<>();
+        List<String> received = new CopyOnWriteArrayList<>();
+        broker.register(new Broker.Handler() {
+            @Override public int deliver(String channel, Publication publication) {
+                received.add(channel + " " + publication.offset());
+                return 1;
+            }
+            @Override public void disconnect(String user) { disconnected.add(user); }
+        });
+        broker.subscribe("c");
+
+        broker.disconnect("ada");
+        publish("c", "after");
+
+        until("the publication after it", DEADLINE, () -> received.size() == 1);
+        assertThat(received).containsExactly("c 1");
+        assertThat(disconnected).as("this node closes its own before it asks the others").isEmpty();
+    }
+
     /** A handler whose users of "c" are {@code users}, with {@code count} subscribers there. */
     private static Broker.Handler users(Set<String> users, int count) {
         return new Broker.Handler() {

@@ -132,7 +132,12 @@ import java.util.concurrent.TimeoutException;
  * at once.
  *
  * <p>Presence: counts and users over all nodes and join/leave events between them, in {@link RedisPresence}; events
- * share the channel's pub/sub channel and stripe with its publications, but carry no offset. Several Redis shards: see
+ * share the channel's pub/sub channel and stripe with its publications, but carry no offset.
+ *
+ * <p>Revocation: every node's pub/sub connection is subscribed to {@code squall:control} (with its probe channel,
+ * whenever it connects), where {@link #disconnect} PUBLISHes {@code D:<node>:<user>}; each other node hands the user
+ * to its handlers ({@link Handler#disconnect}) on a stripe, off Lettuce's thread. Nothing is kept: a node that is
+ * away from Redis at that moment does not hear it. Several Redis shards: see
  * {@link RedisShards}, which holds one broker per Redis.
  */
 public final class RedisBroker implements Broker {
@@ -157,6 +162,9 @@ public final class RedisBroker implements Broker {
     /** How soon a probe Redis took must come back on the pub/sub connection, or that connection is replaced. */
     static final Duration PROBE_WITHIN = Duration.ofSeconds(5);
     private static final String PROBE_PREFIX = "squall:probe:";
+    /** Where nodes tell each other to close a user's connections. */
+    private static final byte[] CONTROL = bytes("squall:control");
+    private static final String DISCONNECT = "D:";
 
     /** How long the first attempt to reach Redis may take, and each reconnect's TCP connect. */
     static final Duration CONNECT_TIMEOUT = Duration.ofSeconds(2);
@@ -199,7 +207,7 @@ public final class RedisBroker implements Broker {
     private final Duration keepFor;
     private final Duration metaFloor;
     private final Object state = new Object();
-    // This node's id in Redis: random, new at every start (its presence fields and events carry it).
+    // This node's id in Redis: random, new at every start (its presence fields, events and control messages carry it).
     private final String node = Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE);
     private final byte[] probeChannel = bytes(PROBE_PREFIX + Long.toHexString(ThreadLocalRandom.current().nextLong() | Long.MIN_VALUE));
     private final RedisPubSubAdapter<byte[], byte[]> listener = new RedisPubSubAdapter<>() {
@@ -343,7 +351,7 @@ public final class RedisBroker implements Broker {
                 StatefulRedisPubSubConnection<byte[], byte[]> connection = client.connectPubSub(ByteArrayCodec.INSTANCE);
                 connection.addListener(listener);
                 try {
-                    connection.sync().subscribe(probeChannel);     // before anything else: the only SUBSCRIBE under way
+                    connection.sync().subscribe(probeChannel, CONTROL);   // before anything else: the only SUBSCRIBE under way
                 } catch (RuntimeException e) {
                     connection.closeAsync();
                     throw e;
@@ -765,6 +773,22 @@ public final class RedisBroker implements Broker {
         presence.announce(channel, joined, who);
     }
 
+    /** One PUBLISH on {@code squall:control}, waited for (gated, like a publish). */
+    @Override
+    public void disconnect(String user) {
+        if (closed) throw new IllegalStateException("the broker is closed");
+        byte[] message = bytes(DISCONNECT + node + ":" + user);
+        gated(() -> {
+            Commands c = commands;
+            if (c == null) throw new Unavailable("Redis at " + shown + " is not connected", new IllegalStateException("not connected"));
+            try {
+                return c.connection().sync().publish(CONTROL, message);
+            } catch (RedisException e) {
+                throw new Unavailable("Redis is unavailable: " + e.getMessage(), e);
+            }
+        });
+    }
+
     @Override
     public History history(String channel, long since, int limit) {
         if (since == Long.MAX_VALUE) return gated(() -> read(channel, "since", Long.MAX_VALUE, 0));
@@ -796,6 +820,10 @@ public final class RedisBroker implements Broker {
     /** On Lettuce's event-loop thread: one message at a time, in Redis's order (see the class comment). */
     private void received(byte[] redisChannel, byte[] envelope) {
         if (closed) return;
+        if (java.util.Arrays.equals(redisChannel, CONTROL)) {
+            control(envelope);
+            return;
+        }
         if (java.util.Arrays.equals(redisChannel, probeChannel)) {
             try {
                 probeBack = Math.max(probeBack, Long.parseLong(text(envelope)));
@@ -832,6 +860,35 @@ public final class RedisBroker implements Broker {
             });
         } catch (RejectedExecutionException closing) {
             track.queued.decrementAndGet();
+        }
+    }
+
+    /**
+     * A message on the control channel, on Lettuce's thread: another node's {@code D:<node>:<user>} goes to the
+     * handlers on the user's stripe (closing connections may run the app's close handlers); this node's own, and
+     * anything else, is ignored.
+     */
+    private void control(byte[] message) {
+        String text = new String(message, StandardCharsets.UTF_8);
+        int colon = text.indexOf(':', DISCONNECT.length());
+        if (!text.startsWith(DISCONNECT) || colon < 0 || colon == text.length() - 1) {
+            log.warn("Ignored a message on Redis channel 'squall:control' that no Squall node wrote");
+            return;
+        }
+        if (text.substring(DISCONNECT.length(), colon).equals(node)) return;
+        String user = text.substring(colon + 1);
+        try {
+            stripeOf(user).execute(() -> {
+                for (Handler handler : handlers) {
+                    try {
+                        handler.disconnect(user);
+                    } catch (RuntimeException e) {
+                        log.error("A handler failed to disconnect a user another node asked to", e);
+                    }
+                }
+            });
+        } catch (RejectedExecutionException closing) {
+            // closed meanwhile
         }
     }
 

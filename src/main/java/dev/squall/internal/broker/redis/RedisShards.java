@@ -144,6 +144,15 @@ public final class RedisShards implements Broker {
         shard(channel).announce(channel, joined, who);
     }
 
+    /**
+     * Through one Redis, placed by the user's id as a channel is by its name: every node listens on each of them,
+     * so one is enough, and a user's revocations always take the same one.
+     */
+    @Override
+    public void disconnect(String user) {
+        shard(user).disconnect(user);
+    }
+
     @Override
     public boolean connected() {
         for (Broker shard : shards) {

@@ -101,6 +101,26 @@ class RedisShardsLifecycleTest {
     }
 
     @Test
+    void a_users_disconnect_goes_through_one_shard_the_same_one_every_time() {
+        Switchable a = new Switchable();
+        Switchable b = new Switchable();
+        List<Switchable> both = List.of(a, b);
+        try (RedisShards shards = new RedisShards(List.of("redis://a", "redis://b"), uri -> both.get(uri.endsWith("a") ? 0 : 1))) {
+            for (int i = 0; i < 20; i++) {
+                String user = "user-" + i;
+                shards.disconnect(user);
+                shards.disconnect(user);
+                Switchable home = both.get(shards.shardOf(user));
+                Switchable other = both.get(1 - shards.shardOf(user));
+                assertThat(home.presence).as(user).filteredOn(("disconnect " + user)::equals).hasSize(2);
+                assertThat(other.presence).doesNotContain("disconnect " + user);
+            }
+            assertThat(a.presence).as("users are spread over both").isNotEmpty();
+            assertThat(b.presence).isNotEmpty();
+        }
+    }
+
+    @Test
     void close_closes_every_shard_even_when_one_fails_to_close() {
         Switchable a = new Switchable();
         Switchable b = new Switchable();
@@ -141,6 +161,7 @@ class RedisShardsLifecycleTest {
         }
         @Override public void counted(String channel, String user) { presence.add("counted " + channel); }
         @Override public void announce(String channel, boolean joined, Member who) { presence.add("announce " + channel); }
+        @Override public void disconnect(String user) { presence.add("disconnect " + user); }
         @Override public boolean connected() { return connected; }
 
         @Override
