@@ -74,7 +74,12 @@ class RevocationTest {
             });
             more.accept(cfg);
         });
-        app = Javalin.create(javalin -> javalin.registerPlugin(plugin)).start("127.0.0.1", 0);
+        app = Javalin.create(javalin -> {
+            javalin.registerPlugin(plugin);
+            // Jetty's stop waits for requests, as the standalone server's does: with Javalin's default of none, an
+            // event stream ending as the server stops leaves Javalin finishing a request Jetty has recycled already.
+            javalin.jetty.modifyServer(server -> server.setStopTimeout(2000));
+        }).start("127.0.0.1", 0);
         squall = plugin.squall();
     }
 
