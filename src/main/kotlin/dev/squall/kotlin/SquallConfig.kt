@@ -151,6 +151,11 @@ class SquallConfig internal constructor(private val config: SquallPlugin.Config)
         get() = config.channelsPath
         set(value) { config.channelsPath = value }
 
+    /** Where `POST {"user": "42"}` closes every connection of a user on every node, as `squall.disconnect` does; null: not mounted. */
+    var disconnectPath: String?
+        get() = config.disconnectPath
+        set(value) { config.disconnectPath = value }
+
     /** On stop, how long [readyPath] and [publishPath] answer 503 before connections are closed. */
     var drainWindow: Duration
         get() = config.drainWindow.toKotlinDuration()
