@@ -136,19 +136,11 @@ public final class SseRoute {
             hub.leave(id, code);
             permit.release();
             log.debug("SSE stream {} on {} ended ({}{})", id, channel, code, cleanly ? "" : ", cut");
-            if (cleanly) {
-                // Javalin finishes the request (after-handlers, request log, complete) on the thread that completes
-                // the future: a container thread in the request's context, not a fan-out writer.
-                try {
-                    async.start(() -> finished.complete(null));
-                } catch (IllegalStateException alreadyOver) {
-                    // The client went at the same moment and Jetty has ended the request: nothing is left to finish.
-                }
-            } else {
-                // Failed or aborted: Jetty recycles the request, and Javalin must not touch it again, so its future
-                // is left alone (nothing else holds it) and the async cycle is ended here if Jetty has not yet.
-                completeQuietly(async);
-            }
+            // The async cycle is ended here, and Javalin's future is left alone (nothing else holds it): completing it
+            // would have Javalin finish the request (after-handlers, request log) on a container thread, and when the
+            // client went at the same moment Jetty had recycled the request by then; Javalin's error handling of that
+            // looped on the thread for good, writing gigabytes of log (seen with a stop right after streams ended).
+            completeQuietly(async);
         });
         async.addListener(new ResponseOver(wire));
         Connection connection = hub.connect(wire, id, SseFraming.EVENTS);
