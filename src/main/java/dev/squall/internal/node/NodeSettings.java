@@ -74,6 +74,8 @@ public record NodeSettings(
     static final String DEFAULT_WS_PATH = "/ws";
     public static final int MAX_CHANNELS_PER_CONNECTION = SquallPlugin.Config.MAX_CHANNELS_PER_CONNECTION;
     static final String SSE_CHANNEL_PARAM = "{channel}";
+    /** What a header or cookie name may be: an HTTP token (RFC 9110 5.6.2). */
+    private static final String HTTP_TOKEN = "[A-Za-z0-9!#$%&'*+.^_`|~-]+";
     /** A path parameter in Javalin's syntax: {@code {name}}, or {@code <name>} that may hold slashes. */
     private static final java.util.regex.Pattern PATH_PARAM = java.util.regex.Pattern.compile("[{<]([^{}<>/]+)[}>]");
 
@@ -273,7 +275,7 @@ public record NodeSettings(
                     "stands in for authenticate(...): set one of them");
             require(c.subscribeProxy == null || declared.authorizer() == null, "subscribeProxy",
                     "stands in for authorize(...): set one of them");
-            require(c.proxyHeaders != null && c.proxyHeaders.stream().allMatch(h -> h != null && h.matches("[A-Za-z0-9!#$%&'*+.^_`|~-]+")),
+            require(c.proxyHeaders != null && c.proxyHeaders.stream().allMatch(h -> h != null && h.matches(HTTP_TOKEN)),
                     "proxyHeaders", "must be header names, got " + c.proxyHeaders);
             require(c.connectTimeout != null && !c.connectTimeout.isNegative() && !c.connectTimeout.isZero(), "connectTimeout",
                     "must be more than zero");
@@ -282,7 +284,7 @@ public record NodeSettings(
             require(c.tokenCookie == null || tokens.anyKey(), "tokenCookie",
                     "names the cookie tokens come in, so it needs a token key to check them: set "
                             + names.name("tokenHmacSecret") + ", " + names.name("tokenPublicKey") + " or " + names.name("tokenJwksUrl"));
-            require(c.tokenCookie == null || c.tokenCookie.matches("[A-Za-z0-9!#$%&'*+.^_`|~-]+"), "tokenCookie",
+            require(c.tokenCookie == null || c.tokenCookie.matches(HTTP_TOKEN), "tokenCookie",
                     "must be a cookie name (letters, digits and !#$%&'*+.^_`|~-), got '" + c.tokenCookie + "'");
             ChannelRules.Rule server = ChannelRules.override(ChannelRules.defaults(identifies), c.subscribe, c.publish, c.read);
             Map<String, ChannelRules.Rule> rules = new LinkedHashMap<>();

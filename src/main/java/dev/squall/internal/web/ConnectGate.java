@@ -28,7 +28,6 @@ final class ConnectGate {
 
     /** The query parameter a token may come in: browsers cannot set a WebSocket's headers. */
     static final String TOKEN_PARAM = "token";
-    private static final String BEARER = "bearer";
 
     private final Access access;
     private final PublishPolicy publishPolicy;
@@ -86,15 +85,8 @@ final class ConnectGate {
 
     /** The token the request brings, or null; the publish token is not one. */
     @Nullable String tokenOf(Context ctx) {
-        String authorization = ctx.header(Header.AUTHORIZATION);
-        if (authorization != null && !publishPolicy.presentsToken(ctx)) {
-            String value = authorization.trim();
-            int space = value.indexOf(' ');
-            if (space > 0 && value.substring(0, space).equalsIgnoreCase(BEARER)) {
-                String bearer = value.substring(space + 1).trim();
-                if (!bearer.isEmpty()) return bearer;
-            }
-        }
+        String bearer = BearerToken.presented(ctx);
+        if (bearer != null && !bearer.isEmpty() && !publishPolicy.presentsToken(ctx)) return bearer;
         String query = ctx.queryParam(TOKEN_PARAM);
         if (query != null && !query.isEmpty()) return query;
         if (tokenCookie != null) {
