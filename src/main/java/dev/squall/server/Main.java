@@ -395,6 +395,9 @@ public final class Main implements Callable<Integer> {
             spec.commandLine().getErr().println("squall: " + message);
             return CommandLine.ExitCode.USAGE;
         }
+        // Before the start: the start-up line is printed while starting, and a SIGTERM right after it (a supervisor, a
+        // test) must find the orderly stop in place, not the JVM's default (exit 143 with no drain).
+        StopSignals signals = StopSignals.install(app::stopNow);
         try {
             app.start();
         } catch (ListeningSocket.CannotListen e) {
@@ -404,7 +407,6 @@ public final class Main implements Callable<Integer> {
             spec.commandLine().getErr().println("squall: cannot start on " + config.host() + ":" + config.port() + ": " + rootMessage(e));
             return 1;
         }
-        StopSignals signals = StopSignals.install(app::stopNow);
         // For every other way out (SIGHUP, System.exit elsewhere): stop in order too, with the JVM's exit code.
         Runtime.getRuntime().addShutdownHook(new Thread(app::stop, "squall-shutdown"));
         signals.await();
