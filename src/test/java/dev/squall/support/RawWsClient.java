@@ -22,7 +22,7 @@ import java.util.Map;
  */
 public final class RawWsClient implements AutoCloseable {
 
-    public static final int TEXT = 0x1, BINARY = 0x2, CLOSE = 0x8, PING = 0x9, PONG = 0xA;
+    public static final int CONTINUATION = 0x0, TEXT = 0x1, BINARY = 0x2, CLOSE = 0x8, PING = 0x9, PONG = 0xA;
 
     /** One frame read from the server. */
     public record Frame(int opcode, byte[] payload) {
@@ -145,8 +145,13 @@ public final class RawWsClient implements AutoCloseable {
 
     /** Writes one final, masked frame. */
     public void sendFrame(int opcode, byte[] payload) throws IOException {
+        sendFrame(opcode, true, payload);
+    }
+
+    /** Writes one masked frame; {@code fin} false: more fragments of its message follow (as CONTINUATION frames). */
+    public void sendFrame(int opcode, boolean fin, byte[] payload) throws IOException {
         ByteArrayOutputStream frame = new ByteArrayOutputStream();
-        frame.write(0x80 | opcode);
+        frame.write((fin ? 0x80 : 0) | opcode);
         if (payload.length < 126) {
             frame.write(0x80 | payload.length);
         } else if (payload.length <= 0xffff) {

@@ -2,8 +2,6 @@ package dev.squall.internal.hub;
 
 import dev.squall.internal.broker.Message;
 import org.eclipse.jetty.util.Callback;
-import org.eclipse.jetty.websocket.api.Session;
-import org.eclipse.jetty.websocket.common.WebSocketSession;
 import org.eclipse.jetty.websocket.core.CoreSession;
 import org.eclipse.jetty.websocket.core.Frame;
 import org.eclipse.jetty.websocket.core.OpCode;
@@ -24,9 +22,9 @@ public final class JettyWire implements Wire {
         this.connection = session.getConnection();
     }
 
-    /** The wire under a Jetty API session (as Javalin hands it out): the core session it wraps. */
-    public static JettyWire of(Session session) {
-        return new JettyWire((WebSocketCoreSession) ((WebSocketSession) session).getCoreSession());
+    /** The wire on a core session Jetty opened (all of them are {@link WebSocketCoreSession}s). */
+    public static JettyWire of(CoreSession session) {
+        return new JettyWire((WebSocketCoreSession) session);
     }
 
     @Override

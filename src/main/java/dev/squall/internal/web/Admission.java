@@ -3,6 +3,7 @@ package dev.squall.internal.web;
 import dev.squall.Identity;
 import dev.squall.internal.hub.Connection;
 import dev.squall.internal.hub.Metrics;
+import dev.squall.internal.hub.Wire;
 import dev.squall.internal.limit.ConnectionLimits.Permit;
 import dev.squall.internal.limit.ConnectionLimits;
 import dev.squall.internal.limit.MessageRate;
@@ -10,16 +11,12 @@ import dev.squall.internal.node.Node;
 import dev.squall.internal.node.NodeSettings;
 import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;
-import io.javalin.websocket.WsConnectContext;
-import io.javalin.websocket.WsContext;
-import org.eclipse.jetty.websocket.api.Session;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 
@@ -28,10 +25,9 @@ import java.util.concurrent.TimeUnit;
  * takes a {@link Permit} before its handshake is answered (429 or 503 with {@code Retry-After} when a limit is
  * reached, so no 101 and no stream), holds it while it is open, and gives it back when it ends, whichever way.
  *
- * <p>A WebSocket's permit is taken in {@code wsBeforeUpgrade} and waits in the upgrade request until the connection
- * opens; an upgrade that never becomes a connection (the client vanished before the 101 reached it, an app's own
- * check refused it after Squall's) gives its permit back when the handshake deadline passes, so nothing is held for
- * a connection that does not exist. An SSE stream holds its permit from the request on, and gives it back when its
+ * <p>A WebSocket's permit is taken in {@code wsBeforeUpgrade} and handed to its socket, which takes it over when it
+ * opens; an upgrade that never becomes a connection (the client vanished before the 101 reached it) gives its permit
+ * back when the handshake deadline passes, so nothing is held for a connection that does not exist. An SSE stream holds its permit from the request on, and gives it back when its
  * wire ends.
  */
 final class Admission {
@@ -52,8 +48,6 @@ final class Admission {
     private final Node node;
     private final ConnectionLimits limits;
     private final NodeSettings settings;
-    /** The open WebSockets of one route, by session id (which is also their hub connection's id). */
-    private final ConcurrentHashMap<String, Admitted> open = new ConcurrentHashMap<>();
 
     Admission(Node node) {
         this.node = node;
@@ -61,8 +55,8 @@ final class Admission {
         this.settings = node.settings();
     }
 
-    /** What an open WebSocket holds: its permit, and its message budget (null without a rate limit). */
-    private static final class Admitted {
+    /** What an open WebSocket holds, beside it rather than in a map: its permit, and its message budget (null without a rate limit). */
+    static final class Admitted {
         final Permit permit;
         final @Nullable MessageRate rate;
         volatile boolean flooded;
@@ -74,10 +68,10 @@ final class Admission {
     }
 
     /**
-     * Before a WebSocket upgrade is answered (the last of its checks): a permit for it, kept in the request until
-     * {@link #opened}; refused with 429 or 503 and {@code Retry-After} when a limit is reached.
+     * Before a WebSocket upgrade is answered (the last of its checks): a permit for it, given to its socket, which
+     * takes it over in {@link #opened}; refused with 429 or 503 and {@code Retry-After} when a limit is reached.
      */
-    void admitUpgrade(Context ctx) {
+    Permit admitUpgrade(Context ctx) {
         Permit permit = acquire(ctx);
         ctx.attribute(PERMIT_ATTRIBUTE, permit);
         Duration pending = settings.handshakeTimeout().isZero() ? PENDING_WITHOUT_DEADLINE : settings.handshakeTimeout();
@@ -89,6 +83,7 @@ final class Admission {
         } catch (RejectedExecutionException stopping) {
             permit.release();                                   // the node has stopped: no connection will open
         }
+        return permit;
     }
 
     /**
@@ -103,26 +98,18 @@ final class Admission {
     }
 
     /**
-     * A WebSocket has opened: it takes over the permit its upgrade took. False when there is none to take (its
-     * upgrade outlived the handshake deadline, or the node has stopped): the connection has then been closed with
-     * 1013, try again later, and must not go on.
+     * A WebSocket has opened: it takes over the permit its upgrade took. Null when there is none to take (its upgrade
+     * outlived the handshake deadline, or the node has stopped): the connection has then been closed with 1013, try
+     * again later, and must not go on.
      */
-    boolean opened(WsConnectContext ctx) {
-        Permit permit = ctx.attribute(PERMIT_ATTRIBUTE);
-        if (permit == null || !permit.open()) {
-            log.debug("WebSocket {} opened after its upgrade's place was given back; closed", ctx.sessionId());
-            ctx.closeSession(TRY_AGAIN_LATER, "the handshake took too long; reconnect");
-            return false;
+    @Nullable Admitted opened(String id, Permit permit, Wire wire) {
+        if (!permit.open()) {
+            log.debug("WebSocket {} opened after its upgrade's place was given back; closed", id);
+            wire.close(TRY_AGAIN_LATER, "the handshake took too long; reconnect");
+            return null;
         }
         int perSecond = settings.maxMessagesPerSecond();
-        open.put(ctx.sessionId(), new Admitted(permit, perSecond > 0 ? new MessageRate(perSecond, System::nanoTime) : null));
-        return true;
-    }
-
-    /** A WebSocket has closed: its permit is given back (once, however many ways its end is reported). */
-    void closed(String sessionId) {
-        Admitted admitted = open.remove(sessionId);
-        if (admitted != null) admitted.permit.release();
+        return new Admitted(permit, perSecond > 0 ? new MessageRate(perSecond, System::nanoTime) : null);
     }
 
     /**
@@ -130,23 +117,18 @@ final class Admission {
      * over it closes the connection with 3013 (too many requests; it may reconnect, and should send less), and it and
      * every message after it are dropped. A peer that ignores the close frame is dropped a moment later.
      */
-    boolean mayReceive(WsContext ctx) {
-        Admitted admitted = open.get(ctx.sessionId());
-        if (admitted == null || admitted.flooded) return false;          // closed, or closing
+    boolean mayReceive(Admitted admitted, Connection connection, Wire wire) {
+        if (admitted.flooded) return false;                               // closing
         if (admitted.rate == null || admitted.rate.take()) return true;
         admitted.flooded = true;
         node.metrics().limited(Metrics.Limit.MESSAGES_PER_SECOND);
-        log.debug("WebSocket {} sent more than {} messages a second; closed with {}", ctx.sessionId(),
+        log.debug("WebSocket {} sent more than {} messages a second; closed with {}", connection.id(),
                 settings.maxMessagesPerSecond(), Connection.TOO_MANY_REQUESTS);
         // Through the hub's connection, so that a squall.v1 client's commands still waiting are not run.
-        Connection connection = node.hub().find(ctx.sessionId());
-        if (connection != null) connection.close(Connection.TOO_MANY_REQUESTS, "too many requests");
-        else ctx.closeSession(Connection.TOO_MANY_REQUESTS, "too many requests");
-        Session session = ctx.session;
+        connection.close(Connection.TOO_MANY_REQUESTS, "too many requests");
         try {
-            node.scheduler().schedule(() -> {
-                if (session.isOpen()) session.disconnect();
-            }, CLOSE_GRACE.toMillis(), TimeUnit.MILLISECONDS);
+            // Dropping a socket that has already closed does nothing.
+            node.scheduler().schedule(wire::abort, CLOSE_GRACE.toMillis(), TimeUnit.MILLISECONDS);
         } catch (RejectedExecutionException stopping) {
             // The node is stopping: Jetty closes every session.
         }
@@ -173,9 +155,8 @@ final class Admission {
      * holds as many as they may: the connection has then been closed with 3504 (connection limit), and the caller
      * must take it no further.
      */
-    boolean identify(Connection connection, Identity identity) {
-        Admitted admitted = open.get(connection.id());
-        if (admitted == null || admitted.permit.identify(identity)) return true;
+    boolean identify(Admitted admitted, Connection connection, Identity identity) {
+        if (admitted.permit.identify(identity)) return true;
         node.metrics().limited(Metrics.Limit.CONNECTIONS_PER_USER);
         log.debug("Connection {} closed: its user holds {} connections", connection.id(), settings.maxConnectionsPerUser());
         connection.close(Connection.CONNECTION_LIMIT, "connection limit");

@@ -67,6 +67,7 @@ public final class ProtocolSession {
     private final @Nullable ScheduledFuture<?> connectDeadline;
     /** Counts the user a {@code connect} proves against {@code --max-connections-per-user}. */
     private final Admission admission;
+    private final Admission.Admitted admitted;
 
     /** The token was refused (Centrifugo's code: do not reconnect with the same token). */
     static final int INVALID_TOKEN = 3500;
@@ -78,11 +79,13 @@ public final class ProtocolSession {
      *                    policy's words for an open server's refusals), or null when it may
      * @param credentials what the upgrade proved, or null when the client must send {@code connect} first
      * @param admission   the route's connection limits, which count the user a {@code connect} proves
+     * @param admitted    what this connection holds under them
      */
     ProtocolSession(Connection connection, Node node, Codec codec, PublishPolicy.@Nullable Denial denial,
-                    @Nullable Credentials credentials, Admission admission) {
+                    @Nullable Credentials credentials, Admission admission, Admission.Admitted admitted) {
         this.connection = connection;
         this.admission = admission;
+        this.admitted = admitted;
         this.node = node;
         this.access = node.access();
         this.codec = codec;
@@ -190,7 +193,7 @@ public final class ProtocolSession {
         VerifiedToken token = connectionToken(command.id(), command.token());
         if (token == null) return;
         Credentials proved = Credentials.of(token);
-        if (!admission.identify(connection, proved.identity())) return;      // closed with 3504: the user is full
+        if (!admission.identify(admitted, connection, proved.identity())) return;      // closed with 3504: the user is full
         connection.identify(proved.identity());
         credentials = proved;
         if (connectDeadline != null) connectDeadline.cancel(false);

@@ -8,10 +8,11 @@ import dev.squall.internal.broker.Unavailable;
 import dev.squall.internal.channel.ChannelName;
 import dev.squall.internal.hub.Connection;
 import dev.squall.internal.hub.Hub;
-import dev.squall.internal.hub.JettyWire;
 import dev.squall.internal.hub.Notice;
 import dev.squall.internal.hub.Recovery;
 import dev.squall.internal.hub.TooManyChannels;
+import dev.squall.internal.hub.Wire;
+import dev.squall.internal.limit.ConnectionLimits.Permit;
 import dev.squall.internal.node.Node;
 import dev.squall.internal.node.NodeSettings;
 import dev.squall.internal.node.RouteHandlers;
@@ -19,26 +20,32 @@ import dev.squall.internal.protocol.V1Framing;
 import io.javalin.config.RoutesConfig;
 import io.javalin.http.Context;
 import io.javalin.http.HttpStatus;
-import io.javalin.websocket.WsCloseContext;
-import io.javalin.websocket.WsConnectContext;
 import jakarta.servlet.http.HttpSession;
-import org.eclipse.jetty.websocket.api.Session;
+import org.eclipse.jetty.websocket.core.Configuration;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-import java.nio.ByteBuffer;
+import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.Collections;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.concurrent.ConcurrentHashMap;
+import java.util.Objects;
+import java.util.UUID;
+import java.util.function.Function;
 
 /**
- * One Squall WebSocket route on Javalin: the upgrade checks, the per-connection limits, and the app's
- * {@link WsRoute} handlers around the hub's connection. Everything Jetty or Javalin stays in here; handlers see a
- * {@link SquallConnection}.
+ * One Squall WebSocket route: the upgrade checks (on Javalin, as {@code wsBeforeUpgrade}), the per-connection limits,
+ * and the app's {@link WsRoute} handlers around the hub's connection. Javalin routes the upgrade to the checks; the
+ * socket that follows is Squall's own ({@link CoreUpgrade}, {@link JettySocket}): Javalin's WebSocket layer, and the
+ * HTTP request with it, are not kept for the connection's life. Handlers see a {@link SquallConnection}.
+ *
+ * <p>So the app's own {@code wsBefore}/{@code wsAfter} handlers and Javalin's WebSocket settings do not reach
+ * Squall's routes, and an app's {@code wsBeforeUpgrade} handler on the same path runs only where Javalin orders it
+ * before Squall's.
  *
  * <p>A client that offers the subprotocol {@value #V1} gets it (Tornado: {@code select_subprotocol}) and speaks
  * JSON commands to a {@link ProtocolSession} instead: it starts on no channel, whatever the path, and the route's
@@ -47,11 +54,6 @@ import java.util.concurrent.ConcurrentHashMap;
 public final class SocketRoute {
 
     private static final Logger log = LoggerFactory.getLogger(SocketRoute.class);
-    private static final String PATH_ATTRIBUTE = "squall.path";
-    private static final String CHANNEL_ATTRIBUTE = "squall.channel";
-    private static final String RECOVERY_ATTRIBUTE = "squall.recovery";
-    private static final String V1_ATTRIBUTE = "squall.v1";
-    private static final String CREDENTIALS_ATTRIBUTE = "squall.credentials";
     /** The subprotocol of Squall's JSON protocol. */
     static final String V1 = "squall.v1";
     private static final String SUBPROTOCOL_HEADER = "Sec-WebSocket-Protocol";
@@ -65,9 +67,8 @@ public final class SocketRoute {
     private final PublishPolicy publishPolicy;
     private final ConnectGate gate;
     private final V1Framing v1;
-    private final ConcurrentHashMap<String, Client> clients = new ConcurrentHashMap<>();
-    private final ConcurrentHashMap<String, ProtocolSession> sessions = new ConcurrentHashMap<>();
     private final Admission admission;
+    private final CoreUpgrade upgrade = new CoreUpgrade();
 
     SocketRoute(String path, RouteHandlers handlers, Node node, RequestGuard guard, PublishPolicy publishPolicy,
                 ConnectGate gate, V1Framing v1) {
@@ -105,71 +106,51 @@ public final class SocketRoute {
             throw new Refusal(HttpStatus.UPGRADE_REQUIRED.getCode(),
                     ctx.path() + " is a WebSocket endpoint: connect with a WebSocket client (Upgrade: websocket)");
         }));
+        // Javalin hands an upgrade to these checks only on a path where it has a WebSocket route (below); the socket
+        // itself is Squall's, opened here at the end of the checks, and Javalin's own upgrade is skipped.
         routes.wsBeforeUpgrade(path, Endpoints.guarded(ctx -> {
             guard.checkUpgrade(ctx);
             UpgradeRequest.requireValid(ctx);
-            ctx.attribute(PATH_ATTRIBUTE, ctx.path());
             boolean offersV1 = offersV1(ctx);
             Credentials credentials = gate.admit(ctx, offersV1);                // Tornado: get_current_user
+            String channel = null;
+            Recovery recovery = Recovery.FROM_NOW;
+            V1Upgrade v1Upgrade = null;
             if (offersV1) {                                                    // Tornado: select_subprotocol
                 // Javalin has already answered with the first protocol offered; the answer is this one.
                 ctx.header(SUBPROTOCOL_HEADER, V1);
-                ctx.attribute(V1_ATTRIBUTE, new V1Upgrade(publishPolicy.denial(ctx), credentials));
-            } else {
-                ctx.attribute(CREDENTIALS_ATTRIBUTE, java.util.Objects.requireNonNull(credentials));
-            }
-            if (!offersV1 && handlers.hasChannel()) {
-                String channel = channelOf(ctx);
+                v1Upgrade = new V1Upgrade(publishPolicy.denial(ctx), credentials);
+            } else if (handlers.hasChannel()) {
+                channel = channelOf(ctx);
                 String problem = ChannelName.problem(channel);
                 if (problem != null) throw new Refusal(HttpStatus.BAD_REQUEST.getCode(), problem);
-                if (!node.access().maySubscribe(java.util.Objects.requireNonNull(credentials), channel, null)) {
+                if (!node.access().maySubscribe(Objects.requireNonNull(credentials), channel, null)) {
                     throw ConnectGate.forbidden(channel, "subscribe to");
                 }
-                Recovery recovery = RecoveryParams.from(ctx.queryParam("since"), ctx.queryParam("epoch"));
+                recovery = RecoveryParams.from(ctx.queryParam("since"), ctx.queryParam("epoch"));
                 // Its first frame says where the stream stands, which only Redis knows: a client retries later. Checked
                 // after the request's own mistakes, which a retry cannot mend.
                 if (!node.brokerConnected(channel)) throw Endpoints.unavailable();
                 if (!node.hub().hasRoomFor(channel)) throw admission.noRoomForChannel();
-                ctx.attribute(CHANNEL_ATTRIBUTE, channel);
-                ctx.attribute(RECOVERY_ATTRIBUTE, recovery);
             }
-            admission.admitUpgrade(ctx);                                      // last: 429 or 503, or a place held
+            Permit permit = admission.admitUpgrade(ctx);                       // last: 429 or 503, or a place held
             if (credentials != null) admission.identify(ctx, credentials.identity());   // 429 past the user's limit
             forgetNewSession(ctx.req().getSession(false));
+            String id = UUID.randomUUID().toString();
+            SocketEvents events = v1Upgrade != null
+                    ? new V1Socket(id, ctx.path(), permit, v1Upgrade)
+                    : new PlainSocket(id, ctx.path(), permit, Objects.requireNonNull(credentials), channel, recovery,
+                            ctx.pathParamMap(), ctx.queryParamMap());
+            ctx.skipRemainingHandlers();                                       // Javalin's upgrade: this one answers
+            try {
+                upgrade.upgrade(ctx, new JettySocket(events), this::applyLimits);
+            } catch (IOException e) {
+                // The client went before its 101 was written: its socket never opens, and its place is given back
+                // at the handshake deadline. No error of the server's.
+                log.debug("WebSocket upgrade on {} from {} not completed: {}", ctx.path(), ctx.req().getRemoteAddr(), e.toString());
+            }
         }));
         routes.ws(path, ws -> {
-            ws.onConnect(this::open);                                          // Tornado: open()
-            ws.onMessage(ctx -> {                                              // Tornado: on_message(message)
-                node.metrics().received();
-                if (!admission.mayReceive(ctx)) return;                        // over --max-messages-per-second
-                ProtocolSession protocol = sessions.get(ctx.sessionId());
-                if (protocol != null) {
-                    protocol.onText(ctx.message());
-                    return;
-                }
-                Client client = clients.get(ctx.sessionId());
-                if (client != null && handlers.text() != null) {
-                    WsRoute.TextHandler handler = handlers.text();
-                    client.run("onMessage", () -> handler.handle(client, ctx.message()));
-                }
-            });
-            ws.onBinaryMessage(ctx -> {
-                node.metrics().received();
-                if (!admission.mayReceive(ctx)) return;
-                ProtocolSession protocol = sessions.get(ctx.sessionId());
-                if (protocol != null) {
-                    protocol.onBinary();
-                    return;
-                }
-                Client client = clients.get(ctx.sessionId());
-                if (client != null && handlers.binary() != null) {
-                    WsRoute.BinaryHandler handler = handlers.binary();
-                    byte[] data = copy(ctx.data());
-                    client.run("onBinaryMessage", () -> handler.handle(client, data));
-                }
-            });
-            ws.onClose(this::closed);                                          // Tornado: on_close()
-            ws.onError(ctx -> log.debug("WebSocket error on {}: {}", ctx.sessionId(), String.valueOf(ctx.error())));
         });
     }
 
@@ -179,7 +160,7 @@ public final class SocketRoute {
      */
     private String channelOf(Context ctx) {
         if (handlers.channelParam() != null) return ctx.pathParam(handlers.channelParam());
-        java.util.function.Function<dev.squall.Handshake, @Nullable String> namer = java.util.Objects.requireNonNull(handlers.channelNamer());
+        Function<dev.squall.Handshake, @Nullable String> namer = Objects.requireNonNull(handlers.channelNamer());
         String channel = namer.apply(new RequestHandshake(ctx));      // one that throws is a 500, logged by guarded()
         if (channel == null) {
             throw new Refusal(HttpStatus.BAD_REQUEST.getCode(), "no channel for " + ctx.path() + ": the route's channelFrom "
@@ -198,99 +179,198 @@ public final class SocketRoute {
         return false;
     }
 
-    private void open(WsConnectContext ctx) {
-        if (!admission.opened(ctx)) return;
-        Session session = ctx.session;
-        applyLimits(session);
-        V1Upgrade upgrade = ctx.attribute(V1_ATTRIBUTE);
-        if (upgrade != null) {
-            openV1(ctx, upgrade);
-            return;
+    /**
+     * A plain client of this route: the app's handlers around its hub connection, on the route's channel or on the
+     * broadcast one.
+     */
+    private final class PlainSocket implements SocketEvents {
+        private final String id;
+        private final String requestedPath;
+        private final Permit permit;
+        private final Credentials credentials;
+        private final @Nullable String channel;
+        private final Recovery recovery;
+        private final Map<String, String> pathParams;
+        private final Map<String, List<String>> queryParams;
+        // Set by opened; read by the later events, which Jetty delivers after it, one at a time.
+        private @Nullable Wire wire;
+        private Admission.@Nullable Admitted admitted;
+        private @Nullable Client client;
+
+        PlainSocket(String id, String requestedPath, Permit permit, Credentials credentials, @Nullable String channel,
+                    Recovery recovery, Map<String, String> pathParams, Map<String, List<String>> queryParams) {
+            this.id = id;
+            this.requestedPath = requestedPath;
+            this.permit = permit;
+            this.credentials = credentials;
+            this.channel = channel;
+            this.recovery = recovery;
+            this.pathParams = Map.copyOf(pathParams);
+            this.queryParams = Collections.unmodifiableMap(new LinkedHashMap<>(queryParams));
         }
-        Connection connection = node.hub().connect(JettyWire.of(session), ctx.sessionId());
-        Credentials credentials = ctx.attribute(CREDENTIALS_ATTRIBUTE);
-        if (credentials != null) connection.identify(credentials.identity());
-        String requested = ctx.attribute(PATH_ATTRIBUTE);
-        Client client = new Client(connection, requested != null ? requested : path, ctx.pathParamMap(), ctx.queryParamMap());
-        if (credentials != null && credentials.expiresAt() != null) client.expiry.set(credentials.expiresAt());
-        String channel = ctx.attribute(CHANNEL_ATTRIBUTE);
-        if (channel != null) {
-            // A channel client's first frame says where its stream stands, then comes its replay: subscribed before
-            // the open handler runs, so what that sends comes after them (interleaved with live publications, as
-            // every app frame is). A client that cannot be subscribed never reaches the handlers.
-            Recovery recovery = ctx.attribute(RECOVERY_ATTRIBUTE);
-            try {
-                node.hub().subscribe(connection, channel, recovery != null ? recovery : Recovery.FROM_NOW, Notice::subscribed);
-            } catch (Unavailable e) {
-                closeUnavailable(ctx, e);
-                return;
-            } catch (TooManyChannels e) {
-                // The last place went to another client between the upgrade's check and now: try again later, as above.
-                ctx.closeSession(TRY_AGAIN_LATER, "too many channels on this server; reconnect later");
-                return;
+
+        @Override
+        public void opened(Wire wire) {                                        // Tornado: open()
+            this.wire = wire;
+            admitted = admission.opened(id, permit, wire);
+            if (admitted == null) return;
+            Connection connection = node.hub().connect(wire, id);
+            connection.identify(credentials.identity());
+            Client client = new Client(connection, requestedPath, pathParams, queryParams);
+            if (credentials.expiresAt() != null) client.expiry.set(credentials.expiresAt());
+            if (channel != null) {
+                // A channel client's first frame says where its stream stands, then comes its replay: subscribed before
+                // the open handler runs, so what that sends comes after them (interleaved with live publications, as
+                // every app frame is). A client that cannot be subscribed never reaches the handlers.
+                try {
+                    node.hub().subscribe(connection, channel, recovery, Notice::subscribed);
+                } catch (Unavailable e) {
+                    closeUnavailable(wire, e);
+                    return;
+                } catch (TooManyChannels e) {
+                    // The last place went to another client between the upgrade's check and now: try again later, as above.
+                    wire.close(TRY_AGAIN_LATER, "too many channels on this server; reconnect later");
+                    return;
+                }
+            }
+            this.client = client;
+            log.debug("WebSocket {} opened on {}", id, requestedPath);
+            if (handlers.open() != null) {
+                WsRoute.OpenHandler handler = handlers.open();
+                client.run("onOpen", () -> handler.handle(client));
+            }
+            if (channel == null) {
+                // The broadcast channel only now: what the open handler sent (the tutorial's Welcome) goes out before
+                // any broadcast.
+                try {
+                    node.hub().subscribe(connection, Hub.DEFAULT_CHANNEL);
+                } catch (Unavailable e) {
+                    closeUnavailable(wire, e);
+                    return;
+                }
+            }
+            node.hub().opened(connection);
+        }
+
+        @Override
+        public void text(String message) {                                    // Tornado: on_message(message)
+            node.metrics().received();
+            Client client = this.client;
+            if (client == null || !mayReceive(client)) return;                 // over --max-messages-per-second
+            if (handlers.text() != null) {
+                WsRoute.TextHandler handler = handlers.text();
+                client.run("onMessage", () -> handler.handle(client, message));
             }
         }
-        clients.put(ctx.sessionId(), client);
-        if (log.isDebugEnabled()) log.debug("WebSocket {} opened on {} from {}", ctx.sessionId(), client.path, session.getRemoteSocketAddress());
-        if (handlers.open() != null) {
-            WsRoute.OpenHandler handler = handlers.open();
-            client.run("onOpen", () -> handler.handle(client));
-        }
-        if (channel == null) {
-            // The broadcast channel only now: what the open handler sent (the tutorial's Welcome) goes out before
-            // any broadcast.
-            try {
-                node.hub().subscribe(connection, Hub.DEFAULT_CHANNEL);
-            } catch (Unavailable e) {
-                closeUnavailable(ctx, e);
-                return;
+
+        @Override
+        public void binary(byte[] message) {
+            node.metrics().received();
+            Client client = this.client;
+            if (client == null || !mayReceive(client)) return;
+            if (handlers.binary() != null) {
+                WsRoute.BinaryHandler handler = handlers.binary();
+                client.run("onBinaryMessage", () -> handler.handle(client, message));
             }
         }
-        node.hub().opened(connection);
+
+        private boolean mayReceive(Client client) {
+            Admission.Admitted admitted = this.admitted;
+            return admitted != null && admission.mayReceive(admitted, client.connection, Objects.requireNonNull(wire));
+        }
+
+        @Override
+        public void closed(int code, @Nullable String reason) {                // Tornado: on_close()
+            permit.release();
+            node.hub().leave(id, code);
+            Client client = this.client;
+            log.debug("WebSocket {} closed: {} {}", id, code, reason);
+            if (client == null) return;
+            client.expiry.cancel();
+            if (handlers.close() != null) {
+                WsRoute.CloseHandler handler = handlers.close();
+                try {
+                    handler.handle(client, code, reason);
+                } catch (Exception e) {
+                    log.warn("The onClose handler of Squall's WebSocket route {} failed", path, e);
+                }
+            }
+        }
+    }
+
+    /** A {@value #V1} client: on no channel, its commands for its {@link ProtocolSession}; the route's handlers are for plain ones. */
+    private final class V1Socket implements SocketEvents {
+        private final String id;
+        private final String requestedPath;
+        private final Permit permit;
+        private final V1Upgrade upgrade;
+        // Set by opened; read by the later events, which Jetty delivers after it, one at a time.
+        private @Nullable Wire wire;
+        private Admission.@Nullable Admitted admitted;
+        private @Nullable ProtocolSession session;
+        private @Nullable Connection connection;
+
+        V1Socket(String id, String requestedPath, Permit permit, V1Upgrade upgrade) {
+            this.id = id;
+            this.requestedPath = requestedPath;
+            this.permit = permit;
+            this.upgrade = upgrade;
+        }
+
+        @Override
+        public void opened(Wire wire) {
+            this.wire = wire;
+            Admission.Admitted admitted = admission.opened(id, permit, wire);
+            if (admitted == null) return;
+            Connection connection = node.hub().connect(wire, id, v1);
+            if (upgrade.credentials() != null) connection.identify(upgrade.credentials().identity());
+            this.session = new ProtocolSession(connection, node, v1.codec(), upgrade.denial(), upgrade.credentials(), admission, admitted);
+            this.connection = connection;
+            this.admitted = admitted;
+            log.debug("WebSocket {} opened on {} with {}", id, requestedPath, V1);
+            node.hub().opened(connection);
+        }
+
+        @Override
+        public void text(String message) {
+            node.metrics().received();
+            ProtocolSession session = this.session;
+            if (session != null && mayReceive()) session.onText(message);
+        }
+
+        @Override
+        public void binary(byte[] message) {
+            node.metrics().received();
+            ProtocolSession session = this.session;
+            if (session != null && mayReceive()) session.onBinary();
+        }
+
+        private boolean mayReceive() {
+            Admission.Admitted admitted = this.admitted;
+            Connection connection = this.connection;
+            return admitted != null && connection != null && admission.mayReceive(admitted, connection, Objects.requireNonNull(wire));
+        }
+
+        @Override
+        public void closed(int code, @Nullable String reason) {
+            permit.release();
+            node.hub().leave(id, code);
+            ProtocolSession session = this.session;
+            if (session != null) session.closed();
+            log.debug("WebSocket {} ({}) closed: {} {}", id, V1, code, reason);
+        }
     }
 
     /** Redis was lost between the upgrade's check and the subscribe: 1013 is "try again later" (RFC 6455 7.4.1). */
-    private static void closeUnavailable(WsConnectContext ctx, Unavailable e) {
-        log.debug("WebSocket {} closed: {}", ctx.sessionId(), e.getMessage());
-        ctx.closeSession(TRY_AGAIN_LATER, "Redis is unavailable; reconnect in a few seconds");
-    }
-
-    /** A {@value #V1} connection: on no channel, its commands for its session; the route's handlers are for plain ones. */
-    private void openV1(WsConnectContext ctx, V1Upgrade upgrade) {
-        Connection connection = node.hub().connect(JettyWire.of(ctx.session), ctx.sessionId(), v1);
-        if (upgrade.credentials() != null) connection.identify(upgrade.credentials().identity());
-        sessions.put(ctx.sessionId(), new ProtocolSession(connection, node, v1.codec(), upgrade.denial(), upgrade.credentials(), admission));
-        if (log.isDebugEnabled()) log.debug("WebSocket {} opened on {} with {} from {}", ctx.sessionId(), ctx.attribute(PATH_ATTRIBUTE), V1, ctx.session.getRemoteSocketAddress());
-        node.hub().opened(connection);
-    }
-
-    private void closed(WsCloseContext ctx) {
-        admission.closed(ctx.sessionId());
-        node.hub().leave(ctx.sessionId(), ctx.status());
-        ProtocolSession session = sessions.remove(ctx.sessionId());
-        if (session != null) {
-            session.closed();
-            log.debug("WebSocket {} ({}) closed: {} {}", ctx.sessionId(), V1, ctx.status(), ctx.reason());
-            return;
-        }
-        Client client = clients.remove(ctx.sessionId());
-        if (client != null) client.expiry.cancel();
-        log.debug("WebSocket {} closed: {} {}", ctx.sessionId(), ctx.status(), ctx.reason());
-        if (client != null && handlers.close() != null) {
-            WsRoute.CloseHandler handler = handlers.close();
-            try {
-                handler.handle(client, ctx.status(), ctx.reason());
-            } catch (Exception e) {
-                log.warn("The onClose handler of Squall's WebSocket route {} failed", path, e);
-            }
-        }
+    private static void closeUnavailable(Wire wire, Unavailable e) {
+        log.debug("WebSocket closed: {}", e.getMessage());
+        wire.close(TRY_AGAIN_LATER, "Redis is unavailable; reconnect in a few seconds");
     }
 
     /**
-     * Squall's limits, on this connection only: Javalin's factory settings are global to the app, whose own
-     * WebSocket routes keep theirs.
+     * Squall's limits, on this route's sockets only: the app's own WebSocket routes keep Javalin's settings.
      */
-    private void applyLimits(Session session) {
+    private void applyLimits(Configuration session) {
         NodeSettings settings = node.settings();
         session.setMaxTextMessageSize(settings.maxMessageBytes());
         session.setMaxBinaryMessageSize(settings.maxMessageBytes());
@@ -315,12 +395,6 @@ public final class SocketRoute {
         }
     }
 
-    private static byte[] copy(ByteBuffer data) {
-        byte[] bytes = new byte[data.remaining()];
-        data.duplicate().get(bytes);
-        return bytes;
-    }
-
     /** What a handler holds: the hub's connection, and what the upgrade request said. */
     private final class Client implements SquallConnection {
         private final Connection connection;
@@ -333,8 +407,8 @@ public final class SocketRoute {
             this.connection = connection;
             this.expiry = new Expiry(node.timer(), connection, Expiry.EXPIRED, "token expired");
             this.path = path;
-            this.pathParams = Map.copyOf(pathParams);
-            this.queryParams = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(queryParams));
+            this.pathParams = pathParams;
+            this.queryParams = queryParams;
         }
 
         @Override
