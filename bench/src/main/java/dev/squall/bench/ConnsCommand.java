@@ -55,12 +55,13 @@ final class ConnsCommand implements Callable<Integer> {
             Thread.sleep(TimeUnit.SECONDS.toMillis(settleSeconds));
         }
         ResultLine result = new ResultLine("conns", target.serverName);
-        // RSS first: the full GC behind the live heap may shrink a JVM's committed heap.
-        long before = server.residentBytes();
+        // The full GC behind the live heap comes before RSS is read: it may shrink a JVM's committed heap (a warm-up
+        // grew it), and RSS read before it would make the growth that follows look smaller, even negative.
         long heapBefore = server.liveHeapBytes();
+        long before = server.residentBytes();
         try (Opened run = open(server)) {
             Thread.sleep(TimeUnit.SECONDS.toMillis(settleSeconds));
-            long after = server.residentBytes();
+            long after = server.residentBytes(); // before the second full GC, which would shrink it
             long heapAfter = heapBefore < 0 ? -1 : server.liveHeapBytes();
             ClientPool pool = run.pool;
             int stillOpen = run.connected - pool.closedAfterUpgrade();
