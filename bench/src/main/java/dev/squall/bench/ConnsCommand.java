@@ -55,27 +55,28 @@ final class ConnsCommand implements Callable<Integer> {
             Thread.sleep(TimeUnit.SECONDS.toMillis(settleSeconds));
         }
         ResultLine result = new ResultLine("conns", target.serverName);
-        // The full GC behind the live heap comes before RSS is read: it may shrink a JVM's committed heap (a warm-up
-        // grew it), and RSS read before it would make the growth that follows look smaller, even negative.
-        long heapBefore = server.liveHeapBytes();
+        // RSS before the full GC behind the live heap: in a smoke run, a fresh JVM's RSS read after one was 20 %
+        // lower than its natural state, which inflated the growth per connection (36 kB, earlier runs 20-31 kB).
         long before = server.residentBytes();
+        long heapBefore = server.liveHeapBytes();
         try (Opened run = open(server)) {
             Thread.sleep(TimeUnit.SECONDS.toMillis(settleSeconds));
-            long after = server.residentBytes(); // before the second full GC, which would shrink it
+            long after = server.residentBytes(); // before the second full GC, which may shrink it
             long heapAfter = heapBefore < 0 ? -1 : server.liveHeapBytes();
             ClientPool pool = run.pool;
             int stillOpen = run.connected - pool.closedAfterUpgrade();
-            double perConnection = stillOpen > 0 ? (after - before) / (double) stillOpen : 0;
-            result.put("connections", stillOpen).put("accept_s", run.acceptSeconds, 3)
-                    .put("rss_before_kb", before / 1024).put("rss_after_kb", after / 1024)
+            // After a warm-up, Node and Go refill memory the warm-up freed and a JVM's full GC has shrunk the heap
+            // the warm-up grew: growth over the measured window means little (it was negative for both Node and
+            // Squall), so RSS growth is counted from before the warm-up, its leftovers (JIT code, heap) included.
+            long baseline = warmupRounds > 0 ? rssStart : before;
+            double perConnection = stillOpen > 0 ? (after - baseline) / (double) stillOpen : 0;
+            result.put("connections", stillOpen).put("accept_s", run.acceptSeconds, 3);
+            if (warmupRounds > 0) {
+                result.put("rss_start_kb", rssStart / 1024);
+            }
+            result.put("rss_before_kb", before / 1024).put("rss_after_kb", after / 1024)
                     .put("bytes_per_conn", perConnection, 0).put("connect_per_s", run.connected / run.acceptSeconds, 0)
                     .put("welcomes", run.welcomes.get()).put("connect_failed", pool.failedConnects());
-            if (warmupRounds > 0) {
-                // After a warm-up, a JVM keeps the heap it grew and Go keeps freed memory for a while: the growth
-                // over the measured window undercounts, the growth since the start counts the warm-up's leftovers.
-                result.put("rss_start_kb", rssStart / 1024)
-                        .put("bytes_per_conn_from_start", stillOpen > 0 ? (after - rssStart) / (double) stillOpen : 0, 0);
-            }
             String heap = "";
             if (heapBefore >= 0 && heapAfter >= 0 && stillOpen > 0) {
                 double heapPerConnection = (heapAfter - heapBefore) / (double) stillOpen;
@@ -87,7 +88,7 @@ final class ConnsCommand implements Callable<Integer> {
             run.cpu.addTo(result);
             System.out.printf("%d idle connections (%d failed, %d closed by server), accepted with every Welcome in "
                             + "%.2f s; server RSS %d kB -> %d kB: %.0f bytes per connection%s%n",
-                    stillOpen, pool.failedConnects(), pool.closedAfterUpgrade(), run.acceptSeconds, before / 1024,
+                    stillOpen, pool.failedConnects(), pool.closedAfterUpgrade(), run.acceptSeconds, baseline / 1024,
                     after / 1024, perConnection, heap);
         }
         System.out.println(result);
