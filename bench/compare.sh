@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# Side-by-side benchmark of Squall, Node's ws and the tutorial's Tornado server (issue 3).
+# Side-by-side benchmark of Squall, Node's ws, Go's gorilla/websocket and the tutorial's Tornado server (issues 3, 19).
 #
-#   bench/compare.sh [--rounds N] [--servers "squall node-ws tornado"] [--no-build] [WORKLOAD...]
+#   bench/compare.sh [--rounds N] [--servers "squall node-ws go-gorilla tornado"] [--no-build] [WORKLOAD...]
 #
 # Server squall-alt likewise runs $SQUALL_ALT_JAR (a variant under test; SQUALL_ALT_NOTE says what it is).
 # Servers squall-history and squall-nohistory run target/squall.jar with --history-size 100 and 0, for the
@@ -10,9 +10,10 @@
 # Server squall-before: the same flags as squall, but the jar $SQUALL_BEFORE_JAR (e.g. an older commit's build,
 # made outside this tree), for before/after runs of one change: --servers "squall squall-before".
 #
-# Workloads (default: all): fanout fanout-rate fanout-rate-warm echo echo-warm wrk wrk-warm conns burst15k. The
-# -warm variants first run the same load unmeasured (20 s; 1000 broadcasts for fanout-rate-warm), on every server
-# alike: a JVM needs its JIT warm-up, and a push server runs for days, so both figures are reported, cold and warm.
+# Workloads (default: all): fanout fanout-rate fanout-rate-warm echo echo-warm wrk wrk-warm conns conns-warm
+# burst15k burst15k-1pub. The -warm variants first run the same load unmeasured (20 s; 1000 broadcasts for
+# fanout-rate-warm; the same 5000 connections opened and closed once for conns-warm), on every server alike: a JVM
+# needs its JIT warm-up, and a push server runs for days, so both figures are reported, cold and warm.
 # Every round runs every workload against every server, each time on a freshly started server, rotating the server
 # order per round so that none always runs first; the table reports medians over rounds. Raw RESULT lines go to
 # bench/results/<timestamp>.txt, server logs to bench/results/<timestamp>-logs/.
@@ -21,7 +22,7 @@ set -euo pipefail
 BENCH_DIR=$(cd "$(dirname "$0")" && pwd)
 ROOT=$(dirname "$BENCH_DIR")
 ROUNDS=3
-SERVERS="squall node-ws tornado"
+SERVERS="squall node-ws go-gorilla tornado"
 BUILD=1
 WORKLOADS=()
 while [[ $# -gt 0 ]]; do
@@ -29,12 +30,14 @@ while [[ $# -gt 0 ]]; do
     --rounds) ROUNDS=$2; shift 2 ;;
     --servers) SERVERS=$2; shift 2 ;;
     --no-build) BUILD=0; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
-    fanout|fanout-rate|fanout-rate-warm|fanout-channel|fanout-channel-rate|echo|echo-warm|wrk|wrk-warm|conns|burst15k) WORKLOADS+=("$1"); shift ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    fanout|fanout-rate|fanout-rate-warm|fanout-channel|fanout-channel-rate|echo|echo-warm|wrk|wrk-warm|conns|conns-warm|burst15k|burst15k-1pub)
+      WORKLOADS+=("$1"); shift ;;
     *) echo "unknown argument: $1 (see --help)" >&2; exit 2 ;;
   esac
 done
-[[ ${#WORKLOADS[@]} -gt 0 ]] || WORKLOADS=(fanout fanout-rate fanout-rate-warm echo echo-warm wrk wrk-warm conns burst15k)
+[[ ${#WORKLOADS[@]} -gt 0 ]] || WORKLOADS=(fanout fanout-rate fanout-rate-warm echo echo-warm wrk wrk-warm conns conns-warm burst15k
+  burst15k-1pub)
 read -r -a SERVER_LIST <<< "$SERVERS"
 if [[ " ${SERVER_LIST[*]} " == *" squall-before "* && ! -f ${SQUALL_BEFORE_JAR:-} ]]; then
   echo "server squall-before needs SQUALL_BEFORE_JAR=path/to/squall.jar (not found: '${SQUALL_BEFORE_JAR:-}')" >&2
@@ -77,6 +80,17 @@ build() {
     echo "== npm install (node-ws peer)"
     (cd "$BENCH_DIR/peers/node-ws" && npm install --no-audit --no-fund --silent)
   fi
+  # after the generator: its clean build empties bench/target, where the Go binary goes
+  if [[ " ${SERVER_LIST[*]} " == *" go-gorilla "* ]]; then
+    if ! command -v go >/dev/null || [[ ! -d /usr/share/gocode/src/github.com/gorilla/websocket ]]; then
+      echo "== installing golang-go and golang-github-gorilla-websocket-dev (apt)"
+      apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq golang-go \
+        golang-github-gorilla-websocket-dev >/dev/null
+    fi
+    echo "== building the go-gorilla peer ($(go version | cut -d' ' -f3), gorilla/websocket from Debian)"
+    # GOPATH mode from inside the folder: Debian's Go packages are a GOPATH, and 'go build /abs/path' fails there
+    (cd "$BENCH_DIR/peers/go-gorilla" && GO111MODULE=off GOPATH=/usr/share/gocode go build -o ../../target/go-gorilla .)
+  fi
 }
 
 SERVER_PID=""
@@ -111,6 +125,9 @@ start_server() {
                  --port "$port" --ping-interval 0 --history-size 0 $LIMITS_OFF) >"$log" 2>&1 & ;;
     node-ws) node "$BENCH_DIR/peers/node-ws/server.js" --port "$port" >"$log" 2>&1 & ;;
     tornado) $PYTHON "$BENCH_DIR/peers/tornado_server.py" --port "$port" >"$log" 2>&1 & ;;
+    go-gorilla)
+      [[ -x $BENCH_DIR/target/go-gorilla ]] || { echo "no $BENCH_DIR/target/go-gorilla: run without --no-build" >&2; return 1; }
+      "$BENCH_DIR/target/go-gorilla" --port "$port" >"$log" 2>&1 & ;;
     *) echo "unknown server $name" >&2; return 1 ;;
   esac
   SERVER_PID=$!
@@ -140,7 +157,10 @@ run_workload() {
     echo)        timeout 120 $GENERATOR echo "${common[@]}" --clients 50 --duration-s 10 ;;
     echo-warm)   timeout 120 $GENERATOR echo "${common[@]}" --clients 50 --duration-s 10 --warmup-s 20 ;;
     conns)       timeout 300 $GENERATOR conns "${common[@]}" --connections 5000 ;;
+    conns-warm)  timeout 400 $GENERATOR conns "${common[@]}" --connections 5000 --warmup-rounds 1 ;;
     burst15k)    timeout 400 $GENERATOR fanout "${common[@]}" --subscribers 15000 --messages 5 --publishers 5 \
+                     --warmup 2 ;;
+    burst15k-1pub) timeout 400 $GENERATOR fanout "${common[@]}" --subscribers 15000 --messages 5 --publishers 1 \
                      --warmup 2 ;;
     wrk|wrk-warm)
       local out

@@ -24,8 +24,15 @@ METRICS = [
     ("wrk", "req_per_s", "higher"),
     ("wrk-warm", "req_per_s", "higher"),
     ("conns", "bytes_per_conn", "lower"),
+    ("conns", "live_heap_bytes_per_conn", "lower"),
+    ("conns", "accept_s", "lower"),
+    ("conns-warm", "bytes_per_conn", "lower"),        # RSS growth from before the warm-up
+    ("conns-warm", "live_heap_bytes_per_conn", "lower"),
+    ("conns-warm", "accept_s", "lower"),
     ("burst15k", "p99_ms", "lower"),
     ("burst15k", "lost", "lower"),
+    ("burst15k-1pub", "p99_ms", "lower"),
+    ("burst15k-1pub", "lost", "lower"),
     # redis-nodes.sh (issue 10): one node, one node on Redis, two nodes on one Redis
     ("fanout", "cpu_us_per_delivery", "lower"),
     ("fanout-1pub", "delivered_per_s", "higher"),
@@ -52,7 +59,7 @@ METRICS = [
 CPU = ["gen_loop_max_pct", "gen_cpu_pct", "server_cpu_pct", "nodeB_cpu_pct", "redis_cpu_pct"]
 # Machine-wide CPU pressure (PSI some avg10) at the end of each run: other load on the shared machine.
 PRESSURE = "cpu_pressure_avg10"
-PEERS = ["node-ws", "tornado", "squall-before", "squall-alt"]   # squall/squall-before: after/before of one change
+PEERS = ["node-ws", "go-gorilla", "tornado", "squall-before", "squall-alt"]   # squall/squall-before: after/before of one change
 # Pairs of servers other than squall compared with each other: (numerator, denominator).
 PAIRS = [("squall-history", "squall-nohistory"),
          ("redis-1", "memory"), ("redis-2", "memory"), ("redis-2", "redis-1"),
