@@ -13,6 +13,8 @@
 #   j25-aot      JDK 25 with an AOT cache: -XX:AOTCache (made by -XX:AOTCacheOutput in a training run: classes
 #                loaded and linked, and JEP 515's method profiles)
 #   j25-aot-coh  the same with -XX:+UseCompactObjectHeaders (a cache is made for one header layout: its own)
+#   j25-aot-idle (not in the default list) an AOT cache from a training run that only starts and stops: what the
+#                training load adds
 # Training run (once per variant that needs one, before the rounds): a server started with the archive-writing flag,
 # driven through the real paths (the page, /index, /metrics, publishes by GET and POST, 2000 WebSocket upgrades, a
 # fan-out over HTTP publishes, 15 s of echo), then stopped with SIGTERM (the server stops in order and exits 0, and
@@ -40,7 +42,7 @@ BUILD=1
 for arg in "$@"; do
   case "$arg" in
     --no-build) BUILD=0 ;;
-    -h|--help) sed -n '2,34p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,36p' "$0"; exit 0 ;;
     *[!0-9]*|'') echo "unknown argument: $arg (see --help)" >&2; exit 2 ;;
     *) ROUNDS=$arg ;;
   esac
@@ -74,6 +76,7 @@ jvm() {
     j25)         echo "$J25 $HEAP" ;;
     j25-aot)     echo "$J25 $HEAP -XX:AOTCache=$CACHE/squall-j25.aot -XX:AOTMode=on" ;;
     j25-aot-coh) echo "$J25 $HEAP -XX:+UseCompactObjectHeaders -XX:AOTCache=$CACHE/squall-j25-coh.aot -XX:AOTMode=on" ;;
+    j25-aot-idle) echo "$J25 $HEAP -XX:AOTCache=$CACHE/squall-j25-idle.aot -XX:AOTMode=on" ;;
     *) echo "unknown variant $1" >&2; exit 2 ;;
   esac
 }
@@ -83,6 +86,7 @@ training() {
     j17-cds)     echo "$CACHE/squall-j17.jsa $J17 $HEAP -XX:ArchiveClassesAtExit=$CACHE/squall-j17.jsa" ;;
     j25-aot)     echo "$CACHE/squall-j25.aot $J25 $HEAP -XX:AOTCacheOutput=$CACHE/squall-j25.aot" ;;
     j25-aot-coh) echo "$CACHE/squall-j25-coh.aot $J25 $HEAP -XX:+UseCompactObjectHeaders -XX:AOTCacheOutput=$CACHE/squall-j25-coh.aot" ;;
+    j25-aot-idle) echo "$CACHE/squall-j25-idle.aot $J25 $HEAP -XX:AOTCacheOutput=$CACHE/squall-j25-idle.aot" ;;
   esac
 }
 
@@ -102,15 +106,20 @@ free_port() { /usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("
 now_ms() { echo $(( $(date +%s%N) / 1000000 )); }
 psi_us() { awk '/^some/ { sub("total=", "", $5); print $5 }' /proc/pressure/cpu; }
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+TICK_MS=$(( 1000 / $(getconf CLK_TCK) ))
+cpu_ms() { awk -v tick="$TICK_MS" '{ sub(/^.*\) /, ""); print ($12 + $13) * tick }' "/proc/$1/stat"; }   # user + system, all threads
 
-# start JAVA_COMMAND... LOG: a fresh server on PORT; sets SERVER_PID and FIRST_MS (process start -> first /index).
+# start_server LOG JAVA_COMMAND...: a fresh server on PORT; sets SERVER_PID, FIRST_MS (process start -> first
+# answer of /index) and FIRST_CPU_MS (the CPU the server had used by then).
 start_server() {
   local log=$1; shift
   local t0; t0=$(now_ms)
   (cd "$ROOT" && exec "$@" -jar target/squall.jar --port "$PORT" "${SQUALL_FLAGS[@]}") >"$log" 2>&1 &
   SERVER_PID=$!
   for _ in $(seq 3000); do
-    if curl -sf -o /dev/null "http://127.0.0.1:$PORT/index" 2>/dev/null; then FIRST_MS=$(( $(now_ms) - t0 )); return 0; fi
+    if curl -sf -o /dev/null "http://127.0.0.1:$PORT/index" 2>/dev/null; then
+      FIRST_MS=$(( $(now_ms) - t0 )); FIRST_CPU_MS=$(cpu_ms "$SERVER_PID"); return 0
+    fi
     kill -0 "$SERVER_PID" 2>/dev/null || break
     sleep 0.01
   done
@@ -139,19 +148,22 @@ train() {
   PORT=$(free_port)
   # shellcheck disable=SC2086
   start_server "$LOGS/train-$variant.log" $spec
-  train_load
+  [[ $variant == *-idle ]] || train_load
   stop_server 1200 || { echo "training server for $variant exited with $?: $LOGS/train-$variant.log" >&2; exit 1; }
   [[ -s "$file" ]] || { echo "no archive written: $file (see $LOGS/train-$variant.log)" >&2; exit 1; }
   echo "   $(du -h "$file" | cut -f1) $file; $(grep -c 'Skipping\|not supported' "$LOGS/train-$variant.log" || true) classes left out (see the log)"
 }
 
-# measure WORKLOAD NAME: one pass of the workload; prints its RESULT line.
+# measure WORKLOAD NAME [SECONDS]: one pass of the workload; prints its RESULT line with the server's CPU over the
+# pass added (server_cpu_ms): on a shared machine CPU per unit of work varies far less than the rates.
 measure() {
-  local target=(--port "$PORT" --server "$2" --server-pid "$SERVER_PID")
+  local target=(--port "$PORT" --server "$2" --server-pid "$SERVER_PID") c0 line
+  c0=$(cpu_ms "$SERVER_PID")
   case "$1" in
-    echo)  timeout 120 $GENERATOR echo "${target[@]}" --warmup-s 0 --duration-s "${3:-10}" | grep '^RESULT' ;;
-    conns) timeout 300 $GENERATOR conns "${target[@]}" --connections 5000 --settle-s 0 | grep '^RESULT' ;;
+    echo)  line=$(timeout 120 $GENERATOR echo "${target[@]}" --warmup-s 0 --duration-s "${3:-10}" | grep '^RESULT') ;;
+    conns) line=$(timeout 300 $GENERATOR conns "${target[@]}" --connections 5000 --settle-s 0 | grep '^RESULT') ;;
   esac
+  echo "$line server_cpu_ms=$(( $(cpu_ms "$SERVER_PID") - c0 ))"
 }
 
 # run VARIANT WORKLOAD ROUND: a fresh server; first answer, the workload cold, 20 s of load, the workload warm.
@@ -172,7 +184,7 @@ run() {
   warm=$(measure "$workload" "$variant" || true)
   stop_server || true
   local psi; psi=$(awk -v s=$(( $(psi_us) - psi0 )) -v t=$(( ($(date +%s%N) - t0) / 1000 )) 'BEGIN { printf "%.1f", 100 * s / t }')
-  printf '%s\n' "round=$round variant=$variant workload=$workload first_answer_ms=$FIRST_MS rss_first_kb=$rss psi_some_pct=$psi" \
+  printf '%s\n' "round=$round variant=$variant workload=$workload first_answer_ms=$FIRST_MS first_answer_cpu_ms=$FIRST_CPU_MS rss_first_kb=$rss psi_some_pct=$psi" \
     "  cold ${cold#RESULT }" "  warm ${warm#RESULT }" | tee -a "$RAW"
 }
 
@@ -192,37 +204,4 @@ for round in $(seq "$ROUNDS"); do
 done
 echo "# /proc/pressure/cpu at end: $(head -1 /proc/pressure/cpu)" | tee -a "$RAW"
 
-/usr/bin/python3 - "$RAW" "${VARIANT_LIST[@]}" > "$RAW.summary" <<'PY'
-import re, statistics, sys
-raw, variants = sys.argv[1], sys.argv[2:]
-runs, cur = [], None
-for line in open(raw):
-    kv = dict(re.findall(r'(\w+)=(\S+)', line))
-    if line.startswith('round='):
-        cur = kv; runs.append(cur)
-    elif line.startswith('  cold') or line.startswith('  warm'):
-        cur[line.split()[0]] = kv
-def med(values):
-    values = [v for v in values if v is not None]
-    return statistics.median(values) if values else float('nan')
-def figure(run, phase):
-    r = run.get(phase, {})
-    if run['workload'] == 'echo':
-        return float(r['round_trips_per_s']) if 'round_trips_per_s' in r else None
-    return int(r['connections']) / float(r['connect_per_s']) if float(r.get('connect_per_s', 0)) > 0 else None
-print("medians per variant (first answer: process start -> first GET /index answer)")
-for workload, unit in (('echo', 'round trips/s, 10 s'), ('conns', 's to open 5000')):
-    rows = [r for r in runs if r['workload'] == workload]
-    if not rows: continue
-    print(f"\n{workload} ({unit}); PSI some % over each run")
-    print(f"  {'variant':12} {'first ms':>8} {'cold':>9} {'warm':>9} {'cold/warm':>9} {'RSS MB':>7} {'PSI %':>6}   cold of each round")
-    for v in variants:
-        rs = [r for r in rows if r['variant'] == v]
-        if not rs: continue
-        cold, warm = med(figure(r, 'cold') for r in rs), med(figure(r, 'warm') for r in rs)
-        fmt = (lambda x: f"{x:9.0f}") if workload == 'echo' else (lambda x: f"{x:9.2f}")
-        each = ', '.join(f"{figure(r, 'cold'):.0f}" if workload == 'echo' else f"{figure(r, 'cold'):.2f}" for r in rs)
-        print(f"  {v:12} {med(int(r['first_answer_ms']) for r in rs):8.0f} {fmt(cold)} {fmt(warm)} {cold / warm:9.2f}"
-              f" {med(int(r['rss_first_kb']) for r in rs) / 1024:7.0f} {med(float(r['psi_some_pct']) for r in rs):6.1f}   {each}")
-PY
-cat "$RAW.summary"
+/usr/bin/python3 "$BENCH_DIR/cold_start_summary.py" "$RAW" "${VARIANT_LIST[@]}" | tee "$RAW.summary"
