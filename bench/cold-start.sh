@@ -29,7 +29,9 @@
 # Workloads (default both; each on a server of its own):
 #   echo   `squall-bench echo`: 50 clients, each one message in flight, 10 s, no warm-up: round trips/s
 #   conns  `squall-bench conns`: 5000 WebSocket connections opened (200 upgrades in flight): the time until all
-#          have their Welcome, what a reconnect storm asks of a node just deployed. Warm-up: passes for 20 s.
+#          have their Welcome (accept_s), what a reconnect storm asks of a node just deployed. Warm-up: passes for
+#          20 s. Each pass first has jcmd run a full GC in the server to read its live heap (about a second after
+#          the first answer, outside the measured window).
 # The generator is a fresh JVM (JDK 17) for each measurement, cold and warm alike, so the cold/warm gap is the
 # server's. The variants' order rotates each round; the summary gives medians. PSI (/proc/pressure/cpu, "some":
 # the share of time something waited for a CPU) is recorded over each run: the machine is shared.
@@ -154,16 +156,14 @@ train() {
   echo "   $(du -h "$file" | cut -f1) $file; $(grep -c 'Skipping\|not supported' "$LOGS/train-$variant.log" || true) classes left out (see the log)"
 }
 
-# measure WORKLOAD NAME [SECONDS]: one pass of the workload; prints its RESULT line with the server's CPU over the
-# pass added (server_cpu_ms): on a shared machine CPU per unit of work varies far less than the rates.
+# measure WORKLOAD NAME [SECONDS]: one pass of the workload; prints its RESULT line (which has the server's CPU
+# over the measured window: on a shared machine CPU per unit of work varies far less than the rates).
 measure() {
-  local target=(--port "$PORT" --server "$2" --server-pid "$SERVER_PID") c0 line
-  c0=$(cpu_ms "$SERVER_PID")
+  local target=(--port "$PORT" --server "$2" --server-pid "$SERVER_PID")
   case "$1" in
-    echo)  line=$(timeout 120 $GENERATOR echo "${target[@]}" --warmup-s 0 --duration-s "${3:-10}" | grep '^RESULT') ;;
-    conns) line=$(timeout 300 $GENERATOR conns "${target[@]}" --connections 5000 --settle-s 0 | grep '^RESULT') ;;
+    echo)  timeout 120 $GENERATOR echo "${target[@]}" --warmup-s 0 --duration-s "${3:-10}" | grep '^RESULT' ;;
+    conns) timeout 300 $GENERATOR conns "${target[@]}" --connections 5000 --settle-s 0 | grep '^RESULT' ;;
   esac
-  echo "$line server_cpu_ms=$(( $(cpu_ms "$SERVER_PID") - c0 ))"
 }
 
 # run VARIANT WORKLOAD ROUND: a fresh server; first answer, the workload cold, 20 s of load, the workload warm.

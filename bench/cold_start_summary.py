@@ -29,17 +29,22 @@ def rate(run, phase):
     r = run.get(phase, {})
     if run['workload'] == 'echo':
         return float(r['round_trips_per_s']) if 'round_trips_per_s' in r else None
-    per_s = float(r.get('connect_per_s', 0))
+    if 'accept_s' in r:
+        return float(r['accept_s'])
+    per_s = float(r.get('connect_per_s', 0))  # runs before conns reported accept_s
     return int(r['connections']) / per_s if per_s > 0 else None
 
 
 def cpu(run, phase):
-    """echo: server CPU us per round trip (the generator's measured window); conns: server CPU s for the pass."""
+    """Server CPU over the generator's measured window: echo, us per round trip; conns, s for the 5000."""
     r = run.get(phase, {})
+    pct = float(r.get('server_cpu_pct', -1))
     if run['workload'] == 'echo':
-        trips, pct = int(r.get('round_trips', 0)), float(r.get('server_cpu_pct', -1))
+        trips = int(r.get('round_trips', 0))
         return pct / 100 * int(r['duration_s']) * 1e6 / trips if trips > 0 and pct >= 0 else None
-    return int(r['server_cpu_ms']) / 1000 if 'server_cpu_ms' in r else None
+    if 'accept_s' in r and pct >= 0:
+        return pct / 100 * float(r['accept_s'])
+    return int(r['server_cpu_ms']) / 1000 if 'server_cpu_ms' in r else None  # earlier runs: the whole pass
 
 
 def med(values):
