@@ -115,15 +115,23 @@ cpu_ms() { awk -v tick="$TICK_MS" '{ sub(/^.*\) /, ""); print ($12 + $13) * tick
 # answer of /index) and FIRST_CPU_MS (the CPU the server had used by then).
 start_server() {
   local log=$1; shift
-  local t0; t0=$(now_ms)
-  (cd "$ROOT" && exec "$@" -jar target/squall.jar --port "$PORT" "${SQUALL_FLAGS[@]}") >"$log" 2>&1 &
-  SERVER_PID=$!
-  for _ in $(seq 3000); do
-    if curl -sf -o /dev/null "http://127.0.0.1:$PORT/index" 2>/dev/null; then
-      FIRST_MS=$(( $(now_ms) - t0 )); FIRST_CPU_MS=$(cpu_ms "$SERVER_PID"); return 0
-    fi
-    kill -0 "$SERVER_PID" 2>/dev/null || break
-    sleep 0.01
+  local t0 attempt
+  for attempt in 1 2 3; do
+    t0=$(now_ms)
+    (cd "$ROOT" && exec "$@" -jar target/squall.jar --port "$PORT" "${SQUALL_FLAGS[@]}") >"$log" 2>&1 &
+    SERVER_PID=$!
+    for _ in $(seq 3000); do
+      if curl -sf -o /dev/null "http://127.0.0.1:$PORT/index" 2>/dev/null; then
+        FIRST_MS=$(( $(now_ms) - t0 )); FIRST_CPU_MS=$(cpu_ms "$SERVER_PID"); return 0
+      fi
+      kill -0 "$SERVER_PID" 2>/dev/null || break
+      sleep 0.01
+    done
+    wait "$SERVER_PID" 2>/dev/null || true
+    # the free port was taken before the server bound it (another process, or a client's ephemeral port): again
+    grep -q 'already in use' "$log" || break
+    echo "port $PORT was taken meanwhile (attempt $attempt); another one" >&2
+    PORT=$(free_port)
   done
   echo "server did not answer; its log ($log):" >&2; tail -20 "$log" >&2; exit 1
 }
