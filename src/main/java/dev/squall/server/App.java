@@ -280,6 +280,7 @@ public final class App {
         // (a publisher's, a browser's) would hold each stop for Jetty's default of a second. Squall has closed its
         // WebSockets by then, and a request still running is not idle, so a short one loses nothing.
         connector.setShutdownIdleTimeout(SHUTDOWN_IDLE_TIMEOUT_MS);
+        connector.setAcceptQueueSize(ListeningSocket.ACCEPT_BACKLOG);   // bound by Jetty (javalin()): the same backlog
         if (listening != null) {
             try {
                 connector.open(listening);
