@@ -12,8 +12,8 @@
 #
 # Workloads (default: all): fanout fanout-rate fanout-rate-warm echo echo-warm wrk wrk-warm conns conns-warm
 # burst15k burst15k-1pub. The -warm variants first run the same load unmeasured (20 s; 1000 broadcasts for
-# fanout-rate-warm; the same 5000 connections opened and closed once for conns-warm), on every server alike: a JVM
-# needs its JIT warm-up, and a push server runs for days, so both figures are reported, cold and warm.
+# fanout-rate-warm; the same 5000 connections opened and closed 8 times for conns-warm: after one or three, C2 was
+# still compiling Squall's upgrade path), on every server alike: a JVM needs its JIT warm-up, and a push server runs for days, so both figures are reported, cold and warm.
 # Every round runs every workload against every server, each time on a freshly started server, rotating the server
 # order per round so that none always runs first; the table reports medians over rounds. Raw RESULT lines go to
 # bench/results/<timestamp>.txt, server logs to bench/results/<timestamp>-logs/.
@@ -157,7 +157,7 @@ run_workload() {
     echo)        timeout 120 $GENERATOR echo "${common[@]}" --clients 50 --duration-s 10 ;;
     echo-warm)   timeout 120 $GENERATOR echo "${common[@]}" --clients 50 --duration-s 10 --warmup-s 20 ;;
     conns)       timeout 300 $GENERATOR conns "${common[@]}" --connections 5000 ;;
-    conns-warm)  timeout 400 $GENERATOR conns "${common[@]}" --connections 5000 --warmup-rounds 1 ;;
+    conns-warm)  timeout 400 $GENERATOR conns "${common[@]}" --connections 5000 --warmup-rounds 8 ;;
     burst15k)    timeout 400 $GENERATOR fanout "${common[@]}" --subscribers 15000 --messages 5 --publishers 5 \
                      --warmup 2 ;;
     burst15k-1pub) timeout 400 $GENERATOR fanout "${common[@]}" --subscribers 15000 --messages 5 --publishers 1 \
