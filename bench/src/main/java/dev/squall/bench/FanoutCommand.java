@@ -81,6 +81,10 @@ final class FanoutCommand implements Callable<Integer> {
     @Option(names = "--await-file", description = "Wait for this file to exist before publishing.")
     Path awaitFile;
 
+    @Option(names = "--done-file", description = "Create this file once the measured deliveries are in, and keep "
+            + "the connections open until it has been deleted (to stop a profiler before they close).")
+    Path doneFile;
+
     @Option(names = "--subscribe-port", split = ",", paramLabel = "PORT",
             description = "Spread the subscribers round-robin over these ports (several nodes sharing one broker; "
                     + "publishes still go to --port). Default: --port only.")
@@ -224,6 +228,12 @@ final class FanoutCommand implements Callable<Integer> {
             long expected = (long) messages * connected;
             awaitCount(() -> sum(d -> d.received), expected, hardDeadline, idleTimeoutSeconds);
             cpu.stop();
+            if (doneFile != null) {
+                Files.writeString(doneFile, "done\n");
+                while (Files.exists(doneFile) && System.nanoTime() < hardDeadline) {
+                    Thread.sleep(20);
+                }
+            }
             int closedEarly = pool.closedAfterUpgrade();
             pool.close();
 
