@@ -495,6 +495,11 @@ public final class Connection {
         return queuedBytes.get();
     }
 
+    /** A quarter of its queue is taken: its writer is far behind, or its peer reads slowly (see {@link Shard#fellBehind}). */
+    boolean backedUp() {
+        return queuedMessages.get() >= limits.behindMessages() || queuedBytes.get() >= limits.behindBytes();
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof Connection other && other.id.equals(id);

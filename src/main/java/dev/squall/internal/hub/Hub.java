@@ -488,6 +488,7 @@ public final class Hub {
             // Refused messages too: the flush is what closes a connection whose queue overflowed.
             Shard shard = connection.shard();
             shard.ready(connection);
+            if (connection.backedUp()) shard.fellBehind();
             touched |= 1L << (shard.index() & 63);
         }
         for (int i = 0; i < shards.length; i++) {
@@ -578,13 +579,16 @@ public final class Hub {
     }
 
     /**
-     * Lets the publishing thread write alongside the first shard's writer, right after the broker has returned
-     * (outside its sequencer): the thread is running anyway, and at a steady rate it gets a share of the frames out
-     * before the woken writer is up. Measured (bench/RESULTS.md, issue 7): without it the fixed-rate p99 rose and
-     * the server spent more CPU per delivery; with it both match the pre-issue-7 hub.
+     * Lets the publishing thread write right after the broker has returned (outside its sequencer). Usually only to
+     * shards whose writer has been woken and is not running yet: the thread is running anyway, and at a steady rate
+     * it gets a share of the frames out before the woken writer is up (issue 7 measured the fixed-rate p99 without
+     * any help). Once the writers run it returns, so a burst of publishes queues ahead of them and each
+     * connection's frames go out gathered (issue 19). When the writers are far behind (a queue a quarter full),
+     * it writes until they have caught up: publishers are then paced by the sockets, and a flood of publishes
+     * cannot overflow the queues of clients that read.
      */
     public void helpWrite() {
-        shards[0].drain();
+        for (Shard shard : shards) shard.help();
     }
 
     /**

@@ -22,4 +22,17 @@ public record OutboundLimits(long maxBytes, int maxMessages, SlowConsumerPolicy 
     int windowMessages() {
         return Math.max(1, Math.min(64, maxMessages / 2));
     }
+
+    /**
+     * How full a connection's queue may get (a quarter of either bound) before publishers stop running ahead of the
+     * writers: from there on a publisher writes until the writers have caught up, so a flood of publishes is paced
+     * by what the sockets take instead of overflowing the queues of clients that read (see {@link Shard}).
+     */
+    long behindBytes() {
+        return Math.max(1, maxBytes / 4);
+    }
+
+    int behindMessages() {
+        return Math.max(1, maxMessages / 4);
+    }
 }

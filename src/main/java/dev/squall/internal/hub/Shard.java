@@ -7,7 +7,7 @@ import org.slf4j.LoggerFactory;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
-import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 
 /**
  * One writer's share of the connections. A connection that has something new to write is put on its shard's
@@ -15,16 +15,26 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * connections on that queue: a publish costs the writers work for its recipients only, never a pass over every
  * connection of the node.
  *
+ * <p>The writer is idle, woken (asked to drain, not yet running) or draining. A publish that finds it draining
+ * adds to what it drains and wakes nothing; a publisher may help only while it is woken and not yet up,
+ * or once the writers have fallen far behind ({@link #help}). So while the writer is a few publishes behind,
+ * publishers only queue, and the frames a connection gets meanwhile go out gathered into one write.
+ *
  * <p>A hub without writer threads has one shard without a thread: whoever queues drains it at once.
  */
 final class Shard {
 
     private static final Logger log = LoggerFactory.getLogger(Shard.class);
 
+    private static final int IDLE = 0;
+    private static final int WOKEN = 1;
+    private static final int DRAINING = 2;
+
     private final int index;
     private final ConcurrentLinkedQueue<Connection> ready = new ConcurrentLinkedQueue<>();
     private final @Nullable Executor writer;          // null: drained at once by whoever wakes it
-    private final AtomicBoolean drainWaiting = new AtomicBoolean();
+    private final AtomicInteger state = new AtomicInteger(IDLE);
+    private volatile boolean behind;
 
     /** @param writer the single thread that drains this shard, or null to drain on the waking thread */
     Shard(int index, @Nullable Executor writer) {
@@ -42,37 +52,75 @@ final class Shard {
     }
 
     /**
-     * Asks the writer to drain, unless a drain it has not started yet is already waiting: that one will see this
-     * publish's connections too, so a burst of publishes costs the writer one wake-up, not one per publish.
+     * Asks the writer to drain, unless it is woken or draining already: a draining writer takes what was queued
+     * before this call (it looks at the queue again after it has said it is idle), so a burst of publishes costs
+     * it one wake-up, not one per publish.
      */
     void wake() {
         if (writer == null) {
             drain();
             return;
         }
-        if (!drainWaiting.compareAndSet(false, true)) return;
+        if (state.get() != IDLE || !state.compareAndSet(IDLE, WOKEN)) return;
         try {
-            writer.execute(() -> {
-                drainWaiting.set(false);
-                drain();
-            });
+            writer.execute(this::write);
         } catch (RejectedExecutionException stopping) {
-            drainWaiting.set(false);
+            state.set(IDLE);
             drain();
         }
+    }
+
+    /** The writer's task: drains until the queue stays empty after it has said it is idle. */
+    private void write() {
+        state.set(DRAINING);
+        while (true) {
+            drain();
+            state.set(IDLE);
+            // A connection queued after the last poll but before IDLE was set saw the writer draining and woke
+            // nobody: looked for here. One queued after this check sees IDLE and wakes the writer itself.
+            if (ready.isEmpty() || !state.compareAndSet(IDLE, DRAINING)) return;
+        }
+    }
+
+    /**
+     * A connection of this shard has a quarter of its queue taken: the writers are far behind (a flood of
+     * publishes), or that peer reads slowly. The next publisher to {@link #help} writes until the queue is empty.
+     */
+    void fellBehind() {
+        if (!behind) behind = true;
+    }
+
+    /**
+     * Lets the calling thread (a publisher, once the broker has returned) write. While the writer has been woken
+     * but is not running yet, it flushes connections until the writer is up: on a busy machine a woken thread may
+     * wait milliseconds for a core, and the publisher is running already. It never helps a writer that is running,
+     * so a burst of publishes only queues, and what each connection gets meanwhile goes out gathered into one
+     * write. Only when the writers have {@link #fellBehind fallen far behind} does it write until the queue is
+     * empty: that paces publishers to what the sockets take, before any reading client's queue can overflow.
+     */
+    void help() {
+        if (behind) {
+            behind = false;
+            drain();
+            return;
+        }
+        Connection connection;
+        while (state.get() == WOKEN && (connection = ready.poll()) != null) flushOne(connection);
     }
 
     /** Flushes every connection on the ready queue; one connection's failure does not stop the others. */
     void drain() {
         Connection connection;
-        while ((connection = ready.poll()) != null) {
-            // Cleared before the flush: a message queued from here on puts the connection back on the queue.
-            connection.unschedule();
-            try {
-                connection.flush();
-            } catch (RuntimeException e) {
-                log.warn("Could not write to {}; the other connections carry on", connection, e);
-            }
+        while ((connection = ready.poll()) != null) flushOne(connection);
+    }
+
+    private static void flushOne(Connection connection) {
+        // Cleared before the flush: a message queued from here on puts the connection back on the queue.
+        connection.unschedule();
+        try {
+            connection.flush();
+        } catch (RuntimeException e) {
+            log.warn("Could not write to {}; the other connections carry on", connection, e);
         }
     }
 }

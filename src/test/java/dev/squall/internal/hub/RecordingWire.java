@@ -44,6 +44,11 @@ final class RecordingWire implements Wire {
         return frames.stream().map(Frame::text).toList();
     }
 
+    /** Every frame sent so far, in order. */
+    synchronized List<Frame> frames() {
+        return List.copyOf(frames);
+    }
+
     /** Frames sent and not yet completed. */
     synchronized int inFlight() {
         return frames.size() - completed;
