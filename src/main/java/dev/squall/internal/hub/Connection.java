@@ -495,9 +495,13 @@ public final class Connection {
         return queuedBytes.get();
     }
 
-    /** A quarter of its queue is taken: its writer is far behind, or its peer reads slowly (see {@link Shard#fellBehind}). */
+    /**
+     * A quarter of its queue is taken and the socket would take more now: its writer is far behind (see
+     * {@link Shard#fellBehind}). A peer that reads slowly is not: what it has not read is in the wire's hands, or,
+     * with drop-oldest, waits for the window, and no extra writing helps it.
+     */
     boolean backedUp() {
-        return queuedMessages.get() >= limits.behindMessages() || queuedBytes.get() >= limits.behindBytes();
+        return (queuedMessages.get() >= limits.behindMessages() || queuedBytes.get() >= limits.behindBytes()) && mayWrite();
     }
 
     @Override

@@ -83,8 +83,8 @@ final class Shard {
     }
 
     /**
-     * A connection of this shard has a quarter of its queue taken: the writers are far behind (a flood of
-     * publishes), or that peer reads slowly. The next publisher to {@link #help} writes until the queue is empty.
+     * A connection of this shard has a quarter of its queue waiting for a writer: the writers are far behind (a
+     * flood of publishes). The next publisher to {@link #help} writes until the queue is empty.
      */
     void fellBehind() {
         if (!behind) behind = true;

@@ -170,4 +170,17 @@ class WritersTest {
         assertThat(waiting.texts()).as("written by the publishers while the writer is held up").isEqualTo(expected);
         assertThat(metric("squall_slow_consumers_total")).isZero();
     }
+
+    @Test
+    void a_peer_that_has_not_read_a_quarter_of_its_queue_does_not_make_publishers_write_for_everyone() {
+        startHub(0);                                      // no writer threads: whoever queues writes at once
+        RecordingWire unread = new RecordingWire();       // takes every frame and never reports one written
+        Connection connection = hub.join(unread, "slow", CHANNEL, Message.text("W"));
+
+        for (int i = 1; i <= 30; i++) publish("m" + i);
+
+        assertThat(connection.queuedBytes()).as("31 frames the peer has not read").isPositive();
+        assertThat(unread.inFlight()).isEqualTo(31);
+        assertThat(connection.backedUp()).as("nothing waits for a writer: writing more would not help").isFalse();
+    }
 }
