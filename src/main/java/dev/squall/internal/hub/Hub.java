@@ -127,10 +127,11 @@ public final class Hub {
         this.metrics = metrics;
         this.scheduler = scheduler;
         if (writers.isEmpty()) {
-            this.shards = new Shard[]{new Shard(0, null)};
+            this.shards = new Shard[1];
+            shards[0] = new Shard(0, null, shards);
         } else {
             this.shards = new Shard[writers.size()];
-            for (int i = 0; i < writers.size(); i++) shards[i] = new Shard(i, writers.get(i));
+            for (int i = 0; i < writers.size(); i++) shards[i] = new Shard(i, writers.get(i), shards);
         }
         metrics.watch(connections::size, this::queuedBytes, namedChannels::get);
         broker.register(new Broker.Handler() {

@@ -16,9 +16,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  * connection of the node.
  *
  * <p>The writer is idle, woken (asked to drain, not yet running) or draining. A publish that finds it draining
- * adds to what it drains and wakes nothing; a publisher may help only while it is woken and not yet up,
- * or once the writers have fallen far behind ({@link #help}). So while the writer is a few publishes behind,
- * publishers only queue, and the frames a connection gets meanwhile go out gathered into one write.
+ * adds to what it drains and wakes nothing. A writer done with its own queue takes from the others' (one of them
+ * may be waiting for a core). A publisher may help only while the writer is woken and not yet up, or once the
+ * writers have fallen far behind ({@link #help}). So while the writers are a few publishes behind, publishers only
+ * queue, and the frames a connection gets meanwhile go out gathered into one write.
  *
  * <p>A hub without writer threads has one shard without a thread: whoever queues drains it at once.
  */
@@ -29,17 +30,24 @@ final class Shard {
     private static final int IDLE = 0;
     private static final int WOKEN = 1;
     private static final int DRAINING = 2;
+    /** Connections a writer takes from another shard before it looks at its own again. */
+    private static final int STEAL = 64;
 
     private final int index;
     private final ConcurrentLinkedQueue<Connection> ready = new ConcurrentLinkedQueue<>();
     private final @Nullable Executor writer;          // null: drained at once by whoever wakes it
+    private final Shard[] all;                        // every shard of the hub, this one included
     private final AtomicInteger state = new AtomicInteger(IDLE);
     private volatile boolean behind;
 
-    /** @param writer the single thread that drains this shard, or null to drain on the waking thread */
-    Shard(int index, @Nullable Executor writer) {
+    /**
+     * @param writer the single thread that drains this shard, or null to drain on the waking thread
+     * @param all    the hub's shards (filled before anything is queued): a writer done with its own takes theirs
+     */
+    Shard(int index, @Nullable Executor writer, Shard[] all) {
         this.index = index;
         this.writer = writer;
+        this.all = all;
     }
 
     int index() {
@@ -75,6 +83,13 @@ final class Shard {
         state.set(DRAINING);
         while (true) {
             drain();
+            // Done with its own: takes some of what the other writers have not reached yet (one may be waiting for a
+            // core), a few at a time, so that its own connections never wait behind another shard's backlog.
+            boolean took = false;
+            for (Shard other : all) {
+                if (other != this) took |= other.drain(STEAL);
+            }
+            if (took) continue;
             state.set(IDLE);
             // A connection queued after the last poll but before IDLE was set saw the writer draining and woke
             // nobody: looked for here. One queued after this check sees IDLE and wakes the writer itself.
@@ -112,6 +127,17 @@ final class Shard {
     void drain() {
         Connection connection;
         while ((connection = ready.poll()) != null) flushOne(connection);
+    }
+
+    /** Flushes at most {@code most} connections of the ready queue; true if there was any. */
+    private boolean drain(int most) {
+        Connection connection;
+        int flushed = 0;
+        while (flushed < most && (connection = ready.poll()) != null) {
+            flushOne(connection);
+            flushed++;
+        }
+        return flushed > 0;
     }
 
     private static void flushOne(Connection connection) {

@@ -172,6 +172,21 @@ class WritersTest {
     }
 
     @Test
+    void a_writer_done_with_its_own_connections_writes_those_of_a_writer_that_has_not_started() throws Exception {
+        startHub(2);
+        List<RecordingWire> own = List.of(join(0, 2, "a"), join(0, 2, "b"));
+        List<RecordingWire> others = List.of(join(1, 2, "c"), join(1, 2, "d"));
+        occupy(writers.get(1));
+
+        broker.publish(CHANNEL, Message.text("m1"), PublishOptions.NO_HISTORY);   // no help: only the writers write
+
+        for (RecordingWire wire : own) Await.until("its own writer's connection", DEADLINE, wire::texts, List.of("W", "m1"));
+        for (RecordingWire wire : others) {
+            Await.until("the other writer's connection, while that writer is held up", DEADLINE, wire::texts, List.of("W", "m1"));
+        }
+    }
+
+    @Test
     void a_peer_that_has_not_read_a_quarter_of_its_queue_does_not_make_publishers_write_for_everyone() {
         startHub(0);                                      // no writer threads: whoever queues writes at once
         RecordingWire unread = new RecordingWire();       // takes every frame and never reports one written
