@@ -17,8 +17,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  *
  * <p>The writer is idle, woken (asked to drain, not yet running) or draining. A publish that finds it draining
  * adds to what it drains and wakes nothing. A writer done with its own queue takes from the others' (one of them
- * may be waiting for a core). Publishers write their share ({@link Hub#helpWrite}), and past it only while the
- * writer is woken and not yet up, or once the writers have fallen far behind ({@link #help}).
+ * may be waiting for a core). A publisher may help only while the writer is woken and not yet up, or once the
+ * writers have fallen far behind ({@link #help}). So while the writers are a few publishes behind, publishers only
+ * queue, and the frames a connection gets meanwhile go out gathered into one write.
  *
  * <p>A hub without writer threads has one shard without a thread: whoever queues drains it at once.
  */
@@ -105,13 +106,12 @@ final class Shard {
     }
 
     /**
-     * Lets the calling thread (a publisher, once the broker has returned and it has written its share, see
-     * {@link Hub#helpWrite}) write on. While the writer has been woken but is not running yet, it flushes
-     * connections until the writer is up: on a busy machine a woken thread may wait milliseconds for a core, and
-     * the publisher is running already. It does not help a writer that is running, so a burst of publishes runs
-     * ahead of the writers, and what each connection gets meanwhile goes out gathered into one write. Only when the
-     * writers have {@link #fellBehind fallen far behind} does it write until the queue is empty: that paces
-     * publishers to what the sockets take, before any reading client's queue can overflow.
+     * Lets the calling thread (a publisher, once the broker has returned) write. While the writer has been woken
+     * but is not running yet, it flushes connections until the writer is up: on a busy machine a woken thread may
+     * wait milliseconds for a core, and the publisher is running already. It never helps a writer that is running,
+     * so a burst of publishes only queues, and what each connection gets meanwhile goes out gathered into one
+     * write. Only when the writers have {@link #fellBehind fallen far behind} does it write until the queue is
+     * empty: that paces publishers to what the sockets take, before any reading client's queue can overflow.
      */
     void help() {
         if (behind) {
@@ -121,14 +121,6 @@ final class Shard {
         }
         Connection connection;
         while (state.get() == WOKEN && (connection = ready.poll()) != null) flushOne(connection);
-    }
-
-    /** Flushes the connection that has waited longest on the ready queue; false if there is none. */
-    boolean flushNext() {
-        Connection connection = ready.poll();
-        if (connection == null) return false;
-        flushOne(connection);
-        return true;
     }
 
     /** Flushes every connection on the ready queue; one connection's failure does not stop the others. */

@@ -101,66 +101,73 @@ class WritersTest {
         assertThat(second.texts()).containsExactly("W", "m1");
     }
 
-    /**
-     * {@code count} connections on one writer, which is then held inside its send of m1 to whichever it takes
-     * first, as a writer thread the machine does not run; returns the others, whose m1 waits.
-     */
-    private List<RecordingWire> holdTheWriter(int count) throws InterruptedException {
+    @Test
+    void a_publisher_only_queues_while_the_writer_is_writing_and_the_frames_waiting_go_out_gathered() throws Exception {
+        startHub(1);
         CountDownLatch writerInside = new CountDownLatch(1);
         AtomicReference<RecordingWire> inside = new AtomicReference<>();
-        List<RecordingWire> wires = new ArrayList<>();
-        for (int i = 0; i < count; i++) wires.add(join(0, 1, "c" + i + "-"));
+        List<RecordingWire> wires = List.of(join(0, 1, "a"), join(0, 1, "b"));
         for (RecordingWire wire : wires) {
             wire.onSend = frame -> {
+                // The writer's first frame of m1, whichever connection it takes first: it stays inside the send
+                // (holding that wire's lock, so the test looks at the other wire only until it lets go).
                 if (frame.text().equals("m1") && inside.compareAndSet(null, wire)) {
                     writerInside.countDown();
                     try {
-                        release.await();                  // holding that wire's lock: the test leaves it alone
+                        release.await();
                     } catch (InterruptedException e) {
                         Thread.currentThread().interrupt();
                     }
                 }
             };
         }
-        broker.publish(CHANNEL, Message.text("m1"), PublishOptions.NO_HISTORY);   // no publisher: the writer takes it
+        broker.publish(CHANNEL, Message.text("m1"), PublishOptions.NO_HISTORY);   // no help: the writer takes it
         assertThat(writerInside.await(10, TimeUnit.SECONDS)).isTrue();
-        wires.remove(inside.get());
-        return wires;
-    }
+        RecordingWire held = inside.get();
+        RecordingWire waiting = held == wires.get(0) ? wires.get(1) : wires.get(0);
 
-    @Test
-    void while_the_writer_writes_a_publisher_writes_one_writers_share_and_the_frames_that_waited_go_out_gathered()
-            throws Exception {
-        startHub(1);
-        List<RecordingWire> waiting = holdTheWriter(6);
+        publish("m2");
+        publish("m3");
 
-        publish("m2");                                    // 6 connections, the publisher and 1 writer: its share is 3
-
-        List<RecordingWire> written = waiting.stream().filter(wire -> wire.texts().size() > 1).toList();
-        assertThat(written).as("connections the publisher wrote").hasSize(3);
-        for (RecordingWire wire : written) {
-            assertThat(wire.texts()).containsExactly("W", "m1", "m2");
-            assertThat(wire.frames().stream().skip(1).map(RecordingWire.Frame::more).toList())
-                    .as("its two waiting frames go out as one gathered write").containsExactly(true, false);
-        }
+        assertThat(waiting.texts()).as("nothing written by the publishers while the writer runs").containsExactly("W");
         release.countDown();
-        for (RecordingWire wire : waiting) Await.until("every frame written", DEADLINE, wire::texts, List.of("W", "m1", "m2"));
+        Await.until("every frame written", DEADLINE, () -> waiting.texts().size() == 4 && held.texts().size() == 4);
+        assertThat(held.texts()).containsExactly("W", "m1", "m2", "m3");
+        assertThat(waiting.texts()).containsExactly("W", "m1", "m2", "m3");
+        assertThat(waiting.frames().stream().skip(1).map(RecordingWire.Frame::more).toList())
+                .as("the three frames it got meanwhile go out as one gathered write").containsExactly(true, true, false);
     }
 
     @Test
     void once_a_queue_is_a_quarter_full_a_publisher_writes_until_the_writers_have_caught_up() throws Exception {
         startHub(1);                                      // queues of 100 messages: a quarter is 25
-        List<RecordingWire> waiting = holdTheWriter(10);
-        for (int i = 2; i <= 24; i++) broker.publish(CHANNEL, Message.text("m" + i), PublishOptions.NO_HISTORY);
-        for (RecordingWire wire : waiting) assertThat(wire.texts()).containsExactly("W");
+        CountDownLatch writerInside = new CountDownLatch(1);
+        AtomicReference<RecordingWire> inside = new AtomicReference<>();
+        List<RecordingWire> wires = List.of(join(0, 1, "a"), join(0, 1, "b"));
+        for (RecordingWire wire : wires) {
+            wire.onSend = frame -> {
+                // The writer stays inside its first send of m1, as a writer thread the machine does not run.
+                if (frame.text().equals("m1") && inside.compareAndSet(null, wire)) {
+                    writerInside.countDown();
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            };
+        }
+        broker.publish(CHANNEL, Message.text("m1"), PublishOptions.NO_HISTORY);
+        assertThat(writerInside.await(10, TimeUnit.SECONDS)).isTrue();
+        RecordingWire waiting = inside.get() == wires.get(0) ? wires.get(1) : wires.get(0);
 
-        publish("m25");                                   // its share is 5 of the 9 waiting: it writes all 9
+        for (int i = 2; i <= 20; i++) publish("m" + i);
+        assertThat(waiting.texts()).as("a few publishes behind: publishers only queue").containsExactly("W");
+        for (int i = 21; i <= 30; i++) publish("m" + i);
 
         List<String> expected = new ArrayList<>(List.of("W"));
-        for (int i = 1; i <= 25; i++) expected.add("m" + i);
-        for (RecordingWire wire : waiting) {
-            assertThat(wire.texts()).as("written by the publisher while the writer is held up").isEqualTo(expected);
-        }
+        for (int i = 1; i <= 30; i++) expected.add("m" + i);
+        assertThat(waiting.texts()).as("written by the publishers while the writer is held up").isEqualTo(expected);
         assertThat(metric("squall_slow_consumers_total")).isZero();
     }
 
