@@ -41,8 +41,10 @@ class BurstTest {
 
     @Test
     void a_flood_of_broadcasts_from_four_publishers_closes_no_client_that_reads() throws Exception {
-        // Default queues (1000 messages): unpaced publishers fill them long before the writers have written the flood.
-        server = TestServer.start(TestServer.config().build());
+        // Queues of 4000 messages against a flood of 10,000: unpaced publishers fill them long before the writers
+        // have written the flood. Paced from a quarter full, a queue overflows only if a thread writing a connection
+        // loses its core for as long as 3000 more broadcasts take; the default 1000 left a loaded box too little slack.
+        server = TestServer.start(TestServer.config().maxQueueMessages(4000).build());
         int subscribers = 50, perPublisher = 2500;
         for (int i = 0; i < subscribers; i++) clients.add(WsTestClient.connect(http, server.ws(), java.util.Map.of()));
         for (WsTestClient client : clients) assertThat(client.takeText()).isEqualTo("Welcome");
