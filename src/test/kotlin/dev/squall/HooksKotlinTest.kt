@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper
 import dev.squall.kotlin.squall
 import dev.squall.kotlin.user
 import dev.squall.support.RawHttp
+import dev.squall.support.Stopping
 import dev.squall.support.WsTestClient
 import io.javalin.Javalin
 import org.assertj.core.api.Assertions.assertThat
@@ -24,11 +25,13 @@ class HooksKotlinTest {
     }
 
     private var app: Javalin? = null
+    private var plugin: SquallPlugin? = null
 
-    // Its stop waits out the default drain window (3 s): the README's plugin sets nothing else.
+    // The README's plugin keeps the default drain window (3 s), which a plain stop would wait out.
     @AfterEach
     fun stop() {
-        app?.stop()
+        val app = app ?: return
+        plugin?.let { Stopping.withoutDrain(app, it) } ?: app.stop()
     }
 
     @Test
@@ -42,6 +45,7 @@ class HooksKotlinTest {
         // docs:hooks-kotlin:end
         val started = Javalin.create { config -> config.registerPlugin(plugin) }.start("127.0.0.1", 0)
         app = started
+        this.plugin = plugin
         val upgrade = mapOf(
             "Upgrade" to "websocket", "Connection" to "Upgrade",
             "Sec-WebSocket-Version" to "13", "Sec-WebSocket-Key" to "dGhlIHNhbXBsZSBub25jZQ==",

@@ -9,6 +9,7 @@ import dev.squall.ReadAccess;
 import dev.squall.SquallPlugin;
 import dev.squall.SubscribeAccess;
 import dev.squall.support.RawHttp;
+import dev.squall.support.Stopping;
 import dev.squall.support.WsTestClient;
 import io.javalin.Javalin;
 import org.junit.jupiter.api.AfterEach;
@@ -41,11 +42,14 @@ class AppHooksTest {
 
     private final List<AutoCloseable> open = new ArrayList<>();
     private Javalin app;
+    /** Set by the tests that run a plugin as documented, with the default drain window: stopped without it. */
+    private SquallPlugin documented;
 
     @AfterEach
     void stop() throws Exception {
         for (AutoCloseable each : open) each.close();
-        if (app != null) app.stop();
+        if (app != null && documented != null) Stopping.withoutDrain(app, documented);
+        else if (app != null) app.stop();
     }
 
     /** A server whose app knows two sessions, ada's and bob's, and lets each user alone into "private:" + user. */
@@ -204,6 +208,7 @@ class AppHooksTest {
         });
         // docs:hooks-java:end
         app = Javalin.create(javalin -> javalin.registerPlugin(squall)).start("127.0.0.1", 0);
+        documented = squall;
         assertThat(upgrade("/ws", Map.of()).status()).as("no session").isEqualTo(401);
         WsTestClient ada = connect("/ws", "s-ada", List.of("squall.v1"));
         assertThat(call(ada, "{\"id\":1,\"type\":\"subscribe\",\"channel\":\"account:ada\"}").path("type").asText()).isEqualTo("subscribed");
@@ -228,6 +233,7 @@ class AppHooksTest {
         });
         // docs:who-may-connect-java:end
         app = Javalin.create(javalin -> javalin.registerPlugin(squall)).start("127.0.0.1", 0);
+        documented = squall;
         assertThat(upgrade("/ws", Map.of("Cookie", "session=forged")).status()).isEqualTo(401);
         assertThat(connect("/ws", "s-ada", List.of()).takeText()).isEqualTo("hello ada");
 

@@ -10,6 +10,7 @@ import dev.squall.SquallPlugin;
 import dev.squall.support.Await;
 import dev.squall.support.RawHttp;
 import dev.squall.support.RawWsClient;
+import dev.squall.support.Stopping;
 import dev.squall.support.WsTestClient;
 import io.javalin.Javalin;
 import org.eclipse.jetty.ee10.servlet.ServletContextHandler;
@@ -45,11 +46,14 @@ class EmbeddingTest {
     private final HttpClient http = HttpClient.newHttpClient();
     private final List<WsTestClient> clients = new ArrayList<>();
     private Javalin app;
+    /** Set by the tests that run a plugin as documented, with the default drain window: stopped without it. */
+    private SquallPlugin documented;
 
     @AfterEach
     void stop() {
         clients.forEach(WsTestClient::close);
-        if (app != null) app.stop();
+        if (app != null && documented != null) Stopping.withoutDrain(app, documented);
+        else if (app != null) app.stop();
     }
 
     @Test
@@ -72,6 +76,7 @@ class EmbeddingTest {
         }).start("127.0.0.1", 0);
         // docs:embedding-java:end
         this.app = app;
+        this.documented = squall;
 
         WsTestClient ann = connect("/chat?name=ann");
         WsTestClient bob = connect("/chat?name=bob");
@@ -115,6 +120,7 @@ class EmbeddingTest {
                 message -> audit.add(message.offset() + " " + message.text()));
         // docs:api-java:end
         this.app = app;
+        this.documented = squall;
 
         WsTestClient ann = connect("/rooms/lobby");
         assertThat(ann.takeText()).contains("\"channel\":\"room:lobby\"");
@@ -190,6 +196,7 @@ class EmbeddingTest {
     void with_no_route_declared_a_push_only_ws_is_mounted_and_nothing_else() throws Exception {
         SquallPlugin squall = new SquallPlugin();
         app = Javalin.create(config -> config.registerPlugin(squall)).start("127.0.0.1", 0);
+        documented = squall;                                                // the no-argument plugin, as it is
 
         WsTestClient client = connect("/ws");
         Await.until("the client is counted", DEADLINE, () -> squall.squall().connectionCount() == 1);
@@ -347,7 +354,10 @@ class EmbeddingTest {
 
     @Test
     void server_side_broadcasts_are_checked_like_publishes() {
-        SquallPlugin plugin = new SquallPlugin(cfg -> cfg.maxPublishBytes = 1000L);
+        SquallPlugin plugin = new SquallPlugin(cfg -> {
+            cfg.drainWindow = Duration.ZERO;
+            cfg.maxPublishBytes = 1000L;
+        });
         app = Javalin.create(config -> config.registerPlugin(plugin)).start("127.0.0.1", 0);
         Squall squall = plugin.squall();
         assertThatThrownBy(() -> squall.broadcast("{\"squall\":\"dropped\",\"count\":9}"))

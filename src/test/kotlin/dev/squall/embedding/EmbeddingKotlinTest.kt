@@ -15,6 +15,7 @@ import dev.squall.kotlin.user
 import dev.squall.support.Await
 import dev.squall.support.RawHttp
 import dev.squall.support.RawWsClient
+import dev.squall.support.Stopping
 import dev.squall.support.WsTestClient
 import io.javalin.Javalin
 import kotlinx.coroutines.CoroutineScope
@@ -50,6 +51,8 @@ class EmbeddingKotlinTest {
     private val json = ObjectMapper()
     private val clients = mutableListOf<AutoCloseable>()
     private var app: Javalin? = null
+    /** Set by the tests that run a plugin as documented, with the default drain window: stopped without it. */
+    private var documented: SquallPlugin? = null
 
     /** The app's own scope for its coroutines, which it cancels when it stops. */
     private val scope = CoroutineScope(SupervisorJob() + Dispatchers.Default)
@@ -58,7 +61,8 @@ class EmbeddingKotlinTest {
     fun stop() {
         scope.cancel()
         clients.forEach { it.close() }
-        app?.stop()
+        val app = app ?: return
+        documented?.let { Stopping.withoutDrain(app, it) } ?: app.stop()
     }
 
     @Test
@@ -81,6 +85,7 @@ class EmbeddingKotlinTest {
         }.start("127.0.0.1", 0)
         // docs:embedding-kotlin:end
         this.app = app
+        this.documented = plugin
 
         val ann = connect("/chat?name=ann")
         val bob = connect("/chat")
@@ -124,6 +129,7 @@ class EmbeddingKotlinTest {
         }
         // docs:api-kotlin:end
         this.app = app
+        this.documented = plugin
 
         val ann = connect("/rooms/lobby")
         assertThat(ann.takeText()).contains("\"channel\":\"room:lobby\"")
@@ -163,6 +169,7 @@ class EmbeddingKotlinTest {
         }
         // docs:who-may-connect-kotlin:end
         val app = Javalin.create { it.registerPlugin(plugin) }.start("127.0.0.1", 0).also { this.app = it }
+        documented = plugin
 
         assertThat(RawHttp.get(app.port(), "/ws", upgradeHeaders(null) + ("Cookie" to "session=forged")).status()).isEqualTo(401)
         assertThat(connect("/ws", "s-ada").takeText()).isEqualTo("hello ada")
