@@ -406,12 +406,19 @@ final class RedisPresence {
         dirty.addAll(channels);
         stale = true;
         failing.set(true);
-        if (connected.getAsBoolean() && warned.compareAndSet(false, true)) {
+        // Lettuce rejects commands as soon as the link drops, a moment before the broker hears of it and logs the
+        // loss: that rejection is the same outage, which the broker's one line already tells.
+        if (connected.getAsBoolean() && !rejectedWhileDisconnected(failure) && warned.compareAndSet(false, true)) {
             log.warn("Could not share the subscriber counts of the {} channels in Redis: {} (retried every {} ms; "
                     + "not logged again until the counts are shared)", which, failure.getMessage(), flushMillis);
         } else {
             log.debug("Could not share the subscriber counts of the {} channels in Redis: {}", which, failure.getMessage());
         }
+    }
+
+    private static boolean rejectedWhileDisconnected(Throwable failure) {
+        // Lettuce's DefaultEndpoint says so only in its message, on a plain RedisException.
+        return String.valueOf(failure.getMessage()).startsWith("Currently not connected");
     }
 
     private void shared() {
