@@ -104,26 +104,8 @@ class WritersTest {
     @Test
     void a_publisher_only_queues_while_the_writer_is_writing_and_the_frames_waiting_go_out_gathered() throws Exception {
         startHub(1);
-        CountDownLatch writerInside = new CountDownLatch(1);
-        AtomicReference<RecordingWire> inside = new AtomicReference<>();
         List<RecordingWire> wires = List.of(join(0, 1, "a"), join(0, 1, "b"));
-        for (RecordingWire wire : wires) {
-            wire.onSend = frame -> {
-                // The writer's first frame of m1, whichever connection it takes first: it stays inside the send
-                // (holding that wire's lock, so the test looks at the other wire only until it lets go).
-                if (frame.text().equals("m1") && inside.compareAndSet(null, wire)) {
-                    writerInside.countDown();
-                    try {
-                        release.await();
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                }
-            };
-        }
-        broker.publish(CHANNEL, Message.text("m1"), PublishOptions.NO_HISTORY);   // no help: the writer takes it
-        assertThat(writerInside.await(10, TimeUnit.SECONDS)).isTrue();
-        RecordingWire held = inside.get();
+        RecordingWire held = holdTheWriterInItsFirstSendOfM1(wires);
         RecordingWire waiting = held == wires.get(0) ? wires.get(1) : wires.get(0);
 
         publish("m2");
@@ -141,25 +123,8 @@ class WritersTest {
     @Test
     void once_a_queue_is_a_quarter_full_a_publisher_writes_until_the_writers_have_caught_up() throws Exception {
         startHub(1);                                      // queues of 100 messages: a quarter is 25
-        CountDownLatch writerInside = new CountDownLatch(1);
-        AtomicReference<RecordingWire> inside = new AtomicReference<>();
         List<RecordingWire> wires = List.of(join(0, 1, "a"), join(0, 1, "b"));
-        for (RecordingWire wire : wires) {
-            wire.onSend = frame -> {
-                // The writer stays inside its first send of m1, as a writer thread the machine does not run.
-                if (frame.text().equals("m1") && inside.compareAndSet(null, wire)) {
-                    writerInside.countDown();
-                    try {
-                        release.await();
-                    } catch (InterruptedException e) {
-                        Thread.currentThread().interrupt();
-                    }
-                }
-            };
-        }
-        broker.publish(CHANNEL, Message.text("m1"), PublishOptions.NO_HISTORY);
-        assertThat(writerInside.await(10, TimeUnit.SECONDS)).isTrue();
-        RecordingWire waiting = inside.get() == wires.get(0) ? wires.get(1) : wires.get(0);
+        RecordingWire waiting = holdTheWriterInItsFirstSendOfM1(wires) == wires.get(0) ? wires.get(1) : wires.get(0);
 
         for (int i = 2; i <= 20; i++) publish("m" + i);
         assertThat(waiting.texts()).as("a few publishes behind: publishers only queue").containsExactly("W");
@@ -197,5 +162,30 @@ class WritersTest {
         assertThat(connection.queuedBytes()).as("31 frames the peer has not read").isPositive();
         assertThat(unread.inFlight()).isEqualTo(31);
         assertThat(connection.backedUp()).as("nothing waits for a writer: writing more would not help").isFalse();
+    }
+
+    /**
+     * Publishes m1 with no publisher to help, so the writer takes it, and keeps the writer inside its first send of
+     * m1, whichever connection it takes first, as a writer thread the machine does not run (holding that wire's
+     * lock, so a test looks at the other wires only until it lets go); returns that wire.
+     */
+    private RecordingWire holdTheWriterInItsFirstSendOfM1(List<RecordingWire> wires) throws InterruptedException {
+        CountDownLatch writerInside = new CountDownLatch(1);
+        AtomicReference<RecordingWire> inside = new AtomicReference<>();
+        for (RecordingWire wire : wires) {
+            wire.onSend = frame -> {
+                if (frame.text().equals("m1") && inside.compareAndSet(null, wire)) {
+                    writerInside.countDown();
+                    try {
+                        release.await();
+                    } catch (InterruptedException e) {
+                        Thread.currentThread().interrupt();
+                    }
+                }
+            };
+        }
+        broker.publish(CHANNEL, Message.text("m1"), PublishOptions.NO_HISTORY);
+        assertThat(writerInside.await(10, TimeUnit.SECONDS)).isTrue();
+        return inside.get();
     }
 }
