@@ -126,13 +126,8 @@ public final class Hub {
         this.limits = limits;
         this.metrics = metrics;
         this.scheduler = scheduler;
-        if (writers.isEmpty()) {
-            this.shards = new Shard[1];
-            shards[0] = new Shard(0, null, shards);
-        } else {
-            this.shards = new Shard[writers.size()];
-            for (int i = 0; i < writers.size(); i++) shards[i] = new Shard(i, writers.get(i), shards);
-        }
+        this.shards = new Shard[Math.max(1, writers.size())];
+        for (int i = 0; i < shards.length; i++) shards[i] = new Shard(i, writers.isEmpty() ? null : writers.get(i), shards);
         metrics.watch(connections::size, this::queuedBytes, namedChannels::get);
         broker.register(new Broker.Handler() {
             @Override

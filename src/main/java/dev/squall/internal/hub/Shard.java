@@ -125,8 +125,7 @@ final class Shard {
 
     /** Flushes every connection on the ready queue; one connection's failure does not stop the others. */
     void drain() {
-        Connection connection;
-        while ((connection = ready.poll()) != null) flushOne(connection);
+        drain(Integer.MAX_VALUE);
     }
 
     /** Flushes at most {@code most} connections of the ready queue; true if there was any. */
